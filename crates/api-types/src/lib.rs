@@ -1,0 +1,185 @@
+//! Wire types of Portico's UI JSON API (`/api/ui/...`), shared by the axum
+//! server and the Leptos app. Only serde: this crate must build for wasm32.
+
+use serde::{Deserialize, Serialize};
+
+/// The header every state-changing UI API request must carry (CSRF defence:
+/// a cross-site page cannot set a custom header without a CORS preflight,
+/// which Portico never grants).
+pub const CSRF_HEADER: &str = "x-portico-csrf";
+/// The value of [`CSRF_HEADER`].
+pub const CSRF_HEADER_VALUE: &str = "1";
+
+/// Which screen the authorization request asked for (`x_method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum XMethod {
+    #[default]
+    Login,
+    SignUp,
+    Reauthorize,
+}
+
+/// `GET /api/ui/auth-requests/{id}`: what the login screen shows about a
+/// pending authorization request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthRequestInfo {
+    pub id: String,
+    pub client_name: String,
+    pub x_method: XMethod,
+    pub entrypoint: EntrypointInfo,
+}
+
+/// The entrypoint (DruID-style, carried in `scope`) behind a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntrypointInfo {
+    pub id: String,
+    pub display_name: String,
+}
+
+/// `POST /api/ui/login`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    /// The pending authorization request, when the login is part of one.
+    #[serde(default)]
+    pub request: Option<String>,
+    pub email: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("request", &self.request)
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// `POST /api/ui/sign-up`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignUpRequest {
+    #[serde(default)]
+    pub request: Option<String>,
+    pub name: String,
+    pub email: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for SignUpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignUpRequest")
+            .field("request", &self.request)
+            .field("name", &self.name)
+            .field("email", &self.email)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// `POST /api/ui/continue`: continue a pending authorization request as the
+/// signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContinueRequest {
+    pub request: String,
+}
+
+/// Where the browser goes next after a successful UI action. The UI only
+/// navigates there; every protocol decision was taken by the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextStep {
+    pub redirect_to: String,
+}
+
+/// `GET /api/ui/session`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub signed_in: bool,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// `GET /api/ui/authorize-error?<the authorize query>`: why an authorization
+/// request could not be redirected back to the client.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizeErrorInfo {
+    pub error: String,
+    pub error_description: String,
+}
+
+/// One invalid form field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Every UI API error body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// A stable machine code, e.g. `invalid_credentials`, `validation_failed`.
+    pub error: String,
+    /// A sentence for people.
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub field_errors: Vec<FieldError>,
+}
+
+impl ApiError {
+    /// The message for one field, if that field was rejected.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.field_errors
+            .iter()
+            .find(|f| f.field == name)
+            .map(|f| f.message.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn x_method_uses_the_seed_spelling() {
+        assert_eq!(
+            serde_json::to_string(&XMethod::SignUp).unwrap(),
+            "\"sign_up\""
+        );
+        let m: XMethod = serde_json::from_str("\"reauthorize\"").unwrap();
+        assert_eq!(m, XMethod::Reauthorize);
+    }
+
+    #[test]
+    fn passwords_never_appear_in_debug() {
+        let l = LoginRequest {
+            request: None,
+            email: "a@b.c".into(),
+            password: "hunter22".into(),
+        };
+        assert!(!format!("{l:?}").contains("hunter22"));
+        let s = SignUpRequest {
+            request: None,
+            name: "A".into(),
+            email: "a@b.c".into(),
+            password: "hunter22".into(),
+        };
+        assert!(!format!("{s:?}").contains("hunter22"));
+    }
+
+    #[test]
+    fn field_lookup_finds_the_named_field() {
+        let e = ApiError {
+            error: "validation_failed".into(),
+            message: "Check the form".into(),
+            field_errors: vec![FieldError {
+                field: "email".into(),
+                message: "Enter an email".into(),
+            }],
+        };
+        assert_eq!(e.field("email"), Some("Enter an email"));
+        assert_eq!(e.field("password"), None);
+    }
+}

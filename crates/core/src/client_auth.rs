@@ -1,0 +1,184 @@
+//! Client authentication at the token endpoint (RFC 6749 §2.3):
+//! client_secret_basic, client_secret_post, and none for public clients.
+
+use crate::error::{OAuthError, Result};
+use crate::model::Client;
+use crate::provider::Provider;
+use crate::secret::Secret;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    None,
+}
+
+/// Credentials as presented, before they are checked.
+#[derive(Debug, Clone)]
+pub struct PresentedCredentials {
+    pub client_id: String,
+    pub secret: Option<Secret>,
+    pub method: AuthMethod,
+}
+
+/// RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64.
+fn form_decode(s: &str) -> Option<String> {
+    let plus_fixed = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus_fixed)
+        .decode_utf8()
+        .ok()
+        .map(|c| c.into_owned())
+}
+
+/// Parse `Authorization: Basic ...`. Anything else in the header is ignored
+/// by returning `Ok(None)` only when the header is absent.
+pub fn parse_basic(header: &str) -> Result<(String, Secret)> {
+    let bad =
+        || OAuthError::invalid_client("the Authorization header is not valid Basic credentials");
+    let (scheme, rest) = header.trim().split_once(' ').ok_or_else(bad)?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(bad());
+    }
+    let decoded = STANDARD.decode(rest.trim()).map_err(|_| bad())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(bad)?;
+    let id = form_decode(id).ok_or_else(bad)?;
+    let secret = form_decode(secret).ok_or_else(bad)?;
+    if id.is_empty() {
+        return Err(bad());
+    }
+    Ok((id, Secret::new(secret)))
+}
+
+/// Work out which credentials the request presents. Using two methods at
+/// once is an error (RFC 6749 §2.3).
+pub fn presented(
+    authorization: Option<&str>,
+    form_client_id: Option<&str>,
+    form_client_secret: Option<&str>,
+) -> Result<PresentedCredentials> {
+    if let Some(h) = authorization {
+        let (id, secret) = parse_basic(h)?;
+        if form_client_secret.is_some() {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method, not two",
+            ));
+        }
+        if let Some(fid) = form_client_id
+            && fid != id
+        {
+            return Err(OAuthError::invalid_request(
+                "client_id does not match the Authorization header",
+            ));
+        }
+        return Ok(PresentedCredentials {
+            client_id: id,
+            secret: Some(secret),
+            method: AuthMethod::ClientSecretBasic,
+        });
+    }
+    let id = form_client_id
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
+    match form_client_secret {
+        Some(s) => Ok(PresentedCredentials {
+            client_id: id.to_owned(),
+            secret: Some(Secret::new(s)),
+            method: AuthMethod::ClientSecretPost,
+        }),
+        None => Ok(PresentedCredentials {
+            client_id: id.to_owned(),
+            secret: None,
+            method: AuthMethod::None,
+        }),
+    }
+}
+
+/// Check presented credentials: confidential clients must prove their
+/// secret; public clients must not present one.
+pub async fn authenticate(p: &Provider, creds: &PresentedCredentials) -> Result<Client> {
+    let failed = || OAuthError::invalid_client("client authentication failed");
+    let client = p.store.client(&creds.client_id).await?;
+    let Some(client) = client else {
+        // Same work as a wrong secret, so unknown ids are not cheaper to probe.
+        if let Some(s) = &creds.secret {
+            let _ = p.client_secrets.verify(
+                s.expose(),
+                "hmac-sha256$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            );
+        }
+        return Err(failed());
+    };
+    match (&client.secret_hash, &creds.secret) {
+        (Some(stored), Some(given)) if p.client_secrets.verify(given.expose(), stored) => {
+            Ok(client)
+        }
+        (None, None) => Ok(client),
+        _ => Err(failed()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    fn basic(id: &str, secret: &str) -> String {
+        format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+    }
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let (id, s) = parse_basic(&basic("my%20app", "p%3Ass+x")).unwrap();
+        assert_eq!(id, "my app");
+        assert_eq!(s.expose(), "p:ss x");
+    }
+
+    #[test]
+    fn malformed_basic_is_invalid_client() {
+        for h in [
+            "Bearer abc",
+            "Basic !!!",
+            "Basic",
+            &format!("Basic {}", STANDARD.encode("nocolon")),
+        ] {
+            assert_eq!(
+                parse_basic(h).unwrap_err().code,
+                ErrorCode::InvalidClient,
+                "{h}"
+            );
+        }
+    }
+
+    #[test]
+    fn two_methods_at_once_are_rejected() {
+        let e = presented(Some(&basic("a", "b")), None, Some("b")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
+        let e = presented(Some(&basic("a", "b")), Some("other"), None).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn methods_are_recognised() {
+        assert_eq!(
+            presented(Some(&basic("a", "b")), Some("a"), None)
+                .unwrap()
+                .method,
+            AuthMethod::ClientSecretBasic
+        );
+        assert_eq!(
+            presented(None, Some("a"), Some("b")).unwrap().method,
+            AuthMethod::ClientSecretPost
+        );
+        assert_eq!(
+            presented(None, Some("a"), None).unwrap().method,
+            AuthMethod::None
+        );
+        assert_eq!(
+            presented(None, None, None).unwrap_err().code,
+            ErrorCode::InvalidClient
+        );
+    }
+}

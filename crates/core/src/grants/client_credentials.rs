@@ -1,0 +1,69 @@
+//! grant_type=client_credentials (RFC 6749 §4.4): a confidential client
+//! gets an access token for itself. No refresh token (§4.4.3), no id_token
+//! (there is no user).
+
+use crate::error::{OAuthError, Result};
+use crate::model::Client;
+use crate::params::Params;
+use crate::provider::Provider;
+use crate::scope::{self, OFFLINE_ACCESS, OPENID};
+use crate::tokens::{AccessTokenClaims, TokenResponse};
+
+/// Scopes that only make sense for a user; a client acting for itself
+/// cannot ask for them.
+const USER_SCOPES: [&str; 2] = [OPENID, OFFLINE_ACCESS];
+
+pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Result<TokenResponse> {
+    if client.is_public() {
+        return Err(OAuthError::unauthorized_client(
+            "client_credentials needs a confidential client",
+        ));
+    }
+    let requested = scope::tokens(params.get("scope"))?;
+    let scopes: Vec<String> = if requested.is_empty() {
+        // RFC 6749 §3.3: no scope asked, the client's own set (minus user scopes).
+        client
+            .scopes
+            .iter()
+            .filter(|s| !USER_SCOPES.contains(&s.as_str()))
+            .cloned()
+            .collect()
+    } else {
+        if let Some(bad) = requested
+            .iter()
+            .find(|s| USER_SCOPES.contains(&s.as_str()) || !scope::contains(&client.scopes, s))
+        {
+            return Err(OAuthError::invalid_scope(format!(
+                "the client may not ask for the scope {bad} with client_credentials"
+            )));
+        }
+        requested
+    };
+    let now = p.now();
+    let scope_str = scope::join(&scopes);
+    let claims = AccessTokenClaims {
+        iss: p.issuer(),
+        // RFC 9068 §2.2: for a client acting for itself, sub is its id.
+        sub: &client.id,
+        aud: p.issuer(),
+        client_id: &client.id,
+        iat: now,
+        exp: now + p.config.access_token_ttl,
+        jti: p.random.token(16)?,
+        scope: scope_str.clone(),
+        auth_time: None,
+        gid: None,
+    };
+    let access_token = p
+        .keys
+        .key(p.config.access_token_alg)?
+        .sign("at+jwt", &claims)?;
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: p.config.access_token_ttl,
+        scope: scope_str,
+        refresh_token: None,
+        id_token: None,
+    })
+}

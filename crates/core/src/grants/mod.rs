@@ -1,0 +1,562 @@
+//! The token endpoint (RFC 6749 §3.2): parse, authenticate the client,
+//! dispatch to one module per grant type.
+
+pub mod authorization_code;
+pub mod client_credentials;
+pub mod refresh_token;
+
+use crate::client_auth;
+use crate::error::{ErrorCode, OAuthError, Result};
+use crate::model::{
+    GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, Grant,
+};
+use crate::params::Params;
+use crate::provider::Provider;
+use crate::store::Take;
+use crate::tokens::TokenResponse;
+
+/// Handle `POST /oauth2/token`. `authorization` is the Authorization header.
+pub async fn token(
+    p: &Provider,
+    authorization: Option<&str>,
+    form: &[(String, String)],
+) -> Result<TokenResponse> {
+    let params = Params::new(form);
+    if let Some(name) = params.first_repeated() {
+        return Err(OAuthError::invalid_request(format!("{name} is repeated")));
+    }
+    let grant_type = params
+        .get("grant_type")
+        .ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?;
+    let creds = client_auth::presented(
+        authorization,
+        params.get("client_id"),
+        params.get("client_secret"),
+    )?;
+    let client = client_auth::authenticate(p, &creds).await?;
+    let known = [
+        GRANT_AUTHORIZATION_CODE,
+        GRANT_REFRESH_TOKEN,
+        GRANT_CLIENT_CREDENTIALS,
+    ];
+    if !known.contains(&grant_type) {
+        return Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            "the grant_type is not supported",
+        ));
+    }
+    if !client.allows_grant(grant_type) {
+        return Err(OAuthError::unauthorized_client(
+            "the client may not use this grant_type",
+        ));
+    }
+    match grant_type {
+        GRANT_AUTHORIZATION_CODE => authorization_code::exchange(p, &client, &params).await,
+        GRANT_CLIENT_CREDENTIALS => client_credentials::exchange(p, &client, &params).await,
+        _ => refresh_token::exchange(p, &client, &params).await,
+    }
+}
+
+/// The value won by a single-use take, or `invalid` for every other outcome.
+/// A replay (the value was already used) revokes the grant it belongs to:
+/// everything issued from it dies (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
+pub(crate) async fn won<T>(
+    p: &Provider,
+    client_id: &str,
+    take: Take<T>,
+    grant_of: impl Fn(&T) -> &str,
+    invalid: impl Fn() -> OAuthError,
+) -> Result<T> {
+    match take {
+        Take::Taken(v) => Ok(v),
+        Take::AlreadyUsed(v) => {
+            let grant_id = grant_of(&v);
+            tracing::warn!(%client_id, %grant_id, "single-use value replayed; grant revoked");
+            p.store.revoke_grant(grant_id, p.now()).await?;
+            Err(invalid())
+        }
+        Take::Revoked | Take::NotFound => Err(invalid()),
+    }
+}
+
+/// The grant, if it exists and is not revoked.
+pub(crate) async fn live_grant(p: &Provider, id: &str) -> Result<Option<Grant>> {
+    Ok(p.store.grant(id).await?.filter(|g| g.revoked_at.is_none()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authorize::{Outcome, authorize};
+    use crate::clock::Clock;
+    use crate::testkit::*;
+    use base64::Engine;
+
+    fn basic(id: &str, secret: &str) -> String {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+        )
+    }
+
+    /// Run authorize with a session and return the code.
+    async fn code_for(k: &Kit, extra: &str) -> String {
+        let s = k.session(k.clock.now()).await;
+        let query = format!(
+            "client_id=web&redirect_uri={CB}&response_type=code&scope=openid offline_access&nonce=n1{extra}"
+        );
+        let Outcome::Redirect(url) = authorize(&k.p, &q(&query), Some(&s)).await else {
+            panic!()
+        };
+        redirect_params(&url).remove("code").unwrap()
+    }
+
+    async fn exchange(k: &Kit, form: &str) -> Result<TokenResponse> {
+        token(&k.p, Some(&basic("web", k.secret)), &q(form)).await
+    }
+
+    #[tokio::test]
+    async fn code_exchange_issues_all_three_tokens() {
+        let k = kit().await;
+        let code = code_for(&k, "").await;
+        let t = exchange(
+            &k,
+            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(t.token_type, "Bearer");
+        assert_eq!(t.scope, "openid offline_access");
+        assert!(t.refresh_token.is_some());
+        let id = k.p.keys.verify(t.id_token.as_deref().unwrap()).unwrap();
+        assert_eq!(id.claims["nonce"], "n1");
+        assert_eq!(id.claims["aud"], "web");
+        assert_eq!(
+            id.claims["at_hash"],
+            crate::jose::half_hash(&t.access_token)
+        );
+        let at = k.p.keys.verify(&t.access_token).unwrap();
+        assert_eq!(at.typ.as_deref(), Some("at+jwt"));
+        assert_eq!(at.claims["client_id"], "web");
+    }
+
+    #[tokio::test]
+    async fn a_code_works_once_and_its_replay_revokes_the_tokens() {
+        let k = kit().await;
+        let code = code_for(&k, "").await;
+        let form = format!("grant_type=authorization_code&code={code}&redirect_uri={CB}");
+        let t = exchange(&k, &form).await.unwrap();
+        assert!(
+            crate::userinfo::userinfo(&k.p, &t.access_token)
+                .await
+                .is_ok()
+        );
+        assert_eq!(
+            exchange(&k, &form).await.unwrap_err().code,
+            ErrorCode::InvalidGrant
+        );
+        let e = crate::userinfo::userinfo(&k.p, &t.access_token)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidToken);
+        let r = exchange(
+            &k,
+            &format!(
+                "grant_type=refresh_token&refresh_token={}",
+                t.refresh_token.unwrap()
+            ),
+        )
+        .await;
+        assert_eq!(r.unwrap_err().code, ErrorCode::InvalidGrant);
+    }
+
+    #[tokio::test]
+    async fn codes_expire_after_sixty_seconds() {
+        let k = kit().await;
+        let code = code_for(&k, "").await;
+        k.clock.advance(61);
+        let e = exchange(
+            &k,
+            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+    }
+
+    #[tokio::test]
+    async fn codes_are_bound_to_redirect_uri_and_client() {
+        let k = kit().await;
+        let code = code_for(&k, "").await;
+        let e = exchange(
+            &k,
+            &format!(
+                "grant_type=authorization_code&code={code}&redirect_uri=https://app.example/other"
+            ),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+        let code = code_for(&k, "").await;
+        let e = exchange(&k, &format!("grant_type=authorization_code&code={code}"))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.code,
+            ErrorCode::InvalidGrant,
+            "redirect_uri given at authorize must be repeated"
+        );
+        let code = code_for(&k, "").await;
+        let other = crate::model::Client {
+            id: "web2".into(),
+            ..k.p.store.client("web").await.unwrap().unwrap()
+        };
+        k.p.store.upsert_client(&other).await.unwrap();
+        let e = token(
+            &k.p,
+            Some(&basic("web2", k.secret)),
+            &q(&format!(
+                "grant_type=authorization_code&code={code}&redirect_uri={CB}"
+            )),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+    }
+
+    #[tokio::test]
+    async fn pkce_is_checked_at_the_token_endpoint() {
+        let k = kit().await;
+        let pk = format!("&code_challenge={CHALLENGE}&code_challenge_method=S256");
+        let form = |c: &str, v: &str| {
+            format!("grant_type=authorization_code&code={c}&redirect_uri={CB}{v}")
+        };
+        let c = code_for(&k, &pk).await;
+        assert_eq!(
+            exchange(&k, &form(&c, "")).await.unwrap_err().code,
+            ErrorCode::InvalidGrant
+        );
+        let c = code_for(&k, &pk).await;
+        let wrong = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX";
+        assert_eq!(
+            exchange(&k, &form(&c, &format!("&code_verifier={wrong}")))
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidGrant
+        );
+        let c = code_for(&k, &pk).await;
+        assert!(
+            exchange(&k, &form(&c, &format!("&code_verifier={VERIFIER}")))
+                .await
+                .is_ok()
+        );
+        // Plain.
+        let c = code_for(
+            &k,
+            &format!("&code_challenge={VERIFIER}&code_challenge_method=plain"),
+        )
+        .await;
+        assert!(
+            exchange(&k, &form(&c, &format!("&code_verifier={VERIFIER}")))
+                .await
+                .is_ok()
+        );
+        // Downgrade: verifier without challenge.
+        let c = code_for(&k, "").await;
+        assert_eq!(
+            exchange(&k, &form(&c, &format!("&code_verifier={VERIFIER}")))
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidGrant
+        );
+    }
+
+    #[tokio::test]
+    async fn client_authentication_and_grant_type_errors() {
+        let k = kit().await;
+        let e = token(
+            &k.p,
+            Some(&basic("web", "wrong")),
+            &q("grant_type=authorization_code&code=x"),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidClient);
+        let e = token(
+            &k.p,
+            None,
+            &q("grant_type=authorization_code&code=x&client_id=web"),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            e.code,
+            ErrorCode::InvalidClient,
+            "confidential client without a secret"
+        );
+        let e = token(
+            &k.p,
+            None,
+            &q("grant_type=authorization_code&code=x&client_id=spa&client_secret=x"),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(
+            e.code,
+            ErrorCode::InvalidClient,
+            "public client with a secret"
+        );
+        let e = token(&k.p, None, &q("grant_type=authorization_code&code=x&client_id=web&client_secret=confidential-secret"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant, "client_secret_post works");
+        assert_eq!(
+            exchange(&k, "grant_type=magic").await.unwrap_err().code,
+            ErrorCode::UnsupportedGrantType
+        );
+        assert_eq!(
+            exchange(&k, "code=x").await.unwrap_err().code,
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            exchange(&k, "grant_type=a&grant_type=b")
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidRequest
+        );
+        let e = token(
+            &k.p,
+            Some(&basic("m2m", k.secret)),
+            &q("grant_type=authorization_code&code=x"),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnauthorizedClient);
+    }
+
+    #[tokio::test]
+    async fn refresh_rotates_narrows_and_detects_reuse() {
+        let k = kit().await;
+        let code = code_for(&k, "").await;
+        let t = exchange(
+            &k,
+            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
+        )
+        .await
+        .unwrap();
+        let rt1 = t.refresh_token.unwrap();
+        let e = exchange(
+            &k,
+            &format!("grant_type=refresh_token&refresh_token={rt1}&scope=openid email"),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidScope, "widening is refused");
+        // The failed widening consumed rt1 (single use); start again.
+        let code = code_for(&k, "").await;
+        let t = exchange(
+            &k,
+            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
+        )
+        .await
+        .unwrap();
+        let rt1 = t.refresh_token.unwrap();
+        let t2 = exchange(
+            &k,
+            &format!("grant_type=refresh_token&refresh_token={rt1}&scope=openid offline_access"),
+        )
+        .await
+        .unwrap();
+        let rt2 = t2.refresh_token.clone().unwrap();
+        assert_ne!(rt1, rt2);
+        assert!(t2.id_token.is_some());
+        let e = exchange(&k, &format!("grant_type=refresh_token&refresh_token={rt1}"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+        // Reuse revoked the family: rt2 is dead too.
+        let e = exchange(&k, &format!("grant_type=refresh_token&refresh_token={rt2}"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+    }
+
+    #[tokio::test]
+    async fn refresh_tokens_expire() {
+        let k = kit().await;
+        let code = code_for(&k, "").await;
+        let t = exchange(
+            &k,
+            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
+        )
+        .await
+        .unwrap();
+        k.clock.advance(k.p.config.refresh_token_ttl + 1);
+        let e = exchange(
+            &k,
+            &format!(
+                "grant_type=refresh_token&refresh_token={}",
+                t.refresh_token.unwrap()
+            ),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+    }
+
+    #[tokio::test]
+    async fn no_offline_access_no_refresh_token_and_no_openid_no_id_token() {
+        let k = kit().await;
+        let s = k.session(T0).await;
+        let query = format!("client_id=web&redirect_uri={CB}&response_type=code&scope=email");
+        let Outcome::Redirect(url) = authorize(&k.p, &q(&query), Some(&s)).await else {
+            panic!()
+        };
+        let code = redirect_params(&url).remove("code").unwrap();
+        let t = exchange(
+            &k,
+            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
+        )
+        .await
+        .unwrap();
+        assert!(t.refresh_token.is_none());
+        assert!(t.id_token.is_none());
+        let e = crate::userinfo::userinfo(&k.p, &t.access_token)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InsufficientScope);
+    }
+
+    #[tokio::test]
+    async fn expired_access_tokens_are_refused_at_userinfo() {
+        let k = kit().await;
+        let s = k.session(T0).await;
+        let query = format!(
+            "client_id=web&redirect_uri={CB}&response_type=code&scope=openid email profile"
+        );
+        let Outcome::Redirect(url) = authorize(&k.p, &q(&query), Some(&s)).await else {
+            panic!()
+        };
+        let code = redirect_params(&url).remove("code").unwrap();
+        let t = exchange(
+            &k,
+            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
+        )
+        .await
+        .unwrap();
+        let info = crate::userinfo::userinfo(&k.p, &t.access_token)
+            .await
+            .unwrap();
+        assert_eq!(info["sub"], "user-1");
+        assert_eq!(info["email"], "ada@example.com");
+        assert_eq!(info["name"], "Ada");
+        k.clock.advance(k.p.config.access_token_ttl);
+        assert_eq!(
+            crate::userinfo::userinfo(&k.p, &t.access_token)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidToken
+        );
+    }
+
+    async fn machine_client(k: &Kit, public: bool) {
+        let base = k.p.store.client("web").await.unwrap().unwrap();
+        let c = crate::model::Client {
+            id: if public {
+                "m2m-public".into()
+            } else {
+                "m2m-cc".into()
+            },
+            secret_hash: if public {
+                None
+            } else {
+                base.secret_hash.clone()
+            },
+            grant_types: vec!["client_credentials".into()],
+            scopes: vec!["openid".into(), "api:read".into(), "api:write".into()],
+            ..base
+        };
+        k.p.store.upsert_client(&c).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn client_credentials_issue_a_token_for_the_client_itself() {
+        let k = kit().await;
+        machine_client(&k, false).await;
+        let t = token(
+            &k.p,
+            Some(&basic("m2m-cc", k.secret)),
+            &q("grant_type=client_credentials&scope=api:read"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(t.scope, "api:read");
+        assert!(t.refresh_token.is_none() && t.id_token.is_none());
+        let at = k.p.keys.verify(&t.access_token).unwrap();
+        assert_eq!(at.claims["sub"], "m2m-cc");
+        assert_eq!(at.claims["client_id"], "m2m-cc");
+        assert!(at.claims.get("gid").is_none() && at.claims.get("auth_time").is_none());
+        // No scope: the client's own set, without user scopes.
+        let t = token(
+            &k.p,
+            Some(&basic("m2m-cc", k.secret)),
+            &q("grant_type=client_credentials"),
+        )
+        .await
+        .unwrap();
+        assert_eq!(t.scope, "api:read api:write");
+    }
+
+    #[tokio::test]
+    async fn client_credentials_refuse_other_scopes_public_clients_and_other_grants() {
+        let k = kit().await;
+        machine_client(&k, false).await;
+        machine_client(&k, true).await;
+        let cc = |scope: &'static str| {
+            let k = &k;
+            async move {
+                token(
+                    &k.p,
+                    Some(&basic("m2m-cc", k.secret)),
+                    &q(&format!("grant_type=client_credentials&scope={scope}")),
+                )
+                .await
+                .unwrap_err()
+                .code
+            }
+        };
+        assert_eq!(cc("api:admin").await, ErrorCode::InvalidScope);
+        assert_eq!(cc("openid").await, ErrorCode::InvalidScope);
+        let e = token(
+            &k.p,
+            None,
+            &q("grant_type=client_credentials&client_id=m2m-public"),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnauthorizedClient);
+        // The web client is not allowed the grant.
+        let e = exchange(&k, "grant_type=client_credentials")
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnauthorizedClient);
+    }
+
+    #[test]
+    fn token_response_debug_hides_tokens() {
+        let t = TokenResponse {
+            access_token: "AT-SECRET".into(),
+            token_type: "Bearer",
+            expires_in: 1,
+            scope: String::new(),
+            refresh_token: Some("RT-SECRET".into()),
+            id_token: Some("ID-SECRET".into()),
+        };
+        let d = format!("{t:?}");
+        assert!(!d.contains("SECRET"), "{d}");
+    }
+}

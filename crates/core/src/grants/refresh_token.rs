@@ -1,0 +1,54 @@
+//! grant_type=refresh_token (RFC 6749 §6) with rotation: every use returns a
+//! new refresh token; reusing an old one revokes the whole grant.
+
+use crate::error::{OAuthError, Result};
+use crate::model::Client;
+use crate::params::Params;
+use crate::provider::Provider;
+use crate::scope;
+use crate::secret::lookup_hash;
+use crate::tokens::{TokenResponse, UserGrant, issue_for_user};
+
+pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Result<TokenResponse> {
+    let value = params
+        .get("refresh_token")
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
+    let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
+    let now = p.now();
+    let take = p.store.take_refresh_token(&lookup_hash(value), now).await?;
+    let t = super::won(p, &client.id, take, |t| &t.grant_id, invalid).await?;
+    if t.client_id != client.id {
+        // A token presented by another client has leaked: kill its family.
+        p.store.revoke_grant(&t.grant_id, now).await?;
+        return Err(invalid());
+    }
+    if t.expires_at <= now {
+        return Err(invalid());
+    }
+    if p.store.user_by_id(&t.user_id).await?.is_none() {
+        return Err(invalid());
+    }
+    let requested = scope::tokens(params.get("scope"))?;
+    let scopes = if requested.is_empty() {
+        t.scopes.clone()
+    } else if requested.iter().all(|s| scope::contains(&t.scopes, s)) {
+        requested
+    } else {
+        return Err(OAuthError::invalid_scope(
+            "a refresh may narrow the scope, never widen it",
+        ));
+    };
+    issue_for_user(
+        p,
+        UserGrant {
+            client,
+            user_id: &t.user_id,
+            grant_id: &t.grant_id,
+            scopes: &scopes,
+            refresh_scopes: &t.scopes,
+            auth_time: t.auth_time,
+            nonce: None,
+        },
+    )
+    .await
+}

@@ -1,0 +1,30 @@
+//! Portico's OAuth 2.0 / OpenID Connect domain: request validation, the
+//! authorize decision, one module per grant, PKCE, client authentication,
+//! token issuing. No HTTP framework and no SQL: storage goes through the
+//! traits in [`store`], time through [`clock`], randomness through [`random`].
+pub mod accounts;
+pub mod authorize;
+pub mod client_auth;
+pub mod clock;
+pub mod discovery;
+pub mod error;
+pub mod grants;
+pub mod jose;
+pub mod memory;
+pub mod model;
+pub mod params;
+pub mod password;
+pub mod pkce;
+pub mod provider;
+pub mod random;
+pub mod redirect;
+pub mod scope;
+pub mod secret;
+pub mod store;
+#[cfg(test)]
+pub(crate) mod testkit;
+pub mod tokens;
+pub mod userinfo;
+
+pub use error::{ErrorCode, OAuthError};
+pub use provider::{Provider, ProviderConfig};

@@ -1,0 +1,227 @@
+//! An in-memory [`Store`](crate::store::Store) for core's own tests and for
+//! fuzzing. One mutex makes every operation atomic. Not for production: it
+//! forgets everything on restart.
+
+use crate::clock::UnixTime;
+use crate::model::{
+    AuthCode, AuthRequest, Client, Entrypoint, Grant, RefreshToken, Session, SigningKeyRecord, User,
+};
+use crate::store::*;
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+#[derive(Default)]
+struct Inner {
+    clients: HashMap<String, Client>,
+    entrypoints: HashMap<String, Entrypoint>,
+    users: HashMap<String, User>,
+    sessions: HashMap<String, Session>,
+    requests: HashMap<String, AuthRequest>,
+    grants: HashMap<String, Grant>,
+    codes: HashMap<String, (AuthCode, bool)>,
+    refresh: HashMap<String, (RefreshToken, bool)>,
+    keys: Vec<SigningKeyRecord>,
+    secrets: HashMap<String, Vec<u8>>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore(Mutex<Inner>);
+
+impl MemoryStore {
+    fn lock(&self) -> StoreResult<MutexGuard<'_, Inner>> {
+        self.0
+            .lock()
+            .map_err(|_| StoreError::Backend("memory store poisoned".into()))
+    }
+}
+
+#[async_trait]
+impl ClientStore for MemoryStore {
+    async fn client(&self, id: &str) -> StoreResult<Option<Client>> {
+        Ok(self.lock()?.clients.get(id).cloned())
+    }
+    async fn upsert_client(&self, c: &Client) -> StoreResult<()> {
+        self.lock()?.clients.insert(c.id.clone(), c.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl EntrypointStore for MemoryStore {
+    async fn entrypoint(&self, id: &str) -> StoreResult<Option<Entrypoint>> {
+        Ok(self.lock()?.entrypoints.get(id).cloned())
+    }
+    async fn upsert_entrypoint(&self, e: &Entrypoint) -> StoreResult<()> {
+        self.lock()?.entrypoints.insert(e.id.clone(), e.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UserStore for MemoryStore {
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        Ok(self
+            .lock()?
+            .users
+            .values()
+            .find(|u| u.email == email.to_lowercase())
+            .cloned())
+    }
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>> {
+        Ok(self.lock()?.users.get(id).cloned())
+    }
+    async fn create_user(&self, u: &User) -> StoreResult<()> {
+        let mut g = self.lock()?;
+        if g.users.values().any(|x| x.email == u.email) {
+            return Err(StoreError::Conflict("email".into()));
+        }
+        g.users.insert(u.id.clone(), u.clone());
+        Ok(())
+    }
+    async fn upsert_user_by_email(&self, u: &User) -> StoreResult<String> {
+        let mut g = self.lock()?;
+        if let Some(existing) = g.users.values_mut().find(|x| x.email == u.email) {
+            existing.name = u.name.clone();
+            existing.password_hash = u.password_hash.clone();
+            return Ok(existing.id.clone());
+        }
+        g.users.insert(u.id.clone(), u.clone());
+        Ok(u.id.clone())
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryStore {
+    async fn create_session(&self, s: &Session) -> StoreResult<()> {
+        self.lock()?.sessions.insert(s.id_hash.clone(), s.clone());
+        Ok(())
+    }
+    async fn session(&self, id_hash: &str, now: UnixTime) -> StoreResult<Option<Session>> {
+        Ok(self
+            .lock()?
+            .sessions
+            .get(id_hash)
+            .filter(|s| s.expires_at > now)
+            .cloned())
+    }
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
+        self.lock()?.sessions.remove(id_hash);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AuthRequestStore for MemoryStore {
+    async fn put_auth_request(&self, r: &AuthRequest) -> StoreResult<()> {
+        self.lock()?.requests.insert(r.id.clone(), r.clone());
+        Ok(())
+    }
+    async fn auth_request(&self, id: &str, now: UnixTime) -> StoreResult<Option<AuthRequest>> {
+        Ok(self
+            .lock()?
+            .requests
+            .get(id)
+            .filter(|r| r.expires_at > now)
+            .cloned())
+    }
+    async fn take_auth_request(&self, id: &str, now: UnixTime) -> StoreResult<Option<AuthRequest>> {
+        Ok(self
+            .lock()?
+            .requests
+            .remove(id)
+            .filter(|r| r.expires_at > now))
+    }
+}
+
+#[async_trait]
+impl GrantStore for MemoryStore {
+    async fn create_grant(&self, g: &Grant) -> StoreResult<()> {
+        self.lock()?.grants.insert(g.id.clone(), g.clone());
+        Ok(())
+    }
+    async fn grant(&self, id: &str) -> StoreResult<Option<Grant>> {
+        Ok(self.lock()?.grants.get(id).cloned())
+    }
+    async fn revoke_grant(&self, id: &str, now: UnixTime) -> StoreResult<()> {
+        if let Some(g) = self.lock()?.grants.get_mut(id) {
+            g.revoked_at.get_or_insert(now);
+        }
+        Ok(())
+    }
+}
+
+fn take<T: Clone>(
+    m: &mut HashMap<String, (T, bool)>,
+    grants: &HashMap<String, Grant>,
+    key: &str,
+    grant_of: impl Fn(&T) -> &str,
+) -> Take<T> {
+    match m.get_mut(key) {
+        None => Take::NotFound,
+        Some((v, used)) if *used => Take::AlreadyUsed(v.clone()),
+        Some((v, _))
+            if grants
+                .get(grant_of(v))
+                .is_some_and(|g| g.revoked_at.is_some()) =>
+        {
+            Take::Revoked
+        }
+        Some((v, used)) => {
+            *used = true;
+            Take::Taken(v.clone())
+        }
+    }
+}
+
+#[async_trait]
+impl CodeStore for MemoryStore {
+    async fn put_code(&self, c: &AuthCode) -> StoreResult<()> {
+        self.lock()?
+            .codes
+            .insert(c.code_hash.clone(), (c.clone(), false));
+        Ok(())
+    }
+    async fn take_code(&self, h: &str, _now: UnixTime) -> StoreResult<Take<AuthCode>> {
+        let mut g = self.lock()?;
+        let inner = &mut *g;
+        Ok(take(&mut inner.codes, &inner.grants, h, |c| &c.grant_id))
+    }
+}
+
+#[async_trait]
+impl RefreshTokenStore for MemoryStore {
+    async fn put_refresh_token(&self, t: &RefreshToken) -> StoreResult<()> {
+        self.lock()?
+            .refresh
+            .insert(t.token_hash.clone(), (t.clone(), false));
+        Ok(())
+    }
+    async fn take_refresh_token(&self, h: &str, _now: UnixTime) -> StoreResult<Take<RefreshToken>> {
+        let mut g = self.lock()?;
+        let inner = &mut *g;
+        Ok(take(&mut inner.refresh, &inner.grants, h, |t| &t.grant_id))
+    }
+}
+
+#[async_trait]
+impl KeyStore for MemoryStore {
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
+        Ok(self.lock()?.keys.clone())
+    }
+    async fn insert_signing_key_if_absent(&self, k: &SigningKeyRecord) -> StoreResult<()> {
+        let mut g = self.lock()?;
+        if !g.keys.iter().any(|x| x.alg == k.alg) {
+            g.keys.push(k.clone());
+        }
+        Ok(())
+    }
+    async fn installation_secret(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>> {
+        Ok(self
+            .lock()?
+            .secrets
+            .entry(name.to_owned())
+            .or_insert_with(|| candidate.to_vec())
+            .clone())
+    }
+}

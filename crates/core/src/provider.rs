@@ -1,0 +1,118 @@
+//! The provider: configuration, storage, clock, randomness and keys that
+//! every operation needs, built once at start.
+
+use crate::clock::Clock;
+use crate::error::{OAuthError, Result};
+use crate::jose::{Alg, KeySet, SigningKey};
+use crate::random::Random;
+use crate::secret::ClientSecretHasher;
+use crate::store::Store;
+use std::sync::Arc;
+
+/// Lifetimes and names. Durations are seconds.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    /// The issuer identifier, e.g. `http://127.0.0.1:8080` (no trailing slash).
+    pub issuer: String,
+    pub code_ttl: i64,
+    pub access_token_ttl: i64,
+    pub refresh_token_ttl: i64,
+    pub id_token_ttl: i64,
+    pub auth_request_ttl: i64,
+    pub session_ttl: i64,
+    /// Algorithm of access tokens (RFC 9068 JWTs).
+    pub access_token_alg: Alg,
+    /// Default algorithm of id_tokens (OIDC requires RS256 support).
+    pub id_token_alg: Alg,
+}
+
+impl ProviderConfig {
+    pub fn new(issuer: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into().trim_end_matches('/').to_owned(),
+            code_ttl: 60,
+            access_token_ttl: 3600,
+            refresh_token_ttl: 30 * 24 * 3600,
+            id_token_ttl: 3600,
+            auth_request_ttl: 600,
+            session_ttl: 14 * 24 * 3600,
+            access_token_alg: Alg::ES256,
+            id_token_alg: Alg::RS256,
+        }
+    }
+}
+
+pub struct Provider {
+    pub config: ProviderConfig,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn Random>,
+    pub keys: KeySet,
+    pub client_secrets: ClientSecretHasher,
+}
+
+const CLIENT_SECRET_KEY_NAME: &str = "client_secret_hmac_key";
+
+impl Provider {
+    /// Load the signing keys and the installation secret from the store,
+    /// creating them on first start. When several instances start at once
+    /// on one database, the first writer wins and the others load its keys.
+    ///
+    /// The parsed keys and the secret are the only state kept in process.
+    /// That cache is safe because both are immutable records: they are never
+    /// updated in place, so every instance holds the same values. Key
+    /// rotation, when it is built, must reload the set (e.g. on an unknown
+    /// `kid`) before this stays true.
+    pub async fn new(
+        config: ProviderConfig,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        random: Arc<dyn Random>,
+    ) -> Result<Self> {
+        for alg in [Alg::RS256, Alg::ES256] {
+            let existing = store.signing_keys().await?;
+            if !existing.iter().any(|k| k.alg == alg.as_str()) {
+                let record = SigningKey::generate(alg, clock.now())?;
+                store.insert_signing_key_if_absent(&record).await?;
+            }
+        }
+        let records = store.signing_keys().await?;
+        let keys = records
+            .iter()
+            .map(SigningKey::from_record)
+            .collect::<Result<Vec<_>>>()?;
+        let keys = KeySet::new(keys);
+        keys.key(Alg::RS256)?;
+        keys.key(Alg::ES256)?;
+
+        let mut candidate = [0u8; 32];
+        random.fill(&mut candidate)?;
+        let secret = store
+            .installation_secret(CLIENT_SECRET_KEY_NAME, &candidate)
+            .await?;
+        if secret.len() < 32 {
+            return Err(OAuthError::server_error("installation secret too short"));
+        }
+        Ok(Self {
+            config,
+            store,
+            clock,
+            random,
+            keys,
+            client_secrets: ClientSecretHasher::new(&secret),
+        })
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.config.issuer
+    }
+
+    /// An absolute URL under the issuer.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.config.issuer, path)
+    }
+}

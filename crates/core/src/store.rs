@@ -1,0 +1,156 @@
+//! Narrow storage traits. `crates/store` implements them (SQLite now,
+//! PostgreSQL next); core never sees SQL. Every contract that matters for
+//! security (single use, atomic take, first writer wins) is stated here and
+//! must hold even when several Portico instances share one database.
+
+use crate::clock::UnixTime;
+use crate::model::{
+    AuthCode, AuthRequest, Client, Entrypoint, Grant, RefreshToken, Session, SigningKeyRecord, User,
+};
+use async_trait::async_trait;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken (e.g. the email is already registered).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("storage failure: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = std::result::Result<T, StoreError>;
+
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    async fn client(&self, id: &str) -> StoreResult<Option<Client>>;
+    /// Insert or replace by id (config is applied idempotently at start).
+    async fn upsert_client(&self, client: &Client) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait EntrypointStore: Send + Sync {
+    async fn entrypoint(&self, id: &str) -> StoreResult<Option<Entrypoint>>;
+    async fn upsert_entrypoint(&self, entrypoint: &Entrypoint) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// `email` is compared lower-cased.
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>>;
+    /// Insert a new user. [`StoreError::Conflict`] if the email is taken,
+    /// atomically (no check-then-insert race).
+    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    /// Insert, or update name and password of the user with this email
+    /// (config users). Returns the stored user's id.
+    async fn upsert_user_by_email(&self, user: &User) -> StoreResult<String>;
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn create_session(&self, session: &Session) -> StoreResult<()>;
+    /// The session with this id hash, if it exists and has not expired at `now`.
+    async fn session(&self, id_hash: &str, now: UnixTime) -> StoreResult<Option<Session>>;
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait AuthRequestStore: Send + Sync {
+    async fn put_auth_request(&self, request: &AuthRequest) -> StoreResult<()>;
+    /// The pending request, if it exists and has not expired at `now`.
+    async fn auth_request(&self, id: &str, now: UnixTime) -> StoreResult<Option<AuthRequest>>;
+    /// Remove and return the request, atomically: of two concurrent takes,
+    /// exactly one gets `Some`. Expired requests are never returned.
+    async fn take_auth_request(&self, id: &str, now: UnixTime) -> StoreResult<Option<AuthRequest>>;
+}
+
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    async fn create_grant(&self, grant: &Grant) -> StoreResult<()>;
+    async fn grant(&self, id: &str) -> StoreResult<Option<Grant>>;
+    /// Mark the grant revoked (idempotent; the first revocation time is kept).
+    /// Every token of the grant is dead from then on.
+    async fn revoke_grant(&self, id: &str, now: UnixTime) -> StoreResult<()>;
+}
+
+/// The result of taking a single-use value (code or refresh token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Take<T> {
+    /// This caller is the one and only user of the value.
+    Taken(T),
+    /// The value exists but was already used: a replay. Carries the record so
+    /// the caller can revoke what was issued from it.
+    AlreadyUsed(T),
+    /// The value is unused but its grant has been revoked: it is dead.
+    Revoked,
+    NotFound,
+}
+
+#[async_trait]
+pub trait CodeStore: Send + Sync {
+    async fn put_code(&self, code: &AuthCode) -> StoreResult<()>;
+    /// Mark the code used and return it, atomically (one conditional update,
+    /// never read-then-write): of any number of concurrent takes of one code,
+    /// exactly one gets [`Take::Taken`]; the others get [`Take::AlreadyUsed`].
+    /// A code whose grant is revoked is never taken ([`Take::Revoked`]); the
+    /// check is part of the same update, so a winner never needs to re-check
+    /// its grant (a revocation after the take kills the issued tokens, which
+    /// carry the grant id). Expiry is checked by the caller.
+    async fn take_code(&self, code_hash: &str, now: UnixTime) -> StoreResult<Take<AuthCode>>;
+}
+
+#[async_trait]
+pub trait RefreshTokenStore: Send + Sync {
+    async fn put_refresh_token(&self, token: &RefreshToken) -> StoreResult<()>;
+    /// Same contract as [`CodeStore::take_code`]: exactly one concurrent
+    /// taker wins; a used token yields [`Take::AlreadyUsed`].
+    async fn take_refresh_token(
+        &self,
+        token_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<Take<RefreshToken>>;
+}
+
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
+    /// Store `key` as the key for its algorithm unless one already exists;
+    /// first writer wins. Callers reload with [`Self::signing_keys`] after.
+    async fn insert_signing_key_if_absent(&self, key: &SigningKeyRecord) -> StoreResult<()>;
+    /// The named installation secret, creating it from `candidate` if absent
+    /// (first writer wins; everybody gets the same value back).
+    async fn installation_secret(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>>;
+}
+
+/// Everything Portico stores.
+pub trait Store:
+    ClientStore
+    + EntrypointStore
+    + UserStore
+    + SessionStore
+    + AuthRequestStore
+    + GrantStore
+    + CodeStore
+    + RefreshTokenStore
+    + KeyStore
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> Store for T where
+    T: ClientStore
+        + EntrypointStore
+        + UserStore
+        + SessionStore
+        + AuthRequestStore
+        + GrantStore
+        + CodeStore
+        + RefreshTokenStore
+        + KeyStore
+        + Send
+        + Sync
+        + 'static
+{
+}

@@ -1,0 +1,120 @@
+//! Fixtures for core's unit tests: an in-memory provider with a fixed clock.
+
+use crate::clock::ManualClock;
+use crate::memory::MemoryStore;
+use crate::model::{Client, Entrypoint, Session, User};
+use crate::password::DUMMY_HASH;
+use crate::provider::{Provider, ProviderConfig};
+use crate::random::SequenceRandom;
+use std::sync::Arc;
+
+pub const T0: i64 = 1_700_000_000;
+pub const ISSUER: &str = "https://id.example";
+pub const CB: &str = "https://app.example/cb";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+pub struct Kit {
+    pub p: Provider,
+    pub clock: Arc<ManualClock>,
+    pub secret: &'static str,
+}
+
+fn strings(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| (*s).to_owned()).collect()
+}
+
+pub async fn kit() -> Kit {
+    let store = Arc::new(MemoryStore::default());
+    let clock = Arc::new(ManualClock::new(T0));
+    let p = Provider::new(
+        ProviderConfig::new(ISSUER),
+        store,
+        clock.clone(),
+        Arc::new(SequenceRandom::default()),
+    )
+    .await
+    .unwrap();
+    let secret = "confidential-secret";
+    let base = Client {
+        id: "web".into(),
+        name: "Web App".into(),
+        secret_hash: Some(p.client_secrets.hash(secret)),
+        redirect_uris: strings(&[CB, "https://app.example/other"]),
+        grant_types: strings(&["authorization_code", "refresh_token"]),
+        response_types: strings(&["code"]),
+        scopes: strings(&["openid", "profile", "email", "offline_access"]),
+        first_party: false,
+        id_token_signed_response_alg: None,
+    };
+    p.store.upsert_client(&base).await.unwrap();
+    let public = Client {
+        id: "spa".into(),
+        name: "SPA".into(),
+        secret_hash: None,
+        redirect_uris: strings(&[CB]),
+        ..base.clone()
+    };
+    p.store.upsert_client(&public).await.unwrap();
+    let no_code = Client {
+        id: "m2m".into(),
+        grant_types: strings(&["refresh_token"]),
+        ..base.clone()
+    };
+    p.store.upsert_client(&no_code).await.unwrap();
+    for (id, name) in [("default", "Portico"), ("shop", "The Shop")] {
+        p.store
+            .upsert_entrypoint(&Entrypoint {
+                id: id.into(),
+                display_name: name.into(),
+            })
+            .await
+            .unwrap();
+    }
+    p.store
+        .create_user(&User {
+            id: "user-1".into(),
+            email: "ada@example.com".into(),
+            email_verified: true,
+            name: "Ada".into(),
+            password_hash: DUMMY_HASH.into(),
+            created_at: T0,
+        })
+        .await
+        .unwrap();
+    Kit { p, clock, secret }
+}
+
+impl Kit {
+    pub async fn session(&self, auth_time: i64) -> Session {
+        let s = Session {
+            id_hash: format!("s-{auth_time}"),
+            user_id: "user-1".into(),
+            auth_time,
+            created_at: auth_time,
+            expires_at: auth_time + 3600 * 24,
+        };
+        self.p.store.create_session(&s).await.unwrap();
+        s
+    }
+}
+
+/// Query pairs from `k=v&...` written plainly (no encoding needed in tests).
+pub fn q(s: &str) -> Vec<(String, String)> {
+    s.split('&')
+        .filter(|x| !x.is_empty())
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
+/// The query parameters of a redirect URL.
+pub fn redirect_params(url: &str) -> std::collections::HashMap<String, String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}

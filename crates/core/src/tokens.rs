@@ -1,0 +1,165 @@
+//! Issuing access tokens (RFC 9068 JWTs), refresh tokens and id_tokens, and
+//! the token endpoint response.
+
+use crate::clock::UnixTime;
+use crate::error::{OAuthError, Result};
+use crate::jose::{Alg, half_hash};
+use crate::model::{Client, RefreshToken};
+use crate::provider::Provider;
+use crate::scope::{self, OFFLINE_ACCESS, OPENID};
+use crate::secret::lookup_hash;
+use serde::Serialize;
+
+/// RFC 9068 access token claims. `gid` names the grant the token belongs to,
+/// so revoking the grant revokes the token.
+#[derive(Debug, Serialize)]
+pub struct AccessTokenClaims<'a> {
+    pub iss: &'a str,
+    pub sub: &'a str,
+    pub aud: &'a str,
+    pub client_id: &'a str,
+    pub iat: UnixTime,
+    pub exp: UnixTime,
+    pub jti: String,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<UnixTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gid: Option<&'a str>,
+}
+
+#[derive(Debug, Serialize)]
+struct IdTokenClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    azp: &'a str,
+    iat: UnixTime,
+    exp: UnixTime,
+    auth_time: UnixTime,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<&'a str>,
+    at_hash: String,
+}
+
+/// The successful token endpoint response (RFC 6749 §5.1).
+#[derive(Serialize, Clone, PartialEq, Eq)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+impl std::fmt::Debug for TokenResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenResponse")
+            .field("token_type", &self.token_type)
+            .field("expires_in", &self.expires_in)
+            .field("scope", &self.scope)
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("id_token", &self.id_token.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a user-bound token set is issued for.
+pub struct UserGrant<'a> {
+    pub client: &'a Client,
+    pub user_id: &'a str,
+    pub grant_id: &'a str,
+    /// Scopes of this response.
+    pub scopes: &'a [String],
+    /// Scopes a new refresh token keeps (the originally granted ones).
+    pub refresh_scopes: &'a [String],
+    pub auth_time: UnixTime,
+    pub nonce: Option<&'a str>,
+}
+
+/// Issue access token, refresh token (when offline_access is granted and the
+/// client may refresh) and id_token (when openid is granted).
+pub async fn issue_for_user(p: &Provider, g: UserGrant<'_>) -> Result<TokenResponse> {
+    let now = p.now();
+    let iss = p.issuer();
+    let scope_str = scope::join(g.scopes);
+    let access = AccessTokenClaims {
+        iss,
+        sub: g.user_id,
+        aud: iss,
+        client_id: &g.client.id,
+        iat: now,
+        exp: now + p.config.access_token_ttl,
+        jti: p.random.token(16)?,
+        scope: scope_str.clone(),
+        auth_time: Some(g.auth_time),
+        gid: Some(g.grant_id),
+    };
+    let access_token = p
+        .keys
+        .key(p.config.access_token_alg)?
+        .sign("at+jwt", &access)?;
+
+    let refresh_token = if scope::contains(g.scopes, OFFLINE_ACCESS)
+        && g.client.allows_grant(crate::model::GRANT_REFRESH_TOKEN)
+    {
+        let value = p.random.token(32)?;
+        p.store
+            .put_refresh_token(&RefreshToken {
+                token_hash: lookup_hash(&value),
+                grant_id: g.grant_id.to_owned(),
+                client_id: g.client.id.clone(),
+                user_id: g.user_id.to_owned(),
+                scopes: g.refresh_scopes.to_vec(),
+                auth_time: g.auth_time,
+                created_at: now,
+                expires_at: now + p.config.refresh_token_ttl,
+            })
+            .await?;
+        Some(value)
+    } else {
+        None
+    };
+
+    let id_token = if scope::contains(g.scopes, OPENID) {
+        let alg = g
+            .client
+            .id_token_signed_response_alg
+            .as_deref()
+            .map(|a| {
+                Alg::parse(a)
+                    .ok_or_else(|| OAuthError::server_error("client has an unknown id_token alg"))
+            })
+            .transpose()?
+            .unwrap_or(p.config.id_token_alg);
+        let claims = IdTokenClaims {
+            iss,
+            sub: g.user_id,
+            aud: &g.client.id,
+            azp: &g.client.id,
+            iat: now,
+            exp: now + p.config.id_token_ttl,
+            auth_time: g.auth_time,
+            nonce: g.nonce,
+            at_hash: half_hash(&access_token),
+        };
+        Some(p.keys.key(alg)?.sign("JWT", &claims)?)
+    } else {
+        None
+    };
+
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: p.config.access_token_ttl,
+        scope: scope_str,
+        refresh_token,
+        id_token,
+    })
+}

@@ -1,0 +1,59 @@
+//! The UserInfo endpoint (OIDC Core §5.3) and access token validation.
+
+use crate::error::{ErrorCode, OAuthError, Result};
+use crate::grants::live_grant;
+use crate::provider::Provider;
+use crate::scope::{self, EMAIL, OPENID, PROFILE};
+use serde_json::{Map, Value, json};
+
+/// The claims of a valid, unrevoked access token issued by us.
+pub async fn validate_access_token(p: &Provider, token: &str) -> Result<Map<String, Value>> {
+    let bad = || OAuthError::invalid_token("the access token is invalid, expired or revoked");
+    let v = p.keys.verify(token).map_err(|_| bad())?;
+    if v.typ.as_deref() != Some("at+jwt") {
+        return Err(bad());
+    }
+    let c = v.claims;
+    if c.get("iss").and_then(Value::as_str) != Some(p.issuer()) {
+        return Err(bad());
+    }
+    let exp = c.get("exp").and_then(Value::as_i64).ok_or_else(bad)?;
+    if exp <= p.now() {
+        return Err(bad());
+    }
+    if let Some(gid) = c.get("gid").and_then(Value::as_str)
+        && live_grant(p, gid).await?.is_none()
+    {
+        return Err(bad());
+    }
+    Ok(c)
+}
+
+pub async fn userinfo(p: &Provider, token: &str) -> Result<Value> {
+    let c = validate_access_token(p, token).await?;
+    let scopes = scope::tokens(c.get("scope").and_then(Value::as_str))?;
+    if !scope::contains(&scopes, OPENID) {
+        return Err(OAuthError::new(
+            ErrorCode::InsufficientScope,
+            "the access token lacks the openid scope",
+        ));
+    }
+    let sub = c
+        .get("sub")
+        .and_then(Value::as_str)
+        .ok_or_else(|| OAuthError::invalid_token("no subject"))?;
+    let user = p
+        .store
+        .user_by_id(sub)
+        .await?
+        .ok_or_else(|| OAuthError::invalid_token("the user no longer exists"))?;
+    let mut out = json!({ "sub": user.id });
+    if scope::contains(&scopes, EMAIL) {
+        out["email"] = json!(user.email);
+        out["email_verified"] = json!(user.email_verified);
+    }
+    if scope::contains(&scopes, PROFILE) {
+        out["name"] = json!(user.name);
+    }
+    Ok(out)
+}

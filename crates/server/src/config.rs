@@ -1,0 +1,255 @@
+//! `portico.toml`: server settings, clients, entrypoints and users, applied
+//! idempotently at every start. Environment variables override the file.
+
+use portico_core::Provider;
+use portico_core::accounts::{hash_password, normalize_email, validate_email};
+use portico_core::model::{Client, Entrypoint, User};
+use portico_core::redirect::is_registrable;
+use portico_core::scope::DEFAULT_ENTRYPOINT;
+use portico_core::secret::Secret;
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub server: ServerSection,
+    #[serde(default)]
+    pub database: DatabaseSection,
+    #[serde(default)]
+    pub clients: Vec<ClientConfig>,
+    #[serde(default)]
+    pub entrypoints: Vec<EntrypointConfig>,
+    #[serde(default)]
+    pub users: Vec<UserConfig>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    pub bind: Option<String>,
+    pub issuer: Option<String>,
+    pub database_url: Option<String>,
+    pub ui_dir: Option<String>,
+}
+
+/// `[database]`: the connection pool.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSection {
+    pub max_connections: Option<u32>,
+    pub min_connections: Option<u32>,
+    pub acquire_timeout_secs: Option<u64>,
+    pub idle_timeout_secs: Option<u64>,
+}
+
+impl DatabaseSection {
+    pub fn pool_settings(&self) -> Result<portico_store::PoolSettings, String> {
+        let d = portico_store::PoolSettings::default();
+        let s = portico_store::PoolSettings {
+            max_connections: self.max_connections.unwrap_or(d.max_connections),
+            min_connections: self.min_connections.unwrap_or(d.min_connections),
+            acquire_timeout: self
+                .acquire_timeout_secs
+                .map_or(d.acquire_timeout, std::time::Duration::from_secs),
+            idle_timeout: self
+                .idle_timeout_secs
+                .map(std::time::Duration::from_secs)
+                .or(d.idle_timeout),
+        };
+        if s.max_connections == 0 || s.min_connections > s.max_connections {
+            return Err(
+                "[database] needs 0 < max_connections and min_connections <= max_connections"
+                    .into(),
+            );
+        }
+        Ok(s)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    pub id: String,
+    pub name: Option<String>,
+    /// Absent: a public client (PKCE S256 required).
+    pub secret: Option<Secret>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    #[serde(default = "default_grants")]
+    pub grant_types: Vec<String>,
+    #[serde(default = "default_response_types")]
+    pub response_types: Vec<String>,
+    #[serde(default = "default_scopes")]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub first_party: bool,
+    pub id_token_signed_response_alg: Option<String>,
+}
+
+fn default_grants() -> Vec<String> {
+    vec!["authorization_code".into(), "refresh_token".into()]
+}
+fn default_response_types() -> Vec<String> {
+    vec!["code".into()]
+}
+fn default_scopes() -> Vec<String> {
+    ["openid", "profile", "email", "offline_access"]
+        .map(String::from)
+        .to_vec()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EntrypointConfig {
+    pub id: String,
+    pub display_name: String,
+    /// Placeholder until theming lands; accepted and ignored.
+    #[serde(default)]
+    pub theme: Option<toml::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub email: String,
+    pub name: String,
+    pub password: Secret,
+    #[serde(default)]
+    pub email_verified: bool,
+}
+
+pub fn load(path: &Path) -> Result<FileConfig, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    parse(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub fn parse(text: &str) -> Result<FileConfig, String> {
+    toml::from_str(text).map_err(|e| format!("the config is not valid: {e}"))
+}
+
+const MIN_CLIENT_SECRET_LEN: usize = 32;
+
+/// Check what the store would not: redirect URIs, algorithms, secrets.
+fn client_record(p: &Provider, c: &ClientConfig) -> Result<Client, String> {
+    if c.id.is_empty() {
+        return Err("a client has an empty id".into());
+    }
+    if c.redirect_uris.is_empty() && c.grant_types.iter().any(|g| g == "authorization_code") {
+        return Err(format!("client {}: redirect_uris is empty", c.id));
+    }
+    if let Some(bad) = c.redirect_uris.iter().find(|u| !is_registrable(u)) {
+        return Err(format!(
+            "client {}: redirect URI {bad} must be an absolute URL without a fragment",
+            c.id
+        ));
+    }
+    if let Some(alg) = &c.id_token_signed_response_alg
+        && !["RS256", "ES256"].contains(&alg.as_str())
+    {
+        return Err(format!(
+            "client {}: id_token_signed_response_alg must be RS256 or ES256",
+            c.id
+        ));
+    }
+    if let Some(s) = &c.secret
+        && s.expose().len() < MIN_CLIENT_SECRET_LEN
+    {
+        return Err(format!(
+            "client {}: the secret must have at least {MIN_CLIENT_SECRET_LEN} characters",
+            c.id
+        ));
+    }
+    Ok(Client {
+        id: c.id.clone(),
+        name: c.name.clone().unwrap_or_else(|| c.id.clone()),
+        secret_hash: c.secret.as_ref().map(|s| p.client_secrets.hash(s.expose())),
+        redirect_uris: c.redirect_uris.clone(),
+        grant_types: c.grant_types.clone(),
+        response_types: c.response_types.clone(),
+        scopes: c.scopes.clone(),
+        first_party: c.first_party,
+        id_token_signed_response_alg: c.id_token_signed_response_alg.clone(),
+    })
+}
+
+/// Apply the file to the store. Safe to run at every start.
+pub async fn apply(p: &Provider, cfg: &FileConfig) -> Result<(), String> {
+    let default = Entrypoint {
+        id: DEFAULT_ENTRYPOINT.into(),
+        display_name: "Portico".into(),
+    };
+    if p.store
+        .entrypoint(DEFAULT_ENTRYPOINT)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_none()
+    {
+        p.store
+            .upsert_entrypoint(&default)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    for e in &cfg.entrypoints {
+        let ep = Entrypoint {
+            id: e.id.clone(),
+            display_name: e.display_name.clone(),
+        };
+        p.store
+            .upsert_entrypoint(&ep)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    for c in &cfg.clients {
+        let rec = client_record(p, c)?;
+        p.store
+            .upsert_client(&rec)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    for u in &cfg.users {
+        if let Some(m) = validate_email(&u.email) {
+            return Err(format!("user {}: {m}", u.email));
+        }
+        let email = normalize_email(&u.email);
+        // Keep the stored hash when the password has not changed, so the
+        // record stays stable across restarts (no new salt, no write). This
+        // costs one argon2 verify per configured user at start, the same as
+        // hashing would; it saves the write, not the work.
+        let existing = p
+            .store
+            .user_by_email(&email)
+            .await
+            .map_err(|e| e.to_string())?;
+        let same = match &existing {
+            Some(x) => portico_core::password::verify(u.password.clone(), x.password_hash.clone())
+                .await
+                .map_err(|e| e.to_string())?,
+            None => false,
+        };
+        let password_hash = match (&existing, same) {
+            (Some(x), true) => x.password_hash.clone(),
+            _ => hash_password(p, u.password.clone())
+                .await
+                .map_err(|e| e.to_string())?,
+        };
+        let user = User {
+            id: existing
+                .as_ref()
+                .map_or_else(|| p.random.token(16), |x| Ok(x.id.clone()))
+                .map_err(|e| e.to_string())?,
+            email,
+            email_verified: u.email_verified,
+            name: u.name.clone(),
+            password_hash,
+            created_at: p.now(),
+        };
+        p.store
+            .upsert_user_by_email(&user)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}

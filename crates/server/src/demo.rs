@@ -1,0 +1,173 @@
+//! `portico serve --demo`: a demo client and user, a ready authorize URL, and
+//! a tiny callback page that plays the client (exchanges the code with PKCE
+//! and shows who signed in), so a newcomer can click through a full login.
+
+use crate::AppState;
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use portico_core::Provider;
+use portico_core::accounts::hash_password;
+use portico_core::model::{Client, User};
+use portico_core::pkce::s256_challenge;
+use portico_core::secret::Secret;
+use serde_json::Value;
+
+pub const CLIENT_ID: &str = "portico-demo";
+pub const USER_EMAIL: &str = "demo@example.com";
+pub const USER_PASSWORD: &str = "portico-demo";
+
+pub struct Demo {
+    pub authorize_url: String,
+    redirect_uri: String,
+    verifier: Secret,
+}
+
+impl Demo {
+    pub async fn install(p: &Provider) -> Result<Self, String> {
+        let redirect_uri = p.url("/demo/callback");
+        let client = Client {
+            id: CLIENT_ID.into(),
+            name: "Portico demo app".into(),
+            secret_hash: None,
+            redirect_uris: vec![redirect_uri.clone()],
+            grant_types: vec!["authorization_code".into(), "refresh_token".into()],
+            response_types: vec!["code".into()],
+            scopes: ["openid", "profile", "email", "offline_access"]
+                .map(String::from)
+                .to_vec(),
+            first_party: true,
+            id_token_signed_response_alg: None,
+        };
+        p.store
+            .upsert_client(&client)
+            .await
+            .map_err(|e| e.to_string())?;
+        if p.store
+            .user_by_email(USER_EMAIL)
+            .await
+            .map_err(|e| e.to_string())?
+            .is_none()
+        {
+            let user = User {
+                id: p.random.token(16).map_err(|e| e.to_string())?,
+                email: USER_EMAIL.into(),
+                email_verified: true,
+                name: "Demo User".into(),
+                password_hash: hash_password(p, Secret::new(USER_PASSWORD))
+                    .await
+                    .map_err(|e| e.to_string())?,
+                created_at: p.now(),
+            };
+            p.store
+                .upsert_user_by_email(&user)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        let verifier = p.random.token(32).map_err(|e| e.to_string())?;
+        let state = p.random.token(12).map_err(|e| e.to_string())?;
+        let nonce = p.random.token(12).map_err(|e| e.to_string())?;
+        let mut url = url::Url::parse(&p.url("/oauth2/authorize")).map_err(|e| e.to_string())?;
+        url.query_pairs_mut()
+            .append_pair("client_id", CLIENT_ID)
+            .append_pair("redirect_uri", &redirect_uri)
+            .append_pair("response_type", "code")
+            .append_pair("scope", "openid profile email offline_access")
+            .append_pair("state", &state)
+            .append_pair("nonce", &nonce)
+            .append_pair("code_challenge", &s256_challenge(&verifier))
+            .append_pair("code_challenge_method", "S256");
+        Ok(Self {
+            authorize_url: url.into(),
+            redirect_uri,
+            verifier: Secret::new(verifier),
+        })
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn page(title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>{t}</title><style>body{{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}}\
+         pre{{background:#f3f3f3;padding:1rem;overflow:auto}}</style></head><body><main><h1>{t}</h1>{body}</main></body></html>",
+        t = esc(title)
+    );
+    let mut r = Html(html).into_response();
+    crate::web::no_store(&mut r);
+    r
+}
+
+/// The demo client's redirect URI.
+pub async fn callback(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
+    let Some(demo) = &state.demo else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let params: Vec<(String, String)> = crate::oauth::pairs(q.unwrap_or_default().as_bytes());
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    if let Some(err) = get("error") {
+        let body = format!(
+            "<p>The app got an error back: <code>{}</code></p><p>{}</p>",
+            esc(err),
+            esc(get("error_description").unwrap_or(""))
+        );
+        return page("Demo app: sign-in did not complete", &body);
+    }
+    let Some(code) = get("code") else {
+        return page("Demo app", "<p>No code in the callback.</p>");
+    };
+    let code_hint: String = code.chars().take(6).collect();
+    let form = vec![
+        ("grant_type".to_owned(), "authorization_code".to_owned()),
+        ("client_id".to_owned(), CLIENT_ID.to_owned()),
+        ("code".to_owned(), code.to_owned()),
+        ("redirect_uri".to_owned(), demo.redirect_uri.clone()),
+        (
+            "code_verifier".to_owned(),
+            demo.verifier.expose().to_owned(),
+        ),
+    ];
+    match portico_core::grants::token(&state.provider, None, &form).await {
+        Ok(t) => {
+            let claims = t
+                .id_token
+                .as_deref()
+                .and_then(|id| state.provider.keys.verify(id).ok())
+                .map(|v| Value::Object(v.claims))
+                .unwrap_or(Value::Null);
+            let info = portico_core::userinfo::userinfo(&state.provider, &t.access_token)
+                .await
+                .unwrap_or(Value::Null);
+            let pretty = |v: &Value| esc(&serde_json::to_string_pretty(v).unwrap_or_default());
+            let body = format!(
+                "<p>The demo app received the code <code>{}…</code> with state <code>{}</code> and exchanged it with its PKCE verifier.</p>\
+                 <h2>id_token claims</h2><pre>{}</pre><h2>userinfo</h2><pre>{}</pre><p>Granted scope: <code>{}</code>; refresh token issued: {}.</p>",
+                esc(&code_hint),
+                esc(get("state").unwrap_or("")),
+                pretty(&claims),
+                pretty(&info),
+                esc(&t.scope),
+                if t.refresh_token.is_some() {
+                    "yes"
+                } else {
+                    "no"
+                },
+            );
+            page("Demo app: you are signed in", &body)
+        }
+        Err(e) => page(
+            "Demo app: the code exchange failed",
+            &format!(
+                "<p><code>{}</code>: {}</p>",
+                esc(e.code.as_str()),
+                esc(&e.description)
+            ),
+        ),
+    }
+}

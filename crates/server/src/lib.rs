@@ -1,0 +1,140 @@
+//! The `portico` server: settings, start-up and routing. Handlers are thin:
+//! parse the request, call `portico_core`, render the answer.
+
+pub mod config;
+mod demo;
+mod oauth;
+mod ui_api;
+mod web;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use portico_core::clock::Clock;
+use portico_core::random::SystemRandom;
+use portico_core::{Provider, ProviderConfig};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+/// Everything `serve` needs, after the CLI, the file and the environment.
+#[derive(Debug)]
+pub struct Settings {
+    pub database_url: String,
+    /// Defaults to `http://<bound address>`.
+    pub issuer: Option<String>,
+    pub ui_dir: PathBuf,
+    pub migrate: bool,
+    pub demo: bool,
+    pub config: Option<config::FileConfig>,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub provider: Arc<Provider>,
+    pub(crate) ui: Arc<web::Ui>,
+    pub(crate) cookies: web::CookieSettings,
+    pub(crate) demo: Option<Arc<demo::Demo>>,
+}
+
+/// A started server.
+pub struct Running {
+    pub issuer: String,
+    pub addr: std::net::SocketAddr,
+    pub state: AppState,
+    pub demo_authorize_url: Option<String>,
+    pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Open the store, load keys, apply config, and start serving on `listener`.
+pub async fn start(
+    settings: Settings,
+    listener: TcpListener,
+    clock: Arc<dyn Clock>,
+) -> Result<Running, String> {
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let issuer = settings
+        .issuer
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"))
+        .trim_end_matches('/')
+        .to_owned();
+    url::Url::parse(&issuer).map_err(|e| format!("the issuer {issuer} is not a URL: {e}"))?;
+    let file = settings.config.unwrap_or_default();
+    let pool = file.database.pool_settings()?;
+    let store = portico_store::connect(&settings.database_url, settings.migrate, &pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    let provider = Provider::new(
+        ProviderConfig::new(&issuer),
+        store,
+        clock,
+        Arc::new(SystemRandom),
+    )
+    .await
+    .map_err(|e| format!("cannot start the provider: {e}"))?;
+    let provider = Arc::new(provider);
+    config::apply(&provider, &file).await?;
+    let demo = if settings.demo {
+        Some(Arc::new(demo::Demo::install(&provider).await?))
+    } else {
+        None
+    };
+    let demo_authorize_url = demo.as_ref().map(|d| d.authorize_url.clone());
+    let state = AppState {
+        provider,
+        ui: Arc::new(web::Ui::load(&settings.ui_dir)),
+        cookies: web::CookieSettings::for_issuer(&issuer),
+        demo,
+    };
+    let app = router(state.clone(), &settings.ui_dir);
+    let task = tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(Running {
+        issuer,
+        addr,
+        state,
+        demo_authorize_url,
+        task,
+    })
+}
+
+pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
+    let spa = ServeDir::new(ui_dir).fallback(ServeFile::new(ui_dir.join("index.html")));
+    let ui_api = Router::new()
+        .route("/auth-requests/{id}", get(ui_api::auth_request))
+        .route("/session", get(ui_api::session))
+        .route("/login", post(ui_api::login))
+        .route("/sign-up", post(ui_api::sign_up))
+        .route("/continue", post(ui_api::continue_request))
+        .route("/cancel", post(ui_api::cancel))
+        .route("/logout", post(ui_api::logout))
+        .route("/authorize-error", get(ui_api::authorize_error))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            web::csrf_guard,
+        ));
+    Router::new()
+        .route("/oauth2/authorize", get(oauth::authorize))
+        .route("/oauth2/auth", get(oauth::authorize))
+        .route("/oauth2/token", post(oauth::token))
+        .route("/oauth2/userinfo", get(oauth::userinfo).post(oauth::userinfo))
+        .route("/.well-known/openid-configuration", get(oauth::discovery))
+        .route("/.well-known/jwks.json", get(oauth::jwks))
+        .route("/demo/callback", get(demo::callback))
+        .route("/healthz", get(|| async { "ok" }))
+        .nest("/api/ui", ui_api)
+        .fallback_service(spa)
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        // Spans carry the method and path only: query strings can hold codes.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+        }))
+        .with_state(state)
+}
+
+/// The demo user's email and password (`serve --demo`).
+pub fn demo_credentials() -> (&'static str, &'static str) {
+    (demo::USER_EMAIL, demo::USER_PASSWORD)
+}

@@ -1,0 +1,154 @@
+//! `portico`: serve, migrate.
+
+use clap::{Parser, Subcommand};
+use portico_core::clock::SystemClock;
+use portico_server::{Settings, config};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "portico",
+    version,
+    about = "Portico: an OAuth 2.0 / OpenID Connect authorization server"
+)]
+struct Cli {
+    /// The config file (optional). Environment variables override it.
+    #[arg(long, global = true, env = "PORTICO_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL: a SQLite file path, a sqlite:// URL, or postgres://.
+    #[arg(long, global = true, env = "PORTICO_DATABASE_URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "PORTICO_BIND")]
+        bind: Option<String>,
+        /// The issuer URL (default: http://<bind address>).
+        #[arg(long, env = "PORTICO_ISSUER")]
+        issuer: Option<String>,
+        /// The built UI (Trunk's dist/).
+        #[arg(long, env = "PORTICO_UI_DIR")]
+        ui_dir: Option<PathBuf>,
+        /// Do not run migrations at start.
+        #[arg(long)]
+        no_migrate: bool,
+        /// Create a demo client and user and print a ready authorize URL.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Run the database migrations and exit.
+    Migrate,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("portico: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("portico: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let file = match &cli.config {
+        Some(p) => Some(config::load(p)?),
+        None if std::path::Path::new("portico.toml").exists() => {
+            Some(config::load(std::path::Path::new("portico.toml"))?)
+        }
+        None => None,
+    };
+    let server = file.as_ref().map(|f| &f.server);
+    let database_url = cli
+        .database_url
+        .clone()
+        .or_else(|| server.and_then(|s| s.database_url.clone()))
+        .unwrap_or_else(|| "portico.db".into());
+    match cli.command {
+        Command::Migrate => {
+            let pool = file
+                .as_ref()
+                .map(|f| f.database.pool_settings())
+                .transpose()?
+                .unwrap_or_default();
+            portico_store::migrate(&database_url, &pool)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "portico: migrations applied to {}",
+                portico_store::redact_url(&database_url)
+            );
+            Ok(())
+        }
+        Command::Serve {
+            bind,
+            issuer,
+            ui_dir,
+            no_migrate,
+            demo,
+        } => {
+            let bind = bind
+                .or_else(|| server.and_then(|s| s.bind.clone()))
+                .unwrap_or_else(|| "127.0.0.1:8080".into());
+            let issuer = issuer.or_else(|| server.and_then(|s| s.issuer.clone()));
+            let ui_dir = ui_dir
+                .or_else(|| server.and_then(|s| s.ui_dir.clone()).map(PathBuf::from))
+                .unwrap_or_else(|| "dist".into());
+            let listener = tokio::net::TcpListener::bind(&bind)
+                .await
+                .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+            let settings = Settings {
+                database_url,
+                issuer,
+                ui_dir,
+                migrate: !no_migrate,
+                demo,
+                config: file,
+            };
+            let running = portico_server::start(settings, listener, Arc::new(SystemClock)).await?;
+            println!(
+                "portico: listening on http://{} (issuer {})",
+                running.addr, running.issuer
+            );
+            if let Some(url) = &running.demo_authorize_url {
+                println!();
+                let (email, password) = portico_server::demo_credentials();
+                println!(
+                    "Demo ready. Open this URL in a browser and sign in as {email} / {password}:"
+                );
+                println!();
+                println!("  {url}");
+                println!();
+            }
+            tokio::select! {
+                r = running.task => r.map_err(|e| e.to_string())?.map_err(|e| e.to_string()),
+                _ = tokio::signal::ctrl_c() => { println!("portico: stopping"); Ok(()) }
+            }
+        }
+    }
+}

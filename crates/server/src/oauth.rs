@@ -1,0 +1,163 @@
+//! The protocol endpoints: authorize, token, userinfo, discovery, JWKS.
+
+use crate::AppState;
+use crate::web::{no_store, session, spa_shell};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use portico_core::authorize::{Outcome, authorize as core_authorize};
+use portico_core::{ErrorCode, OAuthError};
+use serde_json::json;
+
+pub(crate) fn pairs(raw: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(raw).into_owned().collect()
+}
+
+fn found(location: &str) -> Response {
+    let mut r = StatusCode::FOUND.into_response();
+    match HeaderValue::from_str(location) {
+        Ok(v) => {
+            r.headers_mut().insert(LOCATION, v);
+        }
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+    no_store(&mut r);
+    r
+}
+
+/// `GET /oauth2/authorize` (and `/oauth2/auth`).
+pub async fn authorize(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let params = pairs(q.unwrap_or_default().as_bytes());
+    let session = match session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match core_authorize(&state.provider, &params, session.as_ref()).await {
+        Outcome::Redirect(url) => found(&url),
+        Outcome::Interaction { screen, request_id } => found(&screen.path(&request_id)),
+        Outcome::ErrorPage(e) => {
+            tracing::info!(error = %e.code, "authorization request refused without redirect");
+            let status = if e.code == ErrorCode::ServerError {
+                StatusCode::INTERNAL_SERVER_ERROR
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            spa_shell(&state, status)
+        }
+    }
+}
+
+/// RFC 6749 §5.2 error response.
+pub(crate) fn oauth_error(e: &OAuthError) -> Response {
+    let status = match e.code {
+        ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
+        ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let mut r = (
+        status,
+        Json(json!({"error": e.code.as_str(), "error_description": e.description})),
+    )
+        .into_response();
+    if e.code == ErrorCode::InvalidClient {
+        r.headers_mut().insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"portico\""),
+        );
+    }
+    no_store(&mut r);
+    r
+}
+
+/// `POST /oauth2/token`.
+pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let form_ok = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';').next().is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+        });
+    if !form_ok {
+        return oauth_error(&OAuthError::invalid_request(
+            "the body must be application/x-www-form-urlencoded",
+        ));
+    }
+    let auth = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    match portico_core::grants::token(&state.provider, auth, &pairs(&body)).await {
+        Ok(t) => {
+            let mut r = Json(t).into_response();
+            no_store(&mut r);
+            r
+        }
+        Err(e) => oauth_error(&e),
+    }
+}
+
+/// `GET/POST /oauth2/userinfo` with a Bearer token (RFC 6750 §2.1).
+pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let token = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim());
+    let Some(token) = token else {
+        let mut r = StatusCode::UNAUTHORIZED.into_response();
+        r.headers_mut().insert(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer realm=\"portico\""),
+        );
+        return r;
+    };
+    match portico_core::userinfo::userinfo(&state.provider, token).await {
+        Ok(v) => {
+            let mut r = Json(v).into_response();
+            no_store(&mut r);
+            r
+        }
+        Err(e) => {
+            let status = match e.code {
+                ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
+                ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            let challenge = format!(
+                "Bearer realm=\"portico\", error=\"{}\", error_description=\"{}\"",
+                e.code.as_str(),
+                e.description.replace('"', "'")
+            );
+            let mut r = (
+                status,
+                Json(json!({"error": e.code.as_str(), "error_description": e.description})),
+            )
+                .into_response();
+            if let Ok(v) = HeaderValue::from_str(&challenge) {
+                r.headers_mut().insert(WWW_AUTHENTICATE, v);
+            }
+            r
+        }
+    }
+}
+
+pub async fn discovery(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(portico_core::discovery::metadata(&state.provider))
+}
+
+pub async fn jwks(State(state): State<AppState>) -> Response {
+    let mut r = Json(state.provider.keys.jwks()).into_response();
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    r
+}

@@ -1,0 +1,243 @@
+//! The UI's JSON API (`/api/ui/...`), behind the CSRF guard.
+
+use crate::AppState;
+use crate::oauth::pairs;
+use crate::web::{self, api_error, no_store, set_cookie};
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use portico_api_types::{
+    ApiError, AuthorizeErrorInfo, ContinueRequest, FieldError, LoginRequest, NextStep, SessionInfo,
+    SignUpRequest,
+};
+use portico_core::ErrorCode;
+use portico_core::accounts::{self, AccountError};
+use portico_core::model::User;
+use portico_core::secret::Secret;
+
+fn json_ok<T: serde::Serialize>(v: T) -> Response {
+    let mut r = Json(v).into_response();
+    no_store(&mut r);
+    r
+}
+
+fn bad_body(e: &JsonRejection) -> Response {
+    api_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_body",
+        &format!("The request body is not valid: {}", e.body_text()),
+    )
+}
+
+fn core_error(e: &portico_core::OAuthError) -> Response {
+    let status = match e.code {
+        ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::LoginRequired => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    api_error(status, e.code.as_str(), &e.description)
+}
+
+pub async fn auth_request(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    match portico_core::authorize::describe(&state.provider, &id).await {
+        Ok(info) => json_ok(info),
+        Err(e) if e.code == ErrorCode::ServerError => core_error(&e),
+        Err(e) => api_error(StatusCode::NOT_FOUND, "request_not_found", &e.description),
+    }
+}
+
+pub async fn session_info(state: &AppState, headers: &HeaderMap) -> Result<SessionInfo, Response> {
+    let Some(s) = web::session(state, headers).await? else {
+        return Ok(SessionInfo {
+            signed_in: false,
+            email: None,
+            name: None,
+        });
+    };
+    let user = state
+        .provider
+        .store
+        .user_by_id(&s.user_id)
+        .await
+        .map_err(|e| core_error(&e.into()))?;
+    Ok(match user {
+        Some(u) => SessionInfo {
+            signed_in: true,
+            email: Some(u.email),
+            name: Some(u.name),
+        },
+        None => SessionInfo {
+            signed_in: false,
+            email: None,
+            name: None,
+        },
+    })
+}
+
+pub async fn session(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match session_info(&state, &headers).await {
+        Ok(i) => json_ok(i),
+        Err(r) => r,
+    }
+}
+
+/// Start a session for `user` and, when the sign-in belongs to an
+/// authorization request, finish it: the answer names the next URL.
+async fn signed_in(state: &AppState, user: &User, request: Option<&str>) -> Response {
+    let p = &state.provider;
+    let (cookie, sess) = match accounts::start_session(p, &user.id, p.now()).await {
+        Ok(v) => v,
+        Err(e) => return core_error(&e),
+    };
+    let mut r = match request {
+        Some(id) => match portico_core::authorize::complete(p, id, &sess, true).await {
+            Ok(url) => json_ok(NextStep { redirect_to: url }),
+            Err(e) => core_error(&e),
+        },
+        None => json_ok(NextStep {
+            redirect_to: "/".into(),
+        }),
+    };
+    set_cookie(&mut r, state.cookies.set(&cookie, p.config.session_ttl));
+    r
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    body: Result<Json<LoginRequest>, JsonRejection>,
+) -> Response {
+    let Json(req) = match body {
+        Ok(b) => b,
+        Err(e) => return bad_body(&e),
+    };
+    match accounts::login(&state.provider, &req.email, Secret::new(req.password)).await {
+        Ok(user) => signed_in(&state, &user, req.request.as_deref()).await,
+        Err(AccountError::InvalidCredentials) => {
+            tracing::info!("sign-in failed: wrong email or password");
+            api_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "The email or password is not right.",
+            )
+        }
+        Err(AccountError::Server(e)) => core_error(&e),
+        Err(other) => {
+            tracing::error!(?other, "unexpected sign-in outcome");
+            api_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "Something went wrong. Try again.",
+            )
+        }
+    }
+}
+
+pub async fn sign_up(
+    State(state): State<AppState>,
+    body: Result<Json<SignUpRequest>, JsonRejection>,
+) -> Response {
+    let Json(req) = match body {
+        Ok(b) => b,
+        Err(e) => return bad_body(&e),
+    };
+    match accounts::sign_up(
+        &state.provider,
+        &req.name,
+        &req.email,
+        Secret::new(req.password),
+    )
+    .await
+    {
+        Ok(user) => signed_in(&state, &user, req.request.as_deref()).await,
+        Err(AccountError::Invalid(fields)) => {
+            let body = ApiError {
+                error: "validation_failed".into(),
+                message: "Some fields need your attention.".into(),
+                field_errors: fields
+                    .into_iter()
+                    .map(|(f, m)| FieldError {
+                        field: f.into(),
+                        message: m,
+                    })
+                    .collect(),
+            };
+            (StatusCode::BAD_REQUEST, Json(body)).into_response()
+        }
+        Err(AccountError::EmailTaken) => {
+            let body = ApiError {
+                error: "email_taken".into(),
+                message: "An account with this email already exists.".into(),
+                field_errors: vec![FieldError {
+                    field: "email".into(),
+                    message: "This email is already registered. Sign in instead.".into(),
+                }],
+            };
+            (StatusCode::CONFLICT, Json(body)).into_response()
+        }
+        Err(AccountError::Server(e)) => core_error(&e),
+        Err(AccountError::InvalidCredentials) => api_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Could not sign up.",
+        ),
+    }
+}
+
+pub async fn continue_request(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<ContinueRequest>, JsonRejection>,
+) -> Response {
+    let Json(req) = match body {
+        Ok(b) => b,
+        Err(e) => return bad_body(&e),
+    };
+    let sess = match web::session(&state, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return api_error(StatusCode::UNAUTHORIZED, "login_required", "Sign in first."),
+        Err(r) => return r,
+    };
+    match portico_core::authorize::complete(&state.provider, &req.request, &sess, false).await {
+        Ok(url) => json_ok(NextStep { redirect_to: url }),
+        Err(e) => core_error(&e),
+    }
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    body: Result<Json<ContinueRequest>, JsonRejection>,
+) -> Response {
+    let Json(req) = match body {
+        Ok(b) => b,
+        Err(e) => return bad_body(&e),
+    };
+    match portico_core::authorize::cancel(&state.provider, &req.request).await {
+        Ok(url) => json_ok(NextStep { redirect_to: url }),
+        Err(e) => core_error(&e),
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(c) = state.cookies.read(&headers)
+        && let Err(e) = accounts::end_session(&state.provider, &c).await
+    {
+        return core_error(&e);
+    }
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    set_cookie(&mut r, state.cookies.clear());
+    r
+}
+
+pub async fn authorize_error(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
+    let e = portico_core::authorize::explain_error(
+        &state.provider,
+        &pairs(q.unwrap_or_default().as_bytes()),
+    )
+    .await;
+    json_ok(AuthorizeErrorInfo {
+        error: e.code.as_str().into(),
+        error_description: e.description.into_owned(),
+    })
+}

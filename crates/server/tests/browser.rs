@@ -1,0 +1,268 @@
+//! End-to-end in headless Chromium (Debian's chromium + chromedriver): a
+//! client sends the browser to /oauth2/authorize, the Leptos login renders,
+//! the test types the credentials and lands on the redirect_uri with a code.
+//! Needs the built UI (`trunk build --release`, done by the test command).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::{Child, Command};
+
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start() -> Self {
+        let chromedriver =
+            std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        assert!(
+            std::path::Path::new(&chromedriver).exists(),
+            "{chromedriver} is missing: run the README test command, which installs it"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let profile = tempfile::tempdir().unwrap();
+        let caps = json!({
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--no-first-run", "--window-size=1024,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }
+        });
+        let caps: serde_json::Map<String, Value> = serde_json::from_value(caps).unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last = None;
+        for _ in 0..100 {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => {
+                    return Self {
+                        client,
+                        driver,
+                        _profile: profile,
+                    };
+                }
+                Err(e) => last = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver did not start: {last:?}");
+    }
+
+    async fn stop(mut self) {
+        let _ = self.client.close().await;
+        let _ = self.driver.kill().await;
+    }
+}
+
+fn output_dir() -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-output");
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A tiny stand-in for the client's redirect_uri: any request gets a page.
+async fn callback_server() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().fallback(|| async {
+        axum::response::Html("<!doctype html><title>client</title><p>client callback</p>")
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/callback")
+}
+
+async fn wait_for_url(c: &Client, prefix: &str) -> String {
+    for _ in 0..100 {
+        let u = c.current_url().await.unwrap().to_string();
+        if u.starts_with(prefix) {
+            return u;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the browser never reached {prefix}; it is at {}",
+        c.current_url().await.unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_signs_in_through_the_leptos_login_and_the_client_gets_a_code() {
+    let cb = callback_server().await;
+    let s = start_with(
+        Db::Sqlite,
+        &format!(
+        "[[clients]]\nid = \"browser-app\"\nname = \"Browser App\"\nredirect_uris = [\"{cb}\"]\n"
+    ))
+    .await;
+    let b = Browser::start().await;
+    let c = &b.client;
+    let authorize = s.authorize_url(&[
+        ("client_id", "browser-app"),
+        ("redirect_uri", &cb),
+        ("response_type", "code"),
+        ("scope", "openid email shop"),
+        ("state", "browser-state"),
+        ("nonce", "browser-nonce"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ]);
+    c.goto(&authorize).await.unwrap();
+    wait_for_url(c, &s.url("/login?request=")).await;
+
+    // The Leptos screen renders with real labels and a plainly named button.
+    let email = c
+        .wait()
+        .for_element(Locator::Css("input#email"))
+        .await
+        .unwrap();
+    let label = c
+        .find(Locator::Css("label[for=email]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(label, "Email");
+    let label = c
+        .find(Locator::Css("label[for=password]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(label, "Password");
+    let button = c.find(Locator::Css("button[type=submit]")).await.unwrap();
+    assert_eq!(button.text().await.unwrap(), "Sign in");
+    // The entrypoint from the scope names the screen, the client is named.
+    c.wait()
+        .for_element(Locator::XPath("//p[@class='brand' and text()='The Shop']"))
+        .await
+        .unwrap();
+    let subtitle = c
+        .wait()
+        .for_element(Locator::Css(".subtitle"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(subtitle.contains("Browser App"), "{subtitle}");
+    let png = c.screenshot().await.unwrap();
+    let shot = output_dir().join("login-page.png");
+    std::fs::write(&shot, png).unwrap();
+    println!("login page screenshot: {}", shot.display());
+
+    // Wrong password: a clear banner, and we stay on the page.
+    email.send_keys(EMAIL).await.unwrap();
+    let password = c.find(Locator::Css("input#password")).await.unwrap();
+    password.send_keys("not the password").await.unwrap();
+    button.click().await.unwrap();
+    let banner = c
+        .wait()
+        .for_element(Locator::Css("[role=alert]"))
+        .await
+        .unwrap();
+    assert!(
+        banner
+            .text()
+            .await
+            .unwrap()
+            .contains("email or password is not right")
+    );
+    std::fs::write(
+        output_dir().join("login-page-wrong-password.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // Right password, submitted with the keyboard (Enter in the field).
+    password.clear().await.unwrap();
+    password
+        .send_keys(&format!("{PASSWORD}\u{E007}"))
+        .await
+        .unwrap();
+    let landed = wait_for_url(c, &cb).await;
+    let q = query_of(&landed);
+    assert_eq!(q["state"], "browser-state");
+    assert_eq!(q["iss"], s.base);
+
+    // The client exchanges the code and verifies the id_token.
+    let r = s
+        .token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &q["code"]),
+                ("redirect_uri", &cb),
+                ("client_id", "browser-app"),
+                ("code_verifier", VERIFIER),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let t: Value = r.json().await.unwrap();
+    let claims = s
+        .verify_id_token(t["id_token"].as_str().unwrap(), "browser-app")
+        .await;
+    assert_eq!(claims["nonce"], "browser-nonce");
+    assert_eq!(claims["aud"], "browser-app");
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_client_gets_the_error_screen_not_a_redirect() {
+    let s = start(Db::Sqlite).await;
+    let b = Browser::start().await;
+    let c = &b.client;
+    c.goto(&s.authorize_url(&[
+        ("client_id", "nobody"),
+        ("redirect_uri", "http://evil.example/cb"),
+        ("response_type", "code"),
+    ]))
+    .await
+    .unwrap();
+    let alert = c
+        .wait()
+        .for_element(Locator::Css("[role=alert] code"))
+        .await
+        .unwrap();
+    assert_eq!(alert.text().await.unwrap(), "invalid_client");
+    assert!(
+        c.current_url().await.unwrap().as_str().starts_with(&s.base),
+        "stayed on Portico"
+    );
+    std::fs::write(
+        output_dir().join("authorize-error.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    b.stop().await;
+}

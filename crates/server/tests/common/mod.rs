@@ -1,0 +1,307 @@
+//! Test harness: the real server on 127.0.0.1:0 with a fresh SQLite file.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use portico_core::clock::OffsetClock;
+use portico_server::{Running, Settings, config};
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub const WEB_SECRET: &str = "web-secret-web-secret-web-secret-0123456789";
+pub const CB: &str = "http://127.0.0.1:9/cb";
+pub const EMAIL: &str = "alice@example.com";
+pub const PASSWORD: &str = "correct horse battery";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+pub const CONFIG: &str = r#"
+[[clients]]
+id = "web"
+name = "Web App"
+secret = "web-secret-web-secret-web-secret-0123456789"
+redirect_uris = ["http://127.0.0.1:9/cb", "http://127.0.0.1:9/other"]
+
+[[clients]]
+id = "spa"
+name = "Single Page App"
+redirect_uris = ["http://127.0.0.1:9/cb"]
+
+[[clients]]
+id = "refresh-only"
+secret = "refresh-only-secret-refresh-only-secret-0123"
+redirect_uris = ["http://127.0.0.1:9/cb"]
+grant_types = ["refresh_token"]
+
+[[clients]]
+id = "es"
+secret = "es-secret-es-secret-es-secret-es-secret-0123"
+redirect_uris = ["http://127.0.0.1:9/cb"]
+id_token_signed_response_alg = "ES256"
+
+[[clients]]
+id = "machine"
+secret = "machine-secret-machine-secret-machine-secret-01"
+grant_types = ["client_credentials"]
+scopes = ["api:read", "api:write"]
+
+[[entrypoints]]
+id = "shop"
+display_name = "The Shop"
+
+[[users]]
+email = "alice@example.com"
+name = "Alice"
+password = "correct horse battery"
+email_verified = true
+"#;
+
+pub struct TestServer {
+    /// Where this instance listens.
+    pub base: String,
+    /// The issuer (the same for every instance of one deployment).
+    pub issuer: String,
+    pub clock: Arc<OffsetClock>,
+    pub http: reqwest::Client,
+    pub database_url: String,
+    pub running: Running,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub fn ui_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../dist")
+}
+
+/// The backend a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// Run each named `async fn(Db)` once on SQLite and once on a fresh
+/// PostgreSQL database (skipped, and saying so, when PORTICO_TEST_PG=off).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Db::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if portico_store::testing::pg_enabled(stringify!($name)) {
+                        super::$name($crate::common::Db::Postgres).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// A fresh, empty database: its URL and what keeps it alive.
+pub async fn fresh_database(db: Db) -> (String, Option<tempfile::TempDir>) {
+    match db {
+        Db::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = dir.path().join("portico.db").to_str().unwrap().to_owned();
+            (url, Some(dir))
+        }
+        Db::Postgres => (
+            portico_store::testing::fresh_pg_database().await.unwrap(),
+            None,
+        ),
+    }
+}
+
+pub async fn start(db: Db) -> TestServer {
+    start_with(db, "").await
+}
+
+/// Start a server with extra config (TOML appended to [`CONFIG`]).
+pub async fn start_with(db: Db, extra_config: &str) -> TestServer {
+    let (url, guard) = fresh_database(db).await;
+    let mut s = start_full(&url, &format!("{CONFIG}\n{extra_config}"), None).await;
+    s._dir = guard;
+    s
+}
+
+/// Start a server on an existing database (restarts).
+pub async fn start_on(url: &str) -> TestServer {
+    start_full(url, CONFIG, None).await
+}
+
+/// Start one of several instances that share a database and an issuer.
+pub async fn start_instance(url: &str, issuer: &str) -> TestServer {
+    start_full(url, CONFIG, Some(issuer)).await
+}
+
+async fn start_full(url: &str, config_text: &str, issuer: Option<&str>) -> TestServer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let clock = Arc::new(OffsetClock::default());
+    let settings = Settings {
+        database_url: url.to_owned(),
+        issuer: issuer.map(str::to_owned),
+        ui_dir: ui_dir(),
+        migrate: true,
+        demo: false,
+        config: Some(config::parse(config_text).unwrap()),
+    };
+    let running = portico_server::start(settings, listener, clock.clone())
+        .await
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestServer {
+        base: format!("http://{}", running.addr),
+        issuer: running.issuer.clone(),
+        clock,
+        http,
+        database_url: url.to_owned(),
+        running,
+        _dir: None,
+    }
+}
+
+pub fn query_of(url: &str) -> HashMap<String, String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+pub fn location(h: &HeaderMap) -> String {
+    h.get(LOCATION)
+        .expect("a Location header")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The session cookie pair (`name=value`) from a response.
+pub fn session_cookie(h: &HeaderMap) -> Option<String> {
+    h.get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| {
+            let (name, value) = v.split(';').next().unwrap().split_once('=').unwrap();
+            name.ends_with("portico_session") && !value.is_empty()
+        })
+        .map(|v| v.split(';').next().unwrap().to_owned())
+}
+
+impl TestServer {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn authorize_url(&self, params: &[(&str, &str)]) -> String {
+        let mut u = url::Url::parse(&self.url("/oauth2/authorize")).unwrap();
+        u.query_pairs_mut().extend_pairs(params);
+        u.into()
+    }
+
+    /// GET /oauth2/authorize, optionally with a session cookie.
+    pub async fn authorize(
+        &self,
+        params: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = self.http.get(self.authorize_url(params));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn ui_post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .header("x-portico-csrf", "1")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Authorize without a session, sign in on the UI API, and return the
+    /// final redirect (to the client) and the session cookie.
+    pub async fn login_flow(&self, params: &[(&str, &str)]) -> (String, String) {
+        let r = self.authorize(params, None).await;
+        assert_eq!(
+            r.status(),
+            302,
+            "authorize should send the browser to the login screen"
+        );
+        let loc = location(r.headers());
+        assert!(loc.starts_with("/login?request="), "{loc}");
+        let request = loc.trim_start_matches("/login?request=").to_owned();
+        let r = self
+            .ui_post(
+                "/api/ui/login",
+                serde_json::json!({"request": request, "email": EMAIL, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let cookie = session_cookie(r.headers()).expect("a session cookie");
+        let next: serde_json::Value = r.json().await.unwrap();
+        (next["redirect_to"].as_str().unwrap().to_owned(), cookie)
+    }
+
+    pub async fn token(
+        &self,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> reqwest::Response {
+        let mut req = self.http.post(self.url("/oauth2/token")).form(form);
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(id, Some(secret));
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn userinfo(&self, token: &str) -> reqwest::Response {
+        self.http
+            .get(self.url("/oauth2/userinfo"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn jwks(&self) -> jsonwebtoken::jwk::JwkSet {
+        self.http
+            .get(self.url("/.well-known/jwks.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Verify an id_token against the published JWKS with an independent
+    /// JOSE library, checking iss and aud.
+    pub async fn verify_id_token(&self, token: &str, aud: &str) -> serde_json::Value {
+        let header = jsonwebtoken::decode_header(token).unwrap();
+        let kid = header.kid.clone().expect("a kid in the header");
+        let jwks = self.jwks().await;
+        let jwk = jwks.find(&kid).expect("the kid is published");
+        let key = jsonwebtoken::DecodingKey::from_jwk(jwk).unwrap();
+        let mut v = jsonwebtoken::Validation::new(header.alg);
+        v.set_audience(&[aud]);
+        v.set_issuer(&[&self.issuer]);
+        jsonwebtoken::decode::<serde_json::Value>(token, &key, &v)
+            .unwrap()
+            .claims
+    }
+}

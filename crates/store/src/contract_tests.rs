@@ -1,0 +1,233 @@
+//! The storage contracts, checked on every backend: each test below runs
+//! once on SQLite and once on a fresh PostgreSQL database.
+
+use crate::testing::{fresh_pg_database, pg_enabled};
+use crate::{PoolSettings, connect};
+use portico_core::model::{AuthCode, AuthRequest, Grant, SigningKeyRecord, User};
+use portico_core::store::{Store, StoreError, Take};
+use std::sync::Arc;
+
+pub(crate) async fn sqlite_store() -> (Option<tempfile::TempDir>, Arc<dyn Store>) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = connect(
+        dir.path().join("t.db").to_str().unwrap(),
+        true,
+        &PoolSettings::default(),
+    )
+    .await
+    .unwrap();
+    (Some(dir), s)
+}
+
+pub(crate) async fn pg_store(test: &str) -> Option<(Option<tempfile::TempDir>, Arc<dyn Store>)> {
+    if !pg_enabled(test) {
+        return None;
+    }
+    let url = fresh_pg_database().await.unwrap();
+    Some((
+        None,
+        connect(&url, true, &PoolSettings::default()).await.unwrap(),
+    ))
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let (_guard, s) = super::sqlite_store().await;
+                    super::$name(s).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let Some((_guard, s)) = super::pg_store(stringify!($name)).await else { return };
+                    super::$name(s).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    concurrent_takes_of_one_code_have_exactly_one_winner,
+    duplicate_emails_conflict_case_insensitively,
+    auth_requests_are_taken_once_and_expire,
+    first_key_and_secret_writer_wins,
+    revoking_a_grant_keeps_the_first_time,
+    values_of_a_revoked_grant_cannot_be_taken,
+);
+
+fn code(hash: &str) -> AuthCode {
+    AuthCode {
+        code_hash: hash.into(),
+        grant_id: "g1".into(),
+        client_id: "c".into(),
+        redirect_uri: "https://a/cb".into(),
+        redirect_uri_given: true,
+        user_id: "u".into(),
+        session_id_hash: "s".into(),
+        scopes: vec!["openid".into()],
+        nonce: None,
+        code_challenge: None,
+        code_challenge_method: None,
+        auth_time: 1,
+        created_at: 1,
+        expires_at: 61,
+    }
+}
+
+async fn concurrent_takes_of_one_code_have_exactly_one_winner(s: Arc<dyn Store>) {
+    s.put_code(&code("h1")).await.unwrap();
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { s.take_code("h1", 5).await.unwrap() })
+        })
+        .collect();
+    let mut taken = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Take::Taken(_) => taken += 1,
+            Take::AlreadyUsed(c) => assert_eq!(c.grant_id, "g1"),
+            Take::NotFound | Take::Revoked => panic!("the code exists and its grant is live"),
+        }
+    }
+    assert_eq!(taken, 1);
+    assert_eq!(s.take_code("nope", 5).await.unwrap(), Take::NotFound);
+}
+
+async fn duplicate_emails_conflict_case_insensitively(s: Arc<dyn Store>) {
+    let u = User {
+        id: "u1".into(),
+        email: "a@b.c".into(),
+        email_verified: true,
+        name: "A".into(),
+        password_hash: "x".into(),
+        created_at: 0,
+    };
+    s.create_user(&u).await.unwrap();
+    let dup = User {
+        id: "u2".into(),
+        email: "A@B.C".into(),
+        ..u.clone()
+    };
+    assert!(matches!(
+        s.create_user(&dup).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let found = s.user_by_email("A@b.C").await.unwrap().unwrap();
+    assert_eq!(found.id, "u1");
+    assert!(found.email_verified);
+    let renamed = User {
+        id: "u3".into(),
+        name: "B".into(),
+        email_verified: false,
+        ..u
+    };
+    assert_eq!(s.upsert_user_by_email(&renamed).await.unwrap(), "u1");
+    let after = s.user_by_id("u1").await.unwrap().unwrap();
+    assert_eq!(after.name, "B");
+    assert!(!after.email_verified);
+}
+
+async fn auth_requests_are_taken_once_and_expire(s: Arc<dyn Store>) {
+    let r = AuthRequest {
+        id: "r1".into(),
+        client_id: "c".into(),
+        redirect_uri: "https://a/cb".into(),
+        redirect_uri_given: true,
+        response_type: "code".into(),
+        scopes: vec![],
+        entrypoint: "default".into(),
+        state: None,
+        nonce: None,
+        code_challenge: None,
+        code_challenge_method: None,
+        x_method: Default::default(),
+        prompt: vec![],
+        max_age: None,
+        created_at: 0,
+        expires_at: 100,
+    };
+    s.put_auth_request(&r).await.unwrap();
+    assert!(
+        s.auth_request("r1", 100).await.unwrap().is_none(),
+        "expired at 100"
+    );
+    assert_eq!(s.take_auth_request("r1", 50).await.unwrap(), Some(r));
+    assert!(s.take_auth_request("r1", 50).await.unwrap().is_none());
+}
+
+async fn first_key_and_secret_writer_wins(s: Arc<dyn Store>) {
+    let k1 = SigningKeyRecord {
+        kid: "k1".into(),
+        alg: "ES256".into(),
+        private_pkcs8: vec![1],
+        created_at: 0,
+    };
+    let k2 = SigningKeyRecord {
+        kid: "k2".into(),
+        alg: "ES256".into(),
+        private_pkcs8: vec![2],
+        created_at: 0,
+    };
+    s.insert_signing_key_if_absent(&k1).await.unwrap();
+    s.insert_signing_key_if_absent(&k2).await.unwrap();
+    let keys = s.signing_keys().await.unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].kid, "k1");
+    assert_eq!(keys[0].private_pkcs8, vec![1]);
+    assert_eq!(
+        s.installation_secret("x", b"first").await.unwrap(),
+        b"first"
+    );
+    assert_eq!(
+        s.installation_secret("x", b"second").await.unwrap(),
+        b"first"
+    );
+}
+
+async fn revoking_a_grant_keeps_the_first_time(s: Arc<dyn Store>) {
+    let g = Grant {
+        id: "g".into(),
+        client_id: "c".into(),
+        user_id: "u".into(),
+        scopes: vec!["openid".into(), "email".into()],
+        created_at: 0,
+        revoked_at: None,
+    };
+    s.create_grant(&g).await.unwrap();
+    assert_eq!(s.grant("g").await.unwrap().unwrap(), g);
+    s.revoke_grant("g", 5).await.unwrap();
+    s.revoke_grant("g", 9).await.unwrap();
+    assert_eq!(s.grant("g").await.unwrap().unwrap().revoked_at, Some(5));
+}
+
+async fn values_of_a_revoked_grant_cannot_be_taken(s: Arc<dyn Store>) {
+    let g = Grant {
+        id: "g1".into(),
+        client_id: "c".into(),
+        user_id: "u".into(),
+        scopes: vec![],
+        created_at: 0,
+        revoked_at: None,
+    };
+    s.create_grant(&g).await.unwrap();
+    s.put_code(&code("live")).await.unwrap();
+    s.put_code(&code("dead")).await.unwrap();
+    assert!(matches!(
+        s.take_code("live", 2).await.unwrap(),
+        Take::Taken(_)
+    ));
+    s.revoke_grant("g1", 3).await.unwrap();
+    assert_eq!(s.take_code("dead", 4).await.unwrap(), Take::Revoked);
+    assert!(matches!(
+        s.take_code("live", 4).await.unwrap(),
+        Take::AlreadyUsed(_)
+    ));
+}

@@ -1,0 +1,53 @@
+//! PostgreSQL, for several stateless Portico instances on one database.
+//! Single-use values are taken with one conditional `UPDATE ... WHERE
+//! used_at IS NULL RETURNING`: under READ COMMITTED a concurrent second
+//! update of the same row waits for the first, re-checks the condition and
+//! finds nothing, so exactly one instance wins. Migrations run under
+//! sqlx's advisory lock, so instances starting together do not collide.
+
+use crate::sql::impl_store;
+use crate::{PoolSettings, backend, from_json, redact_url, to_json};
+use async_trait::async_trait;
+use portico_core::clock::UnixTime;
+use portico_core::model::{
+    AuthCode, AuthRequest, Client, Entrypoint, Grant, RefreshToken, Session, SigningKeyRecord, User,
+};
+use portico_core::store::*;
+use sqlx::Row;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn open(url: &str, settings: &PoolSettings) -> StoreResult<Self> {
+        let shown = redact_url(url);
+        let opts = PgConnectOptions::from_str(url)
+            .map_err(|e| {
+                StoreError::Backend(format!("the database URL {shown} is not valid: {e}"))
+            })?
+            .application_name("portico");
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.max_connections)
+            .min_connections(settings.min_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .idle_timeout(settings.idle_timeout)
+            .connect_with(opts)
+            .await
+            .map_err(|e| {
+                StoreError::Backend(format!("cannot connect to PostgreSQL at {shown}: {e}"))
+            })?;
+        Ok(Self { pool })
+    }
+
+    pub async fn migrate(&self) -> StoreResult<()> {
+        sqlx::migrate!("./migrations/postgres")
+            .run(&self.pool)
+            .await
+            .map_err(backend)
+    }
+}
+
+impl_store!(PgStore, sqlx::postgres::PgRow, PgPool);

@@ -1,0 +1,366 @@
+//! The storage traits, written once for every backend: the SQL below runs
+//! unchanged on SQLite and PostgreSQL (`$N` placeholders, `ON CONFLICT`,
+//! `RETURNING`). Each backend module instantiates [`impl_store`] with its
+//! store, row and pool types.
+
+/// Implement every storage trait for `$store` (which has a `pool` field).
+macro_rules! impl_store {
+    ($store:ty, $row:ty, $pool:ty) => {
+#[async_trait]
+        impl ClientStore for $store {
+            async fn client(&self, id: &str) -> StoreResult<Option<Client>> {
+                let row = sqlx::query("SELECT data FROM clients WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                row.map(|r| from_json(r.get::<&str, _>(0))).transpose()
+            }
+            async fn upsert_client(&self, c: &Client) -> StoreResult<()> {
+                sqlx::query("INSERT INTO clients (id, data) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET data = excluded.data")
+                    .bind(&c.id)
+                    .bind(to_json(c)?)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl EntrypointStore for $store {
+            async fn entrypoint(&self, id: &str) -> StoreResult<Option<Entrypoint>> {
+                let row = sqlx::query("SELECT data FROM entrypoints WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                row.map(|r| from_json(r.get::<&str, _>(0))).transpose()
+            }
+            async fn upsert_entrypoint(&self, e: &Entrypoint) -> StoreResult<()> {
+                sqlx::query("INSERT INTO entrypoints (id, data) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET data = excluded.data")
+                    .bind(&e.id)
+                    .bind(to_json(e)?)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
+        }
+
+        fn user_from_row(r: &$row) -> User {
+            User {
+                id: r.get("id"),
+                email: r.get("email"),
+                email_verified: r.get::<bool, _>("email_verified"),
+                name: r.get("name"),
+                password_hash: r.get("password_hash"),
+                created_at: r.get("created_at"),
+            }
+        }
+
+        const USER_COLUMNS: &str = "id, email, email_verified, name, password_hash, created_at";
+
+        #[async_trait]
+        impl UserStore for $store {
+            async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+                let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1"))
+                    .bind(email.to_lowercase())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(row.as_ref().map(user_from_row))
+            }
+            async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>> {
+                let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(row.as_ref().map(user_from_row))
+            }
+            async fn create_user(&self, u: &User) -> StoreResult<()> {
+                let r = sqlx::query(&format!(
+                    "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+                ))
+                .bind(&u.id)
+                .bind(u.email.to_lowercase())
+                .bind(u.email_verified)
+                .bind(&u.name)
+                .bind(&u.password_hash)
+                .bind(u.created_at)
+                .execute(&self.pool)
+                .await;
+                match r {
+                    Ok(_) => Ok(()),
+                    Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                        Err(StoreError::Conflict("email already registered".into()))
+                    }
+                    Err(e) => Err(backend(e)),
+                }
+            }
+            async fn upsert_user_by_email(&self, u: &User) -> StoreResult<String> {
+                let row = sqlx::query(&format!(
+                    "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) \
+                     ON CONFLICT (email) DO UPDATE SET name = excluded.name, password_hash = excluded.password_hash, \
+                     email_verified = excluded.email_verified RETURNING id"
+                ))
+                .bind(&u.id)
+                .bind(u.email.to_lowercase())
+                .bind(u.email_verified)
+                .bind(&u.name)
+                .bind(&u.password_hash)
+                .bind(u.created_at)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(backend)?;
+                Ok(row.get(0))
+            }
+        }
+
+        #[async_trait]
+        impl SessionStore for $store {
+            async fn create_session(&self, s: &Session) -> StoreResult<()> {
+                sqlx::query("INSERT INTO sessions (id_hash, user_id, auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(&s.id_hash)
+                    .bind(&s.user_id)
+                    .bind(s.auth_time)
+                    .bind(s.created_at)
+                    .bind(s.expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
+            async fn session(&self, id_hash: &str, now: UnixTime) -> StoreResult<Option<Session>> {
+                let row = sqlx::query(
+                    "SELECT id_hash, user_id, auth_time, created_at, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+                )
+                .bind(id_hash)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+                Ok(row.map(|r| Session {
+                    id_hash: r.get(0),
+                    user_id: r.get(1),
+                    auth_time: r.get(2),
+                    created_at: r.get(3),
+                    expires_at: r.get(4),
+                }))
+            }
+            async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                    .bind(id_hash)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl AuthRequestStore for $store {
+            async fn put_auth_request(&self, r: &AuthRequest) -> StoreResult<()> {
+                sqlx::query("INSERT INTO auth_requests (id, data, expires_at) VALUES ($1, $2, $3)")
+                    .bind(&r.id)
+                    .bind(to_json(r)?)
+                    .bind(r.expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
+            async fn auth_request(&self, id: &str, now: UnixTime) -> StoreResult<Option<AuthRequest>> {
+                let row = sqlx::query("SELECT data FROM auth_requests WHERE id = $1 AND expires_at > $2")
+                    .bind(id)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                row.map(|r| from_json(r.get::<&str, _>(0))).transpose()
+            }
+            async fn take_auth_request(&self, id: &str, now: UnixTime) -> StoreResult<Option<AuthRequest>> {
+                let row =
+                    sqlx::query("DELETE FROM auth_requests WHERE id = $1 AND expires_at > $2 RETURNING data")
+                        .bind(id)
+                        .bind(now)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                row.map(|r| from_json(r.get::<&str, _>(0))).transpose()
+            }
+        }
+
+        #[async_trait]
+        impl GrantStore for $store {
+            async fn create_grant(&self, g: &Grant) -> StoreResult<()> {
+                sqlx::query("INSERT INTO grants (id, client_id, user_id, scopes, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(&g.id)
+                    .bind(&g.client_id)
+                    .bind(&g.user_id)
+                    .bind(g.scopes.join(" "))
+                    .bind(g.created_at)
+                    .bind(g.revoked_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
+            async fn grant(&self, id: &str) -> StoreResult<Option<Grant>> {
+                let row = sqlx::query("SELECT id, client_id, user_id, scopes, created_at, revoked_at FROM grants WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(row.map(|r| Grant {
+                    id: r.get(0),
+                    client_id: r.get(1),
+                    user_id: r.get(2),
+                    scopes: r
+                        .get::<&str, _>(3)
+                        .split(' ')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    created_at: r.get(4),
+                    revoked_at: r.get(5),
+                }))
+            }
+            async fn revoke_grant(&self, id: &str, now: UnixTime) -> StoreResult<()> {
+                sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
+        }
+
+        /// Take a single-use row: one conditional UPDATE decides the winner; a
+        /// second SELECT only tells a replay from an unknown value.
+        async fn take_once<T: serde::de::DeserializeOwned>(
+            pool: &$pool,
+            table: &str,
+            key_column: &str,
+            key: &str,
+            now: UnixTime,
+        ) -> StoreResult<Take<T>> {
+            // One statement decides: unused, and its grant not revoked.
+            let won = sqlx::query(&format!(
+                "UPDATE {table} SET used_at = $1 WHERE {key_column} = $2 AND used_at IS NULL \
+                 AND NOT EXISTS (SELECT 1 FROM grants g WHERE g.id = {table}.grant_id AND g.revoked_at IS NOT NULL) \
+                 RETURNING data"
+            ))
+            .bind(now)
+            .bind(key)
+            .fetch_optional(pool)
+            .await
+            .map_err(backend)?;
+            if let Some(r) = won {
+                return Ok(Take::Taken(from_json(r.get::<&str, _>(0))?));
+            }
+            let seen = sqlx::query(&format!("SELECT data, used_at FROM {table} WHERE {key_column} = $1"))
+                .bind(key)
+                .fetch_optional(pool)
+                .await
+                .map_err(backend)?;
+            match seen {
+                Some(r) if r.get::<Option<i64>, _>(1).is_some() => Ok(Take::AlreadyUsed(from_json(r.get::<&str, _>(0))?)),
+                Some(_) => Ok(Take::Revoked),
+                None => Ok(Take::NotFound),
+            }
+        }
+
+        #[async_trait]
+        impl CodeStore for $store {
+            async fn put_code(&self, c: &AuthCode) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO auth_codes (code_hash, grant_id, data, expires_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&c.code_hash)
+                .bind(&c.grant_id)
+                .bind(to_json(c)?)
+                .bind(c.expires_at)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+                Ok(())
+            }
+            async fn take_code(&self, code_hash: &str, now: UnixTime) -> StoreResult<Take<AuthCode>> {
+                take_once(&self.pool, "auth_codes", "code_hash", code_hash, now).await
+            }
+        }
+
+        #[async_trait]
+        impl RefreshTokenStore for $store {
+            async fn put_refresh_token(&self, t: &RefreshToken) -> StoreResult<()> {
+                sqlx::query("INSERT INTO refresh_tokens (token_hash, grant_id, data, expires_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&t.token_hash)
+                    .bind(&t.grant_id)
+                    .bind(to_json(t)?)
+                    .bind(t.expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
+            async fn take_refresh_token(
+                &self,
+                token_hash: &str,
+                now: UnixTime,
+            ) -> StoreResult<Take<RefreshToken>> {
+                take_once(&self.pool, "refresh_tokens", "token_hash", token_hash, now).await
+            }
+        }
+
+        #[async_trait]
+        impl KeyStore for $store {
+            async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
+                let rows = sqlx::query(
+                    "SELECT kid, alg, private_pkcs8, created_at FROM signing_keys ORDER BY alg",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| SigningKeyRecord {
+                        kid: r.get(0),
+                        alg: r.get(1),
+                        private_pkcs8: r.get(2),
+                        created_at: r.get(3),
+                    })
+                    .collect())
+            }
+            async fn insert_signing_key_if_absent(&self, k: &SigningKeyRecord) -> StoreResult<()> {
+                sqlx::query("INSERT INTO signing_keys (kid, alg, private_pkcs8, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+                    .bind(&k.kid)
+                    .bind(&k.alg)
+                    .bind(&k.private_pkcs8)
+                    .bind(k.created_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
+            async fn installation_secret(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>> {
+                sqlx::query("INSERT INTO installation_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+                    .bind(name)
+                    .bind(candidate)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                let row = sqlx::query("SELECT value FROM installation_secrets WHERE name = $1")
+                    .bind(name)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(row.get(0))
+            }
+        }
+    };
+}
+
+pub(crate) use impl_store;

@@ -1,0 +1,100 @@
+//! SQLite, the embedded default. WAL mode, a busy timeout so concurrent
+//! writers wait instead of failing, and single statements (conditional
+//! UPDATE/DELETE ... RETURNING) wherever a value must be taken exactly once.
+
+use crate::sql::impl_store;
+use crate::{PoolSettings, backend, from_json, to_json};
+use async_trait::async_trait;
+use portico_core::clock::UnixTime;
+use portico_core::model::{
+    AuthCode, AuthRequest, Client, Entrypoint, Grant, RefreshToken, Session, SigningKeyRecord, User,
+};
+use portico_core::store::*;
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+    /// The database file (None for in-memory databases).
+    file: Option<std::path::PathBuf>,
+}
+
+impl SqliteStore {
+    pub async fn open(url: &str, settings: &PoolSettings) -> StoreResult<Self> {
+        let opts = if url.starts_with("sqlite:") {
+            SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Backend(format!("bad SQLite URL: {e}")))?
+        } else {
+            SqliteConnectOptions::new().filename(url)
+        };
+        let opts = opts
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let file = Some(opts.get_filename().to_path_buf())
+            .filter(|p| !p.as_os_str().is_empty() && p != std::path::Path::new(":memory:"));
+        // Creating the file and switching it to WAL needs an exclusive lock
+        // that SQLite refuses at once (SQLITE_BUSY, no busy handler) when a
+        // second process does the same at the same moment. Opening under
+        // the same OS lock as the migrations serialises that first step.
+        let _lock = match &file {
+            Some(f) => Some(file_lock(f).await?),
+            None => None,
+        };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(settings.max_connections)
+            .min_connections(settings.min_connections)
+            .acquire_timeout(settings.acquire_timeout)
+            .idle_timeout(settings.idle_timeout)
+            .connect_with(opts)
+            .await
+            .map_err(|e| {
+                StoreError::Backend(format!("cannot open the SQLite database {url}: {e}"))
+            })?;
+        Ok(Self { pool, file })
+    }
+
+    /// Run the migrations. sqlx's SQLite migrator takes no lock, so two
+    /// processes starting together on one file would both try to create the
+    /// tables; an exclusive OS lock on `<file>.migrate-lock` serialises them
+    /// (the second then finds the migrations applied and does nothing).
+    pub async fn migrate(&self) -> StoreResult<()> {
+        let _lock = match &self.file {
+            Some(f) => Some(file_lock(f).await?),
+            None => None,
+        };
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&self.pool)
+            .await
+            .map_err(backend)
+        // The lock is released when `_lock` (the file) is dropped.
+    }
+}
+
+/// An exclusive OS lock on `<file>.migrate-lock`, released when the
+/// returned file is dropped. Taken on a blocking thread: it may wait.
+async fn file_lock(db_file: &std::path::Path) -> StoreResult<std::fs::File> {
+    let mut name = db_file.to_path_buf().into_os_string();
+    name.push(".migrate-lock");
+    let path = std::path::PathBuf::from(name);
+    tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)?;
+        file.lock()?;
+        Ok(file)
+    })
+    .await
+    .map_err(backend)?
+    .map_err(|e| StoreError::Backend(format!("cannot take the SQLite lock file: {e}")))
+}
+
+impl_store!(SqliteStore, sqlx::sqlite::SqliteRow, SqlitePool);

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The README's test command: install what is missing, then run every test:
+# lints, unit tests, the storage contracts and the integration suite on
+# SQLite and PostgreSQL (real servers on 127.0.0.1:0), browser end-to-end
+# tests and the wasm component tests in headless Chromium.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --test
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+host=(-p portico-api-types -p portico-core -p portico-store -p portico-server)
+
+echo "==> formatting and lints"
+cargo fmt --all -- --check
+cargo clippy "${host[@]}" --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -p portico-ui --all-targets -- -D warnings
+
+echo "==> building the UI (the browser tests need dist/)"
+scripts/build-ui.sh
+
+# PostgreSQL tests create a fresh database per test; drop those of earlier
+# runs. PORTICO_TEST_PG=off skips the PostgreSQL tests (each says so).
+if [ "${PORTICO_TEST_PG:-on}" != off ]; then
+  pg_url=${PORTICO_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432}
+  if ! psql "$pg_url/postgres" -Atqc 'select 1' >/dev/null 2>&1; then
+    echo "PostgreSQL is not reachable at $pg_url; start it (see README) or set PORTICO_TEST_PG=off" >&2
+    exit 1
+  fi
+  psql "$pg_url/postgres" -Atqc "select datname from pg_database where datname like 'portico_test_%'" \
+    | while read -r db; do psql "$pg_url/postgres" -qc "drop database if exists \"$db\"" >/dev/null || true; done
+fi
+
+echo "==> unit, integration and browser tests"
+cargo test "${host[@]}"
+
+echo "==> wasm component tests in headless Chromium"
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p portico-ui --test components
+
+echo "==> all tests passed"

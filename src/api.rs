@@ -1,0 +1,116 @@
+//! Typed calls to Portico's UI JSON API. Screens call these and never build
+//! requests themselves; every protocol decision is the server's.
+
+use gloo_net::http::{Request, Response};
+use portico_api_types::{
+    ApiError, AuthRequestInfo, AuthorizeErrorInfo, CSRF_HEADER, CSRF_HEADER_VALUE, ContinueRequest,
+    LoginRequest, NextStep, SessionInfo, SignUpRequest,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+fn network_error() -> ApiError {
+    ApiError {
+        error: "network".into(),
+        message: "Portico could not be reached. Check your connection and try again.".into(),
+        field_errors: vec![],
+    }
+}
+
+async fn read<R: DeserializeOwned>(resp: Response) -> Result<R, ApiError> {
+    if resp.ok() {
+        resp.json::<R>().await.map_err(|_| network_error())
+    } else {
+        Err(resp.json::<ApiError>().await.unwrap_or_else(|_| ApiError {
+            error: "server_error".into(),
+            message: format!("Something went wrong (HTTP {}). Try again.", resp.status()),
+            field_errors: vec![],
+        }))
+    }
+}
+
+async fn get<R: DeserializeOwned>(path: &str) -> Result<R, ApiError> {
+    let resp = Request::get(path)
+        .send()
+        .await
+        .map_err(|_| network_error())?;
+    read(resp).await
+}
+
+async fn post<B: Serialize, R: DeserializeOwned>(path: &str, body: &B) -> Result<R, ApiError> {
+    let resp = Request::post(path)
+        .header(CSRF_HEADER, CSRF_HEADER_VALUE)
+        .json(body)
+        .map_err(|_| network_error())?
+        .send()
+        .await
+        .map_err(|_| network_error())?;
+    read(resp).await
+}
+
+/// Percent-encode a path segment (ids are base64url; this is defensive).
+fn encode_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+pub async fn auth_request(id: &str) -> Result<AuthRequestInfo, ApiError> {
+    get(&format!("/api/ui/auth-requests/{}", encode_segment(id))).await
+}
+
+pub async fn session() -> Result<SessionInfo, ApiError> {
+    get("/api/ui/session").await
+}
+
+pub async fn login(req: &LoginRequest) -> Result<NextStep, ApiError> {
+    post("/api/ui/login", req).await
+}
+
+pub async fn sign_up(req: &SignUpRequest) -> Result<NextStep, ApiError> {
+    post("/api/ui/sign-up", req).await
+}
+
+pub async fn continue_request(request: &str) -> Result<NextStep, ApiError> {
+    post(
+        "/api/ui/continue",
+        &ContinueRequest {
+            request: request.into(),
+        },
+    )
+    .await
+}
+
+pub async fn cancel(request: &str) -> Result<NextStep, ApiError> {
+    post(
+        "/api/ui/cancel",
+        &ContinueRequest {
+            request: request.into(),
+        },
+    )
+    .await
+}
+
+pub async fn logout() -> Result<(), ApiError> {
+    let resp = Request::post("/api/ui/logout")
+        .header(CSRF_HEADER, CSRF_HEADER_VALUE)
+        .send()
+        .await
+        .map_err(|_| network_error())?;
+    if resp.ok() {
+        Ok(())
+    } else {
+        Err(network_error())
+    }
+}
+
+/// Why the authorize request in `search` (`?client_id=...`) was refused.
+pub async fn authorize_error(search: &str) -> Result<AuthorizeErrorInfo, ApiError> {
+    get(&format!("/api/ui/authorize-error{search}")).await
+}

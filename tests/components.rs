@@ -1,0 +1,135 @@
+//! Component tests in a real browser (wasm-bindgen-test, headless Chromium).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use leptos::prelude::*;
+use portico_api_types::{ApiError, FieldError};
+use portico_ui::components::{ErrorBanner, Field, LoginForm, SignUpForm};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn container() -> web_sys::HtmlElement {
+    let doc = window().document().unwrap();
+    let div: web_sys::HtmlElement =
+        wasm_bindgen::JsCast::unchecked_into(doc.create_element("div").unwrap());
+    doc.body().unwrap().append_child(&div).unwrap();
+    div
+}
+
+fn text(root: &web_sys::HtmlElement, selector: &str) -> String {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no element matches {selector}"))
+        .text_content()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+fn attr(root: &web_sys::HtmlElement, selector: &str, name: &str) -> Option<String> {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no element matches {selector}"))
+        .get_attribute(name)
+}
+
+#[wasm_bindgen_test]
+fn the_login_form_labels_every_input_and_names_its_button() {
+    let root = container();
+    leptos::mount::mount_to(
+        root.clone(),
+        || view! { <LoginForm request=Signal::derive(|| None::<String>)/> },
+    )
+    .forget();
+    assert_eq!(text(&root, "label[for=email]"), "Email");
+    assert_eq!(text(&root, "label[for=password]"), "Password");
+    assert_eq!(attr(&root, "input#email", "type").as_deref(), Some("email"));
+    assert_eq!(
+        attr(&root, "input#password", "type").as_deref(),
+        Some("password")
+    );
+    assert_eq!(
+        attr(&root, "input#password", "autocomplete").as_deref(),
+        Some("current-password")
+    );
+    assert_eq!(text(&root, "button[type=submit]"), "Sign in");
+    assert!(
+        root.query_selector("[role=alert]").unwrap().is_none(),
+        "no banner before an error"
+    );
+}
+
+#[wasm_bindgen_test]
+fn the_sign_up_form_asks_for_name_email_and_password() {
+    let root = container();
+    leptos::mount::mount_to(
+        root.clone(),
+        || view! { <SignUpForm request=Signal::derive(|| None::<String>)/> },
+    )
+    .forget();
+    assert_eq!(text(&root, "label[for=name]"), "Name");
+    assert_eq!(text(&root, "label[for=email]"), "Email");
+    assert_eq!(text(&root, "label[for=password]"), "Password");
+    assert_eq!(
+        attr(&root, "input#password", "autocomplete").as_deref(),
+        Some("new-password")
+    );
+    assert_eq!(text(&root, "button[type=submit]"), "Create account");
+    // The hint is tied to the input.
+    assert_eq!(
+        attr(&root, "input#password", "aria-describedby").as_deref(),
+        Some("password-hint")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_field_error_is_shown_and_announced_on_its_input() {
+    let root = container();
+    let error = RwSignal::new(None::<String>);
+    let value = RwSignal::new(String::new());
+    leptos::mount::mount_to(
+        root.clone(),
+        move || view! { <Field id="email" label="Email" value=value error=error/> },
+    )
+    .forget();
+    assert_eq!(
+        attr(&root, "input#email", "aria-invalid").as_deref(),
+        Some("false")
+    );
+    assert!(root.query_selector("#email-error").unwrap().is_none());
+    error.set(Some("Enter an email address like name@example.com.".into()));
+    leptos::task::tick().await;
+    assert_eq!(
+        attr(&root, "input#email", "aria-invalid").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        attr(&root, "input#email", "aria-describedby").as_deref(),
+        Some("email-error")
+    );
+    assert_eq!(
+        text(&root, "#email-error"),
+        "Enter an email address like name@example.com."
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_error_banner_is_an_alert_with_the_servers_message() {
+    let root = container();
+    let error = RwSignal::new(None::<ApiError>);
+    leptos::mount::mount_to(root.clone(), move || view! { <ErrorBanner error=error/> }).forget();
+    assert!(root.query_selector("[role=alert]").unwrap().is_none());
+    error.set(Some(ApiError {
+        error: "email_taken".into(),
+        message: "An account with this email already exists.".into(),
+        field_errors: vec![FieldError {
+            field: "email".into(),
+            message: "x".into(),
+        }],
+    }));
+    leptos::task::tick().await;
+    assert_eq!(
+        text(&root, "[role=alert]"),
+        "An account with this email already exists."
+    );
+}
