@@ -28,6 +28,24 @@ pub struct AuthRequestInfo {
     pub client_name: String,
     pub x_method: XMethod,
     pub entrypoint: EntrypointInfo,
+    /// What the client asks for, in plain words (the consent screen).
+    #[serde(default)]
+    pub scopes: Vec<ScopeInfo>,
+}
+
+/// One requested scope.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScopeInfo {
+    pub name: String,
+    /// A sentence for people, e.g. "See your email address".
+    pub description: String,
+}
+
+/// `POST /api/ui/consent`: the consent screen's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentRequest {
+    pub request: String,
+    pub allow: bool,
 }
 
 /// The entrypoint (DruID-style, carried in `scope`) behind a request.
@@ -87,9 +105,36 @@ pub struct ContinueRequest {
 
 /// Where the browser goes next after a successful UI action. The UI only
 /// navigates there; every protocol decision was taken by the server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NextStep {
     pub redirect_to: String,
+    /// When present, the browser must POST these fields to `redirect_to`
+    /// (response_mode=form_post) instead of navigating there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form_post: Option<Vec<(String, String)>>,
+}
+
+impl NextStep {
+    pub fn go(redirect_to: impl Into<String>) -> Self {
+        Self {
+            redirect_to: redirect_to.into(),
+            form_post: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for NextStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL or the fields may carry a code or tokens.
+        let cut = self
+            .redirect_to
+            .find(['?', '#'])
+            .unwrap_or(self.redirect_to.len());
+        f.debug_struct("NextStep")
+            .field("redirect_to", &&self.redirect_to[..cut])
+            .field("form_post", &self.form_post.as_ref().map(Vec::len))
+            .finish()
+    }
 }
 
 /// `GET /api/ui/session`.

@@ -129,8 +129,11 @@ pub async fn sign_up(
         email,
         email_verified: false,
         name: name.trim().to_owned(),
+        given_name: None,
+        family_name: None,
         password_hash: hash_password(p, password).await?,
         created_at: p.now(),
+        updated_at: p.now(),
     };
     match p.store.create_user(&user).await {
         Ok(()) => Ok(user),

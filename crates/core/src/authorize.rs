@@ -1,24 +1,30 @@
-//! The authorization endpoint (RFC 6749 §4.1, OIDC Core §3.1.2, DruID's
-//! x_method and entrypoint-in-scope): validate the request, then decide
-//! whether to show a screen or redirect back to the client.
+//! The authorization endpoint (RFC 6749 §4.1-4.2, OIDC Core §3, OAuth 2.0
+//! Multiple Response Types and Form Post Response Mode, DruID's x_method
+//! and entrypoint-in-scope): validate the request, then decide whether to
+//! show a screen (login, sign-up, consent) or answer the client.
 
 use crate::error::{ErrorCode, OAuthError, Result};
 use crate::model::{
-    AuthCode, AuthRequest, Client, GRANT_AUTHORIZATION_CODE, Grant, PkceMethod, Session,
+    AuthCode, AuthRequest, Client, GRANT_AUTHORIZATION_CODE, Grant, PkceMethod, ResponseMode,
+    Session,
 };
 use crate::params::Params;
 use crate::pkce;
 use crate::provider::Provider;
-use crate::redirect::{matches_registered, with_query};
+use crate::redirect::{matches_registered, with_fragment, with_query};
 use crate::scope::{self, DEFAULT_ENTRYPOINT};
 use crate::secret::lookup_hash;
-use portico_api_types::{AuthRequestInfo, EntrypointInfo, XMethod};
+use crate::tokens::{IdTokenExtras, access_token, id_token};
+use portico_api_types::{AuthRequestInfo, EntrypointInfo, ScopeInfo, XMethod};
 
 /// The screens of the hosted UI an authorization request can need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
+    /// Sign in; with a session it doubles as the account chooser
+    /// (prompt=select_account: "Continue as …" or use another account).
     Login,
     SignUp,
+    Consent,
 }
 
 impl Screen {
@@ -27,24 +33,115 @@ impl Screen {
         let base = match self {
             Self::Login => "/login",
             Self::SignUp => "/sign-up",
+            Self::Consent => "/consent",
         };
         format!("{base}?request={request_id}")
     }
 }
 
+/// A response delivered by a self-submitting HTML form (response_mode=form_post).
+#[derive(Clone, PartialEq, Eq)]
+pub struct FormPost {
+    /// The client's (validated) redirect URI.
+    pub action: String,
+    pub fields: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for FormPost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The fields carry codes and tokens: only their names are shown.
+        let names: Vec<&str> = self.fields.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("FormPost")
+            .field("action", &self.action)
+            .field("fields", &names)
+            .finish()
+    }
+}
+
 /// What the endpoint answers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The client or redirect_uri cannot be trusted: show an error page
     /// (HTTP 400) and never redirect.
     ErrorPage(OAuthError),
-    /// Redirect the browser to this (validated) URL: a code or an error.
+    /// Redirect the browser to this (validated) URL: a response or an error
+    /// in the query or the fragment.
     Redirect(String),
+    /// Post the response to the client's redirect URI.
+    FormPost(FormPost),
     /// The user must act first; the request is stored under `request_id`.
     Interaction { screen: Screen, request_id: String },
 }
 
+impl std::fmt::Debug for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ErrorPage(e) => f.debug_tuple("ErrorPage").field(e).finish(),
+            // The URL may carry a code or tokens: show only where it goes.
+            Self::Redirect(u) => {
+                let cut = u.find(['?', '#']).unwrap_or(u.len());
+                f.debug_tuple("Redirect").field(&&u[..cut]).finish()
+            }
+            Self::FormPost(x) => f.debug_tuple("FormPost").field(x).finish(),
+            Self::Interaction { screen, request_id } => f
+                .debug_struct("Interaction")
+                .field("screen", screen)
+                .field("request_id", request_id)
+                .finish(),
+        }
+    }
+}
+
 const PROMPTS: [&str; 5] = ["none", "login", "consent", "select_account", "create"];
+
+/// The response types Portico answers, normalised (OIDC Core §3: code,
+/// implicit and hybrid flows).
+pub const RESPONSE_TYPES: [&str; 7] = [
+    "code",
+    "token",
+    "id_token",
+    "id_token token",
+    "code id_token",
+    "code token",
+    "code id_token token",
+];
+
+/// The authentication contexts Portico can achieve, weakest first: "0" an
+/// existing session was reused, "1" the user typed credentials for this
+/// very request. The acr claim always says which one happened.
+pub const ACR_VALUES: [&str; 2] = ["0", "1"];
+
+/// `response_type` with its values in the canonical order (code, id_token,
+/// token), or None for anything Portico does not answer. Order does not
+/// matter on the wire (OAuth 2.0 Multiple Response Types §3).
+pub fn normalize_response_type(rt: &str) -> Option<String> {
+    let mut parts: Vec<&str> = rt.split(' ').filter(|s| !s.is_empty()).collect();
+    let rank = |s: &str| ["code", "id_token", "token"].iter().position(|x| *x == s);
+    if parts.iter().any(|s| rank(s).is_none()) {
+        return None;
+    }
+    parts.sort_by_key(|s| rank(s));
+    let before = parts.len();
+    parts.dedup();
+    if parts.len() != before {
+        return None;
+    }
+    let n = parts.join(" ");
+    RESPONSE_TYPES.contains(&n.as_str()).then_some(n)
+}
+
+/// The mode a response or error travels in: the requested one when valid,
+/// else the default for the response type (fragment whenever a token or
+/// id_token is returned, query for code alone).
+fn mode_for(response_type: Option<&str>, response_mode: Option<&str>) -> ResponseMode {
+    if let Some(m) = response_mode.and_then(ResponseMode::parse) {
+        return m;
+    }
+    match response_type.and_then(normalize_response_type) {
+        Some(rt) if rt != "code" => ResponseMode::Fragment,
+        _ => ResponseMode::Query,
+    }
+}
 
 /// Steps 1-3 of validation: the client and the redirect URI. Errors here are
 /// never redirected. Returns the client, the redirect URI to use and whether
@@ -85,31 +182,51 @@ pub async fn client_and_redirect(
     }
 }
 
-/// The redirect to the client carrying an error (RFC 6749 §4.1.2.1, RFC 9207 iss).
-fn error_redirect(
+/// Deliver `fields` to the client's (validated) redirect URI in `mode`.
+fn respond(
+    redirect_uri: &str,
+    mode: ResponseMode,
+    fields: Vec<(String, String)>,
+) -> Result<Outcome> {
+    let pairs: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let url = match mode {
+        ResponseMode::Query => with_query(redirect_uri, &pairs),
+        ResponseMode::Fragment => with_fragment(redirect_uri, &pairs),
+        ResponseMode::FormPost => {
+            return Ok(Outcome::FormPost(FormPost {
+                action: redirect_uri.to_owned(),
+                fields,
+            }));
+        }
+    };
+    url.map(Outcome::Redirect)
+        .ok_or_else(|| OAuthError::server_error("registered redirect_uri is not a URL"))
+}
+
+/// The error response to the client (RFC 6749 §4.1.2.1, RFC 9207 iss).
+fn error_response(
     p: &Provider,
     redirect_uri: &str,
+    mode: ResponseMode,
     state: Option<&str>,
     e: &OAuthError,
 ) -> Outcome {
-    let mut q: Vec<(&str, &str)> = vec![
-        ("error", e.code.as_str()),
-        ("error_description", &e.description),
+    let mut fields = vec![
+        ("error".to_owned(), e.code.as_str().to_owned()),
+        ("error_description".to_owned(), e.description.to_string()),
     ];
     if let Some(s) = state {
-        q.push(("state", s));
+        fields.push(("state".to_owned(), s.to_owned()));
     }
-    q.push(("iss", p.issuer()));
-    match with_query(redirect_uri, &q) {
-        Some(url) => Outcome::Redirect(url),
-        None => Outcome::ErrorPage(OAuthError::server_error(
-            "registered redirect_uri is not a URL",
-        )),
-    }
+    fields.push(("iss".to_owned(), p.issuer().to_owned()));
+    respond(redirect_uri, mode, fields).unwrap_or_else(Outcome::ErrorPage)
 }
 
 /// Everything after the client and redirect URI are known. Errors are
-/// redirected to the client.
+/// sent to the client.
 async fn validate(
     p: &Provider,
     params: &Params<'_>,
@@ -132,27 +249,35 @@ async fn validate(
             "request_uri is not supported",
         ));
     }
-    let response_type = params
+    let raw_type = params
         .get("response_type")
         .ok_or_else(|| OAuthError::invalid_request("response_type is missing"))?;
-    if response_type != "code" {
-        return Err(OAuthError::new(
+    let response_type = normalize_response_type(raw_type).ok_or_else(|| {
+        OAuthError::new(
             ErrorCode::UnsupportedResponseType,
-            "only response_type=code is supported",
-        ));
-    }
-    if !client.response_types.iter().any(|r| r == response_type)
-        || !client.allows_grant(GRANT_AUTHORIZATION_CODE)
-    {
+            "the response_type is not supported",
+        )
+    })?;
+    let allowed = client
+        .response_types
+        .iter()
+        .any(|r| normalize_response_type(r).as_deref() == Some(response_type.as_str()));
+    let has = |kind: &str| response_type.split(' ').any(|t| t == kind);
+    if !allowed || (has("code") && !client.allows_grant(GRANT_AUTHORIZATION_CODE)) {
         return Err(OAuthError::unauthorized_client(
             "the client may not use this response_type",
         ));
     }
-    if let Some(mode) = params.get("response_mode")
-        && mode != "query"
-    {
+    let response_mode = match params.get("response_mode") {
+        None => mode_for(Some(&response_type), None),
+        Some(m) => ResponseMode::parse(m).ok_or_else(|| {
+            OAuthError::invalid_request("response_mode must be query, fragment or form_post")
+        })?,
+    };
+    // Multiple Response Types §3.0: tokens never travel in the query.
+    if response_mode == ResponseMode::Query && response_type != "code" {
         return Err(OAuthError::invalid_request(
-            "only response_mode=query is supported",
+            "response_mode=query cannot carry tokens; use fragment or form_post",
         ));
     }
 
@@ -170,8 +295,24 @@ async fn validate(
     let classified = scope::classify(tokens, &client.scopes, |t| {
         entrypoints.iter().any(|e| e == t)
     })?;
+    let nonce = params.get("nonce");
+    if has("id_token") {
+        if !scope::contains(&classified.scopes, scope::OPENID) {
+            return Err(OAuthError::invalid_request(
+                "an id_token is only issued with the openid scope",
+            ));
+        }
+        // OIDC Core §3.2.2.1 / §3.3.2.11: nonce is required when the
+        // authorization endpoint returns an id_token.
+        if nonce.is_none_or(str::is_empty) {
+            return Err(OAuthError::invalid_request(
+                "nonce is required when an id_token is returned from the authorization endpoint",
+            ));
+        }
+    }
 
-    // PKCE (RFC 7636; public clients must use S256, RFC 9700 §2.1.1).
+    // PKCE (RFC 7636; public clients must use S256, RFC 9700 §2.1.1). It
+    // protects the code, so it only applies when a code is issued.
     let challenge = params.get("code_challenge");
     let method = match (challenge, params.get("code_challenge_method")) {
         (None, Some(_)) => {
@@ -186,7 +327,7 @@ async fn validate(
             Some(m)
         }
     };
-    if client.is_public() && method != Some(PkceMethod::S256) {
+    if has("code") && client.is_public() && method != Some(PkceMethod::S256) {
         return Err(OAuthError::invalid_request(
             "public clients must use PKCE with code_challenge_method=S256",
         ));
@@ -202,13 +343,7 @@ async fn validate(
             ));
         }
     };
-    let prompt: Vec<String> = params
-        .get("prompt")
-        .unwrap_or("")
-        .split(' ')
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
+    let prompt = split(params.get("prompt"));
     if let Some(bad) = prompt.iter().find(|v| !PROMPTS.contains(&v.as_str())) {
         return Err(OAuthError::invalid_request(format!(
             "unknown prompt value {bad}"
@@ -235,29 +370,72 @@ async fn validate(
         client_id: client.id.clone(),
         redirect_uri,
         redirect_uri_given: given,
-        response_type: response_type.to_owned(),
+        response_type,
+        response_mode,
         scopes: classified.scopes,
         entrypoint: classified
             .entrypoint
             .unwrap_or_else(|| DEFAULT_ENTRYPOINT.to_owned()),
         state: params.get("state").map(str::to_owned),
-        nonce: params.get("nonce").map(str::to_owned),
+        nonce: nonce.map(str::to_owned),
         code_challenge: challenge.map(str::to_owned),
         code_challenge_method: method,
         x_method,
         prompt,
         max_age,
+        acr_values: split(params.get("acr_values")),
+        login_session: None,
         created_at: now,
         expires_at: now + p.config.auth_request_ttl,
     })
 }
 
+fn split(v: Option<&str>) -> Vec<String> {
+    v.unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The acr the client prefers: the first of its acr_values Portico can
+/// achieve. Values Portico cannot achieve are ignored (acr_values is a
+/// voluntary request, OIDC Core §3.1.2.1); the claim then says what happened.
+fn wanted_acr(req: &AuthRequest) -> Option<&str> {
+    req.acr_values
+        .iter()
+        .map(String::as_str)
+        .find(|v| ACR_VALUES.contains(v))
+}
+
 /// Whether this request needs credentials typed now, even with a session.
-fn needs_fresh_login(req: &AuthRequest, session: Option<&Session>, now: i64) -> bool {
+/// `fresh`: the user has typed them for this request.
+fn needs_fresh_login(req: &AuthRequest, session: Option<&Session>, now: i64, fresh: bool) -> bool {
     let Some(s) = session else { return true };
+    if fresh {
+        return false;
+    }
     req.x_method == XMethod::Reauthorize
         || req.prompt.iter().any(|v| v == "login")
         || req.max_age.is_some_and(|m| now - s.auth_time > m)
+        || wanted_acr(req) == Some("1")
+}
+
+/// Whether the user must be asked to allow the client its scopes.
+async fn needs_consent(
+    p: &Provider,
+    client: &Client,
+    req: &AuthRequest,
+    user_id: &str,
+) -> Result<bool> {
+    if client.first_party {
+        return Ok(false);
+    }
+    if req.prompt.iter().any(|v| v == "consent") {
+        return Ok(true);
+    }
+    let held = p.store.consented_scopes(user_id, &client.id).await?;
+    Ok(!req.scopes.iter().all(|s| scope::contains(&held, s)))
 }
 
 /// Handle `GET /oauth2/authorize` with its query pairs and the browser's
@@ -272,40 +450,64 @@ pub async fn authorize(
         Ok(v) => v,
         Err(e) => return Outcome::ErrorPage(e),
     };
-    let state = if params.is_repeated("state") {
-        None
-    } else {
-        params.get("state")
+    let single = |name: &str| {
+        if params.is_repeated(name) {
+            None
+        } else {
+            params.get(name)
+        }
     };
+    let state = single("state");
+    let mode = mode_for(single("response_type"), single("response_mode"));
     let req = match validate(p, &params, &client, redirect_uri.clone(), given).await {
         Ok(r) => r,
         Err(e) if e.code == ErrorCode::ServerError => return Outcome::ErrorPage(e),
-        Err(e) => return error_redirect(p, &redirect_uri, state, &e),
+        Err(e) => return error_response(p, &redirect_uri, mode, state, &e),
     };
-    match decide(p, req, session).await {
+    let mode = req.response_mode;
+    match decide(p, &client, req, session).await {
         Ok(o) => o,
         Err(e) if e.code == ErrorCode::ServerError => Outcome::ErrorPage(e),
-        Err(e) => error_redirect(p, &redirect_uri, state, &e),
+        Err(e) => error_response(p, &redirect_uri, mode, state, &e),
     }
 }
 
-async fn decide(p: &Provider, req: AuthRequest, session: Option<&Session>) -> Result<Outcome> {
+async fn decide(
+    p: &Provider,
+    client: &Client,
+    req: AuthRequest,
+    session: Option<&Session>,
+) -> Result<Outcome> {
     let now = p.now();
     let prompt_none = req.prompt.iter().any(|v| v == "none");
-    let screen = match req.x_method {
-        XMethod::SignUp => Some(Screen::SignUp),
-        _ if needs_fresh_login(&req, session, now) => Some(Screen::Login),
-        _ => None,
+    let screen = if req.x_method == XMethod::SignUp {
+        Some(Screen::SignUp)
+    } else if needs_fresh_login(&req, session, now, false) {
+        Some(Screen::Login)
+    } else if req.prompt.iter().any(|v| v == "select_account") {
+        Some(Screen::Login)
+    } else {
+        match session {
+            Some(s) if needs_consent(p, client, &req, &s.user_id).await? => Some(Screen::Consent),
+            _ => None,
+        }
     };
     match (screen, session) {
-        (Some(_), _) if prompt_none => Err(OAuthError::new(
-            if session.is_some() {
-                ErrorCode::InteractionRequired
-            } else {
-                ErrorCode::LoginRequired
-            },
-            "the user must interact with the sign-in page",
-        )),
+        (Some(screen), _) if prompt_none => {
+            let (code, why) = match (screen, session) {
+                (_, None) => (ErrorCode::LoginRequired, "the user is not signed in"),
+                (Screen::Consent, _) => (
+                    ErrorCode::ConsentRequired,
+                    "the user has not allowed this client yet",
+                ),
+                (Screen::Login, _) => (ErrorCode::LoginRequired, "the user must sign in again"),
+                (Screen::SignUp, _) => (
+                    ErrorCode::InteractionRequired,
+                    "the user must interact with the sign-up page",
+                ),
+            };
+            Err(OAuthError::new(code, why))
+        }
         (Some(screen), _) => {
             p.store.put_auth_request(&req).await?;
             Ok(Outcome::Interaction {
@@ -313,32 +515,84 @@ async fn decide(p: &Provider, req: AuthRequest, session: Option<&Session>) -> Re
                 request_id: req.id,
             })
         }
-        (None, Some(s)) => Ok(Outcome::Redirect(issue_code(p, &req, s).await?)),
+        (None, Some(s)) => issue_response(p, client, &req, s, false).await,
         (None, None) => Err(OAuthError::server_error("no session and no screen")),
     }
 }
 
-/// Finish a stored request for a signed-in user and return the redirect to
-/// the client. `fresh` says the user has just typed their credentials (so
-/// prompt=login, max_age and reauthorize are satisfied).
+fn gone() -> OAuthError {
+    OAuthError::invalid_request(
+        "the sign-in request has expired or was already used; start again from the app",
+    )
+}
+
+async fn load(p: &Provider, request_id: &str) -> Result<(AuthRequest, Client)> {
+    let req = p
+        .store
+        .auth_request(request_id, p.now())
+        .await?
+        .ok_or_else(gone)?;
+    let client = p
+        .store
+        .client(&req.client_id)
+        .await?
+        .ok_or_else(|| OAuthError::invalid_client("the client is gone"))?;
+    Ok((req, client))
+}
+
+/// Finish a stored request for a signed-in user: the answer for the client,
+/// or the consent screen when the user has not allowed the client yet.
+/// `fresh` says the user has just typed their credentials (so prompt=login,
+/// max_age, reauthorize and acr "1" are satisfied); it is remembered on the
+/// request for the consent step.
 pub async fn complete(
     p: &Provider,
     request_id: &str,
     session: &Session,
     fresh: bool,
-) -> Result<String> {
+) -> Result<Outcome> {
     let now = p.now();
-    let gone = || {
-        OAuthError::invalid_request(
-            "the sign-in request has expired or was already used; start again from the app",
-        )
-    };
+    let (mut req, client) = load(p, request_id).await?;
+    let fresh = fresh || req.login_session.as_deref() == Some(session.id_hash.as_str());
+    if needs_fresh_login(&req, Some(session), now, fresh) {
+        return Err(OAuthError::new(
+            ErrorCode::LoginRequired,
+            "sign in again to continue",
+        ));
+    }
+    if needs_consent(p, &client, &req, &session.user_id).await? {
+        req.login_session = fresh.then(|| session.id_hash.clone());
+        if !p.store.update_auth_request(&req, now).await? {
+            return Err(gone());
+        }
+        return Ok(Outcome::Interaction {
+            screen: Screen::Consent,
+            request_id: req.id,
+        });
+    }
     let req = p
         .store
-        .auth_request(request_id, now)
+        .take_auth_request(request_id, now)
         .await?
         .ok_or_else(gone)?;
-    if !fresh && needs_fresh_login(&req, Some(session), now) {
+    issue_response(p, &client, &req, session, fresh).await
+}
+
+/// The consent screen's answer. Allowing remembers the scopes for this user
+/// and client and finishes the request; not allowing sends access_denied.
+pub async fn consent(
+    p: &Provider,
+    request_id: &str,
+    session: &Session,
+    allow: bool,
+) -> Result<Outcome> {
+    if !allow {
+        return cancel(p, request_id, "the user did not allow the request").await;
+    }
+    let now = p.now();
+    let (req, client) = load(p, request_id).await?;
+    let fresh = req.login_session.as_deref() == Some(session.id_hash.as_str());
+    if needs_fresh_login(&req, Some(session), now, fresh) {
         return Err(OAuthError::new(
             ErrorCode::LoginRequired,
             "sign in again to continue",
@@ -349,30 +603,43 @@ pub async fn complete(
         .take_auth_request(request_id, now)
         .await?
         .ok_or_else(gone)?;
-    issue_code(p, &req, session).await
+    p.store
+        .add_consent(&session.user_id, &client.id, &req.scopes, now)
+        .await?;
+    issue_response(p, &client, &req, session, fresh).await
 }
 
-/// The user backed out of the screen: the client gets `access_denied`.
-pub async fn cancel(p: &Provider, request_id: &str) -> Result<String> {
+/// The user backed out of a screen: the client gets `access_denied`.
+pub async fn cancel(p: &Provider, request_id: &str, why: &'static str) -> Result<Outcome> {
     let req = p
         .store
         .take_auth_request(request_id, p.now())
         .await?
-        .ok_or_else(|| {
-            OAuthError::invalid_request("the sign-in request has expired or was already used")
-        })?;
-    let e = OAuthError::new(ErrorCode::AccessDenied, "the user cancelled the sign-in");
-    match error_redirect(p, &req.redirect_uri, req.state.as_deref(), &e) {
-        Outcome::Redirect(url) => Ok(url),
-        _ => Err(OAuthError::server_error(
-            "registered redirect_uri is not a URL",
-        )),
+        .ok_or_else(gone)?;
+    let e = OAuthError::new(ErrorCode::AccessDenied, why);
+    match error_response(
+        p,
+        &req.redirect_uri,
+        req.response_mode,
+        req.state.as_deref(),
+        &e,
+    ) {
+        Outcome::ErrorPage(e) => Err(e),
+        o => Ok(o),
     }
 }
 
-/// Store a code (and its grant) and build the success redirect.
-async fn issue_code(p: &Provider, req: &AuthRequest, session: &Session) -> Result<String> {
+/// Issue what the response type asks for (code, access token, id_token;
+/// OIDC Core §3.3.2.5) under one new grant, and answer in the request's mode.
+async fn issue_response(
+    p: &Provider,
+    client: &Client,
+    req: &AuthRequest,
+    session: &Session,
+    fresh: bool,
+) -> Result<Outcome> {
     let now = p.now();
+    let acr = if fresh { "1" } else { "0" };
     let grant = Grant {
         id: p.random.token(16)?,
         client_id: req.client_id.clone(),
@@ -382,48 +649,88 @@ async fn issue_code(p: &Provider, req: &AuthRequest, session: &Session) -> Resul
         revoked_at: None,
     };
     p.store.create_grant(&grant).await?;
-    let code = p.random.token(32)?;
-    p.store
-        .put_code(&AuthCode {
-            code_hash: lookup_hash(&code),
-            grant_id: grant.id,
-            client_id: req.client_id.clone(),
-            redirect_uri: req.redirect_uri.clone(),
-            redirect_uri_given: req.redirect_uri_given,
-            user_id: session.user_id.clone(),
-            session_id_hash: session.id_hash.clone(),
-            scopes: req.scopes.clone(),
-            nonce: req.nonce.clone(),
-            code_challenge: req.code_challenge.clone(),
-            code_challenge_method: req.code_challenge_method,
-            auth_time: session.auth_time,
-            created_at: now,
-            expires_at: now + p.config.code_ttl,
-        })
-        .await?;
-    let mut q: Vec<(&str, &str)> = vec![("code", &code)];
-    if let Some(s) = &req.state {
-        q.push(("state", s));
+    let mut fields: Vec<(String, String)> = Vec::new();
+    let code = if req.returns("code") {
+        let code = p.random.token(32)?;
+        p.store
+            .put_code(&AuthCode {
+                code_hash: lookup_hash(&code),
+                grant_id: grant.id.clone(),
+                client_id: req.client_id.clone(),
+                redirect_uri: req.redirect_uri.clone(),
+                redirect_uri_given: req.redirect_uri_given,
+                user_id: session.user_id.clone(),
+                session_id_hash: session.id_hash.clone(),
+                scopes: req.scopes.clone(),
+                nonce: req.nonce.clone(),
+                code_challenge: req.code_challenge.clone(),
+                code_challenge_method: req.code_challenge_method,
+                auth_time: session.auth_time,
+                acr: Some(acr.to_owned()),
+                created_at: now,
+                expires_at: now + p.config.code_ttl,
+            })
+            .await?;
+        fields.push(("code".into(), code.clone()));
+        Some(code)
+    } else {
+        None
+    };
+    let at = if req.returns("token") {
+        let scope_str = scope::join(&req.scopes);
+        let at = access_token(
+            p,
+            &client.id,
+            &session.user_id,
+            scope_str.clone(),
+            Some((&grant.id, session.auth_time)),
+        )?;
+        fields.push(("access_token".into(), at.clone()));
+        fields.push(("token_type".into(), "Bearer".into()));
+        fields.push(("expires_in".into(), p.config.access_token_ttl.to_string()));
+        fields.push(("scope".into(), scope_str));
+        Some(at)
+    } else {
+        None
+    };
+    if req.returns("id_token") {
+        // With response_type=id_token there is no access token to fetch the
+        // user's claims with, so they go in the id_token (OIDC Core §5.4).
+        let user_claims = if req.response_type == "id_token" {
+            let user = p
+                .store
+                .user_by_id(&session.user_id)
+                .await?
+                .ok_or_else(|| OAuthError::access_denied("the account no longer exists"))?;
+            crate::userinfo::claims_for(&user, &req.scopes)
+        } else {
+            serde_json::Map::new()
+        };
+        let id = id_token(
+            p,
+            client,
+            &session.user_id,
+            session.auth_time,
+            IdTokenExtras {
+                nonce: req.nonce.as_deref(),
+                acr: Some(acr),
+                access_token: at.as_deref(),
+                code: code.as_deref(),
+                user_claims,
+            },
+        )?;
+        fields.push(("id_token".into(), id));
     }
-    q.push(("iss", p.issuer()));
-    with_query(&req.redirect_uri, &q)
-        .ok_or_else(|| OAuthError::server_error("registered redirect_uri is not a URL"))
+    if let Some(s) = &req.state {
+        fields.push(("state".into(), s.clone()));
+    }
+    fields.push(("iss".into(), p.issuer().to_owned()));
+    respond(&req.redirect_uri, req.response_mode, fields)
 }
 
-/// What the login screen shows about a pending request.
+/// What the screens show about a pending request.
 pub async fn describe(p: &Provider, request_id: &str) -> Result<AuthRequestInfo> {
-    let req = p
-        .store
-        .auth_request(request_id, p.now())
-        .await?
-        .ok_or_else(|| {
-            OAuthError::invalid_request("the sign-in request has expired or was already used")
-        })?;
-    let client = p
-        .store
-        .client(&req.client_id)
-        .await?
-        .ok_or_else(|| OAuthError::invalid_client("the client is gone"))?;
+    let (req, client) = load(p, request_id).await?;
     let ep = p.store.entrypoint(&req.entrypoint).await?;
     let display_name = ep.map_or_else(|| client.name.clone(), |e| e.display_name);
     Ok(AuthRequestInfo {
@@ -434,6 +741,14 @@ pub async fn describe(p: &Provider, request_id: &str) -> Result<AuthRequestInfo>
             id: req.entrypoint,
             display_name,
         },
+        scopes: req
+            .scopes
+            .iter()
+            .map(|s| ScopeInfo {
+                name: s.clone(),
+                description: scope::describe(s),
+            })
+            .collect(),
     })
 }
 
@@ -569,11 +884,22 @@ mod tests {
         assert_eq!(p.get("state").map(String::as_str), Some("s1"));
         let o = run(
             &k,
-            &format!("client_id=web&redirect_uri={CB}&response_type=token&state=s1"),
+            &format!("client_id=web&redirect_uri={CB}&response_type=code magic&state=s1"),
             None,
         )
         .await;
         expect_error_redirect(o, "unsupported_response_type");
+        // Implicit for a client not configured for it: the error travels in
+        // the fragment, where a token would have.
+        let o = run(
+            &k,
+            &format!("client_id=web&redirect_uri={CB}&response_type=token&state=s1"),
+            None,
+        )
+        .await;
+        let url = redirect_url(o);
+        assert!(url.contains('#') && !url.contains('?'), "{url}");
+        assert_eq!(fragment_params(&url)["error"], "unauthorized_client");
         let o = run(
             &k,
             &format!("client_id=m2m&redirect_uri={CB}&response_type=code"),
@@ -726,7 +1052,7 @@ mod tests {
             "request_not_supported",
         );
         expect_error_redirect(
-            run(&k, &format!("{}&response_mode=fragment", base()), None).await,
+            run(&k, &format!("{}&response_mode=magic", base()), None).await,
             "invalid_request",
         );
     }
@@ -814,7 +1140,7 @@ mod tests {
         k.clock.advance(100);
         expect_error_redirect(
             run(&k, &format!("{}&prompt=none&max_age=10", base()), Some(&s)).await,
-            "interaction_required",
+            "login_required",
         );
         assert!(matches!(
             run(&k, &format!("{}&prompt=none", base()), Some(&s)).await,
@@ -833,7 +1159,7 @@ mod tests {
         let s = k.session(T0).await;
         let e = complete(&k.p, &request_id, &s, false).await.unwrap_err();
         assert_eq!(e.code, ErrorCode::LoginRequired);
-        let url = complete(&k.p, &request_id, &s, true).await.unwrap();
+        let url = redirect_url(complete(&k.p, &request_id, &s, true).await.unwrap());
         assert!(redirect_params(&url).contains_key("code"));
         let again = complete(&k.p, &request_id, &s, true).await.unwrap_err();
         assert_eq!(again.code, ErrorCode::InvalidRequest);
@@ -845,12 +1171,12 @@ mod tests {
         let Outcome::Interaction { request_id, .. } = run(&k, &base(), None).await else {
             panic!()
         };
-        let url = cancel(&k.p, &request_id).await.unwrap();
+        let url = redirect_url(cancel(&k.p, &request_id, "cancelled").await.unwrap());
         let p = redirect_params(&url);
         assert_eq!(p.get("error").map(String::as_str), Some("access_denied"));
         assert_eq!(p.get("state").map(String::as_str), Some("xyz"));
         assert_eq!(p.get("iss").map(String::as_str), Some(ISSUER));
-        assert!(cancel(&k.p, &request_id).await.is_err());
+        assert!(cancel(&k.p, &request_id, "cancelled").await.is_err());
     }
 
     #[tokio::test]

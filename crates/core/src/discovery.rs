@@ -1,8 +1,13 @@
-//! OpenID Provider metadata (OIDC Discovery §3): only what works.
+//! OpenID Provider metadata (OIDC Discovery §3, RFC 8414): only what works.
 
+use crate::authorize::{ACR_VALUES, RESPONSE_TYPES};
 use crate::provider::Provider;
 use crate::scope::STANDARD_SCOPES;
 use serde_json::{Value, json};
+
+/// Client authentication methods at the token, introspection and
+/// revocation endpoints.
+pub const TOKEN_AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
 
 pub fn metadata(p: &Provider) -> Value {
     json!({
@@ -11,16 +16,25 @@ pub fn metadata(p: &Provider) -> Value {
         "token_endpoint": p.url("/oauth2/token"),
         "userinfo_endpoint": p.url("/oauth2/userinfo"),
         "jwks_uri": p.url("/.well-known/jwks.json"),
+        "introspection_endpoint": p.url("/oauth2/introspect"),
+        "revocation_endpoint": p.url("/oauth2/revoke"),
         "scopes_supported": STANDARD_SCOPES,
-        "response_types_supported": ["code"],
-        "response_modes_supported": ["query"],
-        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "response_types_supported": RESPONSE_TYPES,
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "grant_types_supported": ["authorization_code", "implicit", "refresh_token", "client_credentials", "password"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256", "ES256"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
+        // Introspection is for resource servers: a secret is required.
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
         "code_challenge_methods_supported": ["S256", "plain"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "azp", "email", "email_verified", "name"],
-        "prompt_values_supported": ["none", "login", "create"],
+        "claims_supported": [
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "at_hash", "c_hash", "azp",
+            "email", "email_verified", "name", "given_name", "family_name", "updated_at"
+        ],
+        "acr_values_supported": ACR_VALUES,
+        "prompt_values_supported": ["none", "login", "consent", "select_account", "create"],
         "authorization_response_iss_parameter_supported": true,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,

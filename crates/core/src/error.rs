@@ -89,6 +89,9 @@ impl OAuthError {
     pub fn invalid_scope(d: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::InvalidScope, d)
     }
+    pub fn access_denied(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::AccessDenied, d)
+    }
     pub fn unauthorized_client(d: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::UnauthorizedClient, d)
     }

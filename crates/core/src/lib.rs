@@ -9,6 +9,7 @@ pub mod clock;
 pub mod discovery;
 pub mod error;
 pub mod grants;
+pub mod introspection;
 pub mod jose;
 pub mod memory;
 pub mod model;

@@ -19,8 +19,10 @@ struct Inner {
     sessions: HashMap<String, Session>,
     requests: HashMap<String, AuthRequest>,
     grants: HashMap<String, Grant>,
-    codes: HashMap<String, (AuthCode, bool)>,
-    refresh: HashMap<String, (RefreshToken, bool)>,
+    codes: HashMap<String, (AuthCode, Option<UnixTime>)>,
+    refresh: HashMap<String, (RefreshToken, Option<UnixTime>)>,
+    consents: HashMap<(String, String), Vec<String>>,
+    revoked_jti: HashMap<String, UnixTime>,
     keys: Vec<SigningKeyRecord>,
     secrets: HashMap<String, Vec<u8>>,
 }
@@ -83,7 +85,10 @@ impl UserStore for MemoryStore {
         let mut g = self.lock()?;
         if let Some(existing) = g.users.values_mut().find(|x| x.email == u.email) {
             existing.name = u.name.clone();
+            existing.given_name = u.given_name.clone();
+            existing.family_name = u.family_name.clone();
             existing.password_hash = u.password_hash.clone();
+            existing.updated_at = u.updated_at;
             return Ok(existing.id.clone());
         }
         g.users.insert(u.id.clone(), u.clone());
@@ -125,6 +130,16 @@ impl AuthRequestStore for MemoryStore {
             .filter(|r| r.expires_at > now)
             .cloned())
     }
+    async fn update_auth_request(&self, r: &AuthRequest, now: UnixTime) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        match g.requests.get_mut(&r.id) {
+            Some(old) if old.expires_at > now => {
+                *old = r.clone();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
     async fn take_auth_request(&self, id: &str, now: UnixTime) -> StoreResult<Option<AuthRequest>> {
         Ok(self
             .lock()?
@@ -152,14 +167,15 @@ impl GrantStore for MemoryStore {
 }
 
 fn take<T: Clone>(
-    m: &mut HashMap<String, (T, bool)>,
+    m: &mut HashMap<String, (T, Option<UnixTime>)>,
     grants: &HashMap<String, Grant>,
     key: &str,
+    now: UnixTime,
     grant_of: impl Fn(&T) -> &str,
 ) -> Take<T> {
     match m.get_mut(key) {
         None => Take::NotFound,
-        Some((v, used)) if *used => Take::AlreadyUsed(v.clone()),
+        Some((v, Some(at))) => Take::AlreadyUsed(v.clone(), *at),
         Some((v, _))
             if grants
                 .get(grant_of(v))
@@ -168,7 +184,7 @@ fn take<T: Clone>(
             Take::Revoked
         }
         Some((v, used)) => {
-            *used = true;
+            *used = Some(now);
             Take::Taken(v.clone())
         }
     }
@@ -179,13 +195,15 @@ impl CodeStore for MemoryStore {
     async fn put_code(&self, c: &AuthCode) -> StoreResult<()> {
         self.lock()?
             .codes
-            .insert(c.code_hash.clone(), (c.clone(), false));
+            .insert(c.code_hash.clone(), (c.clone(), None));
         Ok(())
     }
-    async fn take_code(&self, h: &str, _now: UnixTime) -> StoreResult<Take<AuthCode>> {
+    async fn take_code(&self, h: &str, now: UnixTime) -> StoreResult<Take<AuthCode>> {
         let mut g = self.lock()?;
         let inner = &mut *g;
-        Ok(take(&mut inner.codes, &inner.grants, h, |c| &c.grant_id))
+        Ok(take(&mut inner.codes, &inner.grants, h, now, |c| {
+            &c.grant_id
+        }))
     }
 }
 
@@ -194,13 +212,63 @@ impl RefreshTokenStore for MemoryStore {
     async fn put_refresh_token(&self, t: &RefreshToken) -> StoreResult<()> {
         self.lock()?
             .refresh
-            .insert(t.token_hash.clone(), (t.clone(), false));
+            .insert(t.token_hash.clone(), (t.clone(), None));
         Ok(())
     }
-    async fn take_refresh_token(&self, h: &str, _now: UnixTime) -> StoreResult<Take<RefreshToken>> {
+    async fn take_refresh_token(&self, h: &str, now: UnixTime) -> StoreResult<Take<RefreshToken>> {
         let mut g = self.lock()?;
         let inner = &mut *g;
-        Ok(take(&mut inner.refresh, &inner.grants, h, |t| &t.grant_id))
+        Ok(take(&mut inner.refresh, &inner.grants, h, now, |t| {
+            &t.grant_id
+        }))
+    }
+    async fn refresh_token(
+        &self,
+        h: &str,
+    ) -> StoreResult<Option<(RefreshToken, Option<UnixTime>)>> {
+        Ok(self.lock()?.refresh.get(h).cloned())
+    }
+}
+
+#[async_trait]
+impl ConsentStore for MemoryStore {
+    async fn consented_scopes(&self, user_id: &str, client_id: &str) -> StoreResult<Vec<String>> {
+        Ok(self
+            .lock()?
+            .consents
+            .get(&(user_id.to_owned(), client_id.to_owned()))
+            .cloned()
+            .unwrap_or_default())
+    }
+    async fn add_consent(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        scopes: &[String],
+        _now: UnixTime,
+    ) -> StoreResult<()> {
+        let mut g = self.lock()?;
+        let held = g
+            .consents
+            .entry((user_id.to_owned(), client_id.to_owned()))
+            .or_default();
+        for s in scopes {
+            if !held.contains(s) {
+                held.push(s.clone());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RevocationStore for MemoryStore {
+    async fn revoke_access_token(&self, jti: &str, expires_at: UnixTime) -> StoreResult<()> {
+        self.lock()?.revoked_jti.insert(jti.to_owned(), expires_at);
+        Ok(())
+    }
+    async fn access_token_revoked(&self, jti: &str) -> StoreResult<bool> {
+        Ok(self.lock()?.revoked_jti.contains_key(jti))
     }
 }
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
 pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
 pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
+pub const GRANT_PASSWORD: &str = "password";
 
 /// A registered client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,9 +46,13 @@ pub struct User {
     pub email: String,
     pub email_verified: bool,
     pub name: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
     /// argon2id PHC string.
     pub password_hash: String,
     pub created_at: UnixTime,
+    /// When the profile last changed (the `updated_at` claim).
+    pub updated_at: UnixTime,
 }
 
 impl std::fmt::Debug for User {
@@ -88,6 +93,28 @@ impl std::fmt::Debug for Session {
     }
 }
 
+/// How the authorization response travels (OAuth 2.0 Multiple Response
+/// Type Encoding Practices; Form Post Response Mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    #[default]
+    Query,
+    Fragment,
+    FormPost,
+}
+
+impl ResponseMode {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "query" => Some(Self::Query),
+            "fragment" => Some(Self::Fragment),
+            "form_post" => Some(Self::FormPost),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum PkceMethod {
     S256,
@@ -104,7 +131,11 @@ pub struct AuthRequest {
     pub redirect_uri: String,
     /// Whether redirect_uri was given (then the token request must repeat it).
     pub redirect_uri_given: bool,
+    /// Normalised: the values of `response_type` in the order code,
+    /// id_token, token, space separated.
     pub response_type: String,
+    #[serde(default)]
+    pub response_mode: ResponseMode,
     pub scopes: Vec<String>,
     pub entrypoint: String,
     pub state: Option<String>,
@@ -114,8 +145,22 @@ pub struct AuthRequest {
     pub x_method: XMethod,
     pub prompt: Vec<String>,
     pub max_age: Option<i64>,
+    /// `acr_values`, in the client's order of preference.
+    #[serde(default)]
+    pub acr_values: Vec<String>,
+    /// The session (its id hash) whose user typed their credentials for
+    /// this very request: it satisfies prompt=login, max_age, reauthorize
+    /// and acr "1" on later steps (consent) of the same request.
+    #[serde(default)]
+    pub login_session: Option<String>,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
+}
+
+impl AuthRequest {
+    pub fn returns(&self, kind: &str) -> bool {
+        self.response_type.split(' ').any(|t| t == kind)
+    }
 }
 
 /// What the user allowed one client: every token issued from one code (and
@@ -145,6 +190,10 @@ pub struct AuthCode {
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<PkceMethod>,
     pub auth_time: UnixTime,
+    /// The authentication context achieved ("0" SSO session, "1" credentials
+    /// typed for this request).
+    #[serde(default)]
+    pub acr: Option<String>,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
 }
@@ -170,6 +219,8 @@ pub struct RefreshToken {
     /// The scopes originally granted (a refresh may narrow, never widen).
     pub scopes: Vec<String>,
     pub auth_time: UnixTime,
+    #[serde(default)]
+    pub acr: Option<String>,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
 }

@@ -17,6 +17,9 @@ pub struct ProviderConfig {
     pub code_ttl: i64,
     pub access_token_ttl: i64,
     pub refresh_token_ttl: i64,
+    /// How long a rotated refresh token still works (a client retrying after
+    /// a lost response); a reuse after this revokes the whole family.
+    pub refresh_token_grace: i64,
     pub id_token_ttl: i64,
     pub auth_request_ttl: i64,
     pub session_ttl: i64,
@@ -33,6 +36,7 @@ impl ProviderConfig {
             code_ttl: 60,
             access_token_ttl: 3600,
             refresh_token_ttl: 30 * 24 * 3600,
+            refresh_token_grace: 30,
             id_token_ttl: 3600,
             auth_request_ttl: 600,
             session_ttl: 14 * 24 * 3600,

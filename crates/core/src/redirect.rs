@@ -29,9 +29,31 @@ pub fn with_query(uri: &str, params: &[(&str, &str)]) -> Option<String> {
     Some(u.into())
 }
 
+/// `uri` with `params` form-encoded in its fragment (implicit and hybrid
+/// responses, OAuth 2.0 Multiple Response Types §2). Registered URIs have
+/// no fragment, so the fragment is ours alone.
+pub fn with_fragment(uri: &str, params: &[(&str, &str)]) -> Option<String> {
+    let mut u = Url::parse(uri).ok()?;
+    let encoded = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .finish();
+    u.set_fragment(Some(&encoded));
+    Some(u.into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fragment_responses_keep_the_query_and_encode_values() {
+        let u = with_fragment(
+            "https://a.example/cb?x=1",
+            &[("access_token", "a b&c"), ("state", "s")],
+        )
+        .unwrap();
+        assert_eq!(u, "https://a.example/cb?x=1#access_token=a+b%26c&state=s");
+    }
 
     #[test]
     fn exact_match_only() {

@@ -13,6 +13,17 @@ pub const STANDARD_SCOPES: [&str; 4] = [OPENID, PROFILE, EMAIL, OFFLINE_ACCESS];
 /// The entrypoint used when the scope names none.
 pub const DEFAULT_ENTRYPOINT: &str = "default";
 
+/// A scope in plain words, for the consent screen.
+pub fn describe(scope: &str) -> String {
+    match scope {
+        OPENID => "Know who you are when you sign in".into(),
+        PROFILE => "See your name and profile details".into(),
+        EMAIL => "See your email address".into(),
+        OFFLINE_ACCESS => "Stay connected when you are not using it".into(),
+        other => format!("Use the permission \u{201c}{other}\u{201d}"),
+    }
+}
+
 /// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 fn is_scope_token(t: &str) -> bool {
     !t.is_empty()

@@ -59,6 +59,9 @@ pub trait AuthRequestStore: Send + Sync {
     async fn put_auth_request(&self, request: &AuthRequest) -> StoreResult<()>;
     /// The pending request, if it exists and has not expired at `now`.
     async fn auth_request(&self, id: &str, now: UnixTime) -> StoreResult<Option<AuthRequest>>;
+    /// Replace the stored body of a pending request (same id). Returns false
+    /// when the request is gone or expired.
+    async fn update_auth_request(&self, request: &AuthRequest, now: UnixTime) -> StoreResult<bool>;
     /// Remove and return the request, atomically: of two concurrent takes,
     /// exactly one gets `Some`. Expired requests are never returned.
     async fn take_auth_request(&self, id: &str, now: UnixTime) -> StoreResult<Option<AuthRequest>>;
@@ -78,9 +81,9 @@ pub trait GrantStore: Send + Sync {
 pub enum Take<T> {
     /// This caller is the one and only user of the value.
     Taken(T),
-    /// The value exists but was already used: a replay. Carries the record so
-    /// the caller can revoke what was issued from it.
-    AlreadyUsed(T),
+    /// The value exists but was already used (at the given time): a replay.
+    /// Carries the record so the caller can revoke what was issued from it.
+    AlreadyUsed(T, UnixTime),
     /// The value is unused but its grant has been revoked: it is dead.
     Revoked,
     NotFound,
@@ -109,6 +112,34 @@ pub trait RefreshTokenStore: Send + Sync {
         token_hash: &str,
         now: UnixTime,
     ) -> StoreResult<Take<RefreshToken>>;
+    /// Read without taking (introspection): the token and when it was used.
+    async fn refresh_token(
+        &self,
+        token_hash: &str,
+    ) -> StoreResult<Option<(RefreshToken, Option<UnixTime>)>>;
+}
+
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
+    /// Every scope this user has allowed this client (empty if none).
+    async fn consented_scopes(&self, user_id: &str, client_id: &str) -> StoreResult<Vec<String>>;
+    /// Remember that the user allowed these scopes to the client, adding to
+    /// what was allowed before (idempotent; concurrent adds both stick).
+    async fn add_consent(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        scopes: &[String],
+        now: UnixTime,
+    ) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait RevocationStore: Send + Sync {
+    /// Record that the access token with this `jti` is revoked. The record
+    /// may be dropped after `expires_at`, when the token is dead anyway.
+    async fn revoke_access_token(&self, jti: &str, expires_at: UnixTime) -> StoreResult<()>;
+    async fn access_token_revoked(&self, jti: &str) -> StoreResult<bool>;
 }
 
 #[async_trait]
@@ -132,6 +163,8 @@ pub trait Store:
     + GrantStore
     + CodeStore
     + RefreshTokenStore
+    + ConsentStore
+    + RevocationStore
     + KeyStore
     + Send
     + Sync
@@ -148,6 +181,8 @@ impl<T> Store for T where
         + GrantStore
         + CodeStore
         + RefreshTokenStore
+        + ConsentStore
+        + RevocationStore
         + KeyStore
         + Send
         + Sync

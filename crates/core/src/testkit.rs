@@ -44,10 +44,30 @@ pub async fn kit() -> Kit {
         grant_types: strings(&["authorization_code", "refresh_token"]),
         response_types: strings(&["code"]),
         scopes: strings(&["openid", "profile", "email", "offline_access"]),
-        first_party: false,
+        first_party: true,
         id_token_signed_response_alg: None,
     };
     p.store.upsert_client(&base).await.unwrap();
+    // A third-party client allowed every response type: consent applies.
+    let rp = Client {
+        id: "rp".into(),
+        name: "Partner App".into(),
+        grant_types: strings(&["authorization_code", "implicit", "refresh_token"]),
+        response_types: crate::authorize::RESPONSE_TYPES
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect(),
+        first_party: false,
+        ..base.clone()
+    };
+    p.store.upsert_client(&rp).await.unwrap();
+    let legacy = Client {
+        id: "legacy".into(),
+        grant_types: strings(&["password", "refresh_token"]),
+        response_types: vec![],
+        ..base.clone()
+    };
+    p.store.upsert_client(&legacy).await.unwrap();
     let public = Client {
         id: "spa".into(),
         name: "SPA".into(),
@@ -76,9 +96,12 @@ pub async fn kit() -> Kit {
             id: "user-1".into(),
             email: "ada@example.com".into(),
             email_verified: true,
-            name: "Ada".into(),
+            name: "Ada Lovelace".into(),
+            given_name: Some("Ada".into()),
+            family_name: Some("Lovelace".into()),
             password_hash: DUMMY_HASH.into(),
             created_at: T0,
+            updated_at: T0 + 5,
         })
         .await
         .unwrap();
@@ -107,6 +130,22 @@ pub fn q(s: &str) -> Vec<(String, String)> {
             let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
             (k.to_owned(), v.to_owned())
         })
+        .collect()
+}
+
+/// The URL of a redirect outcome.
+pub fn redirect_url(o: crate::authorize::Outcome) -> String {
+    match o {
+        crate::authorize::Outcome::Redirect(u) => u,
+        other => panic!("expected a redirect, got {other:?}"),
+    }
+}
+
+/// The fragment parameters of a redirect URL.
+pub fn fragment_params(url: &str) -> std::collections::HashMap<String, String> {
+    let u = url::Url::parse(url).unwrap();
+    url::form_urlencoded::parse(u.fragment().unwrap_or("").as_bytes())
+        .into_owned()
         .collect()
 }
 

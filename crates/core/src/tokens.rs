@@ -9,6 +9,7 @@ use crate::provider::Provider;
 use crate::scope::{self, OFFLINE_ACCESS, OPENID};
 use crate::secret::lookup_hash;
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 /// RFC 9068 access token claims. `gid` names the grant the token belongs to,
 /// so revoking the grant revokes the token.
@@ -39,7 +40,15 @@ struct IdTokenClaims<'a> {
     auth_time: UnixTime,
     #[serde(skip_serializing_if = "Option::is_none")]
     nonce: Option<&'a str>,
-    at_hash: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acr: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    at_hash: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    c_hash: Option<String>,
+    /// User claims, only when no access token can fetch them (response_type=id_token).
+    #[serde(flatten)]
+    user_claims: Map<String, Value>,
 }
 
 /// The successful token endpoint response (RFC 6749 §5.1).
@@ -81,30 +90,98 @@ pub struct UserGrant<'a> {
     pub refresh_scopes: &'a [String],
     pub auth_time: UnixTime,
     pub nonce: Option<&'a str>,
+    /// The authentication context achieved, if a user signed in.
+    pub acr: Option<&'a str>,
+}
+
+/// A signed access token (RFC 9068) for a user's grant, or for the client
+/// itself when `user` is None.
+pub fn access_token(
+    p: &Provider,
+    client_id: &str,
+    sub: &str,
+    scope: String,
+    user: Option<(&str, UnixTime)>,
+) -> Result<String> {
+    let now = p.now();
+    let iss = p.issuer();
+    let claims = AccessTokenClaims {
+        iss,
+        sub,
+        aud: iss,
+        client_id,
+        iat: now,
+        exp: now + p.config.access_token_ttl,
+        jti: p.random.token(16)?,
+        scope,
+        auth_time: user.map(|(_, t)| t),
+        gid: user.map(|(g, _)| g),
+    };
+    p.keys
+        .key(p.config.access_token_alg)?
+        .sign("at+jwt", &claims)
+}
+
+/// What goes into an id_token besides the fixed claims.
+#[derive(Default)]
+pub struct IdTokenExtras<'a> {
+    pub nonce: Option<&'a str>,
+    pub acr: Option<&'a str>,
+    /// The access token issued beside it (sets at_hash).
+    pub access_token: Option<&'a str>,
+    /// The code issued beside it (sets c_hash).
+    pub code: Option<&'a str>,
+    pub user_claims: Map<String, Value>,
+}
+
+/// Sign an id_token (OIDC Core §2) with the client's algorithm.
+pub fn id_token(
+    p: &Provider,
+    client: &Client,
+    user_id: &str,
+    auth_time: UnixTime,
+    x: IdTokenExtras<'_>,
+) -> Result<String> {
+    let now = p.now();
+    let iss = p.issuer();
+    let alg = client
+        .id_token_signed_response_alg
+        .as_deref()
+        .map(|a| {
+            Alg::parse(a)
+                .ok_or_else(|| OAuthError::server_error("client has an unknown id_token alg"))
+        })
+        .transpose()?
+        .unwrap_or(p.config.id_token_alg);
+    let claims = IdTokenClaims {
+        iss,
+        sub: user_id,
+        aud: &client.id,
+        azp: &client.id,
+        iat: now,
+        exp: now + p.config.id_token_ttl,
+        auth_time,
+        nonce: x.nonce,
+        acr: x.acr,
+        at_hash: x.access_token.map(half_hash),
+        c_hash: x.code.map(half_hash),
+        user_claims: x.user_claims,
+    };
+    p.keys.key(alg)?.sign("JWT", &claims)
 }
 
 /// Issue access token, refresh token (when offline_access is granted and the
 /// client may refresh) and id_token (when openid is granted).
 pub async fn issue_for_user(p: &Provider, g: UserGrant<'_>) -> Result<TokenResponse> {
     let now = p.now();
-    let iss = p.issuer();
     let scope_str = scope::join(g.scopes);
-    let access = AccessTokenClaims {
-        iss,
-        sub: g.user_id,
-        aud: iss,
-        client_id: &g.client.id,
-        iat: now,
-        exp: now + p.config.access_token_ttl,
-        jti: p.random.token(16)?,
-        scope: scope_str.clone(),
-        auth_time: Some(g.auth_time),
-        gid: Some(g.grant_id),
-    };
-    let access_token = p
-        .keys
-        .key(p.config.access_token_alg)?
-        .sign("at+jwt", &access)?;
+    let access_token = access_token(
+        p,
+        &g.client.id,
+        g.user_id,
+        scope_str.clone(),
+        Some((g.grant_id, g.auth_time)),
+    )?;
 
     let refresh_token = if scope::contains(g.scopes, OFFLINE_ACCESS)
         && g.client.allows_grant(crate::model::GRANT_REFRESH_TOKEN)
@@ -118,6 +195,7 @@ pub async fn issue_for_user(p: &Provider, g: UserGrant<'_>) -> Result<TokenRespo
                 user_id: g.user_id.to_owned(),
                 scopes: g.refresh_scopes.to_vec(),
                 auth_time: g.auth_time,
+                acr: g.acr.map(str::to_owned),
                 created_at: now,
                 expires_at: now + p.config.refresh_token_ttl,
             })
@@ -128,28 +206,18 @@ pub async fn issue_for_user(p: &Provider, g: UserGrant<'_>) -> Result<TokenRespo
     };
 
     let id_token = if scope::contains(g.scopes, OPENID) {
-        let alg = g
-            .client
-            .id_token_signed_response_alg
-            .as_deref()
-            .map(|a| {
-                Alg::parse(a)
-                    .ok_or_else(|| OAuthError::server_error("client has an unknown id_token alg"))
-            })
-            .transpose()?
-            .unwrap_or(p.config.id_token_alg);
-        let claims = IdTokenClaims {
-            iss,
-            sub: g.user_id,
-            aud: &g.client.id,
-            azp: &g.client.id,
-            iat: now,
-            exp: now + p.config.id_token_ttl,
-            auth_time: g.auth_time,
-            nonce: g.nonce,
-            at_hash: half_hash(&access_token),
-        };
-        Some(p.keys.key(alg)?.sign("JWT", &claims)?)
+        Some(id_token(
+            p,
+            g.client,
+            g.user_id,
+            g.auth_time,
+            IdTokenExtras {
+                nonce: g.nonce,
+                acr: g.acr,
+                access_token: Some(&access_token),
+                ..IdTokenExtras::default()
+            },
+        )?)
     } else {
         None
     };

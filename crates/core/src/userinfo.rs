@@ -2,6 +2,7 @@
 
 use crate::error::{ErrorCode, OAuthError, Result};
 use crate::grants::live_grant;
+use crate::model::User;
 use crate::provider::Provider;
 use crate::scope::{self, EMAIL, OPENID, PROFILE};
 use serde_json::{Map, Value, json};
@@ -26,6 +27,10 @@ pub async fn validate_access_token(p: &Provider, token: &str) -> Result<Map<Stri
     {
         return Err(bad());
     }
+    let jti = c.get("jti").and_then(Value::as_str).ok_or_else(bad)?;
+    if p.store.access_token_revoked(jti).await? {
+        return Err(bad());
+    }
     Ok(c)
 }
 
@@ -47,13 +52,28 @@ pub async fn userinfo(p: &Provider, token: &str) -> Result<Value> {
         .user_by_id(sub)
         .await?
         .ok_or_else(|| OAuthError::invalid_token("the user no longer exists"))?;
-    let mut out = json!({ "sub": user.id });
-    if scope::contains(&scopes, EMAIL) {
-        out["email"] = json!(user.email);
-        out["email_verified"] = json!(user.email_verified);
+    Ok(Value::Object(claims_for(&user, &scopes)))
+}
+
+/// The user's claims that `scopes` release (OIDC Core §5.4): `sub` always,
+/// email and email_verified for `email`, the name claims and updated_at
+/// for `profile`. Claims the user has no value for are left out.
+pub fn claims_for(user: &User, scopes: &[String]) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert("sub".into(), json!(user.id));
+    if scope::contains(scopes, EMAIL) {
+        out.insert("email".into(), json!(user.email));
+        out.insert("email_verified".into(), json!(user.email_verified));
     }
-    if scope::contains(&scopes, PROFILE) {
-        out["name"] = json!(user.name);
+    if scope::contains(scopes, PROFILE) {
+        out.insert("name".into(), json!(user.name));
+        if let Some(g) = &user.given_name {
+            out.insert("given_name".into(), json!(g));
+        }
+        if let Some(f) = &user.family_name {
+            out.insert("family_name".into(), json!(f));
+        }
+        out.insert("updated_at".into(), json!(user.updated_at));
     }
-    Ok(out)
+    out
 }

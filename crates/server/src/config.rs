@@ -18,6 +18,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub database: DatabaseSection,
     #[serde(default)]
+    pub tokens: TokensSection,
+    #[serde(default)]
     pub clients: Vec<ClientConfig>,
     #[serde(default)]
     pub entrypoints: Vec<EntrypointConfig>,
@@ -32,6 +34,38 @@ pub struct ServerSection {
     pub issuer: Option<String>,
     pub database_url: Option<String>,
     pub ui_dir: Option<String>,
+}
+
+/// `[tokens]`: lifetimes, in seconds.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokensSection {
+    pub access_token_ttl_secs: Option<i64>,
+    pub refresh_token_ttl_secs: Option<i64>,
+    /// How long a rotated refresh token keeps working (default 30).
+    pub refresh_token_grace_secs: Option<i64>,
+}
+
+impl TokensSection {
+    pub fn apply(&self, c: &mut portico_core::ProviderConfig) -> Result<(), String> {
+        let positive = |name: &str, v: i64, min: i64| {
+            if v < min {
+                Err(format!("[tokens] {name} must be at least {min}"))
+            } else {
+                Ok(v)
+            }
+        };
+        if let Some(v) = self.access_token_ttl_secs {
+            c.access_token_ttl = positive("access_token_ttl_secs", v, 1)?;
+        }
+        if let Some(v) = self.refresh_token_ttl_secs {
+            c.refresh_token_ttl = positive("refresh_token_ttl_secs", v, 1)?;
+        }
+        if let Some(v) = self.refresh_token_grace_secs {
+            c.refresh_token_grace = positive("refresh_token_grace_secs", v, 0)?;
+        }
+        Ok(())
+    }
 }
 
 /// `[database]`: the connection pool.
@@ -118,6 +152,8 @@ pub struct UserConfig {
     pub password: Secret,
     #[serde(default)]
     pub email_verified: bool,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
 }
 
 pub fn load(path: &Path) -> Result<FileConfig, String> {
@@ -137,7 +173,36 @@ fn client_record(p: &Provider, c: &ClientConfig) -> Result<Client, String> {
     if c.id.is_empty() {
         return Err("a client has an empty id".into());
     }
-    if c.redirect_uris.is_empty() && c.grant_types.iter().any(|g| g == "authorization_code") {
+    let grants = [
+        "authorization_code",
+        "implicit",
+        "refresh_token",
+        "client_credentials",
+        "password",
+    ];
+    if let Some(bad) = c.grant_types.iter().find(|g| !grants.contains(&g.as_str())) {
+        return Err(format!(
+            "client {}: unknown grant type {bad} (known: {})",
+            c.id,
+            grants.join(", ")
+        ));
+    }
+    if let Some(bad) = c
+        .response_types
+        .iter()
+        .find(|r| portico_core::authorize::normalize_response_type(r).is_none())
+    {
+        return Err(format!(
+            "client {}: unknown response type \"{bad}\" (known: {})",
+            c.id,
+            portico_core::authorize::RESPONSE_TYPES.join(", ")
+        ));
+    }
+    let redirects = c
+        .grant_types
+        .iter()
+        .any(|g| g == "authorization_code" || g == "implicit");
+    if c.redirect_uris.is_empty() && redirects {
         return Err(format!("client {}: redirect_uris is empty", c.id));
     }
     if let Some(bad) = c.redirect_uris.iter().find(|u| !is_registrable(u)) {
@@ -243,8 +308,26 @@ pub async fn apply(p: &Provider, cfg: &FileConfig) -> Result<(), String> {
             email,
             email_verified: u.email_verified,
             name: u.name.clone(),
+            given_name: u.given_name.clone(),
+            family_name: u.family_name.clone(),
             password_hash,
             created_at: p.now(),
+            updated_at: p.now(),
+        };
+        // Keep updated_at when the profile is unchanged (applied every start).
+        let user = match &existing {
+            Some(x)
+                if x.name == user.name
+                    && x.given_name == user.given_name
+                    && x.family_name == user.family_name
+                    && x.email_verified == user.email_verified =>
+            {
+                User {
+                    updated_at: x.updated_at,
+                    ..user
+                }
+            }
+            _ => user,
         };
         p.store
             .upsert_user_by_email(&user)

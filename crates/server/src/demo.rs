@@ -54,6 +54,9 @@ impl Demo {
                 email: USER_EMAIL.into(),
                 email_verified: true,
                 name: "Demo User".into(),
+                given_name: Some("Demo".into()),
+                family_name: Some("User".into()),
+                updated_at: p.now(),
                 password_hash: hash_password(p, Secret::new(USER_PASSWORD))
                     .await
                     .map_err(|e| e.to_string())?,

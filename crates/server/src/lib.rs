@@ -67,14 +67,11 @@ pub async fn start(
     let store = portico_store::connect(&settings.database_url, settings.migrate, &pool)
         .await
         .map_err(|e| e.to_string())?;
-    let provider = Provider::new(
-        ProviderConfig::new(&issuer),
-        store,
-        clock,
-        Arc::new(SystemRandom),
-    )
-    .await
-    .map_err(|e| format!("cannot start the provider: {e}"))?;
+    let mut provider_config = ProviderConfig::new(&issuer);
+    file.tokens.apply(&mut provider_config)?;
+    let provider = Provider::new(provider_config, store, clock, Arc::new(SystemRandom))
+        .await
+        .map_err(|e| format!("cannot start the provider: {e}"))?;
     let provider = Arc::new(provider);
     config::apply(&provider, &file).await?;
     let demo = if settings.demo {
@@ -109,6 +106,7 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
         .route("/sign-up", post(ui_api::sign_up))
         .route("/continue", post(ui_api::continue_request))
         .route("/cancel", post(ui_api::cancel))
+        .route("/consent", post(ui_api::consent))
         .route("/logout", post(ui_api::logout))
         .route("/authorize-error", get(ui_api::authorize_error))
         .layer(axum::middleware::from_fn_with_state(
@@ -119,6 +117,8 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
         .route("/oauth2/authorize", get(oauth::authorize))
         .route("/oauth2/auth", get(oauth::authorize))
         .route("/oauth2/token", post(oauth::token))
+        .route("/oauth2/introspect", post(oauth::introspect))
+        .route("/oauth2/revoke", post(oauth::revoke))
         .route("/oauth2/userinfo", get(oauth::userinfo).post(oauth::userinfo))
         .route("/.well-known/openid-configuration", get(oauth::discovery))
         .route("/.well-known/jwks.json", get(oauth::jwks))

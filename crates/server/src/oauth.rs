@@ -8,9 +8,10 @@ use axum::extract::{RawQuery, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use portico_core::authorize::{Outcome, authorize as core_authorize};
+use portico_core::authorize::{FormPost, Outcome, authorize as core_authorize};
 use portico_core::{ErrorCode, OAuthError};
 use serde_json::json;
+use sha2::Digest;
 
 pub(crate) fn pairs(raw: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(raw).into_owned().collect()
@@ -41,6 +42,7 @@ pub async fn authorize(
     };
     match core_authorize(&state.provider, &params, session.as_ref()).await {
         Outcome::Redirect(url) => found(&url),
+        Outcome::FormPost(f) => form_post(&f),
         Outcome::Interaction { screen, request_id } => found(&screen.path(&request_id)),
         Outcome::ErrorPage(e) => {
             tracing::info!(error = %e.code, "authorization request refused without redirect");
@@ -52,6 +54,77 @@ pub async fn authorize(
             spa_shell(&state, status)
         }
     }
+}
+
+/// The self-submitting form of response_mode=form_post (OAuth 2.0 Form Post
+/// Response Mode §2). Its one script is allowed by hash in the page's CSP,
+/// and a "Continue" button covers browsers without script.
+pub(crate) fn form_post(f: &FormPost) -> Response {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('"', "&quot;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let inputs: String = f
+        .fields
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                r#"<input type="hidden" name="{}" value="{}">"#,
+                esc(k),
+                esc(v)
+            )
+        })
+        .collect();
+    let html = format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Continuing…</title></head><body><form method="post" action="{}">{inputs}<noscript><p>Your browser does not run scripts. Press Continue to go back to the application.</p></noscript><button type="submit">Continue</button></form><script>{FORM_POST_SCRIPT}</script></body></html>"#,
+        esc(&f.action)
+    );
+    let mut r = (
+        [(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        html,
+    )
+        .into_response();
+    let csp = format!(
+        "default-src 'none'; script-src '{}'; form-action {}; frame-ancestors 'none'; base-uri 'none'",
+        form_post_script_hash(),
+        csp_source(&f.action)
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        r.headers_mut()
+            .insert(axum::http::header::CONTENT_SECURITY_POLICY, v);
+    }
+    r.headers_mut().insert(
+        axum::http::header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    no_store(&mut r);
+    r
+}
+
+const FORM_POST_SCRIPT: &str = "document.forms[0].submit()";
+
+/// `sha256-<base64>` of the form_post script, for its CSP.
+fn form_post_script_hash() -> String {
+    use base64::Engine;
+    let digest = sha2::Sha256::digest(FORM_POST_SCRIPT.as_bytes());
+    format!(
+        "sha256-{}",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
+/// The origin of the form's target, as a CSP source (scheme://host:port).
+fn csp_source(action: &str) -> String {
+    url::Url::parse(action)
+        .map(|u| u.origin().ascii_serialization())
+        .ok()
+        .filter(|o| o != "null")
+        .unwrap_or_else(|| "'none'".into())
 }
 
 /// RFC 6749 §5.2 error response.
@@ -78,19 +151,8 @@ pub(crate) fn oauth_error(e: &OAuthError) -> Response {
 
 /// `POST /oauth2/token`.
 pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let form_ok = headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';').next().is_some_and(|m| {
-                m.trim()
-                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            })
-        });
-    if !form_ok {
-        return oauth_error(&OAuthError::invalid_request(
-            "the body must be application/x-www-form-urlencoded",
-        ));
+    if !form_ok(&headers) {
+        return not_a_form();
     }
     let auth = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
     match portico_core::grants::token(&state.provider, auth, &pairs(&body)).await {
@@ -146,6 +208,60 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Resp
             }
             r
         }
+    }
+}
+
+fn form_ok(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';').next().is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+        })
+}
+
+fn not_a_form() -> Response {
+    oauth_error(&OAuthError::invalid_request(
+        "the body must be application/x-www-form-urlencoded",
+    ))
+}
+
+/// `POST /oauth2/introspect` (RFC 7662).
+pub async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !form_ok(&headers) {
+        return not_a_form();
+    }
+    let auth = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    match portico_core::introspection::introspect(&state.provider, auth, &pairs(&body)).await {
+        Ok(v) => {
+            let mut r = Json(v).into_response();
+            no_store(&mut r);
+            r
+        }
+        Err(e) => oauth_error(&e),
+    }
+}
+
+/// `POST /oauth2/revoke` (RFC 7009): 200 with an empty body on success.
+pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    if !form_ok(&headers) {
+        return not_a_form();
+    }
+    let auth = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    match portico_core::introspection::revoke(&state.provider, auth, &pairs(&body)).await {
+        Ok(()) => {
+            let mut r = StatusCode::OK.into_response();
+            no_store(&mut r);
+            r
+        }
+        Err(e) => oauth_error(&e),
     }
 }
 

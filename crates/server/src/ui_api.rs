@@ -9,11 +9,12 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use portico_api_types::{
-    ApiError, AuthorizeErrorInfo, ContinueRequest, FieldError, LoginRequest, NextStep, SessionInfo,
-    SignUpRequest,
+    ApiError, AuthorizeErrorInfo, ConsentRequest, ContinueRequest, FieldError, LoginRequest,
+    NextStep, SessionInfo, SignUpRequest,
 };
 use portico_core::ErrorCode;
 use portico_core::accounts::{self, AccountError};
+use portico_core::authorize::Outcome;
 use portico_core::model::User;
 use portico_core::secret::Secret;
 
@@ -21,6 +22,22 @@ fn json_ok<T: serde::Serialize>(v: T) -> Response {
     let mut r = Json(v).into_response();
     no_store(&mut r);
     r
+}
+
+/// Where the browser goes after a screen: the client (a redirect or a
+/// form post) or the next screen.
+fn next_step(o: Outcome) -> Response {
+    match o {
+        Outcome::Redirect(url) => json_ok(NextStep::go(url)),
+        Outcome::FormPost(f) => json_ok(NextStep {
+            redirect_to: f.action,
+            form_post: Some(f.fields),
+        }),
+        Outcome::Interaction { screen, request_id } => {
+            json_ok(NextStep::go(screen.path(&request_id)))
+        }
+        Outcome::ErrorPage(e) => core_error(&e),
+    }
 }
 
 fn bad_body(e: &JsonRejection) -> Response {
@@ -93,12 +110,10 @@ async fn signed_in(state: &AppState, user: &User, request: Option<&str>) -> Resp
     };
     let mut r = match request {
         Some(id) => match portico_core::authorize::complete(p, id, &sess, true).await {
-            Ok(url) => json_ok(NextStep { redirect_to: url }),
+            Ok(o) => next_step(o),
             Err(e) => core_error(&e),
         },
-        None => json_ok(NextStep {
-            redirect_to: "/".into(),
-        }),
+        None => json_ok(NextStep::go("/")),
     };
     set_cookie(&mut r, state.cookies.set(&cookie, p.config.session_ttl));
     r
@@ -200,7 +215,27 @@ pub async fn continue_request(
         Err(r) => return r,
     };
     match portico_core::authorize::complete(&state.provider, &req.request, &sess, false).await {
-        Ok(url) => json_ok(NextStep { redirect_to: url }),
+        Ok(o) => next_step(o),
+        Err(e) => core_error(&e),
+    }
+}
+
+pub async fn consent(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<ConsentRequest>, JsonRejection>,
+) -> Response {
+    let Json(req) = match body {
+        Ok(b) => b,
+        Err(e) => return bad_body(&e),
+    };
+    let sess = match web::session(&state, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return api_error(StatusCode::UNAUTHORIZED, "login_required", "Sign in first."),
+        Err(r) => return r,
+    };
+    match portico_core::authorize::consent(&state.provider, &req.request, &sess, req.allow).await {
+        Ok(o) => next_step(o),
         Err(e) => core_error(&e),
     }
 }
@@ -213,8 +248,14 @@ pub async fn cancel(
         Ok(b) => b,
         Err(e) => return bad_body(&e),
     };
-    match portico_core::authorize::cancel(&state.provider, &req.request).await {
-        Ok(url) => json_ok(NextStep { redirect_to: url }),
+    match portico_core::authorize::cancel(
+        &state.provider,
+        &req.request,
+        "the user cancelled the sign-in",
+    )
+    .await
+    {
+        Ok(o) => next_step(o),
         Err(e) => core_error(&e),
     }
 }

@@ -3,7 +3,9 @@
 
 use crate::testing::{fresh_pg_database, pg_enabled};
 use crate::{PoolSettings, connect};
-use portico_core::model::{AuthCode, AuthRequest, Grant, SigningKeyRecord, User};
+use portico_core::model::{
+    AuthCode, AuthRequest, Grant, RefreshToken, ResponseMode, SigningKeyRecord, User,
+};
 use portico_core::store::{Store, StoreError, Take};
 use std::sync::Arc;
 
@@ -60,6 +62,10 @@ on_both_backends!(
     first_key_and_secret_writer_wins,
     revoking_a_grant_keeps_the_first_time,
     values_of_a_revoked_grant_cannot_be_taken,
+    consent_accumulates_per_user_and_client,
+    revoked_access_tokens_are_remembered,
+    refresh_tokens_can_be_read_and_record_their_use_time,
+    profile_fields_round_trip,
 );
 
 fn code(hash: &str) -> AuthCode {
@@ -76,6 +82,7 @@ fn code(hash: &str) -> AuthCode {
         code_challenge: None,
         code_challenge_method: None,
         auth_time: 1,
+        acr: Some("1".into()),
         created_at: 1,
         expires_at: 61,
     }
@@ -93,7 +100,11 @@ async fn concurrent_takes_of_one_code_have_exactly_one_winner(s: Arc<dyn Store>)
     for t in tasks {
         match t.await.unwrap() {
             Take::Taken(_) => taken += 1,
-            Take::AlreadyUsed(c) => assert_eq!(c.grant_id, "g1"),
+            Take::AlreadyUsed(c, at) => {
+                assert_eq!(c.grant_id, "g1");
+                assert_eq!(c.acr.as_deref(), Some("1"));
+                assert_eq!(at, 5);
+            }
             Take::NotFound | Take::Revoked => panic!("the code exists and its grant is live"),
         }
     }
@@ -107,8 +118,11 @@ async fn duplicate_emails_conflict_case_insensitively(s: Arc<dyn Store>) {
         email: "a@b.c".into(),
         email_verified: true,
         name: "A".into(),
+        given_name: None,
+        family_name: None,
         password_hash: "x".into(),
         created_at: 0,
+        updated_at: 0,
     };
     s.create_user(&u).await.unwrap();
     let dup = User {
@@ -142,6 +156,7 @@ async fn auth_requests_are_taken_once_and_expire(s: Arc<dyn Store>) {
         redirect_uri: "https://a/cb".into(),
         redirect_uri_given: true,
         response_type: "code".into(),
+        response_mode: ResponseMode::Query,
         scopes: vec![],
         entrypoint: "default".into(),
         state: None,
@@ -151,6 +166,8 @@ async fn auth_requests_are_taken_once_and_expire(s: Arc<dyn Store>) {
         x_method: Default::default(),
         prompt: vec![],
         max_age: None,
+        acr_values: vec![],
+        login_session: None,
         created_at: 0,
         expires_at: 100,
     };
@@ -159,7 +176,19 @@ async fn auth_requests_are_taken_once_and_expire(s: Arc<dyn Store>) {
         s.auth_request("r1", 100).await.unwrap().is_none(),
         "expired at 100"
     );
-    assert_eq!(s.take_auth_request("r1", 50).await.unwrap(), Some(r));
+    let r = AuthRequest {
+        login_session: Some("sess".into()),
+        response_mode: ResponseMode::FormPost,
+        ..r
+    };
+    assert!(s.update_auth_request(&r, 50).await.unwrap());
+    assert!(!s.update_auth_request(&r, 100).await.unwrap(), "expired");
+    assert_eq!(s.auth_request("r1", 50).await.unwrap(), Some(r.clone()));
+    assert_eq!(
+        s.take_auth_request("r1", 50).await.unwrap(),
+        Some(r.clone())
+    );
+    assert!(!s.update_auth_request(&r, 50).await.unwrap(), "taken");
     assert!(s.take_auth_request("r1", 50).await.unwrap().is_none());
 }
 
@@ -228,6 +257,100 @@ async fn values_of_a_revoked_grant_cannot_be_taken(s: Arc<dyn Store>) {
     assert_eq!(s.take_code("dead", 4).await.unwrap(), Take::Revoked);
     assert!(matches!(
         s.take_code("live", 4).await.unwrap(),
-        Take::AlreadyUsed(_)
+        Take::AlreadyUsed(_, 2)
     ));
+}
+
+async fn consent_accumulates_per_user_and_client(s: Arc<dyn Store>) {
+    let u = User {
+        id: "u".into(),
+        email: "u@x.y".into(),
+        email_verified: false,
+        name: "U".into(),
+        given_name: None,
+        family_name: None,
+        password_hash: "x".into(),
+        created_at: 0,
+        updated_at: 0,
+    };
+    s.create_user(&u).await.unwrap();
+    assert!(s.consented_scopes("u", "c").await.unwrap().is_empty());
+    let v = |x: &[&str]| x.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    s.add_consent("u", "c", &v(&["openid", "email"]), 1)
+        .await
+        .unwrap();
+    s.add_consent("u", "c", &v(&["email", "profile"]), 2)
+        .await
+        .unwrap();
+    let mut got = s.consented_scopes("u", "c").await.unwrap();
+    got.sort();
+    assert_eq!(got, v(&["email", "openid", "profile"]));
+    assert!(s.consented_scopes("u", "other").await.unwrap().is_empty());
+}
+
+async fn revoked_access_tokens_are_remembered(s: Arc<dyn Store>) {
+    assert!(!s.access_token_revoked("j1").await.unwrap());
+    s.revoke_access_token("j1", 100).await.unwrap();
+    s.revoke_access_token("j1", 100).await.unwrap();
+    assert!(s.access_token_revoked("j1").await.unwrap());
+    assert!(!s.access_token_revoked("j2").await.unwrap());
+}
+
+async fn refresh_tokens_can_be_read_and_record_their_use_time(s: Arc<dyn Store>) {
+    let t = RefreshToken {
+        token_hash: "rt".into(),
+        grant_id: "g1".into(),
+        client_id: "c".into(),
+        user_id: "u".into(),
+        scopes: vec!["openid".into()],
+        auth_time: 1,
+        acr: None,
+        created_at: 1,
+        expires_at: 100,
+    };
+    s.put_refresh_token(&t).await.unwrap();
+    assert_eq!(
+        s.refresh_token("rt").await.unwrap(),
+        Some((t.clone(), None))
+    );
+    assert_eq!(
+        s.take_refresh_token("rt", 7).await.unwrap(),
+        Take::Taken(t.clone())
+    );
+    assert_eq!(
+        s.refresh_token("rt").await.unwrap(),
+        Some((t.clone(), Some(7)))
+    );
+    assert_eq!(
+        s.take_refresh_token("rt", 9).await.unwrap(),
+        Take::AlreadyUsed(t, 7)
+    );
+    assert_eq!(s.refresh_token("nope").await.unwrap(), None);
+}
+
+async fn profile_fields_round_trip(s: Arc<dyn Store>) {
+    let u = User {
+        id: "u1".into(),
+        email: "p@x.y".into(),
+        email_verified: true,
+        name: "Grace Hopper".into(),
+        given_name: Some("Grace".into()),
+        family_name: Some("Hopper".into()),
+        password_hash: "x".into(),
+        created_at: 3,
+        updated_at: 4,
+    };
+    s.create_user(&u).await.unwrap();
+    assert_eq!(s.user_by_id("u1").await.unwrap().unwrap(), u);
+    let changed = User {
+        id: "other".into(),
+        given_name: Some("G.".into()),
+        updated_at: 9,
+        ..u.clone()
+    };
+    s.upsert_user_by_email(&changed).await.unwrap();
+    let got = s.user_by_email("p@x.y").await.unwrap().unwrap();
+    assert_eq!(got.given_name.as_deref(), Some("G."));
+    assert_eq!(got.updated_at, 9);
+    assert_eq!(got.created_at, 3);
 }

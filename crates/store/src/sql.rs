@@ -54,12 +54,18 @@ macro_rules! impl_store {
                 email: r.get("email"),
                 email_verified: r.get::<bool, _>("email_verified"),
                 name: r.get("name"),
+                given_name: r.get("given_name"),
+                family_name: r.get("family_name"),
                 password_hash: r.get("password_hash"),
                 created_at: r.get("created_at"),
+                updated_at: r
+                    .get::<Option<i64>, _>("updated_at")
+                    .unwrap_or_else(|| r.get("created_at")),
             }
         }
 
-        const USER_COLUMNS: &str = "id, email, email_verified, name, password_hash, created_at";
+        const USER_COLUMNS: &str =
+            "id, email, email_verified, name, password_hash, created_at, given_name, family_name, updated_at";
 
         #[async_trait]
         impl UserStore for $store {
@@ -81,7 +87,7 @@ macro_rules! impl_store {
             }
             async fn create_user(&self, u: &User) -> StoreResult<()> {
                 let r = sqlx::query(&format!(
-                    "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+                    "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
                 ))
                 .bind(&u.id)
                 .bind(u.email.to_lowercase())
@@ -89,6 +95,9 @@ macro_rules! impl_store {
                 .bind(&u.name)
                 .bind(&u.password_hash)
                 .bind(u.created_at)
+                .bind(&u.given_name)
+                .bind(&u.family_name)
+                .bind(u.updated_at)
                 .execute(&self.pool)
                 .await;
                 match r {
@@ -101,9 +110,10 @@ macro_rules! impl_store {
             }
             async fn upsert_user_by_email(&self, u: &User) -> StoreResult<String> {
                 let row = sqlx::query(&format!(
-                    "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) \
+                    "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                      ON CONFLICT (email) DO UPDATE SET name = excluded.name, password_hash = excluded.password_hash, \
-                     email_verified = excluded.email_verified RETURNING id"
+                     email_verified = excluded.email_verified, given_name = excluded.given_name, \
+                     family_name = excluded.family_name, updated_at = excluded.updated_at RETURNING id"
                 ))
                 .bind(&u.id)
                 .bind(u.email.to_lowercase())
@@ -111,6 +121,9 @@ macro_rules! impl_store {
                 .bind(&u.name)
                 .bind(&u.password_hash)
                 .bind(u.created_at)
+                .bind(&u.given_name)
+                .bind(&u.family_name)
+                .bind(u.updated_at)
                 .fetch_one(&self.pool)
                 .await
                 .map_err(backend)?;
@@ -179,6 +192,16 @@ macro_rules! impl_store {
                     .await
                     .map_err(backend)?;
                 row.map(|r| from_json(r.get::<&str, _>(0))).transpose()
+            }
+            async fn update_auth_request(&self, r: &AuthRequest, now: UnixTime) -> StoreResult<bool> {
+                let done = sqlx::query("UPDATE auth_requests SET data = $1 WHERE id = $2 AND expires_at > $3")
+                    .bind(to_json(r)?)
+                    .bind(&r.id)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(done.rows_affected() == 1)
             }
             async fn take_auth_request(&self, id: &str, now: UnixTime) -> StoreResult<Option<AuthRequest>> {
                 let row =
@@ -267,8 +290,10 @@ macro_rules! impl_store {
                 .await
                 .map_err(backend)?;
             match seen {
-                Some(r) if r.get::<Option<i64>, _>(1).is_some() => Ok(Take::AlreadyUsed(from_json(r.get::<&str, _>(0))?)),
-                Some(_) => Ok(Take::Revoked),
+                Some(r) => match r.get::<Option<i64>, _>(1) {
+                    Some(at) => Ok(Take::AlreadyUsed(from_json(r.get::<&str, _>(0))?, at)),
+                    None => Ok(Take::Revoked),
+                },
                 None => Ok(Take::NotFound),
             }
         }
@@ -312,6 +337,74 @@ macro_rules! impl_store {
                 now: UnixTime,
             ) -> StoreResult<Take<RefreshToken>> {
                 take_once(&self.pool, "refresh_tokens", "token_hash", token_hash, now).await
+            }
+            async fn refresh_token(
+                &self,
+                token_hash: &str,
+            ) -> StoreResult<Option<(RefreshToken, Option<UnixTime>)>> {
+                let row = sqlx::query("SELECT data, used_at FROM refresh_tokens WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                row.map(|r| Ok((from_json(r.get::<&str, _>(0))?, r.get::<Option<i64>, _>(1))))
+                    .transpose()
+            }
+        }
+
+        #[async_trait]
+        impl ConsentStore for $store {
+            async fn consented_scopes(&self, user_id: &str, client_id: &str) -> StoreResult<Vec<String>> {
+                let rows = sqlx::query("SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2 ORDER BY scope")
+                    .bind(user_id)
+                    .bind(client_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(rows.iter().map(|r| r.get::<String, _>(0)).collect())
+            }
+            async fn add_consent(
+                &self,
+                user_id: &str,
+                client_id: &str,
+                scopes: &[String],
+                now: UnixTime,
+            ) -> StoreResult<()> {
+                // One statement per scope, each idempotent: no transaction is
+                // needed because a partial write only forgets some consent
+                // (the user is asked again), never grants more.
+                for scope in scopes {
+                    sqlx::query("INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+                        .bind(user_id)
+                        .bind(client_id)
+                        .bind(scope)
+                        .bind(now)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                }
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl RevocationStore for $store {
+            async fn revoke_access_token(&self, jti: &str, expires_at: UnixTime) -> StoreResult<()> {
+                sqlx::query("INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                    .bind(jti)
+                    .bind(expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
+            async fn access_token_revoked(&self, jti: &str) -> StoreResult<bool> {
+                let row = sqlx::query("SELECT 1 FROM revoked_access_tokens WHERE jti = $1")
+                    .bind(jti)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(row.is_some())
             }
         }
 

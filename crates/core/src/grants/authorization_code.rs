@@ -60,6 +60,7 @@ pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Res
             refresh_scopes: &c.scopes,
             auth_time: c.auth_time,
             nonce: c.nonce.as_deref(),
+            acr: c.acr.as_deref(),
         },
     )
     .await

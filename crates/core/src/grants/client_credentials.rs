@@ -7,7 +7,7 @@ use crate::model::Client;
 use crate::params::Params;
 use crate::provider::Provider;
 use crate::scope::{self, OFFLINE_ACCESS, OPENID};
-use crate::tokens::{AccessTokenClaims, TokenResponse};
+use crate::tokens::{TokenResponse, access_token};
 
 /// Scopes that only make sense for a user; a client acting for itself
 /// cannot ask for them.
@@ -39,25 +39,9 @@ pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Res
         }
         requested
     };
-    let now = p.now();
     let scope_str = scope::join(&scopes);
-    let claims = AccessTokenClaims {
-        iss: p.issuer(),
-        // RFC 9068 §2.2: for a client acting for itself, sub is its id.
-        sub: &client.id,
-        aud: p.issuer(),
-        client_id: &client.id,
-        iat: now,
-        exp: now + p.config.access_token_ttl,
-        jti: p.random.token(16)?,
-        scope: scope_str.clone(),
-        auth_time: None,
-        gid: None,
-    };
-    let access_token = p
-        .keys
-        .key(p.config.access_token_alg)?
-        .sign("at+jwt", &claims)?;
+    // RFC 9068 §2.2: for a client acting for itself, sub is its id.
+    let access_token = access_token(p, &client.id, &client.id, scope_str.clone(), None)?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer",

@@ -3,12 +3,13 @@
 
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod password;
 pub mod refresh_token;
 
 use crate::client_auth;
 use crate::error::{ErrorCode, OAuthError, Result};
 use crate::model::{
-    GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_REFRESH_TOKEN, Grant,
+    GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD, GRANT_REFRESH_TOKEN, Grant,
 };
 use crate::params::Params;
 use crate::provider::Provider;
@@ -38,6 +39,7 @@ pub async fn token(
         GRANT_AUTHORIZATION_CODE,
         GRANT_REFRESH_TOKEN,
         GRANT_CLIENT_CREDENTIALS,
+        GRANT_PASSWORD,
     ];
     if !known.contains(&grant_type) {
         return Err(OAuthError::new(
@@ -53,6 +55,7 @@ pub async fn token(
     match grant_type {
         GRANT_AUTHORIZATION_CODE => authorization_code::exchange(p, &client, &params).await,
         GRANT_CLIENT_CREDENTIALS => client_credentials::exchange(p, &client, &params).await,
+        GRANT_PASSWORD => password::exchange(p, &client, &params).await,
         _ => refresh_token::exchange(p, &client, &params).await,
     }
 }
@@ -69,7 +72,7 @@ pub(crate) async fn won<T>(
 ) -> Result<T> {
     match take {
         Take::Taken(v) => Ok(v),
-        Take::AlreadyUsed(v) => {
+        Take::AlreadyUsed(v, _) => {
             let grant_id = grant_of(&v);
             tracing::warn!(%client_id, %grant_id, "single-use value replayed; grant revoked");
             p.store.revoke_grant(grant_id, p.now()).await?;
@@ -373,6 +376,7 @@ mod tests {
         let rt2 = t2.refresh_token.clone().unwrap();
         assert_ne!(rt1, rt2);
         assert!(t2.id_token.is_some());
+        k.clock.advance(k.p.config.refresh_token_grace + 1);
         let e = exchange(&k, &format!("grant_type=refresh_token&refresh_token={rt1}"))
             .await
             .unwrap_err();
@@ -382,6 +386,235 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidGrant);
+    }
+
+    #[tokio::test]
+    async fn a_rotated_refresh_token_works_during_the_grace_period_only() {
+        let k = kit().await;
+        let code = code_for(&k, "").await;
+        let t = exchange(
+            &k,
+            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
+        )
+        .await
+        .unwrap();
+        let rt1 = t.refresh_token.unwrap();
+        let form = format!("grant_type=refresh_token&refresh_token={rt1}");
+        let t2 = exchange(&k, &form).await.unwrap();
+        // The response was "lost": the client retries inside the window.
+        k.clock.advance(k.p.config.refresh_token_grace);
+        let t3 = exchange(&k, &form).await.unwrap();
+        assert_ne!(t2.refresh_token, t3.refresh_token);
+        let rt3 = t3.refresh_token.unwrap();
+        // After the window the old token is a replay: the family dies,
+        // including the tokens issued during the window.
+        k.clock.advance(1);
+        assert_eq!(
+            exchange(&k, &form).await.unwrap_err().code,
+            ErrorCode::InvalidGrant
+        );
+        let e = exchange(&k, &format!("grant_type=refresh_token&refresh_token={rt3}"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+        assert_eq!(
+            crate::userinfo::userinfo(&k.p, &t2.access_token)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidToken
+        );
+    }
+
+    #[tokio::test]
+    async fn a_grace_retry_does_not_revive_a_revoked_family() {
+        let k = kit().await;
+        let code = code_for(&k, "").await;
+        let t = exchange(
+            &k,
+            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
+        )
+        .await
+        .unwrap();
+        let rt1 = t.refresh_token.unwrap();
+        let form = format!("grant_type=refresh_token&refresh_token={rt1}");
+        let t2 = exchange(&k, &form).await.unwrap();
+        crate::introspection::revoke(
+            &k.p,
+            Some(&basic("web", k.secret)),
+            &q(&format!("token={}", t2.refresh_token.unwrap())),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            exchange(&k, &form).await.unwrap_err().code,
+            ErrorCode::InvalidGrant
+        );
+    }
+
+    #[tokio::test]
+    async fn password_grant_only_for_allowed_clients_and_right_credentials() {
+        let k = kit().await;
+        // Give Ada a real password.
+        let mut ada = k.p.store.user_by_id("user-1").await.unwrap().unwrap();
+        ada.password_hash = crate::accounts::hash_password(
+            &k.p,
+            crate::secret::Secret::new("correct horse battery"),
+        )
+        .await
+        .unwrap();
+        k.p.store.upsert_user_by_email(&ada).await.unwrap();
+        let pw = |client: &'static str, password: &'static str, scope: &'static str| {
+            let k = &k;
+            async move {
+                token(
+                    &k.p,
+                    Some(&basic(client, k.secret)),
+                    &q(&format!(
+                        "grant_type=password&username=ada@example.com&password={password}{scope}"
+                    )),
+                )
+                .await
+            }
+        };
+        let t = pw(
+            "legacy",
+            "correct horse battery",
+            "&scope=openid email offline_access",
+        )
+        .await
+        .unwrap();
+        assert_eq!(t.scope, "openid email offline_access");
+        assert!(t.refresh_token.is_some());
+        let id = k.p.keys.verify(t.id_token.as_deref().unwrap()).unwrap();
+        assert_eq!(id.claims["sub"], "user-1");
+        assert_eq!(id.claims["acr"], "1");
+        assert_eq!(id.claims["auth_time"], T0);
+        let info = crate::userinfo::userinfo(&k.p, &t.access_token)
+            .await
+            .unwrap();
+        assert_eq!(info["email"], "ada@example.com");
+        // No openid: no id_token.
+        let t = pw("legacy", "correct horse battery", "&scope=email")
+            .await
+            .unwrap();
+        assert!(t.id_token.is_none());
+        assert_eq!(
+            pw("legacy", "wrong", "").await.unwrap_err().code,
+            ErrorCode::InvalidGrant
+        );
+        assert_eq!(
+            pw("legacy", "correct horse battery", "&scope=admin")
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidScope
+        );
+        assert_eq!(
+            pw("web", "correct horse battery", "")
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::UnauthorizedClient
+        );
+        let e = token(
+            &k.p,
+            Some(&basic("legacy", k.secret)),
+            &q("grant_type=password&username=ada@example.com"),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
+    }
+
+    #[tokio::test]
+    async fn introspection_describes_live_tokens_and_forgets_revoked_ones() {
+        let k = kit().await;
+        let code = code_for(&k, "").await;
+        let t = exchange(
+            &k,
+            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
+        )
+        .await
+        .unwrap();
+        let web = basic("web", k.secret);
+        let intro = |tok: String| {
+            let (k, web) = (&k, web.clone());
+            async move {
+                crate::introspection::introspect(&k.p, Some(&web), &q(&format!("token={tok}")))
+                    .await
+                    .unwrap()
+            }
+        };
+        let a = intro(t.access_token.clone()).await;
+        assert_eq!(a["active"], true);
+        assert_eq!(a["client_id"], "web");
+        assert_eq!(a["sub"], "user-1");
+        assert_eq!(a["scope"], "openid offline_access");
+        assert_eq!(a["token_type"], "Bearer");
+        assert_eq!(a["exp"], T0 + 3600);
+        assert_eq!(a["iat"], T0);
+        let rt = t.refresh_token.clone().unwrap();
+        let r = intro(rt.clone()).await;
+        assert_eq!(r["active"], true);
+        assert_eq!(r["token_type"], "refresh_token");
+        assert_eq!(
+            intro("garbage".into()).await,
+            serde_json::json!({"active": false})
+        );
+        // Public clients cannot introspect.
+        let e = crate::introspection::introspect(
+            &k.p,
+            None,
+            &q(&format!("client_id=spa&token={}", t.access_token)),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidClient);
+        // Revoking the access token: inactive at introspection and userinfo,
+        // while the refresh token lives on.
+        crate::introspection::revoke(&k.p, Some(&web), &q(&format!("token={}", t.access_token)))
+            .await
+            .unwrap();
+        assert_eq!(
+            intro(t.access_token.clone()).await,
+            serde_json::json!({"active": false})
+        );
+        assert_eq!(
+            crate::userinfo::userinfo(&k.p, &t.access_token)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidToken
+        );
+        assert_eq!(intro(rt.clone()).await["active"], true);
+        // Revoking the refresh token kills the family.
+        crate::introspection::revoke(&k.p, Some(&web), &q(&format!("token={rt}")))
+            .await
+            .unwrap();
+        assert_eq!(
+            intro(rt.clone()).await,
+            serde_json::json!({"active": false})
+        );
+        // Unknown tokens are fine to revoke; another client's are not.
+        crate::introspection::revoke(&k.p, Some(&web), &q("token=unknown"))
+            .await
+            .unwrap();
+        let code = code_for(&k, "").await;
+        let t = exchange(
+            &k,
+            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
+        )
+        .await
+        .unwrap();
+        let e = crate::introspection::revoke(
+            &k.p,
+            Some(&basic("legacy", k.secret)),
+            &q(&format!("token={}", t.refresh_token.unwrap())),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnauthorizedClient);
     }
 
     #[tokio::test]
@@ -452,7 +685,10 @@ mod tests {
             .unwrap();
         assert_eq!(info["sub"], "user-1");
         assert_eq!(info["email"], "ada@example.com");
-        assert_eq!(info["name"], "Ada");
+        assert_eq!(info["name"], "Ada Lovelace");
+        assert_eq!(info["given_name"], "Ada");
+        assert_eq!(info["family_name"], "Lovelace");
+        assert_eq!(info["updated_at"], T0 + 5);
         k.clock.advance(k.p.config.access_token_ttl);
         assert_eq!(
             crate::userinfo::userinfo(&k.p, &t.access_token)

@@ -1,12 +1,16 @@
-//! grant_type=refresh_token (RFC 6749 §6) with rotation: every use returns a
-//! new refresh token; reusing an old one revokes the whole grant.
+//! grant_type=refresh_token (RFC 6749 §6) with rotation (RFC 9700 §4.14.2):
+//! every use returns a new refresh token. A rotated token still works for
+//! `refresh_token_grace` seconds, so a client that lost the response can
+//! retry; any later reuse revokes the whole token family (the grant).
 
 use crate::error::{OAuthError, Result};
+use crate::grants::live_grant;
 use crate::model::Client;
 use crate::params::Params;
 use crate::provider::Provider;
 use crate::scope;
 use crate::secret::lookup_hash;
+use crate::store::Take;
 use crate::tokens::{TokenResponse, UserGrant, issue_for_user};
 
 pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Result<TokenResponse> {
@@ -16,7 +20,19 @@ pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Res
     let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
     let now = p.now();
     let take = p.store.take_refresh_token(&lookup_hash(value), now).await?;
-    let t = super::won(p, &client.id, take, |t| &t.grant_id, invalid).await?;
+    let t = match take {
+        // A retry inside the grace window: answer again, unless the family
+        // was revoked meanwhile (a used token's take does not check that).
+        Take::AlreadyUsed(t, used_at)
+            if now - used_at <= p.config.refresh_token_grace
+                && t.client_id == client.id
+                && live_grant(p, &t.grant_id).await?.is_some() =>
+        {
+            tracing::info!(client_id = %client.id, "rotated refresh token reused within the grace period");
+            t
+        }
+        other => super::won(p, &client.id, other, |t| &t.grant_id, invalid).await?,
+    };
     if t.client_id != client.id {
         // A token presented by another client has leaked: kill its family.
         p.store.revoke_grant(&t.grant_id, now).await?;
@@ -48,6 +64,7 @@ pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Res
             refresh_scopes: &t.scopes,
             auth_time: t.auth_time,
             nonce: None,
+            acr: t.acr.as_deref(),
         },
     )
     .await

@@ -1,0 +1,75 @@
+//! grant_type=password (RFC 6749 §4.3), the resource owner password
+//! credentials grant. RFC 9700 §2.4 says it MUST NOT be used; it exists for
+//! clients migrating from it, so only clients configured with the `password`
+//! grant may use it. Credentials go through [`accounts::login`], the same
+//! check (and the same accounting) as the login screen.
+
+use crate::accounts::{self, AccountError};
+use crate::error::{OAuthError, Result};
+use crate::model::{Client, Grant};
+use crate::params::Params;
+use crate::provider::Provider;
+use crate::scope;
+use crate::secret::Secret;
+use crate::tokens::{TokenResponse, UserGrant, issue_for_user};
+
+/// What a password sign-in achieved: credentials typed for this request.
+pub const ACR_CREDENTIALS: &str = "1";
+
+pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Result<TokenResponse> {
+    let username = params
+        .get("username")
+        .ok_or_else(|| OAuthError::invalid_request("username is missing"))?;
+    let password = params
+        .get("password")
+        .ok_or_else(|| OAuthError::invalid_request("password is missing"))?;
+    let requested = scope::tokens(params.get("scope"))?;
+    // RFC 6749 §3.3: without a scope, the client's registered scopes.
+    let scopes = if requested.is_empty() {
+        client.scopes.clone()
+    } else {
+        if let Some(bad) = requested
+            .iter()
+            .find(|s| !scope::contains(&client.scopes, s))
+        {
+            return Err(OAuthError::invalid_scope(format!(
+                "the client may not ask for the scope {bad}"
+            )));
+        }
+        requested
+    };
+    let user = match accounts::login(p, username, Secret::new(password)).await {
+        Ok(u) => u,
+        Err(AccountError::Server(e)) => return Err(e),
+        Err(_) => {
+            tracing::info!(client_id = %client.id, "password grant: wrong username or password");
+            return Err(OAuthError::invalid_grant(
+                "the username or password is not right",
+            ));
+        }
+    };
+    let now = p.now();
+    let grant = Grant {
+        id: p.random.token(16)?,
+        client_id: client.id.clone(),
+        user_id: user.id.clone(),
+        scopes: scopes.clone(),
+        created_at: now,
+        revoked_at: None,
+    };
+    p.store.create_grant(&grant).await?;
+    issue_for_user(
+        p,
+        UserGrant {
+            client,
+            user_id: &user.id,
+            grant_id: &grant.id,
+            scopes: &scopes,
+            refresh_scopes: &scopes,
+            auth_time: now,
+            nonce: None,
+            acr: Some(ACR_CREDENTIALS),
+        },
+    )
+    .await
+}

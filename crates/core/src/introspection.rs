@@ -1,0 +1,167 @@
+//! Token introspection (RFC 7662) and revocation (RFC 7009).
+//!
+//! Access tokens are JWTs: they are valid until they expire unless their
+//! grant is revoked or their `jti` is on the revocation list, and both are
+//! checked here and at userinfo. Refresh tokens are looked up by hash.
+
+use crate::client_auth;
+use crate::error::{OAuthError, Result};
+use crate::grants::live_grant;
+use crate::model::Client;
+use crate::params::Params;
+use crate::provider::Provider;
+use crate::secret::lookup_hash;
+use crate::userinfo::validate_access_token;
+use serde_json::{Value, json};
+
+/// Authenticate the calling client and return it with the parsed form.
+async fn caller<'a>(
+    p: &Provider,
+    authorization: Option<&str>,
+    params: &Params<'a>,
+) -> Result<Client> {
+    if let Some(name) = params.first_repeated() {
+        return Err(OAuthError::invalid_request(format!("{name} is repeated")));
+    }
+    let creds = client_auth::presented(
+        authorization,
+        params.get("client_id"),
+        params.get("client_secret"),
+    )?;
+    client_auth::authenticate(p, &creds).await
+}
+
+fn inactive() -> Value {
+    json!({ "active": false })
+}
+
+/// `POST /oauth2/introspect`. Only confidential clients (resource servers)
+/// may ask. Any valid access token is described to them; a refresh token
+/// only to the client it was issued to. Everything else is `{"active": false}`.
+pub async fn introspect(
+    p: &Provider,
+    authorization: Option<&str>,
+    form: &[(String, String)],
+) -> Result<Value> {
+    let params = Params::new(form);
+    let client = caller(p, authorization, &params).await?;
+    if client.is_public() {
+        return Err(OAuthError::invalid_client(
+            "introspection needs client authentication",
+        ));
+    }
+    let token = params
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+    let refresh_first = params.get("token_type_hint") == Some("refresh_token");
+    let order: [bool; 2] = if refresh_first {
+        [true, false]
+    } else {
+        [false, true]
+    };
+    for refresh in order {
+        let found = if refresh {
+            introspect_refresh(p, &client, token).await?
+        } else {
+            introspect_access(p, token).await?
+        };
+        if let Some(v) = found {
+            return Ok(v);
+        }
+    }
+    Ok(inactive())
+}
+
+async fn introspect_access(p: &Provider, token: &str) -> Result<Option<Value>> {
+    let c = match validate_access_token(p, token).await {
+        Ok(c) => c,
+        Err(e) if e.code == crate::ErrorCode::ServerError => return Err(e),
+        Err(_) => return Ok(None),
+    };
+    let mut out = json!({ "active": true, "token_type": "Bearer" });
+    for k in [
+        "scope",
+        "client_id",
+        "sub",
+        "exp",
+        "iat",
+        "iss",
+        "aud",
+        "jti",
+        "auth_time",
+    ] {
+        if let Some(v) = c.get(k) {
+            out[k] = v.clone();
+        }
+    }
+    Ok(Some(out))
+}
+
+async fn introspect_refresh(p: &Provider, client: &Client, token: &str) -> Result<Option<Value>> {
+    let Some((t, used_at)) = p.store.refresh_token(&lookup_hash(token)).await? else {
+        return Ok(None);
+    };
+    let active = used_at.is_none()
+        && t.expires_at > p.now()
+        && t.client_id == client.id
+        && live_grant(p, &t.grant_id).await?.is_some();
+    if !active {
+        return Ok(Some(inactive()));
+    }
+    Ok(Some(json!({
+        "active": true,
+        "token_type": "refresh_token",
+        "scope": t.scopes.join(" "),
+        "client_id": t.client_id,
+        "sub": t.user_id,
+        "exp": t.expires_at,
+        "iat": t.created_at,
+        "iss": p.issuer(),
+    })))
+}
+
+/// `POST /oauth2/revoke`. A refresh token revokes its whole family (the
+/// grant, and so every access token issued from it); an access token is put
+/// on the revocation list until it expires. Unknown or already dead tokens
+/// are not an error (RFC 7009 §2.2); a token of another client is.
+pub async fn revoke(
+    p: &Provider,
+    authorization: Option<&str>,
+    form: &[(String, String)],
+) -> Result<()> {
+    let params = Params::new(form);
+    let client = caller(p, authorization, &params).await?;
+    let token = params
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;
+    let not_yours = || OAuthError::unauthorized_client("the token was not issued to this client");
+    if let Some((t, _)) = p.store.refresh_token(&lookup_hash(token)).await? {
+        if t.client_id != client.id {
+            return Err(not_yours());
+        }
+        tracing::info!(client_id = %client.id, grant_id = %t.grant_id, "refresh token revoked with its family");
+        p.store.revoke_grant(&t.grant_id, p.now()).await?;
+        return Ok(());
+    }
+    // Only our own, well-signed access tokens; expiry does not matter here.
+    let Ok(v) = p.keys.verify(token) else {
+        return Ok(());
+    };
+    if v.typ.as_deref() != Some("at+jwt")
+        || v.claims.get("iss").and_then(Value::as_str) != Some(p.issuer())
+    {
+        return Ok(());
+    }
+    if v.claims.get("client_id").and_then(Value::as_str) != Some(client.id.as_str()) {
+        return Err(not_yours());
+    }
+    let (Some(jti), Some(exp)) = (
+        v.claims.get("jti").and_then(Value::as_str),
+        v.claims.get("exp").and_then(Value::as_i64),
+    ) else {
+        return Ok(());
+    };
+    tracing::info!(client_id = %client.id, "access token revoked");
+    p.store.revoke_access_token(jti, exp).await?;
+    Ok(())
+}
