@@ -134,12 +134,15 @@ pub fn normalize_response_type(rt: &str) -> Option<String> {
 /// else the default for the response type (fragment whenever a token or
 /// id_token is returned, query for code alone).
 fn mode_for(response_type: Option<&str>, response_mode: Option<&str>) -> ResponseMode {
-    if let Some(m) = response_mode.and_then(ResponseMode::parse) {
-        return m;
-    }
-    match response_type.and_then(normalize_response_type) {
+    let default = match response_type.and_then(normalize_response_type) {
         Some(rt) if rt != "code" => ResponseMode::Fragment,
         _ => ResponseMode::Query,
+    };
+    match response_mode.and_then(ResponseMode::parse) {
+        // Never the query for a response type that carries tokens.
+        Some(ResponseMode::Query) => default,
+        Some(m) => m,
+        None => default,
     }
 }
 
@@ -1203,4 +1206,327 @@ mod tests {
     }
 
     use crate::clock::Clock;
+
+    fn rp(rt: &str, extra: &str) -> String {
+        format!(
+            "client_id=rp&redirect_uri={CB}&response_type={rt}&scope=openid email&state=st&nonce=n-1{extra}"
+        )
+    }
+
+    /// Sign Ada in and allow the rp client once, so later requests need no screen.
+    async fn consented(k: &Kit) -> Session {
+        let s = k.session(T0).await;
+        k.p.store
+            .add_consent("user-1", "rp", &["openid".into(), "email".into()], T0)
+            .await
+            .unwrap();
+        s
+    }
+
+    #[tokio::test]
+    async fn every_response_type_returns_what_it_names_in_the_fragment() {
+        let k = kit().await;
+        let s = consented(&k).await;
+        for rt in RESPONSE_TYPES {
+            let url = redirect_url(run(&k, &rp(rt, ""), Some(&s)).await);
+            let kinds: Vec<&str> = rt.split(' ').collect();
+            let f = if rt == "code" {
+                assert!(!url.contains('#'), "{rt}: code goes in the query");
+                redirect_params(&url)
+            } else {
+                assert!(!url.contains('?'), "{rt}: {url}");
+                fragment_params(&url)
+            };
+            assert_eq!(f["state"], "st", "{rt}");
+            assert_eq!(f["iss"], ISSUER, "{rt}");
+            assert_eq!(f.contains_key("code"), kinds.contains(&"code"), "{rt}");
+            assert_eq!(
+                f.contains_key("access_token"),
+                kinds.contains(&"token"),
+                "{rt}"
+            );
+            assert_eq!(
+                f.contains_key("id_token"),
+                kinds.contains(&"id_token"),
+                "{rt}"
+            );
+            if let Some(at) = f.get("access_token") {
+                assert_eq!(f["token_type"], "Bearer");
+                assert_eq!(f["expires_in"], "3600");
+                let info = crate::userinfo::userinfo(&k.p, at).await.unwrap();
+                assert_eq!(info["email"], "ada@example.com");
+            }
+            if let Some(id) = f.get("id_token") {
+                let c = k.p.keys.verify(id).unwrap().claims;
+                assert_eq!(c["nonce"], "n-1", "{rt}");
+                assert_eq!(c["aud"], "rp");
+                assert_eq!(c["acr"], "0", "an SSO session was reused");
+                assert_eq!(c["auth_time"], T0);
+                match f.get("access_token") {
+                    Some(at) => assert_eq!(c["at_hash"], crate::jose::half_hash(at), "{rt}"),
+                    None => assert!(c.get("at_hash").is_none(), "{rt}"),
+                }
+                match f.get("code") {
+                    Some(code) => assert_eq!(c["c_hash"], crate::jose::half_hash(code), "{rt}"),
+                    None => assert!(c.get("c_hash").is_none(), "{rt}"),
+                }
+                // Only a lone id_token carries the user's claims.
+                assert_eq!(c.get("email").is_some(), rt == "id_token", "{rt}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn response_types_in_any_order_and_their_rules() {
+        assert_eq!(
+            normalize_response_type("token id_token code").as_deref(),
+            Some("code id_token token")
+        );
+        assert_eq!(
+            normalize_response_type("token code").as_deref(),
+            Some("code token")
+        );
+        assert_eq!(normalize_response_type("code code"), None);
+        assert_eq!(normalize_response_type("none"), None);
+        assert_eq!(normalize_response_type(""), None);
+        let k = kit().await;
+        let s = consented(&k).await;
+        // nonce is required whenever an id_token comes from this endpoint.
+        for rt in ["id_token", "code id_token", "id_token token"] {
+            let q =
+                format!("client_id=rp&redirect_uri={CB}&response_type={rt}&scope=openid&state=st");
+            let url = redirect_url(run(&k, &q, Some(&s)).await);
+            let f = fragment_params(&url);
+            assert_eq!(f["error"], "invalid_request", "{rt}");
+            assert!(f["error_description"].contains("nonce"));
+        }
+        // ...but not for code or token.
+        let q = format!("client_id=rp&redirect_uri={CB}&response_type=token&scope=openid email");
+        assert!(
+            fragment_params(&redirect_url(run(&k, &q, Some(&s)).await))
+                .contains_key("access_token")
+        );
+        // An id_token needs openid.
+        let q =
+            format!("client_id=rp&redirect_uri={CB}&response_type=id_token&scope=email&nonce=n");
+        assert_eq!(
+            fragment_params(&redirect_url(run(&k, &q, Some(&s)).await))["error"],
+            "invalid_request"
+        );
+        // Tokens never go in the query.
+        let url = redirect_url(run(&k, &rp("token", "&response_mode=query"), Some(&s)).await);
+        assert_eq!(fragment_params(&url)["error"], "invalid_request");
+        // A code may go in the fragment when asked.
+        let url = redirect_url(run(&k, &rp("code", "&response_mode=fragment"), Some(&s)).await);
+        assert!(fragment_params(&url).contains_key("code"));
+    }
+
+    #[tokio::test]
+    async fn form_post_carries_the_response_and_errors() {
+        let k = kit().await;
+        let s = consented(&k).await;
+        let Outcome::FormPost(f) = run(
+            &k,
+            &rp("code id_token", "&response_mode=form_post"),
+            Some(&s),
+        )
+        .await
+        else {
+            panic!()
+        };
+        assert_eq!(f.action, CB);
+        let names: Vec<&str> = f.fields.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["code", "id_token", "state", "iss"]);
+        assert!(
+            !format!("{f:?}").contains(&f.fields[0].1),
+            "Debug hides the code"
+        );
+        // Errors use the requested mode too.
+        k.clock.advance(10);
+        let Outcome::FormPost(f) = run(
+            &k,
+            &rp("code", "&response_mode=form_post&prompt=none&max_age=5"),
+            Some(&s),
+        )
+        .await
+        else {
+            panic!()
+        };
+        let fields: std::collections::HashMap<_, _> = f.fields.into_iter().collect();
+        assert_eq!(fields["error"], "login_required");
+        assert_eq!(fields["state"], "st");
+        assert!(!fields.contains_key("code"));
+    }
+
+    #[tokio::test]
+    async fn third_party_clients_need_consent_which_is_remembered() {
+        let k = kit().await;
+        let s = k.session(T0).await;
+        let q = format!(
+            "client_id=rp&redirect_uri={CB}&response_type=code&scope=openid email&state=st"
+        );
+        // prompt=none cannot ask: consent_required.
+        let url = redirect_url(run(&k, &format!("{q}&prompt=none"), Some(&s)).await);
+        assert_eq!(redirect_params(&url)["error"], "consent_required");
+        let Outcome::Interaction {
+            screen: Screen::Consent,
+            request_id,
+        } = run(&k, &q, Some(&s)).await
+        else {
+            panic!()
+        };
+        let info = describe(&k.p, &request_id).await.unwrap();
+        assert_eq!(info.client_name, "Partner App");
+        let words: Vec<&str> = info.scopes.iter().map(|s| s.description.as_str()).collect();
+        assert_eq!(
+            words,
+            [
+                "Know who you are when you sign in",
+                "See your email address"
+            ]
+        );
+        // "Continue" cannot skip the consent screen.
+        assert!(matches!(
+            complete(&k.p, &request_id, &s, false).await.unwrap(),
+            Outcome::Interaction {
+                screen: Screen::Consent,
+                ..
+            }
+        ));
+        let url = redirect_url(consent(&k.p, &request_id, &s, true).await.unwrap());
+        assert!(redirect_params(&url).contains_key("code"));
+        // Remembered: the same scopes need no screen, even with prompt=none.
+        assert!(
+            matches!(run(&k, &format!("{q}&prompt=none"), Some(&s)).await, Outcome::Redirect(u) if u.contains("code="))
+        );
+        // More scopes, or prompt=consent, ask again.
+        let more = q.replace("openid email", "openid email profile");
+        assert!(matches!(
+            run(&k, &more, Some(&s)).await,
+            Outcome::Interaction {
+                screen: Screen::Consent,
+                ..
+            }
+        ));
+        assert!(matches!(
+            run(&k, &format!("{q}&prompt=consent"), Some(&s)).await,
+            Outcome::Interaction {
+                screen: Screen::Consent,
+                ..
+            }
+        ));
+        // First-party clients never ask.
+        assert!(matches!(
+            run(&k, &base(), Some(&s)).await,
+            Outcome::Redirect(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn denying_consent_sends_access_denied_and_remembers_nothing() {
+        let k = kit().await;
+        let s = k.session(T0).await;
+        let q = format!("client_id=rp&redirect_uri={CB}&response_type=code&scope=openid&state=st");
+        let Outcome::Interaction { request_id, .. } = run(&k, &q, Some(&s)).await else {
+            panic!()
+        };
+        let url = redirect_url(consent(&k.p, &request_id, &s, false).await.unwrap());
+        let p = redirect_params(&url);
+        assert_eq!(p["error"], "access_denied");
+        assert_eq!(p["state"], "st");
+        assert!(
+            k.p.store
+                .consented_scopes("user-1", "rp")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            consent(&k.p, &request_id, &s, true).await.is_err(),
+            "the request is gone"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_fresh_login_carries_through_the_consent_screen() {
+        let k = kit().await;
+        let q = format!(
+            "client_id=rp&redirect_uri={CB}&response_type=code id_token&scope=openid&nonce=n&prompt=login"
+        );
+        let s = k.session(T0).await;
+        let Outcome::Interaction {
+            screen: Screen::Login,
+            request_id,
+        } = run(&k, &q, Some(&s)).await
+        else {
+            panic!()
+        };
+        // The user typed credentials: a new session.
+        let fresh = k.session(T0 + 1).await;
+        let Outcome::Interaction {
+            screen: Screen::Consent,
+            ..
+        } = complete(&k.p, &request_id, &fresh, true).await.unwrap()
+        else {
+            panic!()
+        };
+        // The old session cannot finish it (prompt=login).
+        assert_eq!(
+            consent(&k.p, &request_id, &s, true).await.unwrap_err().code,
+            ErrorCode::LoginRequired
+        );
+        let url = redirect_url(consent(&k.p, &request_id, &fresh, true).await.unwrap());
+        let c =
+            k.p.keys
+                .verify(&fragment_params(&url)["id_token"])
+                .unwrap()
+                .claims;
+        assert_eq!(c["acr"], "1", "credentials were typed for this request");
+        assert_eq!(c["auth_time"], T0 + 1);
+    }
+
+    #[tokio::test]
+    async fn acr_values_one_forces_credentials_and_the_claim_tells_the_truth() {
+        let k = kit().await;
+        let s = consented(&k).await;
+        // Asking for "1" with only an SSO session: the login screen.
+        assert!(matches!(
+            run(&k, &rp("id_token", "&acr_values=1 0"), Some(&s)).await,
+            Outcome::Interaction {
+                screen: Screen::Login,
+                ..
+            }
+        ));
+        // prompt=none cannot do it.
+        let url =
+            redirect_url(run(&k, &rp("id_token", "&acr_values=1&prompt=none"), Some(&s)).await);
+        assert_eq!(fragment_params(&url)["error"], "login_required");
+        // Unknown values are ignored; the claim says what happened.
+        let url = redirect_url(run(&k, &rp("id_token", "&acr_values=urn:mfa"), Some(&s)).await);
+        let c =
+            k.p.keys
+                .verify(&fragment_params(&url)["id_token"])
+                .unwrap()
+                .claims;
+        assert_eq!(c["acr"], "0");
+    }
+
+    #[tokio::test]
+    async fn select_account_shows_the_chooser_even_with_a_session() {
+        let k = kit().await;
+        let s = k.session(T0).await;
+        let Outcome::Interaction {
+            screen: Screen::Login,
+            request_id,
+        } = run(&k, &format!("{}&prompt=select_account", base()), Some(&s)).await
+        else {
+            panic!()
+        };
+        // Choosing the current account needs no password.
+        let url = redirect_url(complete(&k.p, &request_id, &s, false).await.unwrap());
+        assert!(redirect_params(&url).contains_key("code"));
+        // prompt=none with no session: login_required.
+        let url = redirect_url(run(&k, &format!("{}&prompt=none", base()), None).await);
+        assert_eq!(redirect_params(&url)["error"], "login_required");
+    }
 }
