@@ -705,7 +705,9 @@ async fn issue_response(
                 .user_by_id(&session.user_id)
                 .await?
                 .ok_or_else(|| OAuthError::access_denied("the account no longer exists"))?;
-            crate::userinfo::claims_for(&user, &req.scopes)
+            let mut c = crate::userinfo::claims_for(&user, &req.scopes);
+            c.remove("sub");
+            c
         } else {
             serde_json::Map::new()
         };

@@ -183,7 +183,9 @@ pub async fn issue_for_user(p: &Provider, g: UserGrant<'_>) -> Result<TokenRespo
         Some((g.grant_id, g.auth_time)),
     )?;
 
-    let refresh_token = if scope::contains(g.scopes, OFFLINE_ACCESS)
+    // A refresh that narrows the scope still rotates: the new refresh token
+    // keeps the granted scopes, so the client does not lose offline access.
+    let refresh_token = if scope::contains(g.refresh_scopes, OFFLINE_ACCESS)
         && g.client.allows_grant(crate::model::GRANT_REFRESH_TOKEN)
     {
         let value = p.random.token(32)?;

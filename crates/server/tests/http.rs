@@ -30,7 +30,10 @@ on_both_backends!(
     two_instances_on_one_database_serve_one_flow,
     concurrent_code_exchanges_across_instances_have_one_winner,
     concurrent_refreshes_across_instances_have_one_winner,
+    concurrent_refreshes_within_the_grace_period_all_succeed,
 );
+
+mod flows;
 use serde_json::{Value, json};
 
 fn code_params<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
@@ -81,7 +84,18 @@ async fn discovery_is_truthful_and_matches_the_jwks(db: Db) {
     assert_eq!(d["authorization_endpoint"], s.url("/oauth2/authorize"));
     assert_eq!(d["token_endpoint"], s.url("/oauth2/token"));
     assert_eq!(d["userinfo_endpoint"], s.url("/oauth2/userinfo"));
-    assert_eq!(d["response_types_supported"], json!(["code"]));
+    assert_eq!(
+        d["response_types_supported"],
+        json!([
+            "code",
+            "token",
+            "id_token",
+            "id_token token",
+            "code id_token",
+            "code token",
+            "code id_token token"
+        ])
+    );
     assert_eq!(d["authorization_response_iss_parameter_supported"], true);
     let jwks_uri = d["jwks_uri"].as_str().unwrap();
     let jwks: Value = s
@@ -301,6 +315,8 @@ async fn refresh_rotates_and_old_tokens_stop_working(db: Db) {
     );
     s.verify_id_token(t2["id_token"].as_str().unwrap(), "web")
         .await;
+    // Past the 30 s grace period for retries, the old token is a replay.
+    s.clock.advance(31);
     let r = s
         .token(
             &[("grant_type", "refresh_token"), ("refresh_token", &rt1)],
@@ -323,7 +339,14 @@ async fn userinfo_returns_the_claims_the_scopes_allow(db: Db) {
     assert_eq!(info["sub"], id["sub"]);
     assert_eq!(info["email"], EMAIL);
     assert_eq!(info["email_verified"], true);
-    assert_eq!(info["name"], "Alice");
+    assert_eq!(info["name"], "Alice Liddell");
+    assert_eq!(info["given_name"], "Alice");
+    assert_eq!(info["family_name"], "Liddell");
+    assert!(
+        info["updated_at"]
+            .as_i64()
+            .is_some_and(|t| t > 1_600_000_000)
+    );
     // POST works too.
     let r = s
         .http
@@ -424,7 +447,7 @@ async fn authorize_errors_redirect_with_error_state_and_iss(db: Db) {
             vec![
                 ("client_id", "web"),
                 ("redirect_uri", CB),
-                ("response_type", "token"),
+                ("response_type", "code magic"),
                 ("state", "S"),
             ],
             "unsupported_response_type",
@@ -766,7 +789,10 @@ async fn token_endpoint_errors_follow_rfc_6749(db: Db) {
     );
     assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_client");
     let r = s
-        .token(&[("grant_type", "password")], Some(("web", WEB_SECRET)))
+        .token(
+            &[("grant_type", "urn:example:magic")],
+            Some(("web", WEB_SECRET)),
+        )
         .await;
     assert_eq!(
         r.json::<Value>().await.unwrap()["error"],
@@ -838,9 +864,16 @@ async fn the_spa_is_served_for_its_routes(db: Db) {
 /// Two instances of one deployment (one issuer) on one database, started at
 /// the same moment: migrations and key generation race, and must agree.
 async fn pair(db: Db) -> (TestServer, TestServer, Option<tempfile::TempDir>) {
+    pair_with(db, "").await
+}
+
+async fn pair_with(db: Db, extra: &str) -> (TestServer, TestServer, Option<tempfile::TempDir>) {
     let (url, guard) = fresh_database(db).await;
     let issuer = "http://portico.test";
-    let (a, b) = tokio::join!(start_instance(&url, issuer), start_instance(&url, issuer));
+    let (a, b) = tokio::join!(
+        start_instance_with(&url, issuer, extra),
+        start_instance_with(&url, issuer, extra)
+    );
     (a, b, guard)
 }
 
@@ -990,8 +1023,9 @@ async fn concurrent_code_exchanges_across_instances_have_one_winner(db: Db) {
     }
 }
 
+/// Without a grace period, a refresh token is strictly single use.
 async fn concurrent_refreshes_across_instances_have_one_winner(db: Db) {
-    let (a, b, _guard) = pair(db).await;
+    let (a, b, _guard) = pair_with(db, "[tokens]\nrefresh_token_grace_secs = 0").await;
     for _ in 0..ROUNDS {
         let (redirect, _) = a.login_flow(&code_params(&[])).await;
         let code = query_of(&redirect)["code"].clone();
@@ -1007,6 +1041,30 @@ async fn concurrent_refreshes_across_instances_have_one_winner(db: Db) {
         assert_eq!(wins, 1, "exactly one refresh of one token succeeds");
         assert!(errors.iter().all(|e| e == "invalid_grant"), "{errors:?}");
     }
+}
+
+/// With the default grace period, concurrent uses of one refresh token are
+/// retries of one client: every one is answered, and the family lives on.
+async fn concurrent_refreshes_within_the_grace_period_all_succeed(db: Db) {
+    let (a, b, _guard) = pair(db).await;
+    let (redirect, _) = a.login_flow(&code_params(&[])).await;
+    let code = query_of(&redirect)["code"].clone();
+    let t: Value = exchange(&a, &code, &[]).await.json().await.unwrap();
+    let rt = t["refresh_token"].as_str().unwrap();
+    let (wins, errors) = race(
+        &a,
+        &b,
+        20,
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+    )
+    .await;
+    assert_eq!(wins, 20, "{errors:?}");
+    assert_eq!(
+        b.userinfo(t["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
 }
 
 async fn client_credentials_tokens_verify_with_the_jwks(db: Db) {

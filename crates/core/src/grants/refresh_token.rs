@@ -24,7 +24,8 @@ pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Res
         // A retry inside the grace window: answer again, unless the family
         // was revoked meanwhile (a used token's take does not check that).
         Take::AlreadyUsed(t, used_at)
-            if now - used_at <= p.config.refresh_token_grace
+            if p.config.refresh_token_grace > 0
+                && now - used_at <= p.config.refresh_token_grace
                 && t.client_id == client.id
                 && live_grant(p, &t.grant_id).await?.is_some() =>
         {

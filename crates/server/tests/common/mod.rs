@@ -13,6 +13,9 @@ pub const CB: &str = "http://127.0.0.1:9/cb";
 pub const EMAIL: &str = "alice@example.com";
 pub const PASSWORD: &str = "correct horse battery";
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub const PARTNER_SECRET: &str = "partner-secret-partner-secret-partner-secret-01";
+pub const LEGACY_SECRET: &str = "legacy-secret-legacy-secret-legacy-secret-0123";
+pub const MACHINE_SECRET: &str = "machine-secret-machine-secret-machine-secret-01";
 pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 pub const CONFIG: &str = r#"
@@ -21,11 +24,13 @@ id = "web"
 name = "Web App"
 secret = "web-secret-web-secret-web-secret-0123456789"
 redirect_uris = ["http://127.0.0.1:9/cb", "http://127.0.0.1:9/other"]
+first_party = true
 
 [[clients]]
 id = "spa"
 name = "Single Page App"
 redirect_uris = ["http://127.0.0.1:9/cb"]
+first_party = true
 
 [[clients]]
 id = "refresh-only"
@@ -38,6 +43,21 @@ id = "es"
 secret = "es-secret-es-secret-es-secret-es-secret-0123"
 redirect_uris = ["http://127.0.0.1:9/cb"]
 id_token_signed_response_alg = "ES256"
+first_party = true
+
+[[clients]]
+id = "partner"
+name = "Partner App"
+secret = "partner-secret-partner-secret-partner-secret-01"
+redirect_uris = ["http://127.0.0.1:9/cb"]
+grant_types = ["authorization_code", "implicit", "refresh_token"]
+response_types = ["code", "token", "id_token", "id_token token", "code id_token", "code token", "code id_token token"]
+
+[[clients]]
+id = "legacy"
+secret = "legacy-secret-legacy-secret-legacy-secret-0123"
+grant_types = ["password", "refresh_token"]
+response_types = []
 
 [[clients]]
 id = "machine"
@@ -51,7 +71,9 @@ display_name = "The Shop"
 
 [[users]]
 email = "alice@example.com"
-name = "Alice"
+name = "Alice Liddell"
+given_name = "Alice"
+family_name = "Liddell"
 password = "correct horse battery"
 email_verified = true
 "#;
@@ -142,6 +164,11 @@ pub async fn start_instance(url: &str, issuer: &str) -> TestServer {
     start_full(url, CONFIG, Some(issuer)).await
 }
 
+/// [`start_instance`] with extra config.
+pub async fn start_instance_with(url: &str, issuer: &str, extra_config: &str) -> TestServer {
+    start_full(url, &format!("{CONFIG}\n{extra_config}"), Some(issuer)).await
+}
+
 async fn start_full(url: &str, config_text: &str, issuer: Option<&str>) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let clock = Arc::new(OffsetClock::default());
@@ -227,6 +254,22 @@ impl TestServer {
         self.http
             .post(self.url(path))
             .header("x-portico-csrf", "1")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn ui_post_with_cookie(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+        cookie: &str,
+    ) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .header("x-portico-csrf", "1")
+            .header("cookie", cookie)
             .json(&body)
             .send()
             .await
