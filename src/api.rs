@@ -3,8 +3,8 @@
 
 use gloo_net::http::{Request, Response};
 use portico_api_types::{
-    ApiError, AuthRequestInfo, AuthorizeErrorInfo, CSRF_HEADER, CSRF_HEADER_VALUE, ContinueRequest,
-    LoginRequest, NextStep, SessionInfo, SignUpRequest,
+    ApiError, AuthRequestInfo, AuthorizeErrorInfo, CSRF_HEADER, CSRF_HEADER_VALUE, ConsentRequest,
+    ContinueRequest, LoginRequest, NextStep, SessionInfo, SignUpRequest,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -92,6 +92,17 @@ pub async fn cancel(request: &str) -> Result<NextStep, ApiError> {
         "/api/ui/cancel",
         &ContinueRequest {
             request: request.into(),
+        },
+    )
+    .await
+}
+
+pub async fn consent(request: &str, allow: bool) -> Result<NextStep, ApiError> {
+    post(
+        "/api/ui/consent",
+        &ConsentRequest {
+            request: request.into(),
+            allow,
         },
     )
     .await

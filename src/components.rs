@@ -116,7 +116,7 @@ impl FormState {
         let fut = call();
         leptos::task::spawn_local(async move {
             match fut.await {
-                Ok(next) => crate::navigate(&next.redirect_to),
+                Ok(next) => crate::follow(&next),
                 Err(e) => {
                     self.error.set(Some(e));
                     self.busy.set(false);
@@ -201,5 +201,26 @@ pub fn SignUpForm(#[prop(into)] request: Signal<Option<String>>) -> impl IntoVie
             />
             <SubmitButton label="Create account" busy=form.busy/>
         </form>
+    }
+}
+
+/// What a client asks for, in plain words, and the two answers. `answer`
+/// gets true for "Allow" and false for "Don't allow".
+#[component]
+pub fn ConsentChoices(
+    client_name: String,
+    scopes: Vec<portico_api_types::ScopeInfo>,
+    #[prop(into)] busy: Signal<bool>,
+    answer: impl Fn(bool) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <p id="consent-intro"><strong>{client_name}</strong> " would like to:"</p>
+        <ul class="scopes" aria-labelledby="consent-intro">
+            {scopes.into_iter().map(|s| view! { <li>{s.description}</li> }).collect_view()}
+        </ul>
+        <div class="actions">
+            <button type="button" class="button-primary" on:click=move |_| answer(true) disabled=move || busy.get()>"Allow"</button>
+            <button type="button" class="button-secondary" on:click=move |_| answer(false) disabled=move || busy.get()>"Don't allow"</button>
+        </div>
     }
 }

@@ -19,6 +19,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/") view=screens::Home/>
                         <Route path=path!("/login") view=screens::Login/>
                         <Route path=path!("/sign-up") view=screens::SignUp/>
+                        <Route path=path!("/consent") view=screens::Consent/>
                         <Route path=path!("/oauth2/authorize") view=screens::AuthorizeError/>
                         <Route path=path!("/oauth2/auth") view=screens::AuthorizeError/>
                     </Routes>
@@ -31,4 +32,35 @@ pub fn App() -> impl IntoView {
 /// Send the browser to a URL the server chose.
 pub fn navigate(url: &str) {
     let _ = window().location().assign(url);
+}
+
+/// Take the step the server chose: navigate, or (response_mode=form_post)
+/// post the given fields to the client in a hidden form.
+pub fn follow(next: &portico_api_types::NextStep) {
+    match &next.form_post {
+        None => navigate(&next.redirect_to),
+        Some(fields) => {
+            if post_form(&next.redirect_to, fields).is_none() {
+                navigate("/");
+            }
+        }
+    }
+}
+
+fn post_form(action: &str, fields: &[(String, String)]) -> Option<()> {
+    use wasm_bindgen::JsCast;
+    let doc = window().document()?;
+    let form: web_sys::HtmlFormElement = doc.create_element("form").ok()?.dyn_into().ok()?;
+    form.set_method("post");
+    form.set_action(action);
+    form.set_hidden(true);
+    for (name, value) in fields {
+        let input: web_sys::HtmlInputElement = doc.create_element("input").ok()?.dyn_into().ok()?;
+        input.set_type("hidden");
+        input.set_name(name);
+        input.set_value(value);
+        form.append_child(&input).ok()?;
+    }
+    doc.body()?.append_child(&form).ok()?;
+    form.submit().ok()
 }

@@ -2,7 +2,7 @@
 //! the shared components.
 
 use crate::api;
-use crate::components::{LoginForm, SignUpForm};
+use crate::components::{ConsentChoices, ErrorBanner, FormState, LoginForm, SignUpForm};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use portico_api_types::{AuthRequestInfo, SessionInfo};
@@ -69,12 +69,49 @@ fn CancelButton(request: Signal<Option<String>>) -> impl IntoView {
         };
         leptos::task::spawn_local(async move {
             if let Ok(n) = api::cancel(&r).await {
-                crate::navigate(&n.redirect_to);
+                crate::follow(&n);
             }
         });
     };
     move || {
         request.get().map(|_| view! { <button type="button" class="button-link" on:click=cancel>"Cancel"</button> })
+    }
+}
+
+/// prompt=select_account: continue as the signed-in account, or sign in
+/// with another one below.
+#[component]
+fn AccountChooser(
+    request: Signal<Option<String>>,
+    info: LocalResource<Option<Result<AuthRequestInfo, portico_api_types::ApiError>>>,
+) -> impl IntoView {
+    let session = LocalResource::new(api::session);
+    let state = FormState::new();
+    let cont = move |_| {
+        let Some(r) = request.get_untracked() else {
+            return;
+        };
+        state.submit(move || async move { api::continue_request(&r).await });
+    };
+    move || {
+        let choosing = matches!(info.get(), Some(Some(Ok(i))) if i.select_account);
+        match session.get() {
+            Some(Ok(SessionInfo {
+                signed_in: true,
+                email: Some(email),
+                name,
+            })) if choosing => Some(view! {
+                <section class="chooser" aria-labelledby="chooser-title">
+                    <h2 id="chooser-title">"Choose an account"</h2>
+                    <ErrorBanner error=state.error/>
+                    <button type="button" class="button-secondary account" on:click=cont disabled=move || state.busy.get()>
+                        "Continue as " {name.unwrap_or_default()} " (" {email} ")"
+                    </button>
+                    <p class="or">"Or sign in with another account:"</p>
+                </section>
+            }),
+            _ => None,
+        }
     }
 }
 
@@ -84,6 +121,7 @@ pub fn Login() -> impl IntoView {
     let info = request_info(request);
     view! {
         <Heading title="Sign in" info=info/>
+        <AccountChooser request=request info=info/>
         <LoginForm request=request/>
         <p class="switch">
             "New here? " <a href=move || with_request("/sign-up", request.get())>"Create an account"</a>
@@ -105,7 +143,7 @@ pub fn SignUp() -> impl IntoView {
         busy.set(true);
         leptos::task::spawn_local(async move {
             match api::continue_request(&r).await {
-                Ok(n) => crate::navigate(&n.redirect_to),
+                Ok(n) => crate::follow(&n),
                 Err(_) => crate::navigate(&with_request("/login", Some(r))),
             }
         });
@@ -126,6 +164,38 @@ pub fn SignUp() -> impl IntoView {
             "Already have an account? " <a href=move || with_request("/login", request.get())>"Sign in"</a>
         </p>
         <CancelButton request=request/>
+    }
+}
+
+/// The consent screen: which app, what it asks for in plain words, and
+/// "Allow" / "Don't allow".
+#[component]
+pub fn Consent() -> impl IntoView {
+    let request = request_param();
+    let info = request_info(request);
+    let session = LocalResource::new(api::session);
+    let state = FormState::new();
+    let answer = move |allow: bool| {
+        let Some(r) = request.get_untracked() else {
+            return;
+        };
+        state.submit(move || async move { api::consent(&r, allow).await });
+    };
+    view! {
+        <Heading title="Allow access?" info=info/>
+        <ErrorBanner error=state.error/>
+        {move || match info.get() {
+            Some(Some(Ok(i))) => Some(view! {
+                <ConsentChoices client_name=i.client_name scopes=i.scopes busy=state.busy answer=answer/>
+            }),
+            _ => None,
+        }}
+        {move || match session.get() {
+            Some(Ok(SessionInfo { signed_in: true, email: Some(email), .. })) => Some(view! {
+                <p class="signed-in-as">"Signed in as " <strong>{email}</strong></p>
+            }),
+            _ => None,
+        }}
     }
 }
 

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use portico_api_types::{ApiError, FieldError};
-use portico_ui::components::{ErrorBanner, Field, LoginForm, SignUpForm};
+use portico_ui::components::{ConsentChoices, ErrorBanner, Field, LoginForm, SignUpForm};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -132,4 +132,54 @@ async fn the_error_banner_is_an_alert_with_the_servers_message() {
         text(&root, "[role=alert]"),
         "An account with this email already exists."
     );
+}
+
+#[wasm_bindgen_test]
+fn consent_lists_the_scopes_in_words_and_answers_with_plain_buttons() {
+    let root = container();
+    let answers = RwSignal::new(Vec::<bool>::new());
+    leptos::mount::mount_to(root.clone(), move || {
+        let scopes = vec![
+            portico_api_types::ScopeInfo {
+                name: "openid".into(),
+                description: "Know who you are when you sign in".into(),
+            },
+            portico_api_types::ScopeInfo {
+                name: "email".into(),
+                description: "See your email address".into(),
+            },
+        ];
+        view! {
+            <ConsentChoices client_name="Partner App".into() scopes=scopes busy=Signal::derive(|| false)
+                answer=move |a| answers.update(|v| v.push(a))/>
+        }
+    })
+    .forget();
+    assert_eq!(text(&root, "#consent-intro"), "Partner App would like to:");
+    let items: Vec<String> = {
+        let list = root.query_selector_all(".scopes li").unwrap();
+        (0..list.length())
+            .map(|i| list.item(i).unwrap().text_content().unwrap_or_default())
+            .collect()
+    };
+    assert_eq!(
+        items,
+        [
+            "Know who you are when you sign in",
+            "See your email address"
+        ]
+    );
+    let buttons = root.query_selector_all("button").unwrap();
+    let names: Vec<String> = (0..buttons.length())
+        .map(|i| buttons.item(i).unwrap().text_content().unwrap_or_default())
+        .collect();
+    assert_eq!(names, ["Allow", "Don't allow"]);
+    let click = |i: u32| {
+        let b: web_sys::HtmlElement =
+            wasm_bindgen::JsCast::unchecked_into(buttons.item(i).unwrap());
+        b.click();
+    };
+    click(1);
+    click(0);
+    assert_eq!(answers.get_untracked(), vec![false, true]);
 }

@@ -31,6 +31,9 @@ pub struct AuthRequestInfo {
     /// What the client asks for, in plain words (the consent screen).
     #[serde(default)]
     pub scopes: Vec<ScopeInfo>,
+    /// prompt=select_account: offer the signed-in account before the form.
+    #[serde(default)]
+    pub select_account: bool,
 }
 
 /// One requested scope.

@@ -485,9 +485,10 @@ async fn decide(
     let prompt_none = req.prompt.iter().any(|v| v == "none");
     let screen = if req.x_method == XMethod::SignUp {
         Some(Screen::SignUp)
-    } else if needs_fresh_login(&req, session, now, false) {
-        Some(Screen::Login)
-    } else if req.prompt.iter().any(|v| v == "select_account") {
+    } else if needs_fresh_login(&req, session, now, false)
+        // select_account: the login screen doubles as the account chooser.
+        || req.prompt.iter().any(|v| v == "select_account")
+    {
         Some(Screen::Login)
     } else {
         match session {
@@ -754,6 +755,7 @@ pub async fn describe(p: &Provider, request_id: &str) -> Result<AuthRequestInfo>
                 description: scope::describe(s),
             })
             .collect(),
+        select_account: req.prompt.iter().any(|v| v == "select_account"),
     })
 }
 

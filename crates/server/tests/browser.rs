@@ -119,7 +119,7 @@ async fn a_user_signs_in_through_the_leptos_login_and_the_client_gets_a_code() {
     let s = start_with(
         Db::Sqlite,
         &format!(
-        "[[clients]]\nid = \"browser-app\"\nname = \"Browser App\"\nredirect_uris = [\"{cb}\"]\n"
+        "[[clients]]\nid = \"browser-app\"\nname = \"Browser App\"\nredirect_uris = [\"{cb}\"]\nfirst_party = true\n"
     ))
     .await;
     let b = Browser::start().await;
@@ -264,5 +264,155 @@ async fn an_unknown_client_gets_the_error_screen_not_a_redirect() {
         c.screenshot().await.unwrap(),
     )
     .unwrap();
+    b.stop().await;
+}
+
+/// A third-party client: consent applies. Code and implicit allowed.
+async fn partner_server(cb: &str) -> TestServer {
+    start_with(
+        Db::Sqlite,
+        &format!(
+            "[[clients]]\nid = \"partner-app\"\nname = \"Partner App\"\nsecret = \"{PARTNER_SECRET}\"\nredirect_uris = [\"{cb}\"]\ngrant_types = [\"authorization_code\", \"implicit\"]\nresponse_types = [\"code\", \"id_token token\"]\n"
+        ),
+    )
+    .await
+}
+
+fn partner_authorize(s: &TestServer, cb: &str, response_type: &str) -> String {
+    s.authorize_url(&[
+        ("client_id", "partner-app"),
+        ("redirect_uri", cb),
+        ("response_type", response_type),
+        ("scope", "openid email"),
+        ("state", "p-state"),
+        ("nonce", "p-nonce"),
+    ])
+}
+
+/// Sign in on the Leptos login (keyboard: Enter submits) and wait for the
+/// consent screen.
+async fn sign_in_to_consent(c: &Client, s: &TestServer) {
+    wait_for_url(c, &s.url("/login?request=")).await;
+    let email = c
+        .wait()
+        .for_element(Locator::Css("input#email"))
+        .await
+        .unwrap();
+    email.send_keys(EMAIL).await.unwrap();
+    let password = c.find(Locator::Css("input#password")).await.unwrap();
+    password
+        .send_keys(&format!("{PASSWORD}\u{E007}"))
+        .await
+        .unwrap();
+    wait_for_url(c, &s.url("/consent?request=")).await;
+    c.wait()
+        .for_element(Locator::Css(".scopes li"))
+        .await
+        .unwrap();
+}
+
+async fn button_named(c: &Client, name: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .for_element(Locator::XPath(&format!(
+            "//button[normalize-space()=\"{name}\"]"
+        )))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consent_allowed_is_remembered_and_implicit_tokens_arrive_in_the_fragment() {
+    let cb = callback_server().await;
+    let s = partner_server(&cb).await;
+    let b = Browser::start().await;
+    let c = &b.client;
+    c.goto(&partner_authorize(&s, &cb, "code")).await.unwrap();
+    sign_in_to_consent(c, &s).await;
+    // The screen names the client and lists the scopes in plain words.
+    let intro = c
+        .find(Locator::Css("#consent-intro"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(intro, "Partner App would like to:");
+    let mut items = Vec::new();
+    for li in c.find_all(Locator::Css(".scopes li")).await.unwrap() {
+        items.push(li.text().await.unwrap());
+    }
+    assert_eq!(
+        items,
+        [
+            "Know who you are when you sign in",
+            "See your email address"
+        ]
+    );
+    button_named(c, "Don't allow").await;
+    std::fs::write(
+        output_dir().join("consent.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    // "Allow", by keyboard.
+    button_named(c, "Allow")
+        .await
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    let landed = wait_for_url(c, &cb).await;
+    let q = query_of(&landed);
+    assert!(q.contains_key("code"), "{landed}");
+    assert_eq!(q["state"], "p-state");
+
+    // Remembered: the next request goes straight back with a code.
+    c.goto(&partner_authorize(&s, &cb, "code")).await.unwrap();
+    let landed = wait_for_url(c, &cb).await;
+    assert!(
+        query_of(&landed).contains_key("code"),
+        "no consent screen the second time: {landed}"
+    );
+
+    // Implicit: tokens in the fragment, nothing in the query.
+    c.goto(&partner_authorize(&s, &cb, "id_token token"))
+        .await
+        .unwrap();
+    let landed = wait_for_url(c, &cb).await;
+    assert!(!landed.contains('?'), "{landed}");
+    let fragment = url::Url::parse(&landed)
+        .unwrap()
+        .fragment()
+        .unwrap_or("")
+        .to_owned();
+    let f: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(fragment.as_bytes())
+            .into_owned()
+            .collect();
+    assert_eq!(f["state"], "p-state");
+    assert_eq!(f["token_type"], "Bearer");
+    let claims = s.verify_id_token(&f["id_token"], "partner-app").await;
+    assert_eq!(claims["nonce"], "p-nonce");
+    let info: Value = s.userinfo(&f["access_token"]).await.json().await.unwrap();
+    assert_eq!(info["email"], EMAIL);
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dont_allow_sends_access_denied_to_the_client() {
+    let cb = callback_server().await;
+    let s = partner_server(&cb).await;
+    let b = Browser::start().await;
+    let c = &b.client;
+    c.goto(&partner_authorize(&s, &cb, "code")).await.unwrap();
+    sign_in_to_consent(c, &s).await;
+    button_named(c, "Don't allow").await.click().await.unwrap();
+    let landed = wait_for_url(c, &cb).await;
+    let q = query_of(&landed);
+    assert_eq!(q["error"], "access_denied");
+    assert_eq!(q["state"], "p-state");
+    assert!(!q.contains_key("code"));
+    // Nothing was remembered: the next request asks again.
+    c.goto(&partner_authorize(&s, &cb, "code")).await.unwrap();
+    wait_for_url(c, &s.url("/consent?request=")).await;
     b.stop().await;
 }
