@@ -200,6 +200,21 @@ pub async fn sign_up(
     }
 }
 
+/// The browser's session, or the 401 answer for a screen that needs one.
+async fn signed_in_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<portico_core::model::Session, Response> {
+    match web::session(state, headers).await? {
+        Some(s) => Ok(s),
+        None => Err(api_error(
+            StatusCode::UNAUTHORIZED,
+            "login_required",
+            "Sign in first.",
+        )),
+    }
+}
+
 pub async fn continue_request(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -209,9 +224,8 @@ pub async fn continue_request(
         Ok(b) => b,
         Err(e) => return bad_body(&e),
     };
-    let sess = match web::session(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return api_error(StatusCode::UNAUTHORIZED, "login_required", "Sign in first."),
+    let sess = match signed_in_session(&state, &headers).await {
+        Ok(s) => s,
         Err(r) => return r,
     };
     match portico_core::authorize::complete(&state.provider, &req.request, &sess, false).await {
@@ -229,9 +243,8 @@ pub async fn consent(
         Ok(b) => b,
         Err(e) => return bad_body(&e),
     };
-    let sess = match web::session(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return api_error(StatusCode::UNAUTHORIZED, "login_required", "Sign in first."),
+    let sess = match signed_in_session(&state, &headers).await {
+        Ok(s) => s,
         Err(r) => return r,
     };
     match portico_core::authorize::consent(&state.provider, &req.request, &sess, req.allow).await {
