@@ -114,6 +114,17 @@ mod tests {
         redirect_params(&url).remove("code").unwrap()
     }
 
+    /// A code (with openid offline_access) exchanged for tokens.
+    async fn tokens_for(k: &Kit) -> TokenResponse {
+        let code = code_for(k, "").await;
+        exchange(
+            k,
+            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
+        )
+        .await
+        .unwrap()
+    }
+
     async fn exchange(k: &Kit, form: &str) -> Result<TokenResponse> {
         token(&k.p, Some(&basic("web", k.secret)), &q(form)).await
     }
@@ -121,13 +132,7 @@ mod tests {
     #[tokio::test]
     async fn code_exchange_issues_all_three_tokens() {
         let k = kit().await;
-        let code = code_for(&k, "").await;
-        let t = exchange(
-            &k,
-            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
-        )
-        .await
-        .unwrap();
+        let t = tokens_for(&k).await;
         assert_eq!(t.token_type, "Bearer");
         assert_eq!(t.scope, "openid offline_access");
         assert!(t.refresh_token.is_some());
@@ -343,13 +348,7 @@ mod tests {
     #[tokio::test]
     async fn refresh_rotates_narrows_and_detects_reuse() {
         let k = kit().await;
-        let code = code_for(&k, "").await;
-        let t = exchange(
-            &k,
-            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
-        )
-        .await
-        .unwrap();
+        let t = tokens_for(&k).await;
         let rt1 = t.refresh_token.unwrap();
         let e = exchange(
             &k,
@@ -359,13 +358,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidScope, "widening is refused");
         // The failed widening consumed rt1 (single use); start again.
-        let code = code_for(&k, "").await;
-        let t = exchange(
-            &k,
-            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
-        )
-        .await
-        .unwrap();
+        let t = tokens_for(&k).await;
         let rt1 = t.refresh_token.unwrap();
         let t2 = exchange(
             &k,
@@ -391,13 +384,7 @@ mod tests {
     #[tokio::test]
     async fn a_rotated_refresh_token_works_during_the_grace_period_only() {
         let k = kit().await;
-        let code = code_for(&k, "").await;
-        let t = exchange(
-            &k,
-            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
-        )
-        .await
-        .unwrap();
+        let t = tokens_for(&k).await;
         let rt1 = t.refresh_token.unwrap();
         let form = format!("grant_type=refresh_token&refresh_token={rt1}");
         let t2 = exchange(&k, &form).await.unwrap();
@@ -429,13 +416,7 @@ mod tests {
     #[tokio::test]
     async fn a_grace_retry_does_not_revive_a_revoked_family() {
         let k = kit().await;
-        let code = code_for(&k, "").await;
-        let t = exchange(
-            &k,
-            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
-        )
-        .await
-        .unwrap();
+        let t = tokens_for(&k).await;
         let rt1 = t.refresh_token.unwrap();
         let form = format!("grant_type=refresh_token&refresh_token={rt1}");
         let t2 = exchange(&k, &form).await.unwrap();
@@ -530,13 +511,7 @@ mod tests {
     #[tokio::test]
     async fn introspection_describes_live_tokens_and_forgets_revoked_ones() {
         let k = kit().await;
-        let code = code_for(&k, "").await;
-        let t = exchange(
-            &k,
-            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
-        )
-        .await
-        .unwrap();
+        let t = tokens_for(&k).await;
         let web = basic("web", k.secret);
         let intro = |tok: String| {
             let (k, web) = (&k, web.clone());
@@ -600,13 +575,7 @@ mod tests {
         crate::introspection::revoke(&k.p, Some(&web), &q("token=unknown"))
             .await
             .unwrap();
-        let code = code_for(&k, "").await;
-        let t = exchange(
-            &k,
-            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
-        )
-        .await
-        .unwrap();
+        let t = tokens_for(&k).await;
         let e = crate::introspection::revoke(
             &k.p,
             Some(&basic("legacy", k.secret)),
@@ -620,13 +589,7 @@ mod tests {
     #[tokio::test]
     async fn refresh_tokens_expire() {
         let k = kit().await;
-        let code = code_for(&k, "").await;
-        let t = exchange(
-            &k,
-            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
-        )
-        .await
-        .unwrap();
+        let t = tokens_for(&k).await;
         k.clock.advance(k.p.config.refresh_token_ttl + 1);
         let e = exchange(
             &k,
