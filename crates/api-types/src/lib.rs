@@ -66,6 +66,10 @@ pub struct LoginRequest {
     pub request: Option<String>,
     pub email: String,
     pub password: String,
+    /// A page of this UI to return to after signing in when there is no
+    /// request (the device page). The server only honours known pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<String>,
 }
 
 impl std::fmt::Debug for LoginRequest {
@@ -86,6 +90,9 @@ pub struct SignUpRequest {
     pub name: String,
     pub email: String,
     pub password: String,
+    /// As in [`LoginRequest::return_to`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<String>,
 }
 
 impl std::fmt::Debug for SignUpRequest {
@@ -158,6 +165,39 @@ pub struct AuthorizeErrorInfo {
     pub error_description: String,
 }
 
+/// `POST /api/ui/device/lookup`: the code the user typed on the device page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceCodeRequest {
+    pub user_code: String,
+}
+
+/// `POST /api/ui/device/decide`: the user's answer for a device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceDecisionRequest {
+    pub user_code: String,
+    pub allow: bool,
+}
+
+/// What the device confirmation screen shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    /// The code as the device shows it (`XXXX-XXXX`).
+    pub user_code: String,
+    pub client_name: String,
+    pub entrypoint: EntrypointInfo,
+    /// What the device asks for, in plain words; empty for first-party
+    /// clients, which only need the "is this your device?" confirmation.
+    #[serde(default)]
+    pub scopes: Vec<ScopeInfo>,
+}
+
+/// The answer to a device decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceDone {
+    /// True when the device was allowed.
+    pub allowed: bool,
+}
+
 /// One invalid form field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
@@ -206,6 +246,7 @@ mod tests {
             request: None,
             email: "a@b.c".into(),
             password: "hunter22".into(),
+            return_to: None,
         };
         assert!(!format!("{l:?}").contains("hunter22"));
         let s = SignUpRequest {
@@ -213,6 +254,7 @@ mod tests {
             name: "A".into(),
             email: "a@b.c".into(),
             password: "hunter22".into(),
+            return_to: None,
         };
         assert!(!format!("{s:?}").contains("hunter22"));
     }

@@ -284,20 +284,7 @@ async fn validate(
         ));
     }
 
-    // Scope: client scopes plus at most one entrypoint (DruID).
-    let tokens = scope::tokens(params.get("scope"))?;
-    let mut entrypoints = Vec::new();
-    for t in &tokens {
-        if !scope::contains(&client.scopes, t)
-            && !scope::STANDARD_SCOPES.contains(&t.as_str())
-            && p.store.entrypoint(t).await?.is_some()
-        {
-            entrypoints.push(t.clone());
-        }
-    }
-    let classified = scope::classify(tokens, &client.scopes, |t| {
-        entrypoints.iter().any(|e| e == t)
-    })?;
+    let classified = classify_scope(p, client, params.get("scope")).await?;
     let nonce = params.get("nonce");
     if has("id_token") {
         if !scope::contains(&classified.scopes, scope::OPENID) {
@@ -390,6 +377,28 @@ async fn validate(
         login_session: None,
         created_at: now,
         expires_at: now + p.config.auth_request_ttl,
+    })
+}
+
+/// Scope: client scopes plus at most one entrypoint (DruID). Errors are
+/// `invalid_scope`.
+pub(crate) async fn classify_scope(
+    p: &Provider,
+    client: &Client,
+    raw: Option<&str>,
+) -> Result<scope::Classified> {
+    let tokens = scope::tokens(raw)?;
+    let mut entrypoints = Vec::new();
+    for t in &tokens {
+        if !scope::contains(&client.scopes, t)
+            && !scope::STANDARD_SCOPES.contains(&t.as_str())
+            && p.store.entrypoint(t).await?.is_some()
+        {
+            entrypoints.push(t.clone());
+        }
+    }
+    scope::classify(tokens, &client.scopes, |t| {
+        entrypoints.iter().any(|e| e == t)
     })
 }
 
@@ -737,26 +746,38 @@ async fn issue_response(
 /// What the screens show about a pending request.
 pub async fn describe(p: &Provider, request_id: &str) -> Result<AuthRequestInfo> {
     let (req, client) = load(p, request_id).await?;
-    let ep = p.store.entrypoint(&req.entrypoint).await?;
-    let display_name = ep.map_or_else(|| client.name.clone(), |e| e.display_name);
     Ok(AuthRequestInfo {
+        entrypoint: entrypoint_info(p, &req.entrypoint, &client).await?,
+        scopes: scope_infos(&req.scopes),
         id: req.id,
         client_name: client.name,
         x_method: req.x_method,
-        entrypoint: EntrypointInfo {
-            id: req.entrypoint,
-            display_name,
-        },
-        scopes: req
-            .scopes
-            .iter()
-            .map(|s| ScopeInfo {
-                name: s.clone(),
-                description: scope::describe(s),
-            })
-            .collect(),
         select_account: req.prompt.iter().any(|v| v == "select_account"),
     })
+}
+
+/// The entrypoint a screen is themed for; without one, the client's name.
+pub(crate) async fn entrypoint_info(
+    p: &Provider,
+    id: &str,
+    client: &Client,
+) -> Result<EntrypointInfo> {
+    let ep = p.store.entrypoint(id).await?;
+    Ok(EntrypointInfo {
+        id: id.to_owned(),
+        display_name: ep.map_or_else(|| client.name.clone(), |e| e.display_name),
+    })
+}
+
+/// Scopes in plain words, for the consent screens.
+pub(crate) fn scope_infos(scopes: &[String]) -> Vec<ScopeInfo> {
+    scopes
+        .iter()
+        .map(|s| ScopeInfo {
+            name: s.clone(),
+            description: scope::describe(s),
+        })
+        .collect()
 }
 
 /// For the UI's error screen: why the request could not be redirected.

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod authorize;
 pub mod client_auth;
 pub mod clock;
+pub mod device;
 pub mod discovery;
 pub mod error;
 pub mod grants;
@@ -24,6 +25,7 @@ pub mod secret;
 pub mod store;
 #[cfg(test)]
 pub(crate) mod testkit;
+pub mod throttle;
 pub mod tokens;
 pub mod userinfo;
 

@@ -4,7 +4,8 @@
 
 use crate::clock::UnixTime;
 use crate::model::{
-    AuthCode, AuthRequest, Client, Entrypoint, Grant, RefreshToken, Session, SigningKeyRecord, User,
+    AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, DeviceStatus, Entrypoint,
+    Grant, RefreshToken, Session, SigningKeyRecord, User,
 };
 use crate::store::*;
 use async_trait::async_trait;
@@ -23,6 +24,8 @@ struct Inner {
     refresh: HashMap<String, (RefreshToken, Option<UnixTime>)>,
     consents: HashMap<(String, String), Vec<String>>,
     revoked_jti: HashMap<String, UnixTime>,
+    devices: HashMap<String, DeviceAuthorization>,
+    throttle: HashMap<String, (UnixTime, i64)>,
     keys: Vec<SigningKeyRecord>,
     secrets: HashMap<String, Vec<u8>>,
 }
@@ -269,6 +272,109 @@ impl RevocationStore for MemoryStore {
     }
     async fn access_token_revoked(&self, jti: &str) -> StoreResult<bool> {
         Ok(self.lock()?.revoked_jti.contains_key(jti))
+    }
+}
+
+#[async_trait]
+impl DeviceStore for MemoryStore {
+    async fn put_device_authorization(
+        &self,
+        d: &DeviceAuthorization,
+        now: UnixTime,
+    ) -> StoreResult<()> {
+        let mut g = self.lock()?;
+        g.devices
+            .retain(|_, x| x.user_code_hash != d.user_code_hash || x.expires_at > now);
+        if g.devices.contains_key(&d.device_code_hash)
+            || g.devices
+                .values()
+                .any(|x| x.user_code_hash == d.user_code_hash)
+        {
+            return Err(StoreError::Conflict("user code".into()));
+        }
+        g.devices.insert(d.device_code_hash.clone(), d.clone());
+        Ok(())
+    }
+    async fn device_by_user_code(
+        &self,
+        user_code_hash: &str,
+    ) -> StoreResult<Option<DeviceAuthorization>> {
+        Ok(self
+            .lock()?
+            .devices
+            .values()
+            .find(|x| x.user_code_hash == user_code_hash)
+            .cloned())
+    }
+    async fn decide_device(
+        &self,
+        user_code_hash: &str,
+        approval: Option<&DeviceApproval>,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        let Some(d) = g.devices.values_mut().find(|x| {
+            x.user_code_hash == user_code_hash
+                && x.status == DeviceStatus::Pending
+                && x.expires_at > now
+        }) else {
+            return Ok(false);
+        };
+        d.status = if approval.is_some() {
+            DeviceStatus::Approved
+        } else {
+            DeviceStatus::Denied
+        };
+        d.approval = approval.cloned();
+        Ok(true)
+    }
+    async fn poll_device(
+        &self,
+        device_code_hash: &str,
+        client_id: &str,
+        now: UnixTime,
+        step: i64,
+    ) -> StoreResult<Option<(DeviceAuthorization, bool)>> {
+        let mut g = self.lock()?;
+        let Some(d) = g
+            .devices
+            .get_mut(device_code_hash)
+            .filter(|d| d.client_id == client_id)
+        else {
+            return Ok(None);
+        };
+        let slow = d.last_polled_at.is_some_and(|t| now - t < d.interval);
+        if slow {
+            d.interval += step;
+        }
+        d.last_polled_at = Some(now);
+        Ok(Some((d.clone(), slow)))
+    }
+    async fn take_device(&self, device_code_hash: &str, now: UnixTime) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        match g.devices.get_mut(device_code_hash) {
+            Some(d) if d.status == DeviceStatus::Approved && d.used_at.is_none() => {
+                d.used_at = Some(now);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
+#[async_trait]
+impl ThrottleStore for MemoryStore {
+    async fn hit(&self, key: &str, window_start: UnixTime) -> StoreResult<i64> {
+        let mut g = self.lock()?;
+        let e = g
+            .throttle
+            .entry(key.to_owned())
+            .or_insert((window_start, 0));
+        if e.0 != window_start {
+            *e = (window_start, 0);
+        }
+        e.1 += 1;
+        Ok(e.1)
     }
 }
 

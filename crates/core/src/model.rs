@@ -8,6 +8,8 @@ pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
 pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
 pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
 pub const GRANT_PASSWORD: &str = "password";
+/// RFC 8628 §3.4.
+pub const GRANT_DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// A registered client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -249,6 +251,75 @@ impl std::fmt::Debug for SigningKeyRecord {
         f.debug_struct("SigningKeyRecord")
             .field("kid", &self.kid)
             .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a device authorization (RFC 8628) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceStatus {
+    /// Waiting for the user to enter the code.
+    Pending,
+    Approved,
+    Denied,
+}
+
+impl DeviceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Denied => "denied",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Self::Pending),
+            "approved" => Some(Self::Approved),
+            "denied" => Some(Self::Denied),
+            _ => None,
+        }
+    }
+}
+
+/// Who approved a device authorization, and the grant its tokens join.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceApproval {
+    pub user_id: String,
+    pub grant_id: String,
+    pub auth_time: UnixTime,
+    pub acr: Option<String>,
+}
+
+/// A device authorization request (RFC 8628 §3.1), stored by the hashes of
+/// its device code (a lookup hash: 256 random bits) and of its user code (a
+/// keyed hash: the user code has only about 34 bits).
+#[derive(Clone, PartialEq, Eq)]
+pub struct DeviceAuthorization {
+    pub device_code_hash: String,
+    pub user_code_hash: String,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub entrypoint: String,
+    pub status: DeviceStatus,
+    /// Set when the user allowed the device.
+    pub approval: Option<DeviceApproval>,
+    /// The polling interval the device must keep (grows on slow_down).
+    pub interval: i64,
+    pub last_polled_at: Option<UnixTime>,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+    /// When the tokens were issued (the device code is then spent).
+    pub used_at: Option<UnixTime>,
+}
+
+impl std::fmt::Debug for DeviceAuthorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceAuthorization")
+            .field("client_id", &self.client_id)
+            .field("status", &self.status)
+            .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
     }
 }

@@ -27,6 +27,14 @@ pub struct ProviderConfig {
     pub access_token_alg: Alg,
     /// Default algorithm of id_tokens (OIDC requires RS256 support).
     pub id_token_alg: Alg,
+    /// Lifetime of a device authorization (RFC 8628 `expires_in`).
+    pub device_code_ttl: i64,
+    /// The polling interval a device starts with (RFC 8628 `interval`).
+    pub device_poll_interval: i64,
+    /// User codes one signed-in browser may try per window.
+    pub user_code_attempts_per_session: crate::throttle::Limit,
+    /// User codes one client address may try per window.
+    pub user_code_attempts_per_ip: crate::throttle::Limit,
 }
 
 impl ProviderConfig {
@@ -42,6 +50,16 @@ impl ProviderConfig {
             session_ttl: 14 * 24 * 3600,
             access_token_alg: Alg::ES256,
             id_token_alg: Alg::RS256,
+            device_code_ttl: 600,
+            device_poll_interval: 5,
+            user_code_attempts_per_session: crate::throttle::Limit {
+                max: 10,
+                window: 900,
+            },
+            user_code_attempts_per_ip: crate::throttle::Limit {
+                max: 30,
+                window: 900,
+            },
         }
     }
 }

@@ -5,7 +5,8 @@
 
 use crate::clock::UnixTime;
 use crate::model::{
-    AuthCode, AuthRequest, Client, Entrypoint, Grant, RefreshToken, Session, SigningKeyRecord, User,
+    AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, Entrypoint, Grant,
+    RefreshToken, Session, SigningKeyRecord, User,
 };
 use async_trait::async_trait;
 
@@ -143,6 +144,60 @@ pub trait RevocationStore: Send + Sync {
 }
 
 #[async_trait]
+pub trait DeviceStore: Send + Sync {
+    /// Insert a new device authorization. A live (unexpired) authorization
+    /// holding the same user code makes this fail with
+    /// [`StoreError::Conflict`] (the caller draws a new code); an expired
+    /// holder is deleted first, so spent codes can be drawn again.
+    async fn put_device_authorization(
+        &self,
+        d: &DeviceAuthorization,
+        now: UnixTime,
+    ) -> StoreResult<()>;
+    /// The authorization with this user code hash, in whatever state
+    /// (expired, decided and used included) so the caller can say why a code
+    /// does not work.
+    async fn device_by_user_code(
+        &self,
+        user_code_hash: &str,
+    ) -> StoreResult<Option<DeviceAuthorization>>;
+    /// Record the user's decision: `Some` approves, `None` denies. Only a
+    /// pending, unexpired authorization is decided, in one conditional
+    /// update: of concurrent decisions exactly one returns true. A user code
+    /// is therefore used at most once.
+    async fn decide_device(
+        &self,
+        user_code_hash: &str,
+        approval: Option<&DeviceApproval>,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+    /// Record a poll by `client_id`, atomically, and return the record as it
+    /// is after the poll together with whether the poll came sooner than the
+    /// interval after the previous one. Such a poll grows the interval by
+    /// `step` seconds (RFC 8628 §3.5 slow_down). The first poll is never too
+    /// soon. `None` when no authorization of that client has this hash.
+    async fn poll_device(
+        &self,
+        device_code_hash: &str,
+        client_id: &str,
+        now: UnixTime,
+        step: i64,
+    ) -> StoreResult<Option<(DeviceAuthorization, bool)>>;
+    /// Spend an approved device code, atomically: of concurrent takes
+    /// exactly one returns true; a pending, denied or spent code gives false.
+    async fn take_device(&self, device_code_hash: &str, now: UnixTime) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait ThrottleStore: Send + Sync {
+    /// Count one attempt under `key` in the fixed window that starts at
+    /// `window_start` and return the attempts counted in that window,
+    /// this one included, atomically (concurrent hits all count). A hit in
+    /// a new window starts the count again at 1.
+    async fn hit(&self, key: &str, window_start: UnixTime) -> StoreResult<i64>;
+}
+
+#[async_trait]
 pub trait KeyStore: Send + Sync {
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
     /// Store `key` as the key for its algorithm unless one already exists;
@@ -165,6 +220,8 @@ pub trait Store:
     + RefreshTokenStore
     + ConsentStore
     + RevocationStore
+    + DeviceStore
+    + ThrottleStore
     + KeyStore
     + Send
     + Sync
@@ -183,6 +240,8 @@ impl<T> Store for T where
         + RefreshTokenStore
         + ConsentStore
         + RevocationStore
+        + DeviceStore
+        + ThrottleStore
         + KeyStore
         + Send
         + Sync

@@ -82,6 +82,18 @@ pub async fn kit() -> Kit {
         ..base.clone()
     };
     p.store.upsert_client(&no_code).await.unwrap();
+    // A public device client (RFC 8628), third-party.
+    let tv = Client {
+        id: "tv".into(),
+        name: "TV".into(),
+        secret_hash: None,
+        redirect_uris: vec![],
+        grant_types: strings(&[crate::model::GRANT_DEVICE_CODE, "refresh_token"]),
+        response_types: vec![],
+        first_party: false,
+        ..base.clone()
+    };
+    p.store.upsert_client(&tv).await.unwrap();
     for (id, name) in [("default", "Portico"), ("shop", "The Shop")] {
         p.store
             .upsert_entrypoint(&Entrypoint {

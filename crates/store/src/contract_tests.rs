@@ -4,7 +4,8 @@
 use crate::testing::{fresh_pg_database, pg_enabled};
 use crate::{PoolSettings, connect};
 use portico_core::model::{
-    AuthCode, AuthRequest, Grant, RefreshToken, ResponseMode, SigningKeyRecord, User,
+    AuthCode, AuthRequest, DeviceApproval, DeviceAuthorization, DeviceStatus, Grant, RefreshToken,
+    ResponseMode, SigningKeyRecord, User,
 };
 use portico_core::store::{Store, StoreError, Take};
 use std::sync::Arc;
@@ -66,6 +67,11 @@ on_both_backends!(
     revoked_access_tokens_are_remembered,
     refresh_tokens_can_be_read_and_record_their_use_time,
     profile_fields_round_trip,
+    device_codes_round_trip_and_user_codes_are_unique_while_live,
+    concurrent_device_decisions_have_exactly_one_winner,
+    polls_too_soon_grow_the_interval,
+    approved_device_codes_are_taken_once,
+    throttle_hits_count_atomically_per_window,
 );
 
 fn code(hash: &str) -> AuthCode {
@@ -353,4 +359,145 @@ async fn profile_fields_round_trip(s: Arc<dyn Store>) {
     assert_eq!(got.given_name.as_deref(), Some("G."));
     assert_eq!(got.updated_at, 9);
     assert_eq!(got.created_at, 3);
+}
+
+fn device(device_hash: &str, user_hash: &str) -> DeviceAuthorization {
+    DeviceAuthorization {
+        device_code_hash: device_hash.into(),
+        user_code_hash: user_hash.into(),
+        client_id: "tv".into(),
+        scopes: vec!["openid".into(), "offline_access".into()],
+        entrypoint: "default".into(),
+        status: DeviceStatus::Pending,
+        approval: None,
+        interval: 5,
+        last_polled_at: None,
+        created_at: 100,
+        expires_at: 700,
+        used_at: None,
+    }
+}
+
+fn approval() -> DeviceApproval {
+    DeviceApproval {
+        user_id: "u".into(),
+        grant_id: "g".into(),
+        auth_time: 150,
+        acr: Some("1".into()),
+    }
+}
+
+async fn device_codes_round_trip_and_user_codes_are_unique_while_live(s: Arc<dyn Store>) {
+    let d = device("d1", "u1");
+    s.put_device_authorization(&d, 100).await.unwrap();
+    assert_eq!(s.device_by_user_code("u1").await.unwrap(), Some(d));
+    assert_eq!(s.device_by_user_code("u2").await.unwrap(), None);
+    // A live holder keeps its user code.
+    let e = s
+        .put_device_authorization(&device("d2", "u1"), 699)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+    // Once it expired, the code can be drawn again.
+    s.put_device_authorization(&device("d2", "u1"), 700)
+        .await
+        .unwrap();
+    let now_holder = s.device_by_user_code("u1").await.unwrap().unwrap();
+    assert_eq!(now_holder.device_code_hash, "d2");
+}
+
+async fn concurrent_device_decisions_have_exactly_one_winner(s: Arc<dyn Store>) {
+    s.put_device_authorization(&device("d1", "u1"), 100)
+        .await
+        .unwrap();
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let a = approval();
+                let decision = if i % 2 == 0 { Some(&a) } else { None };
+                s.decide_device("u1", decision, 200).await.unwrap()
+            })
+        })
+        .collect();
+    let mut wins = 0;
+    for t in tasks {
+        wins += usize::from(t.await.unwrap());
+    }
+    assert_eq!(wins, 1);
+    let d = s.device_by_user_code("u1").await.unwrap().unwrap();
+    match d.status {
+        DeviceStatus::Approved => assert_eq!(d.approval, Some(approval())),
+        DeviceStatus::Denied => assert_eq!(d.approval, None),
+        DeviceStatus::Pending => panic!("one decision must stick"),
+    }
+    // Expired devices are never decided.
+    s.put_device_authorization(&device("d2", "u2"), 100)
+        .await
+        .unwrap();
+    assert!(!s.decide_device("u2", None, 700).await.unwrap());
+}
+
+async fn polls_too_soon_grow_the_interval(s: Arc<dyn Store>) {
+    s.put_device_authorization(&device("d1", "u1"), 100)
+        .await
+        .unwrap();
+    assert_eq!(s.poll_device("d1", "other", 110, 5).await.unwrap(), None);
+    assert_eq!(s.poll_device("nope", "tv", 110, 5).await.unwrap(), None);
+    let (d, soon) = s.poll_device("d1", "tv", 110, 5).await.unwrap().unwrap();
+    assert!(!soon, "the first poll is never too soon");
+    assert_eq!((d.interval, d.last_polled_at), (5, Some(110)));
+    let (d, soon) = s.poll_device("d1", "tv", 114, 5).await.unwrap().unwrap();
+    assert!(soon);
+    assert_eq!((d.interval, d.last_polled_at), (10, Some(114)));
+    let (d, soon) = s.poll_device("d1", "tv", 123, 5).await.unwrap().unwrap();
+    assert!(soon, "9 seconds is sooner than the grown interval");
+    assert_eq!(d.interval, 15);
+    let (d, soon) = s.poll_device("d1", "tv", 138, 5).await.unwrap().unwrap();
+    assert!(!soon);
+    assert_eq!(d.interval, 15);
+}
+
+async fn approved_device_codes_are_taken_once(s: Arc<dyn Store>) {
+    s.put_device_authorization(&device("d1", "u1"), 100)
+        .await
+        .unwrap();
+    assert!(!s.take_device("d1", 150).await.unwrap(), "still pending");
+    assert!(s.decide_device("u1", Some(&approval()), 160).await.unwrap());
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { s.take_device("d1", 170).await.unwrap() })
+        })
+        .collect();
+    let mut wins = 0;
+    for t in tasks {
+        wins += usize::from(t.await.unwrap());
+    }
+    assert_eq!(wins, 1);
+    let (d, _) = s.poll_device("d1", "tv", 180, 5).await.unwrap().unwrap();
+    assert_eq!(d.used_at, Some(170));
+    assert_eq!(d.status, DeviceStatus::Approved);
+}
+
+async fn throttle_hits_count_atomically_per_window(s: Arc<dyn Store>) {
+    let tasks: Vec<_> = (0..12)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { s.hit("k", 900).await.unwrap() })
+        })
+        .collect();
+    let mut counts = Vec::new();
+    for t in tasks {
+        counts.push(t.await.unwrap());
+    }
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=12).collect::<Vec<i64>>());
+    assert_eq!(s.hit("other", 900).await.unwrap(), 1);
+    assert_eq!(
+        s.hit("k", 1800).await.unwrap(),
+        1,
+        "a new window starts over"
+    );
+    assert_eq!(s.hit("k", 1800).await.unwrap(), 2);
 }

@@ -408,6 +408,178 @@ macro_rules! impl_store {
             }
         }
 
+        const DEVICE_COLUMNS: &str = "device_code_hash, user_code_hash, client_id, scopes, entrypoint, status, \
+             user_id, grant_id, auth_time, acr, interval_secs, last_polled_at, created_at, expires_at, used_at";
+
+        fn device_from_row(r: &$row) -> StoreResult<DeviceAuthorization> {
+            let status: String = r.get("status");
+            let status = DeviceStatus::parse(&status)
+                .ok_or_else(|| StoreError::Backend(format!("unknown device status {status}")))?;
+            let approval = match (r.get::<Option<String>, _>("user_id"), r.get::<Option<String>, _>("grant_id")) {
+                (Some(user_id), Some(grant_id)) => Some(DeviceApproval {
+                    user_id,
+                    grant_id,
+                    auth_time: r.get::<Option<i64>, _>("auth_time").unwrap_or_default(),
+                    acr: r.get("acr"),
+                }),
+                _ => None,
+            };
+            Ok(DeviceAuthorization {
+                device_code_hash: r.get("device_code_hash"),
+                user_code_hash: r.get("user_code_hash"),
+                client_id: r.get("client_id"),
+                scopes: r
+                    .get::<&str, _>("scopes")
+                    .split(' ')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                entrypoint: r.get("entrypoint"),
+                status,
+                approval,
+                interval: r.get("interval_secs"),
+                last_polled_at: r.get("last_polled_at"),
+                created_at: r.get("created_at"),
+                expires_at: r.get("expires_at"),
+                used_at: r.get("used_at"),
+            })
+        }
+
+        #[async_trait]
+        impl DeviceStore for $store {
+            async fn put_device_authorization(&self, d: &DeviceAuthorization, now: UnixTime) -> StoreResult<()> {
+                // An expired holder of the same user code gives it up.
+                sqlx::query("DELETE FROM device_authorizations WHERE user_code_hash = $1 AND expires_at <= $2")
+                    .bind(&d.user_code_hash)
+                    .bind(now)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                let r = sqlx::query(&format!(
+                    "INSERT INTO device_authorizations ({DEVICE_COLUMNS}) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+                ))
+                .bind(&d.device_code_hash)
+                .bind(&d.user_code_hash)
+                .bind(&d.client_id)
+                .bind(d.scopes.join(" "))
+                .bind(&d.entrypoint)
+                .bind(d.status.as_str())
+                .bind(d.approval.as_ref().map(|a| a.user_id.clone()))
+                .bind(d.approval.as_ref().map(|a| a.grant_id.clone()))
+                .bind(d.approval.as_ref().map(|a| a.auth_time))
+                .bind(d.approval.as_ref().and_then(|a| a.acr.clone()))
+                .bind(d.interval)
+                .bind(d.last_polled_at)
+                .bind(d.created_at)
+                .bind(d.expires_at)
+                .bind(d.used_at)
+                .execute(&self.pool)
+                .await;
+                match r {
+                    Ok(_) => Ok(()),
+                    Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                        Err(StoreError::Conflict("the user code is taken".into()))
+                    }
+                    Err(e) => Err(backend(e)),
+                }
+            }
+            async fn device_by_user_code(&self, user_code_hash: &str) -> StoreResult<Option<DeviceAuthorization>> {
+                let row = sqlx::query(&format!(
+                    "SELECT {DEVICE_COLUMNS} FROM device_authorizations WHERE user_code_hash = $1"
+                ))
+                .bind(user_code_hash)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+                row.as_ref().map(device_from_row).transpose()
+            }
+            async fn decide_device(
+                &self,
+                user_code_hash: &str,
+                approval: Option<&DeviceApproval>,
+                now: UnixTime,
+            ) -> StoreResult<bool> {
+                let status = if approval.is_some() { DeviceStatus::Approved } else { DeviceStatus::Denied };
+                let done = sqlx::query(
+                    "UPDATE device_authorizations SET status = $1, user_id = $2, grant_id = $3, auth_time = $4, acr = $5 \
+                     WHERE user_code_hash = $6 AND status = 'pending' AND expires_at > $7",
+                )
+                .bind(status.as_str())
+                .bind(approval.map(|a| a.user_id.clone()))
+                .bind(approval.map(|a| a.grant_id.clone()))
+                .bind(approval.map(|a| a.auth_time))
+                .bind(approval.and_then(|a| a.acr.clone()))
+                .bind(user_code_hash)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+                Ok(done.rows_affected() == 1)
+            }
+            async fn poll_device(
+                &self,
+                device_code_hash: &str,
+                client_id: &str,
+                now: UnixTime,
+                step: i64,
+            ) -> StoreResult<Option<(DeviceAuthorization, bool)>> {
+                // Every right-hand side sees the row as it was before this
+                // update, so one statement both judges and records the poll.
+                let row = sqlx::query(&format!(
+                    "UPDATE device_authorizations SET \
+                     slow_poll = (last_polled_at IS NOT NULL AND $1 - last_polled_at < interval_secs), \
+                     interval_secs = CASE WHEN last_polled_at IS NOT NULL AND $1 - last_polled_at < interval_secs \
+                                     THEN interval_secs + $2 ELSE interval_secs END, \
+                     last_polled_at = $1 \
+                     WHERE device_code_hash = $3 AND client_id = $4 \
+                     RETURNING {DEVICE_COLUMNS}, slow_poll"
+                ))
+                .bind(now)
+                .bind(step)
+                .bind(device_code_hash)
+                .bind(client_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+                match row {
+                    Some(r) => Ok(Some((device_from_row(&r)?, r.get::<bool, _>("slow_poll")))),
+                    None => Ok(None),
+                }
+            }
+            async fn take_device(&self, device_code_hash: &str, now: UnixTime) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE device_authorizations SET used_at = $1 \
+                     WHERE device_code_hash = $2 AND status = 'approved' AND used_at IS NULL",
+                )
+                .bind(now)
+                .bind(device_code_hash)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+                Ok(done.rows_affected() == 1)
+            }
+        }
+
+        #[async_trait]
+        impl ThrottleStore for $store {
+            async fn hit(&self, key: &str, window_start: UnixTime) -> StoreResult<i64> {
+                let row = sqlx::query(
+                    "INSERT INTO throttle (key, window_start, hits) VALUES ($1, $2, 1) \
+                     ON CONFLICT (key) DO UPDATE SET \
+                     hits = CASE WHEN throttle.window_start = excluded.window_start THEN throttle.hits + 1 ELSE 1 END, \
+                     window_start = excluded.window_start \
+                     RETURNING hits",
+                )
+                .bind(key)
+                .bind(window_start)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(backend)?;
+                Ok(row.get(0))
+            }
+        }
+
         #[async_trait]
         impl KeyStore for $store {
             async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {

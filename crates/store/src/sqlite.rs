@@ -7,7 +7,8 @@ use crate::{PoolSettings, backend, from_json, to_json};
 use async_trait::async_trait;
 use portico_core::clock::UnixTime;
 use portico_core::model::{
-    AuthCode, AuthRequest, Client, Entrypoint, Grant, RefreshToken, Session, SigningKeyRecord, User,
+    AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, DeviceStatus, Entrypoint,
+    Grant, RefreshToken, Session, SigningKeyRecord, User,
 };
 use portico_core::store::*;
 use sqlx::Row;

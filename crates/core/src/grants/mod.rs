@@ -3,13 +3,15 @@
 
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod device_code;
 pub mod password;
 pub mod refresh_token;
 
 use crate::client_auth;
 use crate::error::{ErrorCode, OAuthError, Result};
 use crate::model::{
-    GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_PASSWORD, GRANT_REFRESH_TOKEN, Grant,
+    GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_DEVICE_CODE, GRANT_PASSWORD,
+    GRANT_REFRESH_TOKEN, Grant,
 };
 use crate::params::Params;
 use crate::provider::Provider;
@@ -40,6 +42,7 @@ pub async fn token(
         GRANT_REFRESH_TOKEN,
         GRANT_CLIENT_CREDENTIALS,
         GRANT_PASSWORD,
+        GRANT_DEVICE_CODE,
     ];
     if !known.contains(&grant_type) {
         return Err(OAuthError::new(
@@ -56,6 +59,7 @@ pub async fn token(
         GRANT_AUTHORIZATION_CODE => authorization_code::exchange(p, &client, &params).await,
         GRANT_CLIENT_CREDENTIALS => client_credentials::exchange(p, &client, &params).await,
         GRANT_PASSWORD => password::exchange(p, &client, &params).await,
+        GRANT_DEVICE_CODE => device_code::exchange(p, &client, &params).await,
         _ => refresh_token::exchange(p, &client, &params).await,
     }
 }

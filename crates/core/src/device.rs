@@ -1,0 +1,259 @@
+//! The user's side of the device flow (RFC 8628 §3.3): user codes, and the
+//! device page's lookup and decision. Guessing is throttled per browser
+//! session and per client address, and a code is decided at most once.
+
+use crate::authorize::{entrypoint_info, scope_infos};
+use crate::error::{OAuthError, Result};
+use crate::model::{Client, DeviceApproval, DeviceAuthorization, DeviceStatus, Grant, Session};
+use crate::provider::Provider;
+use crate::random::Random;
+use crate::store::StoreError;
+use crate::throttle::{attempt, ip_key};
+use portico_api_types::DeviceInfo;
+use std::net::IpAddr;
+
+/// RFC 8628 §6.1: consonants only (no vowels, so no words; no look-alike
+/// digits), upper case, 8 characters: 20^8 ≈ 2^34.6 codes.
+pub const USER_CODE_ALPHABET: &[u8; 20] = b"BCDFGHJKLMNPQRSTVWXZ";
+pub const USER_CODE_LEN: usize = 8;
+
+/// A fresh user code, uniformly drawn (rejection sampling: bytes ≥ 240
+/// would bias `% 20`).
+pub fn generate_user_code(random: &dyn Random) -> Result<String> {
+    let mut out = String::with_capacity(USER_CODE_LEN);
+    let mut buf = [0u8; 16];
+    while out.len() < USER_CODE_LEN {
+        random.fill(&mut buf)?;
+        for b in buf {
+            if b < 240 && out.len() < USER_CODE_LEN {
+                out.push(char::from(USER_CODE_ALPHABET[usize::from(b % 20)]));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The code as typed, made canonical: case-insensitive, dashes and spaces
+/// ignored. `None` when it cannot be a user code.
+pub fn normalize_user_code(typed: &str) -> Option<String> {
+    if typed.len() > 64 {
+        return None;
+    }
+    let code: String = typed
+        .chars()
+        .filter(|c| *c != '-' && !c.is_whitespace())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let valid =
+        code.len() == USER_CODE_LEN && code.bytes().all(|b| USER_CODE_ALPHABET.contains(&b));
+    valid.then_some(code)
+}
+
+/// `XXXX-XXXX`, as devices show it.
+pub fn display_user_code(code: &str) -> String {
+    match (code.get(..4), code.get(4..)) {
+        (Some(a), Some(b)) => format!("{a}-{b}"),
+        _ => code.to_owned(),
+    }
+}
+
+/// How a canonical user code is stored: a keyed hash under the
+/// installation secret. A plain hash of ~35 bits would be reversed from a
+/// database dump in seconds.
+pub fn user_code_hash(p: &Provider, code: &str) -> String {
+    p.client_secrets.hash(&format!("user_code:{code}"))
+}
+
+/// Why a typed code does not lead to a device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeError {
+    /// Too many codes tried from this browser or address: retry after
+    /// this many seconds.
+    Throttled(i64),
+    /// No device has this code (or it is not a code at all).
+    Invalid,
+    Expired,
+    /// The code was already allowed or refused.
+    Used,
+    Server(OAuthError),
+}
+
+impl From<OAuthError> for CodeError {
+    fn from(e: OAuthError) -> Self {
+        Self::Server(e)
+    }
+}
+
+impl From<StoreError> for CodeError {
+    fn from(e: StoreError) -> Self {
+        Self::Server(e.into())
+    }
+}
+
+/// Who is trying a code: the signed-in browser and its address.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    pub session: &'a Session,
+    pub ip: Option<IpAddr>,
+}
+
+async fn throttle(p: &Provider, who: Attempt<'_>) -> Result<(), CodeError> {
+    let by_session = attempt(
+        p,
+        &format!("user_code:session:{}", who.session.id_hash),
+        p.config.user_code_attempts_per_session,
+    )
+    .await?;
+    let by_ip = match who.ip {
+        Some(ip) => {
+            attempt(
+                p,
+                &format!("user_code:ip:{}", ip_key(ip)),
+                p.config.user_code_attempts_per_ip,
+            )
+            .await?
+        }
+        None => None,
+    };
+    match by_session.max(by_ip) {
+        Some(wait) => {
+            tracing::warn!(user_id = %who.session.user_id, "user code attempts throttled");
+            Err(CodeError::Throttled(wait))
+        }
+        None => Ok(()),
+    }
+}
+
+struct Pending {
+    device: DeviceAuthorization,
+    client: Client,
+    code: String,
+    hash: String,
+}
+
+/// Count the attempt, then find the pending device behind a typed code.
+async fn pending(p: &Provider, who: Attempt<'_>, typed: &str) -> Result<Pending, CodeError> {
+    throttle(p, who).await?;
+    let code = normalize_user_code(typed).ok_or(CodeError::Invalid)?;
+    let hash = user_code_hash(p, &code);
+    let device = p
+        .store
+        .device_by_user_code(&hash)
+        .await?
+        .ok_or(CodeError::Invalid)?;
+    if device.status != DeviceStatus::Pending {
+        return Err(CodeError::Used);
+    }
+    if device.expires_at <= p.now() {
+        return Err(CodeError::Expired);
+    }
+    let client = p
+        .store
+        .client(&device.client_id)
+        .await?
+        .ok_or(CodeError::Invalid)?;
+    Ok(Pending {
+        device,
+        client,
+        code,
+        hash,
+    })
+}
+
+/// The device page's "Continue": what the confirmation screen shows.
+pub async fn lookup(p: &Provider, who: Attempt<'_>, typed: &str) -> Result<DeviceInfo, CodeError> {
+    let found = pending(p, who, typed).await?;
+    Ok(DeviceInfo {
+        user_code: display_user_code(&found.code),
+        entrypoint: entrypoint_info(p, &found.device.entrypoint, &found.client).await?,
+        // First-party clients skip the list, never the confirmation.
+        scopes: if found.client.first_party {
+            Vec::new()
+        } else {
+            scope_infos(&found.device.scopes)
+        },
+        client_name: found.client.name,
+    })
+}
+
+/// "Allow" or "Don't allow". Allowing creates the grant the device's tokens
+/// will belong to. Returns `allow` once the decision is recorded.
+pub async fn decide(
+    p: &Provider,
+    who: Attempt<'_>,
+    typed: &str,
+    allow: bool,
+) -> Result<bool, CodeError> {
+    let found = pending(p, who, typed).await?;
+    let now = p.now();
+    let approval = if allow {
+        let grant = Grant {
+            id: p.random.token(16)?,
+            client_id: found.client.id.clone(),
+            user_id: who.session.user_id.clone(),
+            scopes: found.device.scopes.clone(),
+            created_at: now,
+            revoked_at: None,
+        };
+        p.store.create_grant(&grant).await?;
+        // "1" when the user typed their credentials after the device asked
+        // (for this flow); otherwise an existing SSO session ("0").
+        let acr = if who.session.auth_time >= found.device.created_at {
+            "1"
+        } else {
+            "0"
+        };
+        Some(DeviceApproval {
+            user_id: who.session.user_id.clone(),
+            grant_id: grant.id,
+            auth_time: who.session.auth_time,
+            acr: Some(acr.to_owned()),
+        })
+    } else {
+        None
+    };
+    if !p
+        .store
+        .decide_device(&found.hash, approval.as_ref(), now)
+        .await?
+    {
+        // Another tab decided first, or it expired in between.
+        return Err(CodeError::Used);
+    }
+    tracing::info!(client_id = %found.client.id, allow, "device decided");
+    Ok(allow)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::SequenceRandom;
+
+    #[test]
+    fn user_codes_use_the_alphabet_and_vary() {
+        let r = SequenceRandom::default();
+        let a = generate_user_code(&r).unwrap();
+        let b = generate_user_code(&r).unwrap();
+        assert_eq!(a.len(), 8);
+        assert!(a.bytes().all(|c| USER_CODE_ALPHABET.contains(&c)), "{a}");
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn typed_codes_are_normalised() {
+        assert_eq!(
+            normalize_user_code("wdjb-mjht").as_deref(),
+            Some("WDJBMJHT")
+        );
+        assert_eq!(
+            normalize_user_code(" WDJB MJHT ").as_deref(),
+            Some("WDJBMJHT")
+        );
+        assert_eq!(normalize_user_code("WDJBMJHT").as_deref(), Some("WDJBMJHT"));
+        assert_eq!(normalize_user_code("WDJB-MJH"), None, "too short");
+        assert_eq!(normalize_user_code("WDJB-MJHA"), None, "a vowel");
+        assert_eq!(normalize_user_code("WDJB-MJH1"), None, "a digit");
+        assert_eq!(normalize_user_code(&"-".repeat(100)), None);
+        assert_eq!(display_user_code("WDJBMJHT"), "WDJB-MJHT");
+    }
+}

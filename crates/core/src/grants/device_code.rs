@@ -1,0 +1,379 @@
+//! The device authorization grant (RFC 8628): the device authorization
+//! endpoint (§3.1–3.2) and the device polling the token endpoint with
+//! grant_type=urn:ietf:params:oauth:grant-type:device_code (§3.4–3.5).
+
+use crate::authorize::classify_scope;
+use crate::client_auth;
+use crate::device::{display_user_code, generate_user_code, user_code_hash};
+use crate::error::{ErrorCode, OAuthError, Result};
+use crate::model::{Client, DeviceAuthorization, DeviceStatus, GRANT_DEVICE_CODE};
+use crate::params::Params;
+use crate::provider::Provider;
+use crate::scope::DEFAULT_ENTRYPOINT;
+use crate::secret::lookup_hash;
+use crate::store::StoreError;
+use crate::tokens::{TokenResponse, UserGrant, issue_for_user};
+use serde::Serialize;
+
+/// RFC 8628 §3.5: each slow_down adds this many seconds to the interval.
+pub const SLOW_DOWN_STEP: i64 = 5;
+
+/// The device authorization response (RFC 8628 §3.2).
+#[derive(Serialize, Clone, PartialEq, Eq)]
+pub struct DeviceAuthorizationResponse {
+    pub device_code: String,
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: String,
+    pub expires_in: i64,
+    pub interval: i64,
+}
+
+impl std::fmt::Debug for DeviceAuthorizationResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceAuthorizationResponse")
+            .field("verification_uri", &self.verification_uri)
+            .field("expires_in", &self.expires_in)
+            .field("interval", &self.interval)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Handle `POST /oauth2/device_authorization`.
+pub async fn authorize_device(
+    p: &Provider,
+    authorization: Option<&str>,
+    form: &[(String, String)],
+) -> Result<DeviceAuthorizationResponse> {
+    let params = Params::new(form);
+    if let Some(name) = params.first_repeated() {
+        return Err(OAuthError::invalid_request(format!("{name} is repeated")));
+    }
+    let creds = client_auth::presented(
+        authorization,
+        params.get("client_id"),
+        params.get("client_secret"),
+    )?;
+    let client = client_auth::authenticate(p, &creds).await?;
+    if !client.allows_grant(GRANT_DEVICE_CODE) {
+        return Err(OAuthError::unauthorized_client(
+            "the client may not use the device authorization grant",
+        ));
+    }
+    let raw_scope = params.get("scope").filter(|s| !s.trim().is_empty());
+    let classified = classify_scope(p, &client, raw_scope).await?;
+    // RFC 6749 §3.3: without a scope, the client's registered scopes.
+    let scopes = if raw_scope.is_none() {
+        client.scopes.clone()
+    } else {
+        classified.scopes
+    };
+    let now = p.now();
+    let device_code = p.random.token(32)?;
+    let mut tries = 0;
+    let user_code = loop {
+        let code = generate_user_code(p.random.as_ref())?;
+        let record = DeviceAuthorization {
+            device_code_hash: lookup_hash(&device_code),
+            user_code_hash: user_code_hash(p, &code),
+            client_id: client.id.clone(),
+            scopes: scopes.clone(),
+            entrypoint: classified
+                .entrypoint
+                .clone()
+                .unwrap_or_else(|| DEFAULT_ENTRYPOINT.to_owned()),
+            status: DeviceStatus::Pending,
+            approval: None,
+            interval: p.config.device_poll_interval,
+            last_polled_at: None,
+            created_at: now,
+            expires_at: now + p.config.device_code_ttl,
+            used_at: None,
+        };
+        match p.store.put_device_authorization(&record, now).await {
+            Ok(()) => break code,
+            // A live device holds this user code: draw another.
+            Err(StoreError::Conflict(_)) if tries < 8 => tries += 1,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let shown = display_user_code(&user_code);
+    Ok(DeviceAuthorizationResponse {
+        device_code,
+        verification_uri: p.url("/device"),
+        verification_uri_complete: p.url(&format!("/device?user_code={shown}")),
+        user_code: shown,
+        expires_in: p.config.device_code_ttl,
+        interval: p.config.device_poll_interval,
+    })
+}
+
+/// The device polls the token endpoint.
+pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Result<TokenResponse> {
+    let code = params
+        .get("device_code")
+        .ok_or_else(|| OAuthError::invalid_request("device_code is missing"))?;
+    let now = p.now();
+    let hash = lookup_hash(code);
+    let Some((d, too_soon)) = p
+        .store
+        .poll_device(&hash, &client.id, now, SLOW_DOWN_STEP)
+        .await?
+    else {
+        return Err(OAuthError::invalid_grant("the device_code is not valid"));
+    };
+    if d.used_at.is_some() {
+        return Err(OAuthError::invalid_grant(
+            "the device_code was already used",
+        ));
+    }
+    if d.expires_at <= now {
+        return Err(OAuthError::new(
+            ErrorCode::ExpiredToken,
+            "the device_code has expired; start again",
+        ));
+    }
+    let approval = match (d.status, d.approval) {
+        (DeviceStatus::Denied, _) => {
+            return Err(OAuthError::access_denied(
+                "the user did not allow the device",
+            ));
+        }
+        (DeviceStatus::Pending, _) if too_soon => {
+            return Err(OAuthError::new(
+                ErrorCode::SlowDown,
+                format!("poll at most every {} seconds", d.interval),
+            ));
+        }
+        (DeviceStatus::Pending, _) => {
+            return Err(OAuthError::new(
+                ErrorCode::AuthorizationPending,
+                "the user has not finished yet",
+            ));
+        }
+        (DeviceStatus::Approved, Some(a)) => a,
+        (DeviceStatus::Approved, None) => {
+            return Err(OAuthError::server_error("approved device without approval"));
+        }
+    };
+    if !p.store.take_device(&hash, now).await? {
+        return Err(OAuthError::invalid_grant(
+            "the device_code was already used",
+        ));
+    }
+    if super::live_grant(p, &approval.grant_id).await?.is_none()
+        || p.store.user_by_id(&approval.user_id).await?.is_none()
+    {
+        return Err(OAuthError::invalid_grant("the grant has been revoked"));
+    }
+    issue_for_user(
+        p,
+        UserGrant {
+            client,
+            user_id: &approval.user_id,
+            grant_id: &approval.grant_id,
+            scopes: &d.scopes,
+            refresh_scopes: &d.scopes,
+            auth_time: approval.auth_time,
+            nonce: None,
+            acr: approval.acr.as_deref(),
+        },
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Clock;
+    use crate::device::{Attempt, CodeError, decide, lookup};
+    use crate::grants::token;
+    use crate::testkit::*;
+
+    fn form(s: &str) -> Vec<(String, String)> {
+        q(s)
+    }
+
+    async fn start(k: &Kit, scope: &str) -> DeviceAuthorizationResponse {
+        authorize_device(&k.p, None, &form(&format!("client_id=tv&scope={scope}")))
+            .await
+            .unwrap()
+    }
+
+    async fn poll(k: &Kit, device_code: &str) -> Result<TokenResponse> {
+        token(
+            &k.p,
+            None,
+            &form(&format!(
+                "client_id=tv&grant_type={GRANT_DEVICE_CODE}&device_code={device_code}"
+            )),
+        )
+        .await
+    }
+
+    fn code_of(e: Result<TokenResponse>) -> ErrorCode {
+        e.map(|_| ()).unwrap_err().code
+    }
+
+    #[tokio::test]
+    async fn the_response_names_the_page_and_the_code() {
+        let k = kit().await;
+        let r = start(&k, "openid").await;
+        assert_eq!(r.verification_uri, format!("{ISSUER}/device"));
+        assert_eq!(
+            r.verification_uri_complete,
+            format!("{ISSUER}/device?user_code={}", r.user_code)
+        );
+        assert_eq!((r.expires_in, r.interval), (600, 5));
+        assert_eq!(r.user_code.len(), 9);
+        assert_eq!(&r.user_code[4..5], "-");
+        assert!(r.device_code.len() >= 43, "at least 256 bits");
+        let e = authorize_device(&k.p, None, &form("client_id=spa&scope=openid"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnauthorizedClient);
+        let e = authorize_device(&k.p, None, &form("client_id=tv&scope=admin"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidScope);
+    }
+
+    #[tokio::test]
+    async fn every_polling_answer() {
+        let k = kit().await;
+        let r = start(&k, "openid offline_access").await;
+        assert_eq!(
+            code_of(poll(&k, &r.device_code).await),
+            ErrorCode::AuthorizationPending
+        );
+        assert_eq!(
+            code_of(poll(&k, &r.device_code).await),
+            ErrorCode::SlowDown,
+            "no wait since the last poll"
+        );
+        k.clock.advance(5);
+        assert_eq!(
+            code_of(poll(&k, &r.device_code).await),
+            ErrorCode::SlowDown,
+            "the interval is now 10 seconds"
+        );
+        k.clock.advance(15);
+        assert_eq!(
+            code_of(poll(&k, &r.device_code).await),
+            ErrorCode::AuthorizationPending
+        );
+        let s = k.session(k.clock.now()).await;
+        let who = Attempt {
+            session: &s,
+            ip: None,
+        };
+        let info = lookup(&k.p, who, &r.user_code.to_lowercase())
+            .await
+            .unwrap();
+        assert_eq!(info.client_name, "TV");
+        assert!(decide(&k.p, who, &r.user_code, true).await.unwrap());
+        k.clock.advance(20);
+        let t = poll(&k, &r.device_code).await.unwrap();
+        assert!(t.refresh_token.is_some());
+        let id = k.p.keys.verify(t.id_token.as_deref().unwrap()).unwrap();
+        assert_eq!(id.claims["aud"], "tv");
+        assert_eq!(id.claims["acr"], "1");
+        k.clock.advance(20);
+        assert_eq!(
+            code_of(poll(&k, &r.device_code).await),
+            ErrorCode::InvalidGrant,
+            "tokens are issued once"
+        );
+        assert_eq!(
+            decide(&k.p, who, &r.user_code, true).await,
+            Err(CodeError::Used)
+        );
+    }
+
+    #[tokio::test]
+    async fn refusal_and_expiry() {
+        let k = kit().await;
+        let r = start(&k, "openid").await;
+        let s = k.session(k.clock.now()).await;
+        let who = Attempt {
+            session: &s,
+            ip: None,
+        };
+        assert!(!decide(&k.p, who, &r.user_code, false).await.unwrap());
+        assert_eq!(
+            code_of(poll(&k, &r.device_code).await),
+            ErrorCode::AccessDenied
+        );
+        let r = start(&k, "openid").await;
+        k.clock.advance(600);
+        assert_eq!(
+            code_of(poll(&k, &r.device_code).await),
+            ErrorCode::ExpiredToken
+        );
+        assert_eq!(
+            lookup(&k.p, who, &r.user_code).await,
+            Err(CodeError::Expired)
+        );
+    }
+
+    #[tokio::test]
+    async fn device_codes_are_bound_to_their_client() {
+        let k = kit().await;
+        let r = start(&k, "openid").await;
+        let e = token(
+            &k.p,
+            None,
+            &form(&format!(
+                "client_id=spa&grant_type={GRANT_DEVICE_CODE}&device_code={}",
+                r.device_code
+            )),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnauthorizedClient);
+        let mut tv2 = k.p.store.client("tv").await.unwrap().unwrap();
+        tv2.id = "tv2".into();
+        k.p.store.upsert_client(&tv2).await.unwrap();
+        let e = token(
+            &k.p,
+            None,
+            &form(&format!(
+                "client_id=tv2&grant_type={GRANT_DEVICE_CODE}&device_code={}",
+                r.device_code
+            )),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+    }
+
+    #[tokio::test]
+    async fn guessing_is_throttled_per_session() {
+        let k = kit().await;
+        let r = start(&k, "openid").await;
+        let s = k.session(k.clock.now()).await;
+        let who = Attempt {
+            session: &s,
+            ip: None,
+        };
+        let mut throttled = false;
+        for _ in 0..11 {
+            match lookup(&k.p, who, "BBBB-BBBB").await {
+                Err(CodeError::Invalid) => {}
+                Err(CodeError::Throttled(_)) => throttled = true,
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(throttled);
+        assert!(matches!(
+            lookup(&k.p, who, &r.user_code).await,
+            Err(CodeError::Throttled(_))
+        ));
+        let other = k.session(k.clock.now() - 1).await;
+        let fresh = Attempt {
+            session: &other,
+            ip: None,
+        };
+        assert!(lookup(&k.p, fresh, &r.user_code).await.is_ok());
+    }
+}
