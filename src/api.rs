@@ -4,7 +4,8 @@
 use gloo_net::http::{Request, Response};
 use portico_api_types::{
     ApiError, AuthRequestInfo, AuthorizeErrorInfo, CSRF_HEADER, CSRF_HEADER_VALUE, ConsentRequest,
-    ContinueRequest, LoginRequest, NextStep, SessionInfo, SignUpRequest,
+    ContinueRequest, DeviceCodeRequest, DeviceDecisionRequest, DeviceDone, DeviceInfo,
+    LoginRequest, NextStep, SessionInfo, SignUpRequest,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -48,8 +49,9 @@ async fn post<B: Serialize, R: DeserializeOwned>(path: &str, body: &B) -> Result
     read(resp).await
 }
 
-/// Percent-encode a path segment (ids are base64url; this is defensive).
-fn encode_segment(s: &str) -> String {
+/// Percent-encode a path segment or query value (ids are base64url; this
+/// is defensive).
+pub fn encode_segment(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
@@ -102,6 +104,29 @@ pub async fn consent(request: &str, allow: bool) -> Result<NextStep, ApiError> {
         "/api/ui/consent",
         &ConsentRequest {
             request: request.into(),
+            allow,
+        },
+    )
+    .await
+}
+
+/// The device page's "Continue": which device the typed code belongs to.
+pub async fn device_lookup(user_code: &str) -> Result<DeviceInfo, ApiError> {
+    post(
+        "/api/ui/device/lookup",
+        &DeviceCodeRequest {
+            user_code: user_code.into(),
+        },
+    )
+    .await
+}
+
+/// "Allow" (true) or "Don't allow" (false) for the device with this code.
+pub async fn device_decide(user_code: &str, allow: bool) -> Result<DeviceDone, ApiError> {
+    post(
+        "/api/ui/device/decide",
+        &DeviceDecisionRequest {
+            user_code: user_code.into(),
             allow,
         },
     )

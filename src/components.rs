@@ -134,7 +134,12 @@ impl Default for FormState {
 
 /// The sign-in form. `request` is the pending authorization request, if any.
 #[component]
-pub fn LoginForm(#[prop(into)] request: Signal<Option<String>>) -> impl IntoView {
+pub fn LoginForm(
+    #[prop(into)] request: Signal<Option<String>>,
+    /// A page of this UI to come back to (the device page), if any.
+    #[prop(into, optional)]
+    return_to: Signal<Option<String>>,
+) -> impl IntoView {
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let form = FormState::new();
@@ -145,6 +150,7 @@ pub fn LoginForm(#[prop(into)] request: Signal<Option<String>>) -> impl IntoView
                 request: request.get_untracked(),
                 email: email.get_untracked(),
                 password: password.get_untracked(),
+                return_to: return_to.get_untracked(),
             };
             async move { crate::api::login(&req).await }
         });
@@ -168,7 +174,10 @@ pub fn LoginForm(#[prop(into)] request: Signal<Option<String>>) -> impl IntoView
 
 /// The sign-up form.
 #[component]
-pub fn SignUpForm(#[prop(into)] request: Signal<Option<String>>) -> impl IntoView {
+pub fn SignUpForm(
+    #[prop(into)] request: Signal<Option<String>>,
+    #[prop(into, optional)] return_to: Signal<Option<String>>,
+) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -181,6 +190,7 @@ pub fn SignUpForm(#[prop(into)] request: Signal<Option<String>>) -> impl IntoVie
                 name: name.get_untracked(),
                 email: email.get_untracked(),
                 password: password.get_untracked(),
+                return_to: return_to.get_untracked(),
             };
             async move { crate::api::sign_up(&req).await }
         });
@@ -213,11 +223,17 @@ pub fn ConsentChoices(
     #[prop(into)] busy: Signal<bool>,
     answer: impl Fn(bool) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
+    // No list (a first-party device) means only the question is asked.
+    let list = (!scopes.is_empty()).then(|| {
+        view! {
+            <p id="consent-intro"><strong>{client_name}</strong> " would like to:"</p>
+            <ul class="scopes" aria-labelledby="consent-intro">
+                {scopes.into_iter().map(|s| view! { <li>{s.description}</li> }).collect_view()}
+            </ul>
+        }
+    });
     view! {
-        <p id="consent-intro"><strong>{client_name}</strong> " would like to:"</p>
-        <ul class="scopes" aria-labelledby="consent-intro">
-            {scopes.into_iter().map(|s| view! { <li>{s.description}</li> }).collect_view()}
-        </ul>
+        {list}
         <div class="actions">
             <button type="button" class="button-primary" on:click=move |_| answer(true) disabled=move || busy.get()>"Allow"</button>
             <button type="button" class="button-secondary" on:click=move |_| answer(false) disabled=move || busy.get()>"Don't allow"</button>

@@ -2,14 +2,20 @@
 //! the shared components.
 
 use crate::api;
-use crate::components::{ConsentChoices, ErrorBanner, FormState, LoginForm, SignUpForm};
+use crate::components::{
+    ConsentChoices, ErrorBanner, Field, FormState, LoginForm, SignUpForm, SubmitButton, field_error,
+};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use portico_api_types::{AuthRequestInfo, SessionInfo};
+use portico_api_types::{ApiError, AuthRequestInfo, DeviceInfo, SessionInfo};
+
+fn query_param(name: &'static str) -> Signal<Option<String>> {
+    let q = use_query_map();
+    Signal::derive(move || q.read().get(name))
+}
 
 fn request_param() -> Signal<Option<String>> {
-    let q = use_query_map();
-    Signal::derive(move || q.read().get("request"))
+    query_param("request")
 }
 
 /// Load the pending request named in `?request=`, if any.
@@ -57,6 +63,16 @@ fn with_request(path: &str, request: Option<String>) -> String {
     match request {
         Some(r) => format!("{path}?request={r}"),
         None => path.to_owned(),
+    }
+}
+
+/// The link to the other account screen, keeping the request or the page
+/// to return to.
+fn switch_link(path: &str, request: Option<String>, return_to: Option<String>) -> String {
+    match (request, return_to) {
+        (Some(r), _) => with_request(path, Some(r)),
+        (None, Some(t)) => format!("{path}?return_to={}", api::encode_segment(&t)),
+        (None, None) => path.to_owned(),
     }
 }
 
@@ -118,13 +134,14 @@ fn AccountChooser(
 #[component]
 pub fn Login() -> impl IntoView {
     let request = request_param();
+    let return_to = query_param("return_to");
     let info = request_info(request);
     view! {
         <Heading title="Sign in" info=info/>
         <AccountChooser request=request info=info/>
-        <LoginForm request=request/>
+        <LoginForm request=request return_to=return_to/>
         <p class="switch">
-            "New here? " <a href=move || with_request("/sign-up", request.get())>"Create an account"</a>
+            "New here? " <a href=move || switch_link("/sign-up", request.get(), return_to.get())>"Create an account"</a>
         </p>
         <CancelButton request=request/>
     }
@@ -133,6 +150,7 @@ pub fn Login() -> impl IntoView {
 #[component]
 pub fn SignUp() -> impl IntoView {
     let request = request_param();
+    let return_to = query_param("return_to");
     let info = request_info(request);
     let session = LocalResource::new(api::session);
     let busy = RwSignal::new(false);
@@ -159,9 +177,9 @@ pub fn SignUp() -> impl IntoView {
             }),
             _ => None,
         }}
-        <SignUpForm request=request/>
+        <SignUpForm request=request return_to=return_to/>
         <p class="switch">
-            "Already have an account? " <a href=move || with_request("/login", request.get())>"Sign in"</a>
+            "Already have an account? " <a href=move || switch_link("/login", request.get(), return_to.get())>"Sign in"</a>
         </p>
         <CancelButton request=request/>
     }
@@ -196,6 +214,138 @@ pub fn Consent() -> impl IntoView {
             }),
             _ => None,
         }}
+    }
+}
+
+/// Where the device page stands.
+#[derive(Clone)]
+enum DeviceStep {
+    Enter,
+    Confirm(DeviceInfo),
+    /// Done; true when the device was allowed.
+    Done(bool),
+}
+
+/// The device page (RFC 8628 verification_uri): type the code the device
+/// shows, confirm it is your device, allow or refuse. Signed-out visitors
+/// sign in first and come back here with the code still filled in.
+#[component]
+pub fn Device() -> impl IntoView {
+    let typed = query_param("user_code").get_untracked().unwrap_or_default();
+    let code = RwSignal::new(typed);
+    let step = RwSignal::new(DeviceStep::Enter);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<ApiError>);
+    let session = LocalResource::new(api::session);
+    Effect::new(move |_| {
+        if let Some(Ok(SessionInfo {
+            signed_in: false, ..
+        })) = session.get()
+        {
+            let here = format!(
+                "/device?user_code={}",
+                api::encode_segment(&code.get_untracked())
+            );
+            crate::navigate(&format!("/login?return_to={}", api::encode_segment(&here)));
+        }
+    });
+    // Failures keep the user on the current step with the server's words.
+    let failed = move |e: ApiError| {
+        error.set(Some(e));
+        busy.set(false);
+    };
+    let look_up = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let c = code.get_untracked();
+        leptos::task::spawn_local(async move {
+            match api::device_lookup(&c).await {
+                Ok(info) => {
+                    busy.set(false);
+                    step.set(DeviceStep::Confirm(info));
+                }
+                Err(e) => failed(e),
+            }
+        });
+    };
+    let answer = move |allow: bool| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        let c = code.get_untracked();
+        leptos::task::spawn_local(async move {
+            match api::device_decide(&c, allow).await {
+                Ok(done) => {
+                    busy.set(false);
+                    step.set(DeviceStep::Done(done.allowed));
+                }
+                Err(e) => failed(e),
+            }
+        });
+    };
+    // Errors about the code sit under the field; others in the banner.
+    let banner = Signal::derive(move || error.get().filter(|e| e.field_errors.is_empty()));
+    let signed_in_as = move || match session.get() {
+        Some(Ok(SessionInfo {
+            signed_in: true,
+            email: Some(email),
+            ..
+        })) => Some(view! {
+            <p class="signed-in-as">"Signed in as " <strong>{email}</strong></p>
+        }),
+        _ => None,
+    };
+    move || {
+        match step.get() {
+        DeviceStep::Enter => view! {
+            <header class="card-header"><p class="brand">"Portico"</p><h1>"Connect a device"</h1></header>
+            <p>"Enter the code shown on your TV, console or other device."</p>
+            <form class="form" on:submit=look_up novalidate=true>
+                <ErrorBanner error=banner/>
+                <Field
+                    id="user_code"
+                    label="Code"
+                    autocomplete="one-time-code"
+                    value=code
+                    error=field_error(error, "user_code")
+                    hint="It has 8 letters, like BCDF-GHJK."
+                />
+                <SubmitButton label="Continue" busy=busy/>
+            </form>
+            {signed_in_as}
+        }.into_any(),
+        DeviceStep::Confirm(info) => view! {
+            <header class="card-header">
+                <p class="brand">{info.entrypoint.display_name.clone()}</p>
+                <h1>"Is this your device?"</h1>
+            </header>
+            <ErrorBanner error=error/>
+            <p><strong>{info.client_name.clone()}</strong> " wants to use your account on a device."</p>
+            <div class="banner banner-warning" role="note">
+                <p>
+                    "Only continue if you started this yourself, on a device you have in front of you, and it shows the code "
+                    <strong class="user-code">{info.user_code.clone()}</strong> "."
+                </p>
+                <p>"If someone sent you this code or a link to this page, choose “Don't allow”: they may be trying to get into your account."</p>
+            </div>
+            <ConsentChoices client_name=info.client_name scopes=info.scopes busy=busy answer=answer/>
+            {signed_in_as}
+        }.into_any(),
+        DeviceStep::Done(true) => view! {
+            <header class="card-header"><p class="brand">"Portico"</p><h1>"Your device is connected"</h1></header>
+            <p role="status">"Go back to your device: it will continue on its own in a few seconds. You can close this page."</p>
+        }.into_any(),
+        DeviceStep::Done(false) => view! {
+            <header class="card-header"><p class="brand">"Portico"</p><h1>"The device was not allowed"</h1></header>
+            <p role="status">"Nothing was shared with the device. You can close this page."</p>
+        }.into_any(),
+    }
     }
 }
 

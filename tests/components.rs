@@ -183,3 +183,23 @@ fn consent_lists_the_scopes_in_words_and_answers_with_plain_buttons() {
     click(0);
     assert_eq!(answers.get_untracked(), vec![false, true]);
 }
+
+#[wasm_bindgen_test]
+fn without_scopes_only_the_question_and_its_answers_remain() {
+    // A first-party device: no list, but never without the two answers.
+    let root = container();
+    leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <ConsentChoices client_name="Game Console".into() scopes=vec![] busy=Signal::derive(|| false)
+                answer=move |_| {}/>
+        }
+    })
+    .forget();
+    assert!(root.query_selector(".scopes").unwrap().is_none());
+    assert!(root.query_selector("#consent-intro").unwrap().is_none());
+    let buttons = root.query_selector_all("button").unwrap();
+    let names: Vec<String> = (0..buttons.length())
+        .map(|i| buttons.item(i).unwrap().text_content().unwrap_or_default())
+        .collect();
+    assert_eq!(names, ["Allow", "Don't allow"]);
+}

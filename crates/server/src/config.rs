@@ -44,6 +44,10 @@ pub struct TokensSection {
     pub refresh_token_ttl_secs: Option<i64>,
     /// How long a rotated refresh token keeps working (default 30).
     pub refresh_token_grace_secs: Option<i64>,
+    /// Lifetime of device and user codes (RFC 8628 expires_in; default 600).
+    pub device_code_ttl_secs: Option<i64>,
+    /// The polling interval devices start with (default 5).
+    pub device_poll_interval_secs: Option<i64>,
 }
 
 impl TokensSection {
@@ -63,6 +67,12 @@ impl TokensSection {
         }
         if let Some(v) = self.refresh_token_grace_secs {
             c.refresh_token_grace = positive("refresh_token_grace_secs", v, 0)?;
+        }
+        if let Some(v) = self.device_code_ttl_secs {
+            c.device_code_ttl = positive("device_code_ttl_secs", v, 10)?;
+        }
+        if let Some(v) = self.device_poll_interval_secs {
+            c.device_poll_interval = positive("device_poll_interval_secs", v, 1)?;
         }
         Ok(())
     }
@@ -179,6 +189,7 @@ fn client_record(p: &Provider, c: &ClientConfig) -> Result<Client, String> {
         "refresh_token",
         "client_credentials",
         "password",
+        portico_core::model::GRANT_DEVICE_CODE,
     ];
     if let Some(bad) = c.grant_types.iter().find(|g| !grants.contains(&g.as_str())) {
         return Err(format!(

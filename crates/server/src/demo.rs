@@ -14,6 +14,8 @@ use portico_core::secret::Secret;
 use serde_json::Value;
 
 pub const CLIENT_ID: &str = "portico-demo";
+/// A public device client (RFC 8628) for trying the device flow with curl.
+pub const DEVICE_CLIENT_ID: &str = "portico-demo-tv";
 pub const USER_EMAIL: &str = "demo@example.com";
 pub const USER_PASSWORD: &str = "portico-demo";
 
@@ -41,6 +43,21 @@ impl Demo {
         };
         p.store
             .upsert_client(&client)
+            .await
+            .map_err(|e| e.to_string())?;
+        let tv = Client {
+            id: DEVICE_CLIENT_ID.into(),
+            name: "Portico demo TV".into(),
+            redirect_uris: vec![],
+            grant_types: vec![
+                portico_core::model::GRANT_DEVICE_CODE.into(),
+                "refresh_token".into(),
+            ],
+            response_types: vec![],
+            ..client.clone()
+        };
+        p.store
+            .upsert_client(&tv)
             .await
             .map_err(|e| e.to_string())?;
         if p.store

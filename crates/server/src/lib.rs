@@ -87,7 +87,14 @@ pub async fn start(
         demo,
     };
     let app = router(state.clone(), &settings.ui_dir);
-    let task = tokio::spawn(async move { axum::serve(listener, app).await });
+    // The peer address feeds per-address throttling.
+    let task = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
     Ok(Running {
         issuer,
         addr,
@@ -107,6 +114,8 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
         .route("/continue", post(ui_api::continue_request))
         .route("/cancel", post(ui_api::cancel))
         .route("/consent", post(ui_api::consent))
+        .route("/device/lookup", post(ui_api::device_lookup))
+        .route("/device/decide", post(ui_api::device_decide))
         .route("/logout", post(ui_api::logout))
         .route("/authorize-error", get(ui_api::authorize_error))
         .layer(axum::middleware::from_fn_with_state(
@@ -117,6 +126,10 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
         .route("/oauth2/authorize", get(oauth::authorize))
         .route("/oauth2/auth", get(oauth::authorize))
         .route("/oauth2/token", post(oauth::token))
+        .route(
+            "/oauth2/device_authorization",
+            post(oauth::device_authorization),
+        )
         .route("/oauth2/introspect", post(oauth::introspect))
         .route("/oauth2/revoke", post(oauth::revoke))
         .route("/oauth2/userinfo", get(oauth::userinfo).post(oauth::userinfo))

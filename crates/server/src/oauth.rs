@@ -165,6 +165,28 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
     }
 }
 
+/// `POST /oauth2/device_authorization` (RFC 8628 §3.1).
+pub async fn device_authorization(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !form_ok(&headers) {
+        return not_a_form();
+    }
+    let auth = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    match portico_core::grants::device_code::authorize_device(&state.provider, auth, &pairs(&body))
+        .await
+    {
+        Ok(d) => {
+            let mut r = Json(d).into_response();
+            no_store(&mut r);
+            r
+        }
+        Err(e) => oauth_error(&e),
+    }
+}
+
 /// `GET/POST /oauth2/userinfo` with a Bearer token (RFC 6750 §2.1).
 pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let token = headers

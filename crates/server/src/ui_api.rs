@@ -3,20 +3,25 @@
 use crate::AppState;
 use crate::oauth::pairs;
 use crate::web::{self, api_error, no_store, set_cookie};
+use axum::Extension;
 use axum::Json;
+use axum::extract::ConnectInfo;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use portico_api_types::{
-    ApiError, AuthorizeErrorInfo, ConsentRequest, ContinueRequest, FieldError, LoginRequest,
-    NextStep, SessionInfo, SignUpRequest,
+    ApiError, AuthorizeErrorInfo, ConsentRequest, ContinueRequest, DeviceCodeRequest,
+    DeviceDecisionRequest, DeviceDone, FieldError, LoginRequest, NextStep, SessionInfo,
+    SignUpRequest,
 };
 use portico_core::ErrorCode;
 use portico_core::accounts::{self, AccountError};
 use portico_core::authorize::Outcome;
+use portico_core::device::{self, Attempt, CodeError};
 use portico_core::model::User;
 use portico_core::secret::Secret;
+use std::net::SocketAddr;
 
 fn json_ok<T: serde::Serialize>(v: T) -> Response {
     let mut r = Json(v).into_response();
@@ -100,9 +105,28 @@ pub async fn session(State(state): State<AppState>, headers: HeaderMap) -> Respo
     }
 }
 
+/// The UI pages a sign-in without a request may return to. Only these
+/// fixed paths (with a plain query) are honoured, so `return_to` can never
+/// send the browser to another site.
+const RETURN_PAGES: [&str; 1] = ["/device"];
+
+fn return_path(return_to: Option<&str>) -> Option<&str> {
+    let r = return_to?;
+    let (path, query) = r.split_once('?').unwrap_or((r, ""));
+    let plain = query
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_.=&%+".contains(&b));
+    (RETURN_PAGES.contains(&path) && plain).then_some(r)
+}
+
 /// Start a session for `user` and, when the sign-in belongs to an
 /// authorization request, finish it: the answer names the next URL.
-async fn signed_in(state: &AppState, user: &User, request: Option<&str>) -> Response {
+async fn signed_in(
+    state: &AppState,
+    user: &User,
+    request: Option<&str>,
+    return_to: Option<&str>,
+) -> Response {
     let p = &state.provider;
     let (cookie, sess) = match accounts::start_session(p, &user.id, p.now()).await {
         Ok(v) => v,
@@ -113,7 +137,7 @@ async fn signed_in(state: &AppState, user: &User, request: Option<&str>) -> Resp
             Ok(o) => next_step(o),
             Err(e) => core_error(&e),
         },
-        None => json_ok(NextStep::go("/")),
+        None => json_ok(NextStep::go(return_path(return_to).unwrap_or("/"))),
     };
     set_cookie(&mut r, state.cookies.set(&cookie, p.config.session_ttl));
     r
@@ -128,7 +152,15 @@ pub async fn login(
         Err(e) => return bad_body(&e),
     };
     match accounts::login(&state.provider, &req.email, Secret::new(req.password)).await {
-        Ok(user) => signed_in(&state, &user, req.request.as_deref()).await,
+        Ok(user) => {
+            signed_in(
+                &state,
+                &user,
+                req.request.as_deref(),
+                req.return_to.as_deref(),
+            )
+            .await
+        }
         Err(AccountError::InvalidCredentials) => {
             tracing::info!("sign-in failed: wrong email or password");
             api_error(
@@ -165,7 +197,15 @@ pub async fn sign_up(
     )
     .await
     {
-        Ok(user) => signed_in(&state, &user, req.request.as_deref()).await,
+        Ok(user) => {
+            signed_in(
+                &state,
+                &user,
+                req.request.as_deref(),
+                req.return_to.as_deref(),
+            )
+            .await
+        }
         Err(AccountError::Invalid(fields)) => {
             let body = ApiError {
                 error: "validation_failed".into(),
@@ -294,4 +334,128 @@ pub async fn authorize_error(State(state): State<AppState>, RawQuery(q): RawQuer
         error: e.code.as_str().into(),
         error_description: e.description.into_owned(),
     })
+}
+
+/// The client address, when the server was started with connect info.
+type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
+
+fn code_error(e: CodeError) -> Response {
+    let field = |code: &str, message: &str| {
+        let body = ApiError {
+            error: code.into(),
+            message: message.into(),
+            field_errors: vec![FieldError {
+                field: "user_code".into(),
+                message: message.into(),
+            }],
+        };
+        (StatusCode::BAD_REQUEST, Json(body)).into_response()
+    };
+    match e {
+        CodeError::Throttled(wait) => {
+            let minutes = (wait + 59) / 60;
+            let mut r = api_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                &format!(
+                    "Too many codes were tried. Wait {minutes} minute{} and try again.",
+                    if minutes == 1 { "" } else { "s" }
+                ),
+            );
+            if let Ok(v) = axum::http::HeaderValue::from_str(&wait.to_string()) {
+                r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            }
+            r
+        }
+        CodeError::Invalid => field(
+            "invalid_code",
+            "That code is not right. Check the code on your device and try again.",
+        ),
+        CodeError::Expired => field(
+            "expired_code",
+            "That code has expired. Start again on your device to get a new code.",
+        ),
+        CodeError::Used => field(
+            "used_code",
+            "That code has already been used. Start again on your device to get a new code.",
+        ),
+        CodeError::Server(e) => core_error(&e),
+    }
+}
+
+/// `POST /api/ui/device/lookup`: the device page's "Continue".
+pub async fn device_lookup(
+    State(state): State<AppState>,
+    peer: Peer,
+    headers: HeaderMap,
+    body: Result<Json<DeviceCodeRequest>, JsonRejection>,
+) -> Response {
+    let Json(req) = match body {
+        Ok(b) => b,
+        Err(e) => return bad_body(&e),
+    };
+    let sess = match signed_in_session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let who = Attempt {
+        session: &sess,
+        ip: peer.map(|Extension(ConnectInfo(a))| a.ip()),
+    };
+    match device::lookup(&state.provider, who, &req.user_code).await {
+        Ok(info) => json_ok(info),
+        Err(e) => code_error(e),
+    }
+}
+
+/// `POST /api/ui/device/decide`: "Allow" or "Don't allow" for a device.
+pub async fn device_decide(
+    State(state): State<AppState>,
+    peer: Peer,
+    headers: HeaderMap,
+    body: Result<Json<DeviceDecisionRequest>, JsonRejection>,
+) -> Response {
+    let Json(req) = match body {
+        Ok(b) => b,
+        Err(e) => return bad_body(&e),
+    };
+    let sess = match signed_in_session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let who = Attempt {
+        session: &sess,
+        ip: peer.map(|Extension(ConnectInfo(a))| a.ip()),
+    };
+    match device::decide(&state.provider, who, &req.user_code, req.allow).await {
+        Ok(allowed) => json_ok(DeviceDone { allowed }),
+        Err(e) => code_error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_known_pages_are_returned_to() {
+        assert_eq!(return_path(Some("/device")), Some("/device"));
+        assert_eq!(
+            return_path(Some("/device?user_code=BCDF-GHJK")),
+            Some("/device?user_code=BCDF-GHJK")
+        );
+        for bad in [
+            "https://evil.example/device",
+            "//evil.example/device",
+            "/device/../x",
+            "/\\evil.example",
+            "/devices",
+            "/device?x=<script>",
+            "/device?next=//evil",
+            "/",
+        ] {
+            assert_eq!(return_path(Some(bad)), None, "{bad}");
+        }
+        assert_eq!(return_path(None), None);
+    }
 }

@@ -416,3 +416,223 @@ async fn dont_allow_sends_access_denied_to_the_client() {
     wait_for_url(c, &s.url("/consent?request=")).await;
     b.stop().await;
 }
+
+/// A device (the `tv` client) polling the token endpoint the way RFC 8628
+/// §3.5 says: every `interval`, 5 seconds more after each slow_down, until
+/// it gets anything but authorization_pending.
+fn spawn_device(
+    s: &TestServer,
+    device_code: String,
+    interval: u64,
+) -> tokio::task::JoinHandle<Value> {
+    let http = s.http.clone();
+    let url = s.url("/oauth2/token");
+    tokio::spawn(async move {
+        let mut wait = Duration::from_secs(interval);
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        loop {
+            tokio::time::sleep(wait).await;
+            let body: Value = http
+                .post(&url)
+                .form(&[
+                    ("grant_type", DEVICE_GRANT),
+                    ("device_code", device_code.as_str()),
+                    ("client_id", "tv"),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            match body["error"].as_str() {
+                Some("authorization_pending") => {}
+                Some("slow_down") => wait += Duration::from_secs(5),
+                _ => return body,
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the user never finished"
+            );
+        }
+    })
+}
+
+/// The device asks for codes (a one-second interval keeps the test short).
+async fn device_server_and_codes() -> (TestServer, Value) {
+    let s = start_with(Db::Sqlite, "[tokens]\ndevice_poll_interval_secs = 1\n").await;
+    let d: Value = s
+        .http
+        .post(s.url("/oauth2/device_authorization"))
+        .form(&[
+            ("client_id", "tv"),
+            ("scope", "openid profile offline_access"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["interval"], 1);
+    (s, d)
+}
+
+/// Signed out on the device page: the login screen comes first; sign in by
+/// keyboard and come back to the device page.
+async fn sign_in_for_the_device_page(c: &Client, s: &TestServer) {
+    wait_for_url(c, &s.url("/login?return_to=")).await;
+    let email = c
+        .wait()
+        .for_element(Locator::Css("input#email"))
+        .await
+        .unwrap();
+    email.send_keys(EMAIL).await.unwrap();
+    c.find(Locator::Css("input#password"))
+        .await
+        .unwrap()
+        .send_keys(&format!("{PASSWORD}\u{E007}"))
+        .await
+        .unwrap();
+    wait_for_url(c, &s.url("/device")).await;
+}
+
+async fn heading(c: &Client, text: &str) {
+    c.wait()
+        .for_element(Locator::XPath(&format!(
+            "//h1[normalize-space()=\"{text}\"]"
+        )))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_is_connected_through_the_device_page() {
+    let (s, d) = device_server_and_codes().await;
+    let device = spawn_device(&s, d["device_code"].as_str().unwrap().to_owned(), 1);
+    let b = Browser::start().await;
+    let c = &b.client;
+    // The person opens verification_uri on their phone.
+    c.goto(d["verification_uri"].as_str().unwrap())
+        .await
+        .unwrap();
+    sign_in_for_the_device_page(c, &s).await;
+    heading(c, "Connect a device").await;
+    let label = c
+        .find(Locator::Css("label[for=user_code]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(label, "Code");
+    let input = c.find(Locator::Css("input#user_code")).await.unwrap();
+    assert_eq!(input.prop("value").await.unwrap().as_deref(), Some(""));
+    button_named(c, "Continue").await;
+    std::fs::write(
+        output_dir().join("device-page.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+
+    // A wrong code: a clear message under the field.
+    input.send_keys("BBBB-BBBB\u{E007}").await.unwrap();
+    let problem = c
+        .wait()
+        .for_element(Locator::Css("#user_code-error"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(problem.contains("not right"), "{problem}");
+    assert_eq!(
+        input.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true")
+    );
+
+    // The right code, typed by hand in lower case, Enter to continue.
+    input.clear().await.unwrap();
+    let typed = d["user_code"].as_str().unwrap().to_lowercase();
+    input.send_keys(&format!("{typed}\u{E007}")).await.unwrap();
+    heading(c, "Is this your device?").await;
+    let page = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Living Room TV"), "{page}");
+    assert!(
+        page.contains(d["user_code"].as_str().unwrap()),
+        "the code to compare with the device: {page}"
+    );
+    assert!(
+        page.contains("Only continue if you started this yourself"),
+        "{page}"
+    );
+    let mut items = Vec::new();
+    for li in c.find_all(Locator::Css(".scopes li")).await.unwrap() {
+        items.push(li.text().await.unwrap());
+    }
+    assert_eq!(items.len(), 3, "{items:?}");
+    button_named(c, "Don't allow").await;
+    std::fs::write(
+        output_dir().join("device-confirm.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    button_named(c, "Allow")
+        .await
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    heading(c, "Your device is connected").await;
+
+    // The device's next poll gets its tokens.
+    let t = device.await.unwrap();
+    assert_eq!(t["token_type"], "Bearer", "{t}");
+    assert!(t["refresh_token"].is_string());
+    let claims = s
+        .verify_id_token(t["id_token"].as_str().unwrap(), "tv")
+        .await;
+    let info: Value = s
+        .userinfo(t["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["sub"], claims["sub"]);
+    assert_eq!(info["name"], "Alice Liddell");
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dont_allow_on_the_device_page_denies_the_device() {
+    let (s, d) = device_server_and_codes().await;
+    let device = spawn_device(&s, d["device_code"].as_str().unwrap().to_owned(), 1);
+    let b = Browser::start().await;
+    let c = &b.client;
+    // verification_uri_complete: the code is filled in, but still confirmed.
+    c.goto(d["verification_uri_complete"].as_str().unwrap())
+        .await
+        .unwrap();
+    sign_in_for_the_device_page(c, &s).await;
+    let input = c
+        .wait()
+        .for_element(Locator::Css("input#user_code"))
+        .await
+        .unwrap();
+    assert_eq!(
+        input.prop("value").await.unwrap().as_deref(),
+        d["user_code"].as_str()
+    );
+    button_named(c, "Continue").await.click().await.unwrap();
+    heading(c, "Is this your device?").await;
+    button_named(c, "Don't allow").await.click().await.unwrap();
+    heading(c, "The device was not allowed").await;
+    let t = device.await.unwrap();
+    assert_eq!(t["error"], "access_denied", "{t}");
+    b.stop().await;
+}

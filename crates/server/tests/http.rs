@@ -33,6 +33,7 @@ on_both_backends!(
     concurrent_refreshes_within_the_grace_period_all_succeed,
 );
 
+mod device;
 mod flows;
 use serde_json::{Value, json};
 
@@ -850,15 +851,18 @@ async fn token_endpoint_errors_follow_rfc_6749(db: Db) {
 
 async fn the_spa_is_served_for_its_routes(db: Db) {
     let s = start(db).await;
-    let r = s.http.get(s.url("/login?request=x")).send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .to_lowercase()
-            .contains("<!doctype html>")
-    );
+    for path in ["/login?request=x", "/device", "/device?user_code=BCDF-GHJK"] {
+        let r = s.http.get(s.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .to_lowercase()
+                .contains("<!doctype html>"),
+            "{path}"
+        );
+    }
 }
 
 /// Two instances of one deployment (one issuer) on one database, started at

@@ -16,6 +16,8 @@ pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const PARTNER_SECRET: &str = "partner-secret-partner-secret-partner-secret-01";
 pub const LEGACY_SECRET: &str = "legacy-secret-legacy-secret-legacy-secret-0123";
 pub const MACHINE_SECRET: &str = "machine-secret-machine-secret-machine-secret-01";
+pub const CONSOLE_SECRET: &str = "console-secret-console-secret-console-secret-01";
+pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 pub const CONFIG: &str = r#"
@@ -64,6 +66,20 @@ id = "machine"
 secret = "machine-secret-machine-secret-machine-secret-01"
 grant_types = ["client_credentials"]
 scopes = ["api:read", "api:write"]
+
+[[clients]]
+id = "tv"
+name = "Living Room TV"
+grant_types = ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"]
+response_types = []
+
+[[clients]]
+id = "console"
+name = "Game Console"
+secret = "console-secret-console-secret-console-secret-01"
+grant_types = ["urn:ietf:params:oauth:grant-type:device_code"]
+response_types = []
+first_party = true
 
 [[entrypoints]]
 id = "shop"
@@ -298,6 +314,18 @@ impl TestServer {
         let cookie = session_cookie(r.headers()).expect("a session cookie");
         let next: serde_json::Value = r.json().await.unwrap();
         (next["redirect_to"].as_str().unwrap().to_owned(), cookie)
+    }
+
+    /// Sign in on the UI API without a request; returns the session cookie.
+    pub async fn sign_in(&self) -> String {
+        let r = self
+            .ui_post(
+                "/api/ui/login",
+                serde_json::json!({"email": EMAIL, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        session_cookie(r.headers()).expect("a session cookie")
     }
 
     pub async fn token(

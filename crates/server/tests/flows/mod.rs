@@ -837,7 +837,8 @@ async fn discovery_advertises_what_works(db: Db) {
             "implicit",
             "refresh_token",
             "client_credentials",
-            "password"
+            "password",
+            "urn:ietf:params:oauth:grant-type:device_code"
         ])
     );
     assert_eq!(
@@ -855,6 +856,10 @@ async fn discovery_advertises_what_works(db: Db) {
     assert_eq!(set("acr_values_supported"), sorted(&["0", "1"]));
     assert_eq!(d["introspection_endpoint"], s.url("/oauth2/introspect"));
     assert_eq!(d["revocation_endpoint"], s.url("/oauth2/revoke"));
+    assert_eq!(
+        d["device_authorization_endpoint"],
+        s.url("/oauth2/device_authorization")
+    );
     assert_eq!(
         set("introspection_endpoint_auth_methods_supported"),
         sorted(&["client_secret_basic", "client_secret_post"])
