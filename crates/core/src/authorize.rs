@@ -522,6 +522,9 @@ async fn decide(
             Err(OAuthError::new(code, why))
         }
         (Some(screen), _) => {
+            if let Some(s) = session {
+                forget_for_reauthorize(p, &req, &s.user_id).await?;
+            }
             p.store.put_auth_request(&req).await?;
             Ok(Outcome::Interaction {
                 screen,
@@ -531,6 +534,21 @@ async fn decide(
         (None, Some(s)) => issue_response(p, client, &req, s, false).await,
         (None, None) => Err(OAuthError::server_error("no session and no screen")),
     }
+}
+
+/// x_method=reauthorize: the moment the flow starts (and again for
+/// whoever signs in to finish it), every token this user holds for this
+/// client dies, by revoking their grants. The SSO session and other
+/// clients' tokens are untouched; backing out leaves the tokens dead.
+async fn forget_for_reauthorize(p: &Provider, req: &AuthRequest, user_id: &str) -> Result<()> {
+    if req.x_method == XMethod::Reauthorize {
+        let n = p
+            .store
+            .revoke_grants_of(user_id, &req.client_id, p.now())
+            .await?;
+        tracing::info!(client_id = %req.client_id, grants = n, "reauthorize: the client's grants for this user revoked");
+    }
+    Ok(())
 }
 
 fn gone() -> OAuthError {
@@ -573,6 +591,7 @@ pub async fn complete(
             "sign in again to continue",
         ));
     }
+    forget_for_reauthorize(p, &req, &session.user_id).await?;
     if needs_consent(p, &client, &req, &session.user_id).await? {
         req.login_session = fresh.then(|| session.id_hash.clone());
         if !p.store.update_auth_request(&req, now).await? {

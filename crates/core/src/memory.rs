@@ -161,6 +161,21 @@ impl GrantStore for MemoryStore {
     async fn grant(&self, id: &str) -> StoreResult<Option<Grant>> {
         Ok(self.lock()?.grants.get(id).cloned())
     }
+    async fn revoke_grants_of(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        now: UnixTime,
+    ) -> StoreResult<u64> {
+        let mut n = 0;
+        for g in self.lock()?.grants.values_mut() {
+            if g.user_id == user_id && g.client_id == client_id && g.revoked_at.is_none() {
+                g.revoked_at = Some(now);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
     async fn revoke_grant(&self, id: &str, now: UnixTime) -> StoreResult<()> {
         if let Some(g) = self.lock()?.grants.get_mut(id) {
             g.revoked_at.get_or_insert(now);

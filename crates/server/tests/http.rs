@@ -34,6 +34,7 @@ on_both_backends!(
 );
 
 mod device;
+mod druid;
 mod flows;
 use serde_json::{Value, json};
 

@@ -241,6 +241,36 @@ async fn revoking_a_grant_keeps_the_first_time(s: Arc<dyn Store>) {
     s.revoke_grant("g", 5).await.unwrap();
     s.revoke_grant("g", 9).await.unwrap();
     assert_eq!(s.grant("g").await.unwrap().unwrap().revoked_at, Some(5));
+    // Revoking all of a user's grants for a client spares the rest.
+    for (id, client, user) in [
+        ("a", "c", "u"),
+        ("b", "c", "u"),
+        ("x", "c2", "u"),
+        ("y", "c", "u2"),
+    ] {
+        s.create_grant(&Grant {
+            id: id.into(),
+            client_id: client.into(),
+            user_id: user.into(),
+            ..g.clone()
+        })
+        .await
+        .unwrap();
+    }
+    assert_eq!(s.revoke_grants_of("u", "c", 20).await.unwrap(), 2);
+    for (id, revoked) in [
+        ("a", Some(20)),
+        ("b", Some(20)),
+        ("x", None),
+        ("y", None),
+        ("g", Some(5)),
+    ] {
+        assert_eq!(
+            s.grant(id).await.unwrap().unwrap().revoked_at,
+            revoked,
+            "{id}"
+        );
+    }
 }
 
 async fn values_of_a_revoked_grant_cannot_be_taken(s: Arc<dyn Store>) {

@@ -250,6 +250,16 @@ macro_rules! impl_store {
                     revoked_at: r.get(5),
                 }))
             }
+            async fn revoke_grants_of(&self, user_id: &str, client_id: &str, now: UnixTime) -> StoreResult<u64> {
+                let done = sqlx::query("UPDATE grants SET revoked_at = $1 WHERE user_id = $2 AND client_id = $3 AND revoked_at IS NULL")
+                    .bind(now)
+                    .bind(user_id)
+                    .bind(client_id)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(done.rows_affected())
+            }
             async fn revoke_grant(&self, id: &str, now: UnixTime) -> StoreResult<()> {
                 sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                     .bind(now)

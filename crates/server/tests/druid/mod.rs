@@ -1,0 +1,175 @@
+//! Issue 6 over HTTP: DruID's x_method semantics (reauthorize above all),
+//! on both backends.
+
+use crate::common::*;
+use crate::on_both_backends;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    reauthorize_kills_that_apps_tokens_at_once_and_nothing_else,
+    backing_out_of_reauthorize_gives_access_denied_and_tokens_stay_dead,
+    reauthorize_with_credentials_issues_a_new_code_with_a_new_auth_time,
+);
+
+const ES_SECRET: &str = "es-secret-es-secret-es-secret-es-secret-0123";
+
+fn params<'a>(client: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut v = vec![
+        ("client_id", client),
+        ("redirect_uri", CB),
+        ("response_type", "code"),
+        ("scope", "openid profile offline_access"),
+        ("state", "st-6"),
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+/// Exchange the code in a redirect to CB for tokens.
+async fn exchange(s: &TestServer, redirect: &str, client: (&str, &str)) -> Value {
+    let q = query_of(redirect);
+    let code = q
+        .get("code")
+        .unwrap_or_else(|| panic!("no code in {redirect}"));
+    let r = s
+        .token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", CB),
+            ],
+            Some(client),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+/// With an SSO session: straight back with a code, exchanged for tokens.
+async fn tokens_with_session(s: &TestServer, cookie: &str, client: (&str, &str)) -> Value {
+    let r = s.authorize(&params(client.0, &[]), Some(cookie)).await;
+    assert_eq!(r.status(), 302);
+    let loc = location(r.headers());
+    assert!(loc.starts_with(CB), "SSO should answer at once: {loc}");
+    exchange(s, &loc, client).await
+}
+
+/// Is this token set alive? (refresh, introspection, userinfo)
+async fn alive(s: &TestServer, t: &Value, client: (&str, &str)) -> (bool, bool, bool) {
+    let at = t["access_token"].as_str().unwrap();
+    let introspected: Value = s
+        .http
+        .post(s.url("/oauth2/introspect"))
+        .basic_auth("machine", Some(MACHINE_SECRET))
+        .form(&[("token", at)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let userinfo = s.userinfo(at).await.status();
+    // Refresh last: it rotates the token (on a live set).
+    let refresh = s
+        .token(
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", t["refresh_token"].as_str().unwrap()),
+            ],
+            Some(client),
+        )
+        .await
+        .status();
+    (
+        introspected["active"] == json!(true),
+        userinfo == 200,
+        refresh == 200,
+    )
+}
+
+async fn start_reauthorize(s: &TestServer, cookie: &str) -> String {
+    let r = s
+        .authorize(&params("web", &[("x_method", "reauthorize")]), Some(cookie))
+        .await;
+    assert_eq!(r.status(), 302);
+    let loc = location(r.headers());
+    assert!(
+        loc.starts_with("/login?request="),
+        "reauthorize shows the login form even with a session: {loc}"
+    );
+    loc.trim_start_matches("/login?request=").to_owned()
+}
+
+async fn reauthorize_kills_that_apps_tokens_at_once_and_nothing_else(db: Db) {
+    let s = start(db).await;
+    let (redirect, cookie) = s.login_flow(&params("web", &[])).await;
+    let web = ("web", WEB_SECRET);
+    let es = ("es", ES_SECRET);
+    let old = exchange(&s, &redirect, web).await;
+    let older = tokens_with_session(&s, &cookie, web).await;
+    let other_app = tokens_with_session(&s, &cookie, es).await;
+
+    start_reauthorize(&s, &cookie).await;
+    // At once, before the user does anything: this app's tokens are dead.
+    assert_eq!(alive(&s, &old, web).await, (false, false, false));
+    assert_eq!(alive(&s, &older, web).await, (false, false, false));
+    // The other app and the SSO session are untouched.
+    assert_eq!(alive(&s, &other_app, es).await, (true, true, true));
+    let again = tokens_with_session(&s, &cookie, es).await;
+    assert!(again["access_token"].is_string());
+}
+
+async fn backing_out_of_reauthorize_gives_access_denied_and_tokens_stay_dead(db: Db) {
+    let s = start(db).await;
+    let (redirect, cookie) = s.login_flow(&params("web", &[])).await;
+    let web = ("web", WEB_SECRET);
+    let old = exchange(&s, &redirect, web).await;
+    let request = start_reauthorize(&s, &cookie).await;
+    let r = s
+        .ui_post_with_cookie("/api/ui/cancel", json!({"request": request}), &cookie)
+        .await;
+    assert_eq!(r.status(), 200);
+    let next: Value = r.json().await.unwrap();
+    let q = query_of(next["redirect_to"].as_str().unwrap());
+    assert_eq!(q["error"], "access_denied");
+    assert_eq!(q["state"], "st-6");
+    assert!(!q.contains_key("code"));
+    assert_eq!(alive(&s, &old, web).await, (false, false, false));
+}
+
+async fn reauthorize_with_credentials_issues_a_new_code_with_a_new_auth_time(db: Db) {
+    let s = start(db).await;
+    let (redirect, cookie) = s.login_flow(&params("web", &[])).await;
+    let web = ("web", WEB_SECRET);
+    let old = exchange(&s, &redirect, web).await;
+    let first = s
+        .verify_id_token(old["id_token"].as_str().unwrap(), "web")
+        .await;
+    s.clock.advance(120);
+    let request = start_reauthorize(&s, &cookie).await;
+    // The session alone does not finish a reauthorize request.
+    let r = s
+        .ui_post_with_cookie("/api/ui/continue", json!({"request": request}), &cookie)
+        .await;
+    assert_eq!(r.status(), 401);
+    let r = s
+        .ui_post_with_cookie(
+            "/api/ui/login",
+            json!({"request": request, "email": EMAIL, "password": PASSWORD}),
+            &cookie,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let next: Value = r.json().await.unwrap();
+    let fresh = exchange(&s, next["redirect_to"].as_str().unwrap(), web).await;
+    let second = s
+        .verify_id_token(fresh["id_token"].as_str().unwrap(), "web")
+        .await;
+    assert!(
+        second["auth_time"].as_i64().unwrap() >= first["auth_time"].as_i64().unwrap() + 120,
+        "auth_time moves to the new sign-in: {first} then {second}"
+    );
+    assert_eq!(second["acr"], "1");
+    assert_eq!(alive(&s, &fresh, web).await, (true, true, true));
+    assert_eq!(alive(&s, &old, web).await, (false, false, false));
+}
