@@ -230,7 +230,7 @@ fn error_response(
 
 /// Everything after the client and redirect URI are known. Errors are
 /// sent to the client.
-async fn validate(
+pub(crate) async fn validate(
     p: &Provider,
     params: &Params<'_>,
     client: &Client,
@@ -457,7 +457,12 @@ pub async fn authorize(
     pairs: &[(String, String)],
     session: Option<&Session>,
 ) -> Outcome {
-    let params = Params::new(pairs);
+    let query = Params::new(pairs);
+    let pushed = match crate::par::resolve(p, &query).await {
+        Ok(v) => v,
+        Err(e) => return Outcome::ErrorPage(e),
+    };
+    let params = pushed.as_deref().map_or(query, Params::new);
     let (client, redirect_uri, given) = match client_and_redirect(p, &params).await {
         Ok(v) => v,
         Err(e) => return Outcome::ErrorPage(e),
@@ -471,7 +476,14 @@ pub async fn authorize(
     };
     let state = single("state");
     let mode = mode_for(single("response_type"), single("response_mode"));
-    let req = match validate(p, &params, &client, redirect_uri.clone(), given).await {
+    let req = if client.require_pushed_authorization_requests && pushed.is_none() {
+        Err(OAuthError::invalid_request(
+            "this client must push its authorization requests (RFC 9126)",
+        ))
+    } else {
+        validate(p, &params, &client, redirect_uri.clone(), given).await
+    };
+    let req = match req {
         Ok(r) => r,
         Err(e) if e.code == ErrorCode::ServerError => return Outcome::ErrorPage(e),
         Err(e) => return error_response(p, &redirect_uri, mode, state, &e),
@@ -804,6 +816,13 @@ pub(crate) fn scope_infos(scopes: &[String]) -> Vec<ScopeInfo> {
 /// generic answer so this cannot be used to probe a client's settings.
 pub async fn explain_error(p: &Provider, pairs: &[(String, String)]) -> OAuthError {
     let params = Params::new(pairs);
+    if params.get("request_uri").is_some() {
+        // Only an unusable request_uri ever reaches the error page.
+        return OAuthError::new(
+            ErrorCode::InvalidRequestUri,
+            "the request_uri is unknown, expired or already used; start again from the app",
+        );
+    }
     match client_and_redirect(p, &params).await {
         Err(e) => e,
         Ok(_) => OAuthError::invalid_request("the authorization request could not be processed"),
@@ -1090,9 +1109,9 @@ mod tests {
             run(&k, &format!("{}&state=a&state=b", base()), None).await,
             "invalid_request",
         );
-        expect_error_redirect(
+        expect_error_page(
             run(&k, &format!("{}&request_uri=urn:x", base()), None).await,
-            "request_uri_not_supported",
+            ErrorCode::InvalidRequestUri,
         );
         expect_error_redirect(
             run(&k, &format!("{}&request=eyJ", base()), None).await,

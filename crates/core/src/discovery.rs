@@ -19,6 +19,9 @@ pub fn metadata(p: &Provider) -> Value {
         "introspection_endpoint": p.url("/oauth2/introspect"),
         "revocation_endpoint": p.url("/oauth2/revoke"),
         "device_authorization_endpoint": p.url("/oauth2/device_authorization"),
+        "pushed_authorization_request_endpoint": p.url("/oauth2/par"),
+        // Per client (require_pushed_authorization_requests); not for all.
+        "require_pushed_authorization_requests": false,
         "scopes_supported": STANDARD_SCOPES,
         "response_types_supported": RESPONSE_TYPES,
         "response_modes_supported": ["query", "fragment", "form_post"],

@@ -24,6 +24,8 @@ pub enum ErrorCode {
     InteractionRequired,
     RequestNotSupported,
     RequestUriNotSupported,
+    /// OIDC Core §3.1.2.6: the request_uri is unknown, expired or used.
+    InvalidRequestUri,
     /// RFC 6750 §3.1
     InvalidToken,
     /// RFC 6750 §3.1
@@ -55,6 +57,7 @@ impl ErrorCode {
             Self::InteractionRequired => "interaction_required",
             Self::RequestNotSupported => "request_not_supported",
             Self::RequestUriNotSupported => "request_uri_not_supported",
+            Self::InvalidRequestUri => "invalid_request_uri",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
             Self::AuthorizationPending => "authorization_pending",

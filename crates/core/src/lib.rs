@@ -14,6 +14,7 @@ pub mod introspection;
 pub mod jose;
 pub mod memory;
 pub mod model;
+pub mod par;
 pub mod params;
 pub mod password;
 pub mod pkce;

@@ -5,7 +5,7 @@
 use crate::clock::UnixTime;
 use crate::model::{
     AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, DeviceStatus, Entrypoint,
-    Grant, RefreshToken, Session, SigningKeyRecord, User,
+    Grant, PushedRequest, RefreshToken, Session, SigningKeyRecord, User,
 };
 use crate::store::*;
 use async_trait::async_trait;
@@ -26,6 +26,7 @@ struct Inner {
     revoked_jti: HashMap<String, UnixTime>,
     devices: HashMap<String, DeviceAuthorization>,
     throttle: HashMap<String, (UnixTime, i64)>,
+    pushed: HashMap<String, PushedRequest>,
     keys: Vec<SigningKeyRecord>,
     secrets: HashMap<String, Vec<u8>>,
 }
@@ -374,6 +375,25 @@ impl DeviceStore for MemoryStore {
             }
             _ => Ok(false),
         }
+    }
+}
+
+#[async_trait]
+impl PushedRequestStore for MemoryStore {
+    async fn put_pushed_request(&self, r: &PushedRequest) -> StoreResult<()> {
+        self.lock()?.pushed.insert(r.uri_hash.clone(), r.clone());
+        Ok(())
+    }
+    async fn take_pushed_request(
+        &self,
+        uri_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<PushedRequest>> {
+        Ok(self
+            .lock()?
+            .pushed
+            .remove(uri_hash)
+            .filter(|r| r.expires_at > now))
     }
 }
 

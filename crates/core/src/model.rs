@@ -28,6 +28,9 @@ pub struct Client {
     pub first_party: bool,
     /// `RS256` (default) or `ES256`.
     pub id_token_signed_response_alg: Option<String>,
+    /// RFC 9126 §6: this client's authorization requests must be pushed.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl Client {
@@ -319,6 +322,28 @@ impl std::fmt::Debug for DeviceAuthorization {
         f.debug_struct("DeviceAuthorization")
             .field("client_id", &self.client_id)
             .field("status", &self.status)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A pushed authorization request (RFC 9126), stored by the hash of its
+/// request_uri until it is used once or expires.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushedRequest {
+    pub uri_hash: String,
+    pub client_id: String,
+    /// The authorization request parameters as pushed (client_id included,
+    /// client credentials removed).
+    pub params: Vec<(String, String)>,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+}
+
+impl std::fmt::Debug for PushedRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushedRequest")
+            .field("client_id", &self.client_id)
             .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
     }

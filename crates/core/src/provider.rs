@@ -27,6 +27,8 @@ pub struct ProviderConfig {
     pub access_token_alg: Alg,
     /// Default algorithm of id_tokens (OIDC requires RS256 support).
     pub id_token_alg: Alg,
+    /// Lifetime of a pushed authorization request's request_uri (RFC 9126).
+    pub par_ttl: i64,
     /// Lifetime of a device authorization (RFC 8628 `expires_in`).
     pub device_code_ttl: i64,
     /// The polling interval a device starts with (RFC 8628 `interval`).
@@ -50,6 +52,7 @@ impl ProviderConfig {
             session_ttl: 14 * 24 * 3600,
             access_token_alg: Alg::ES256,
             id_token_alg: Alg::RS256,
+            par_ttl: 60,
             device_code_ttl: 600,
             device_poll_interval: 5,
             user_code_attempts_per_session: crate::throttle::Limit {

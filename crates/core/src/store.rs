@@ -6,7 +6,7 @@
 use crate::clock::UnixTime;
 use crate::model::{
     AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, Entrypoint, Grant,
-    RefreshToken, Session, SigningKeyRecord, User,
+    PushedRequest, RefreshToken, Session, SigningKeyRecord, User,
 };
 use async_trait::async_trait;
 
@@ -197,6 +197,18 @@ pub trait DeviceStore: Send + Sync {
 }
 
 #[async_trait]
+pub trait PushedRequestStore: Send + Sync {
+    async fn put_pushed_request(&self, r: &PushedRequest) -> StoreResult<()>;
+    /// Remove and return the pushed request, atomically: of concurrent
+    /// takes exactly one gets `Some`. Expired requests are never returned.
+    async fn take_pushed_request(
+        &self,
+        uri_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<PushedRequest>>;
+}
+
+#[async_trait]
 pub trait ThrottleStore: Send + Sync {
     /// Count one attempt under `key` in the fixed window that starts at
     /// `window_start` and return the attempts counted in that window,
@@ -229,6 +241,7 @@ pub trait Store:
     + ConsentStore
     + RevocationStore
     + DeviceStore
+    + PushedRequestStore
     + ThrottleStore
     + KeyStore
     + Send
@@ -249,6 +262,7 @@ impl<T> Store for T where
         + ConsentStore
         + RevocationStore
         + DeviceStore
+        + PushedRequestStore
         + ThrottleStore
         + KeyStore
         + Send

@@ -46,6 +46,7 @@ pub async fn kit() -> Kit {
         scopes: strings(&["openid", "profile", "email", "offline_access"]),
         first_party: true,
         id_token_signed_response_alg: None,
+        require_pushed_authorization_requests: false,
     };
     p.store.upsert_client(&base).await.unwrap();
     // A third-party client allowed every response type: consent applies.

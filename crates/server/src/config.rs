@@ -130,6 +130,9 @@ pub struct ClientConfig {
     #[serde(default)]
     pub first_party: bool,
     pub id_token_signed_response_alg: Option<String>,
+    /// RFC 9126: only pushed authorization requests are accepted.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
 }
 
 fn default_grants() -> Vec<String> {
@@ -248,6 +251,7 @@ fn client_record(p: &Provider, c: &ClientConfig) -> Result<Client, String> {
         scopes: c.scopes.clone(),
         first_party: c.first_party,
         id_token_signed_response_alg: c.id_token_signed_response_alg.clone(),
+        require_pushed_authorization_requests: c.require_pushed_authorization_requests,
     })
 }
 

@@ -40,6 +40,7 @@ impl Demo {
                 .to_vec(),
             first_party: true,
             id_token_signed_response_alg: None,
+            require_pushed_authorization_requests: false,
         };
         p.store
             .upsert_client(&client)

@@ -126,6 +126,7 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
         .route("/oauth2/authorize", get(oauth::authorize))
         .route("/oauth2/auth", get(oauth::authorize))
         .route("/oauth2/token", post(oauth::token))
+        .route("/oauth2/par", post(oauth::par))
         .route(
             "/oauth2/device_authorization",
             post(oauth::device_authorization),

@@ -187,6 +187,22 @@ pub async fn device_authorization(
     }
 }
 
+/// `POST /oauth2/par` (RFC 9126): 201 with request_uri and expires_in.
+pub async fn par(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    if !form_ok(&headers) {
+        return not_a_form();
+    }
+    let auth = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+    match portico_core::par::push(&state.provider, auth, &pairs(&body)).await {
+        Ok(r) => {
+            let mut r = (StatusCode::CREATED, Json(r)).into_response();
+            no_store(&mut r);
+            r
+        }
+        Err(e) => oauth_error(&e),
+    }
+}
+
 /// `GET/POST /oauth2/userinfo` with a Bearer token (RFC 6750 §2.1).
 pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let token = headers

@@ -4,8 +4,8 @@
 use crate::testing::{fresh_pg_database, pg_enabled};
 use crate::{PoolSettings, connect};
 use portico_core::model::{
-    AuthCode, AuthRequest, DeviceApproval, DeviceAuthorization, DeviceStatus, Grant, RefreshToken,
-    ResponseMode, SigningKeyRecord, User,
+    AuthCode, AuthRequest, DeviceApproval, DeviceAuthorization, DeviceStatus, Grant, PushedRequest,
+    RefreshToken, ResponseMode, SigningKeyRecord, User,
 };
 use portico_core::store::{Store, StoreError, Take};
 use std::sync::Arc;
@@ -72,6 +72,7 @@ on_both_backends!(
     polls_too_soon_grow_the_interval,
     approved_device_codes_are_taken_once,
     throttle_hits_count_atomically_per_window,
+    pushed_requests_are_taken_once_and_expire,
 );
 
 fn code(hash: &str) -> AuthCode {
@@ -530,4 +531,40 @@ async fn throttle_hits_count_atomically_per_window(s: Arc<dyn Store>) {
         "a new window starts over"
     );
     assert_eq!(s.hit("k", 1800).await.unwrap(), 2);
+}
+
+async fn pushed_requests_are_taken_once_and_expire(s: Arc<dyn Store>) {
+    let r = PushedRequest {
+        uri_hash: "p1".into(),
+        client_id: "web".into(),
+        params: vec![
+            ("client_id".into(), "web".into()),
+            ("state".into(), "s".into()),
+        ],
+        created_at: 100,
+        expires_at: 160,
+    };
+    s.put_pushed_request(&r).await.unwrap();
+    s.put_pushed_request(&PushedRequest {
+        uri_hash: "p2".into(),
+        ..r.clone()
+    })
+    .await
+    .unwrap();
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move { s.take_pushed_request("p1", 150).await.unwrap() })
+        })
+        .collect();
+    let mut taken = Vec::new();
+    for t in tasks {
+        taken.extend(t.await.unwrap());
+    }
+    assert_eq!(taken, vec![r]);
+    assert_eq!(
+        s.take_pushed_request("p2", 160).await.unwrap(),
+        None,
+        "expired"
+    );
 }

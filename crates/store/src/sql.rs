@@ -572,6 +572,30 @@ macro_rules! impl_store {
         }
 
         #[async_trait]
+        impl PushedRequestStore for $store {
+            async fn put_pushed_request(&self, r: &PushedRequest) -> StoreResult<()> {
+                sqlx::query("INSERT INTO pushed_requests (uri_hash, client_id, data, expires_at) VALUES ($1, $2, $3, $4)")
+                    .bind(&r.uri_hash)
+                    .bind(&r.client_id)
+                    .bind(to_json(r)?)
+                    .bind(r.expires_at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
+            async fn take_pushed_request(&self, uri_hash: &str, now: UnixTime) -> StoreResult<Option<PushedRequest>> {
+                let row = sqlx::query("DELETE FROM pushed_requests WHERE uri_hash = $1 AND expires_at > $2 RETURNING data")
+                    .bind(uri_hash)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                row.map(|r| from_json(r.get::<&str, _>(0))).transpose()
+            }
+        }
+
+        #[async_trait]
         impl ThrottleStore for $store {
             async fn hit(&self, key: &str, window_start: UnixTime) -> StoreResult<i64> {
                 let row = sqlx::query(

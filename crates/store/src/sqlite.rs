@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use portico_core::clock::UnixTime;
 use portico_core::model::{
     AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, DeviceStatus, Entrypoint,
-    Grant, RefreshToken, Session, SigningKeyRecord, User,
+    Grant, PushedRequest, RefreshToken, Session, SigningKeyRecord, User,
 };
 use portico_core::store::*;
 use sqlx::Row;

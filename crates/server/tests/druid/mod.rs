@@ -9,6 +9,7 @@ on_both_backends!(
     reauthorize_kills_that_apps_tokens_at_once_and_nothing_else,
     backing_out_of_reauthorize_gives_access_denied_and_tokens_stay_dead,
     reauthorize_with_credentials_issues_a_new_code_with_a_new_auth_time,
+    pushed_requests_are_used_once_expire_and_can_be_required,
 );
 
 const ES_SECRET: &str = "es-secret-es-secret-es-secret-es-secret-0123";
@@ -21,7 +22,12 @@ fn params<'a>(client: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'
         ("scope", "openid profile offline_access"),
         ("state", "st-6"),
     ];
-    v.extend_from_slice(extra);
+    for &(k, val) in extra {
+        match v.iter_mut().find(|(name, _)| *name == k) {
+            Some(slot) => slot.1 = val,
+            None => v.push((k, val)),
+        }
+    }
     v
 }
 
@@ -172,4 +178,114 @@ async fn reauthorize_with_credentials_issues_a_new_code_with_a_new_auth_time(db:
     assert_eq!(second["acr"], "1");
     assert_eq!(alive(&s, &fresh, web).await, (true, true, true));
     assert_eq!(alive(&s, &old, web).await, (false, false, false));
+}
+
+const PAR_ONLY: &str = r#"
+[[clients]]
+id = "par-only"
+secret = "par-only-secret-par-only-secret-par-only-0123"
+redirect_uris = ["http://127.0.0.1:9/cb"]
+first_party = true
+require_pushed_authorization_requests = true
+"#;
+
+async fn push(s: &TestServer, client: (&str, &str), form: &[(&str, &str)]) -> reqwest::Response {
+    s.http
+        .post(s.url("/oauth2/par"))
+        .basic_auth(client.0, Some(client.1))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn pushed_requests_are_used_once_expire_and_can_be_required(db: Db) {
+    let s = start_with(db, PAR_ONLY).await;
+    let web = ("web", WEB_SECRET);
+    let d: Value = s
+        .http
+        .get(s.url("/.well-known/openid-configuration"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        d["pushed_authorization_request_endpoint"],
+        s.url("/oauth2/par")
+    );
+
+    let r = push(&s, web, &params("web", &[("state", "pushed-state")])[..]).await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let pushed: Value = r.json().await.unwrap();
+    let uri = pushed["request_uri"].as_str().unwrap().to_owned();
+    assert!(
+        uri.starts_with("urn:ietf:params:oauth:request_uri:"),
+        "{uri}"
+    );
+    assert_eq!(pushed["expires_in"], 60);
+    // The browser carries only client_id and request_uri; anything else in
+    // the query is ignored.
+    let via_par = [
+        ("client_id", "web"),
+        ("request_uri", uri.as_str()),
+        ("state", "ignored"),
+    ];
+    let (redirect, _) = s.login_flow(&via_par).await;
+    assert_eq!(query_of(&redirect)["state"], "pushed-state");
+    exchange(&s, &redirect, web).await;
+    // Single use.
+    let r = s.authorize(&via_par, None).await;
+    assert_eq!(r.status(), 400, "a used request_uri gets the error page");
+    // Expiry.
+    let r = push(&s, web, &params("web", &[])[..]).await;
+    let uri: String = r.json::<Value>().await.unwrap()["request_uri"]
+        .as_str()
+        .unwrap()
+        .into();
+    s.clock.advance(61);
+    let r = s
+        .authorize(&[("client_id", "web"), ("request_uri", uri.as_str())], None)
+        .await;
+    assert_eq!(r.status(), 400);
+    // Another client cannot use it, and pushing needs client authentication.
+    let r = push(&s, web, &params("web", &[])[..]).await;
+    let uri: String = r.json::<Value>().await.unwrap()["request_uri"]
+        .as_str()
+        .unwrap()
+        .into();
+    let r = s
+        .authorize(&[("client_id", "es"), ("request_uri", uri.as_str())], None)
+        .await;
+    assert_eq!(r.status(), 400);
+    let r = push(&s, ("web", "wrong"), &params("web", &[])[..]).await;
+    assert_eq!(r.status(), 401);
+    // Errors in the pushed request go straight back to the client.
+    let r = push(&s, web, &params("web", &[("code_challenge_method", "S256")])[..]).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_request");
+
+    // A client that requires PAR: a plain request is refused (to its
+    // registered redirect_uri), a pushed one works.
+    let r = s.authorize(&params("par-only", &[]), None).await;
+    assert_eq!(r.status(), 302);
+    let q = query_of(&location(r.headers()));
+    assert_eq!(q["error"], "invalid_request");
+    let par_only = ("par-only", "par-only-secret-par-only-secret-par-only-0123");
+    let r = push(&s, par_only, &params("par-only", &[])[..]).await;
+    assert_eq!(r.status(), 201);
+    let uri: String = r.json::<Value>().await.unwrap()["request_uri"]
+        .as_str()
+        .unwrap()
+        .into();
+    let r = s
+        .authorize(
+            &[("client_id", "par-only"), ("request_uri", uri.as_str())],
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 302);
+    assert!(location(r.headers()).starts_with("/login?request="));
 }

@@ -1,0 +1,11 @@
+-- Issue 6: pushed authorization requests (RFC 9126), and finding a user's
+-- grants for one client (x_method=reauthorize revokes them all).
+
+CREATE TABLE pushed_requests (
+    uri_hash   TEXT PRIMARY KEY,
+    client_id  TEXT NOT NULL,
+    data       TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+
+CREATE INDEX grants_by_user_and_client ON grants (user_id, client_id);
