@@ -263,7 +263,12 @@ async fn pushed_requests_are_used_once_expire_and_can_be_required(db: Db) {
     let r = push(&s, ("web", "wrong"), &params("web", &[])[..]).await;
     assert_eq!(r.status(), 401);
     // Errors in the pushed request go straight back to the client.
-    let r = push(&s, web, &params("web", &[("code_challenge_method", "S256")])[..]).await;
+    let r = push(
+        &s,
+        web,
+        &params("web", &[("code_challenge_method", "S256")])[..],
+    )
+    .await;
     assert_eq!(r.status(), 400);
     assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_request");
 
