@@ -5,7 +5,7 @@ use gloo_net::http::{Request, Response};
 use portico_api_types::{
     ApiError, AuthRequestInfo, AuthorizeErrorInfo, CSRF_HEADER, CSRF_HEADER_VALUE, ConsentRequest,
     ContinueRequest, DeviceCodeRequest, DeviceDecisionRequest, DeviceDone, DeviceInfo,
-    LoginRequest, NextStep, SessionInfo, SignUpRequest,
+    EndSessionInfo, EndSessionRequest, LoginRequest, NextStep, SessionInfo, SignUpRequest,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -128,6 +128,22 @@ pub async fn device_decide(user_code: &str, allow: bool) -> Result<DeviceDone, A
         &DeviceDecisionRequest {
             user_code: user_code.into(),
             allow,
+        },
+    )
+    .await
+}
+
+/// What the "Sign out?" screen shows for the logout request in `search`.
+pub async fn end_session_info(search: &str) -> Result<EndSessionInfo, ApiError> {
+    get(&format!("/api/ui/end-session{search}")).await
+}
+
+/// "Sign out" on that screen.
+pub async fn end_session(search: &str) -> Result<NextStep, ApiError> {
+    post(
+        "/api/ui/end-session",
+        &EndSessionRequest {
+            query: search.into(),
         },
     )
     .await

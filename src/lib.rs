@@ -21,6 +21,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/sign-up") view=screens::SignUp/>
                         <Route path=path!("/consent") view=screens::Consent/>
                         <Route path=path!("/device") view=screens::Device/>
+                        <Route path=path!("/logout") view=screens::Logout/>
                         <Route path=path!("/oauth2/authorize") view=screens::AuthorizeError/>
                         <Route path=path!("/oauth2/auth") view=screens::AuthorizeError/>
                     </Routes>

@@ -349,6 +349,56 @@ pub fn Device() -> impl IntoView {
     }
 }
 
+/// RP-initiated logout when the app's request does not prove itself (no
+/// id_token_hint for this user): the user decides. Errors in the request
+/// are shown here, never redirected.
+#[component]
+pub fn Logout() -> impl IntoView {
+    let search = window().location().search().unwrap_or_default();
+    let info = {
+        let s = search.clone();
+        LocalResource::new(move || {
+            let s = s.clone();
+            async move { api::end_session_info(&s).await }
+        })
+    };
+    let session = LocalResource::new(api::session);
+    let state = FormState::new();
+    let sign_out = move |_| {
+        let s = search.clone();
+        state.submit(move || async move { api::end_session(&s).await });
+    };
+    view! {
+        <header class="card-header"><p class="brand">"Portico"</p><h1>"Sign out?"</h1></header>
+        <ErrorBanner error=state.error/>
+        {move || match info.get() {
+            None => view! { <p role="status">"Loading…"</p> }.into_any(),
+            Some(Err(e)) => view! {
+                <div class="banner banner-error" role="alert"><p>{e.message}</p></div>
+                <p><a href="/">"Go to your account"</a></p>
+            }.into_any(),
+            Some(Ok(i)) => view! {
+                <p>
+                    {match i.client_name {
+                        Some(name) => view! { <strong>{name}</strong> " asks you to sign out of Portico." }.into_any(),
+                        None => view! { "Do you want to sign out of Portico?" }.into_any(),
+                    }}
+                </p>
+                {move || match session.get() {
+                    Some(Ok(SessionInfo { signed_in: true, email: Some(email), .. })) => Some(view! {
+                        <p class="signed-in-as">"Signed in as " <strong>{email}</strong></p>
+                    }),
+                    _ => None,
+                }}
+                <div class="actions">
+                    <button type="button" class="button-primary" on:click=sign_out.clone() disabled=move || state.busy.get()>"Sign out"</button>
+                    <a class="button-secondary" href="/">"Stay signed in"</a>
+                </div>
+            }.into_any(),
+        }}
+    }
+}
+
 #[component]
 pub fn Home() -> impl IntoView {
     let session = LocalResource::new(api::session);

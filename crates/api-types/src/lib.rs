@@ -198,6 +198,22 @@ pub struct DeviceDone {
     pub allowed: bool,
 }
 
+/// `GET /api/ui/end-session?<the logout query>`: what the "Sign out?"
+/// screen shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndSessionInfo {
+    /// The app that asked, when it said which it is.
+    #[serde(default)]
+    pub client_name: Option<String>,
+}
+
+/// `POST /api/ui/end-session`: the user chose "Sign out". `query` is the
+/// logout request as received (the server checks it again).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndSessionRequest {
+    pub query: String,
+}
+
 /// One invalid form field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {

@@ -169,8 +169,13 @@ pub async fn session_from_cookie(p: &Provider, cookie: &str) -> Result<Option<Se
     Ok(p.store.session(&lookup_hash(cookie), p.now()).await?)
 }
 
+/// Sign out: the SSO session ends and every grant given from it (its
+/// refresh and access tokens) is revoked. Grants from other sessions, and
+/// those without one (password, client credentials), are untouched.
 pub async fn end_session(p: &Provider, cookie: &str) -> Result<()> {
-    Ok(p.store.delete_session(&lookup_hash(cookie)).await?)
+    let id_hash = lookup_hash(cookie);
+    p.store.revoke_grants_of_session(&id_hash, p.now()).await?;
+    Ok(p.store.delete_session(&id_hash).await?)
 }
 
 #[cfg(test)]

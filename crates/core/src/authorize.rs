@@ -691,6 +691,7 @@ async fn issue_response(
         scopes: req.scopes.clone(),
         created_at: now,
         revoked_at: None,
+        session_id_hash: Some(session.id_hash.clone()),
     };
     p.store.create_grant(&grant).await?;
     let mut fields: Vec<(String, String)> = Vec::new();

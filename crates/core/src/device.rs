@@ -194,6 +194,7 @@ pub async fn decide(
             scopes: found.device.scopes.clone(),
             created_at: now,
             revoked_at: None,
+            session_id_hash: Some(who.session.id_hash.clone()),
         };
         p.store.create_grant(&grant).await?;
         // "1" when the user typed their credentials after the device asked

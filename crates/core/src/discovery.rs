@@ -20,6 +20,7 @@ pub fn metadata(p: &Provider) -> Value {
         "revocation_endpoint": p.url("/oauth2/revoke"),
         "device_authorization_endpoint": p.url("/oauth2/device_authorization"),
         "pushed_authorization_request_endpoint": p.url("/oauth2/par"),
+        "end_session_endpoint": p.url("/oauth2/logout"),
         // Per client (require_pushed_authorization_requests); not for all.
         "require_pushed_authorization_requests": false,
         "scopes_supported": STANDARD_SCOPES,

@@ -12,6 +12,7 @@ pub mod error;
 pub mod grants;
 pub mod introspection;
 pub mod jose;
+pub mod logout;
 pub mod memory;
 pub mod model;
 pub mod par;

@@ -162,6 +162,20 @@ impl GrantStore for MemoryStore {
     async fn grant(&self, id: &str) -> StoreResult<Option<Grant>> {
         Ok(self.lock()?.grants.get(id).cloned())
     }
+    async fn revoke_grants_of_session(
+        &self,
+        session_id_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<u64> {
+        let mut n = 0;
+        for g in self.lock()?.grants.values_mut() {
+            if g.session_id_hash.as_deref() == Some(session_id_hash) && g.revoked_at.is_none() {
+                g.revoked_at = Some(now);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
     async fn revoke_grants_of(
         &self,
         user_id: &str,

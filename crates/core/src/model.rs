@@ -31,6 +31,9 @@ pub struct Client {
     /// RFC 9126 §6: this client's authorization requests must be pushed.
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// Where RP-initiated logout may send the browser (matched exactly).
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 impl Client {
@@ -178,6 +181,10 @@ pub struct Grant {
     pub scopes: Vec<String>,
     pub created_at: UnixTime,
     pub revoked_at: Option<UnixTime>,
+    /// The SSO session (its id hash) the user gave this grant from, if
+    /// any: signing out revokes the session's grants.
+    #[serde(default)]
+    pub session_id_hash: Option<String>,
 }
 
 /// An authorization code, stored by the hash of its value.

@@ -75,6 +75,13 @@ pub trait GrantStore: Send + Sync {
     /// Mark the grant revoked (idempotent; the first revocation time is kept).
     /// Every token of the grant is dead from then on.
     async fn revoke_grant(&self, id: &str, now: UnixTime) -> StoreResult<()>;
+    /// Revoke every live grant given from this SSO session (sign-out), in
+    /// one statement. Returns how many were revoked.
+    async fn revoke_grants_of_session(
+        &self,
+        session_id_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<u64>;
     /// Revoke every live grant this user gave this client (reauthorize), in
     /// one statement. Returns how many were revoked.
     async fn revoke_grants_of(

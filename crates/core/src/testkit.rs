@@ -47,6 +47,7 @@ pub async fn kit() -> Kit {
         first_party: true,
         id_token_signed_response_alg: None,
         require_pushed_authorization_requests: false,
+        post_logout_redirect_uris: strings(&["https://app.example/bye"]),
     };
     p.store.upsert_client(&base).await.unwrap();
     // A third-party client allowed every response type: consent applies.

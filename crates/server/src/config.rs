@@ -133,6 +133,9 @@ pub struct ClientConfig {
     /// RFC 9126: only pushed authorization requests are accepted.
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// Where RP-initiated logout may return the browser (exact match).
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
 }
 
 fn default_grants() -> Vec<String> {
@@ -219,7 +222,12 @@ fn client_record(p: &Provider, c: &ClientConfig) -> Result<Client, String> {
     if c.redirect_uris.is_empty() && redirects {
         return Err(format!("client {}: redirect_uris is empty", c.id));
     }
-    if let Some(bad) = c.redirect_uris.iter().find(|u| !is_registrable(u)) {
+    if let Some(bad) = c
+        .redirect_uris
+        .iter()
+        .chain(&c.post_logout_redirect_uris)
+        .find(|u| !is_registrable(u))
+    {
         return Err(format!(
             "client {}: redirect URI {bad} must be an absolute URL without a fragment",
             c.id
@@ -252,6 +260,7 @@ fn client_record(p: &Provider, c: &ClientConfig) -> Result<Client, String> {
         first_party: c.first_party,
         id_token_signed_response_alg: c.id_token_signed_response_alg.clone(),
         require_pushed_authorization_requests: c.require_pushed_authorization_requests,
+        post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
     })
 }
 

@@ -41,6 +41,7 @@ impl Demo {
             first_party: true,
             id_token_signed_response_alg: None,
             require_pushed_authorization_requests: false,
+            post_logout_redirect_uris: vec![p.url("/")],
         };
         p.store
             .upsert_client(&client)

@@ -114,6 +114,10 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
         .route("/continue", post(ui_api::continue_request))
         .route("/cancel", post(ui_api::cancel))
         .route("/consent", post(ui_api::consent))
+        .route(
+            "/end-session",
+            get(ui_api::end_session_info).post(ui_api::end_session_confirm),
+        )
         .route("/device/lookup", post(ui_api::device_lookup))
         .route("/device/decide", post(ui_api::device_decide))
         .route("/logout", post(ui_api::logout))
@@ -127,6 +131,10 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
         .route("/oauth2/auth", get(oauth::authorize))
         .route("/oauth2/token", post(oauth::token))
         .route("/oauth2/par", post(oauth::par))
+        .route(
+            "/oauth2/logout",
+            get(oauth::end_session).post(oauth::end_session),
+        )
         .route(
             "/oauth2/device_authorization",
             post(oauth::device_authorization),

@@ -187,6 +187,53 @@ pub async fn device_authorization(
     }
 }
 
+/// `GET/POST /oauth2/logout` (OIDC RP-Initiated Logout 1.0). With an
+/// id_token_hint for the signed-in user (or nobody signed in) the session
+/// ends at once; otherwise the "Sign out?" screen asks, and it also shows
+/// any error (never a redirect to an unchecked URI).
+pub async fn end_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    method: axum::http::Method,
+    RawQuery(q): RawQuery,
+    body: Bytes,
+) -> Response {
+    let raw = if method == axum::http::Method::POST {
+        if !form_ok(&headers) {
+            return not_a_form();
+        }
+        String::from_utf8_lossy(&body).into_owned()
+    } else {
+        q.unwrap_or_default()
+    };
+    let params = pairs(raw.as_bytes());
+    let cookie = state.cookies.read(&headers);
+    let session = match session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let plan = portico_core::logout::plan(&state.provider, &params, session.as_ref()).await;
+    match plan {
+        Ok(plan) if plan.confirmed || session.is_none() => {
+            if let Some(c) = cookie
+                && let Err(e) = portico_core::accounts::end_session(&state.provider, &c).await
+            {
+                return oauth_error(&e);
+            }
+            let mut r = found(plan.redirect.as_deref().unwrap_or("/"));
+            crate::web::set_cookie(&mut r, state.cookies.clear());
+            r
+        }
+        // Ask first, or explain the error: the screen calls the UI API.
+        _ => {
+            let shown: String = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&params)
+                .finish();
+            found(&format!("/logout?{shown}"))
+        }
+    }
+}
+
 /// `POST /oauth2/par` (RFC 9126): 201 with request_uri and expires_in.
 pub async fn par(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     if !form_ok(&headers) {

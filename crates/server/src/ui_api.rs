@@ -12,8 +12,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use portico_api_types::{
     ApiError, AuthorizeErrorInfo, ConsentRequest, ContinueRequest, DeviceCodeRequest,
-    DeviceDecisionRequest, DeviceDone, FieldError, LoginRequest, NextStep, SessionInfo,
-    SignUpRequest,
+    DeviceDecisionRequest, DeviceDone, EndSessionInfo, EndSessionRequest, FieldError, LoginRequest,
+    NextStep, SessionInfo, SignUpRequest,
 };
 use portico_core::ErrorCode;
 use portico_core::accounts::{self, AccountError};
@@ -431,6 +431,56 @@ pub async fn device_decide(
         Ok(allowed) => json_ok(DeviceDone { allowed }),
         Err(e) => code_error(e),
     }
+}
+
+/// `GET /api/ui/end-session?<logout query>`: what the "Sign out?" screen
+/// shows, or why the logout request is refused.
+pub async fn end_session_info(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let sess = match web::session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let params = pairs(q.unwrap_or_default().as_bytes());
+    match portico_core::logout::plan(&state.provider, &params, sess.as_ref()).await {
+        Ok(plan) => json_ok(EndSessionInfo {
+            client_name: plan.client_name,
+        }),
+        Err(e) => core_error(&e),
+    }
+}
+
+/// `POST /api/ui/end-session`: "Sign out" on the screen. Ends the session,
+/// revokes what it granted, and names where to go.
+pub async fn end_session_confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<EndSessionRequest>, JsonRejection>,
+) -> Response {
+    let Json(req) = match body {
+        Ok(b) => b,
+        Err(e) => return bad_body(&e),
+    };
+    let sess = match web::session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let params = pairs(req.query.trim_start_matches('?').as_bytes());
+    let plan = match portico_core::logout::plan(&state.provider, &params, sess.as_ref()).await {
+        Ok(p) => p,
+        Err(e) => return core_error(&e),
+    };
+    if let Some(c) = state.cookies.read(&headers)
+        && let Err(e) = accounts::end_session(&state.provider, &c).await
+    {
+        return core_error(&e);
+    }
+    let mut r = json_ok(NextStep::go(plan.redirect.unwrap_or_else(|| "/".into())));
+    set_cookie(&mut r, state.cookies.clear());
+    r
 }
 
 #[cfg(test)]

@@ -636,3 +636,91 @@ async fn dont_allow_on_the_device_page_denies_the_device() {
     assert_eq!(t["error"], "access_denied", "{t}");
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_asks_then_signs_out_and_returns_to_the_app() {
+    let cb = callback_server().await;
+    let bye = cb.replace("/callback", "/signed-out");
+    let s = start_with(
+        Db::Sqlite,
+        &format!(
+            "[[clients]]\nid = \"browser-app\"\nname = \"Browser App\"\nredirect_uris = [\"{cb}\"]\npost_logout_redirect_uris = [\"{bye}\"]\nfirst_party = true\n"
+        ),
+    )
+    .await;
+    let b = Browser::start().await;
+    let c = &b.client;
+    c.goto(&s.authorize_url(&[
+        ("client_id", "browser-app"),
+        ("redirect_uri", &cb),
+        ("response_type", "code"),
+        ("scope", "openid"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ]))
+    .await
+    .unwrap();
+    wait_for_url(c, &s.url("/login?request=")).await;
+    c.wait()
+        .for_element(Locator::Css("input#email"))
+        .await
+        .unwrap()
+        .send_keys(EMAIL)
+        .await
+        .unwrap();
+    c.find(Locator::Css("input#password"))
+        .await
+        .unwrap()
+        .send_keys(&format!("{PASSWORD}\u{E007}"))
+        .await
+        .unwrap();
+    wait_for_url(c, &cb).await;
+
+    // The app sends the browser to log out, without an id_token_hint.
+    let mut logout = url::Url::parse(&s.url("/oauth2/logout")).unwrap();
+    logout
+        .query_pairs_mut()
+        .append_pair("client_id", "browser-app")
+        .append_pair("post_logout_redirect_uri", &bye)
+        .append_pair("state", "bye-state");
+    c.goto(logout.as_str()).await.unwrap();
+    wait_for_url(c, &s.url("/logout?")).await;
+    c.wait()
+        .for_element(Locator::XPath("//h1[normalize-space()='Sign out?']"))
+        .await
+        .unwrap();
+    let page = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Browser App asks you to sign out"), "{page}");
+    assert!(page.contains(EMAIL), "{page}");
+    std::fs::write(
+        output_dir().join("logout.png"),
+        c.screenshot().await.unwrap(),
+    )
+    .unwrap();
+    button_named(c, "Sign out")
+        .await
+        .send_keys("\u{E007}")
+        .await
+        .unwrap();
+    let landed = wait_for_url(c, &bye).await;
+    assert_eq!(query_of(&landed)["state"], "bye-state");
+    // Signed out: the app's next request needs the login form.
+    c.goto(&s.authorize_url(&[
+        ("client_id", "browser-app"),
+        ("redirect_uri", &cb),
+        ("response_type", "code"),
+        ("scope", "openid"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ]))
+    .await
+    .unwrap();
+    wait_for_url(c, &s.url("/login?request=")).await;
+    b.stop().await;
+}

@@ -236,6 +236,7 @@ async fn revoking_a_grant_keeps_the_first_time(s: Arc<dyn Store>) {
         scopes: vec!["openid".into(), "email".into()],
         created_at: 0,
         revoked_at: None,
+        session_id_hash: None,
     };
     s.create_grant(&g).await.unwrap();
     assert_eq!(s.grant("g").await.unwrap().unwrap(), g);
@@ -282,6 +283,7 @@ async fn values_of_a_revoked_grant_cannot_be_taken(s: Arc<dyn Store>) {
         scopes: vec![],
         created_at: 0,
         revoked_at: None,
+        session_id_hash: None,
     };
     s.create_grant(&g).await.unwrap();
     s.put_code(&code("live")).await.unwrap();

@@ -218,20 +218,21 @@ macro_rules! impl_store {
         #[async_trait]
         impl GrantStore for $store {
             async fn create_grant(&self, g: &Grant) -> StoreResult<()> {
-                sqlx::query("INSERT INTO grants (id, client_id, user_id, scopes, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                sqlx::query("INSERT INTO grants (id, client_id, user_id, scopes, created_at, revoked_at, session_id_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                     .bind(&g.id)
                     .bind(&g.client_id)
                     .bind(&g.user_id)
                     .bind(g.scopes.join(" "))
                     .bind(g.created_at)
                     .bind(g.revoked_at)
+                    .bind(&g.session_id_hash)
                     .execute(&self.pool)
                     .await
                     .map_err(backend)?;
                 Ok(())
             }
             async fn grant(&self, id: &str) -> StoreResult<Option<Grant>> {
-                let row = sqlx::query("SELECT id, client_id, user_id, scopes, created_at, revoked_at FROM grants WHERE id = $1")
+                let row = sqlx::query("SELECT id, client_id, user_id, scopes, created_at, revoked_at, session_id_hash FROM grants WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&self.pool)
                     .await
@@ -248,7 +249,17 @@ macro_rules! impl_store {
                         .collect(),
                     created_at: r.get(4),
                     revoked_at: r.get(5),
+                    session_id_hash: r.get(6),
                 }))
+            }
+            async fn revoke_grants_of_session(&self, session_id_hash: &str, now: UnixTime) -> StoreResult<u64> {
+                let done = sqlx::query("UPDATE grants SET revoked_at = $1 WHERE session_id_hash = $2 AND revoked_at IS NULL")
+                    .bind(now)
+                    .bind(session_id_hash)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(done.rows_affected())
             }
             async fn revoke_grants_of(&self, user_id: &str, client_id: &str, now: UnixTime) -> StoreResult<u64> {
                 let done = sqlx::query("UPDATE grants SET revoked_at = $1 WHERE user_id = $2 AND client_id = $3 AND revoked_at IS NULL")

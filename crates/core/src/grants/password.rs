@@ -56,6 +56,7 @@ pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Res
         scopes: scopes.clone(),
         created_at: now,
         revoked_at: None,
+        session_id_hash: None,
     };
     p.store.create_grant(&grant).await?;
     issue_for_user(

@@ -26,6 +26,7 @@ id = "web"
 name = "Web App"
 secret = "web-secret-web-secret-web-secret-0123456789"
 redirect_uris = ["http://127.0.0.1:9/cb", "http://127.0.0.1:9/other"]
+post_logout_redirect_uris = ["http://127.0.0.1:9/signed-out"]
 first_party = true
 
 [[clients]]

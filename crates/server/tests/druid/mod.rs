@@ -10,6 +10,9 @@ on_both_backends!(
     backing_out_of_reauthorize_gives_access_denied_and_tokens_stay_dead,
     reauthorize_with_credentials_issues_a_new_code_with_a_new_auth_time,
     pushed_requests_are_used_once_expire_and_can_be_required,
+    logout_with_a_hint_ends_the_session_and_its_tokens_only,
+    logout_without_a_hint_asks_first,
+    logout_never_redirects_to_an_unregistered_uri,
 );
 
 const ES_SECRET: &str = "es-secret-es-secret-es-secret-es-secret-0123";
@@ -293,4 +296,137 @@ async fn pushed_requests_are_used_once_expire_and_can_be_required(db: Db) {
         .await;
     assert_eq!(r.status(), 302);
     assert!(location(r.headers()).starts_with("/login?request="));
+}
+
+const SIGNED_OUT: &str = "http://127.0.0.1:9/signed-out";
+
+async fn logout(s: &TestServer, query: &[(&str, &str)], cookie: &str) -> reqwest::Response {
+    let mut u = url::Url::parse(&s.url("/oauth2/logout")).unwrap();
+    u.query_pairs_mut().extend_pairs(query);
+    s.http
+        .get(u.as_str())
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The session cookie is cleared in the response.
+fn clears_cookie(r: &reqwest::Response) -> bool {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("portico_session=;") || v.contains("Max-Age=0"))
+}
+
+async fn logout_with_a_hint_ends_the_session_and_its_tokens_only(db: Db) {
+    let s = start(db).await;
+    let web = ("web", WEB_SECRET);
+    let (redirect, cookie) = s.login_flow(&params("web", &[])).await;
+    let mine = exchange(&s, &redirect, web).await;
+    // Another browser of the same user keeps its session and tokens.
+    let (other_redirect, other_cookie) = s.login_flow(&params("web", &[])).await;
+    let theirs = exchange(&s, &other_redirect, web).await;
+
+    let r = logout(
+        &s,
+        &[
+            ("id_token_hint", mine["id_token"].as_str().unwrap()),
+            ("post_logout_redirect_uri", SIGNED_OUT),
+            ("state", "bye-1"),
+        ],
+        &cookie,
+    )
+    .await;
+    assert_eq!(r.status(), 302);
+    assert_eq!(location(r.headers()), format!("{SIGNED_OUT}?state=bye-1"));
+    assert!(clears_cookie(&r));
+    // The session is over: authorize asks for the login again.
+    let r = s.authorize(&params("web", &[]), Some(&cookie)).await;
+    assert!(location(r.headers()).starts_with("/login?request="));
+    // Its tokens are dead; the other session's live on.
+    assert_eq!(alive(&s, &mine, web).await, (false, false, false));
+    assert_eq!(alive(&s, &theirs, web).await, (true, true, true));
+    let r = s.authorize(&params("web", &[]), Some(&other_cookie)).await;
+    assert!(location(r.headers()).starts_with(CB));
+}
+
+async fn logout_without_a_hint_asks_first(db: Db) {
+    let s = start(db).await;
+    let web = ("web", WEB_SECRET);
+    let (redirect, cookie) = s.login_flow(&params("web", &[])).await;
+    let mine = exchange(&s, &redirect, web).await;
+    let query = [
+        ("client_id", "web"),
+        ("post_logout_redirect_uri", SIGNED_OUT),
+        ("state", "bye-2"),
+    ];
+    let r = logout(&s, &query, &cookie).await;
+    assert_eq!(r.status(), 302);
+    let screen = location(r.headers());
+    assert!(screen.starts_with("/logout?"), "{screen}");
+    assert!(!clears_cookie(&r));
+    // Nothing happened yet.
+    let r = s.authorize(&params("web", &[]), Some(&cookie)).await;
+    assert!(location(r.headers()).starts_with(CB));
+    // The screen's API names the app; "Sign out" ends the session.
+    let search = screen.trim_start_matches("/logout");
+    let info: Value = s
+        .http
+        .get(s.url(&format!("/api/ui/end-session{search}")))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["client_name"], "Web App");
+    let r = s
+        .ui_post_with_cookie("/api/ui/end-session", json!({"query": search}), &cookie)
+        .await;
+    assert_eq!(r.status(), 200);
+    assert!(clears_cookie(&r));
+    let next: Value = r.json().await.unwrap();
+    assert_eq!(next["redirect_to"], format!("{SIGNED_OUT}?state=bye-2"));
+    assert_eq!(alive(&s, &mine, web).await, (false, false, false));
+    let r = s.authorize(&params("web", &[]), Some(&cookie)).await;
+    assert!(location(r.headers()).starts_with("/login?request="));
+}
+
+async fn logout_never_redirects_to_an_unregistered_uri(db: Db) {
+    let s = start(db).await;
+    let (_, cookie) = s.login_flow(&params("web", &[])).await;
+    for query in [
+        vec![
+            ("client_id", "web"),
+            ("post_logout_redirect_uri", "https://evil.example/"),
+        ],
+        vec![("post_logout_redirect_uri", SIGNED_OUT)],
+        vec![
+            ("id_token_hint", "forged.token.value"),
+            ("post_logout_redirect_uri", SIGNED_OUT),
+        ],
+    ] {
+        let r = logout(&s, &query, &cookie).await;
+        let screen = location(r.headers());
+        assert!(screen.starts_with("/logout?"), "{screen}");
+        let search = screen.trim_start_matches("/logout");
+        let r = s
+            .http
+            .get(s.url(&format!("/api/ui/end-session{search}")))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400);
+        let r = s
+            .ui_post_with_cookie("/api/ui/end-session", json!({"query": search}), &cookie)
+            .await;
+        assert_eq!(r.status(), 400, "{query:?}");
+    }
+    // Still signed in.
+    let r = s.authorize(&params("web", &[]), Some(&cookie)).await;
+    assert!(location(r.headers()).starts_with(CB));
 }

@@ -860,6 +860,7 @@ async fn discovery_advertises_what_works(db: Db) {
         d["device_authorization_endpoint"],
         s.url("/oauth2/device_authorization")
     );
+    assert_eq!(d["end_session_endpoint"], s.url("/oauth2/logout"));
     assert_eq!(
         set("introspection_endpoint_auth_methods_supported"),
         sorted(&["client_secret_basic", "client_secret_post"])
