@@ -13,6 +13,7 @@ on_both_backends!(
     logout_with_a_hint_ends_the_session_and_its_tokens_only,
     logout_without_a_hint_asks_first,
     logout_never_redirects_to_an_unregistered_uri,
+    x_method_against_the_sso_state,
 );
 
 const ES_SECRET: &str = "es-secret-es-secret-es-secret-es-secret-0123";
@@ -429,4 +430,50 @@ async fn logout_never_redirects_to_an_unregistered_uri(db: Db) {
     // Still signed in.
     let r = s.authorize(&params("web", &[]), Some(&cookie)).await;
     assert!(location(r.headers()).starts_with(CB));
+}
+
+/// Where authorize sends the browser for each x_method (and prompt=create),
+/// without and with an SSO session and a prior authorization.
+async fn x_method_against_the_sso_state(db: Db) {
+    let s = start(db).await;
+    let first = |loc: String| loc.split('?').next().unwrap().to_owned();
+    let cases: [(&[(&str, &str)], &str, &str); 5] = [
+        (&[], "/login", CB),
+        (&[("x_method", "login")], "/login", CB),
+        (&[("x_method", "sign_up")], "/sign-up", "/sign-up"),
+        (&[("prompt", "create")], "/sign-up", "/sign-up"),
+        (&[("x_method", "reauthorize")], "/login", "/login"),
+    ];
+    for (extra, _, _) in &cases {
+        let r = s.authorize(&params("web", extra), None).await;
+        assert_eq!(r.status(), 302, "{extra:?}");
+    }
+    let (_, cookie) = s.login_flow(&params("web", &[])).await;
+    for (extra, without, with) in cases {
+        let r = s.authorize(&params("web", extra), None).await;
+        assert_eq!(
+            first(location(r.headers())),
+            without,
+            "no session, {extra:?}"
+        );
+        let r = s.authorize(&params("web", extra), Some(&cookie)).await;
+        assert_eq!(
+            first(location(r.headers())),
+            with,
+            "with a session, {extra:?}"
+        );
+    }
+    // sign_up with a session offers to continue as the signed-in user.
+    let r = s
+        .authorize(&params("web", &[("x_method", "sign_up")]), Some(&cookie))
+        .await;
+    let request = location(r.headers())
+        .trim_start_matches("/sign-up?request=")
+        .to_owned();
+    let r = s
+        .ui_post_with_cookie("/api/ui/continue", json!({"request": request}), &cookie)
+        .await;
+    assert_eq!(r.status(), 200);
+    let next: Value = r.json().await.unwrap();
+    assert!(query_of(next["redirect_to"].as_str().unwrap()).contains_key("code"));
 }
