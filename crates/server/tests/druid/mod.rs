@@ -437,7 +437,9 @@ async fn logout_never_redirects_to_an_unregistered_uri(db: Db) {
 async fn x_method_against_the_sso_state(db: Db) {
     let s = start(db).await;
     let first = |loc: String| loc.split('?').next().unwrap().to_owned();
-    let cases: [(&[(&str, &str)], &str, &str); 5] = [
+    // (extra parameters, screen without a session, with one)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: [Case; 5] = [
         (&[], "/login", CB),
         (&[("x_method", "login")], "/login", CB),
         (&[("x_method", "sign_up")], "/sign-up", "/sign-up"),
