@@ -383,6 +383,19 @@ fn code_error(e: CodeError) -> Response {
     }
 }
 
+/// The signed-in session and client address of a device page request, or
+/// the answer for a bad body or a missing session.
+async fn device_attempt<T>(
+    state: &AppState,
+    peer: Peer,
+    headers: &HeaderMap,
+    body: Result<Json<T>, JsonRejection>,
+) -> Result<(T, portico_core::model::Session, Option<std::net::IpAddr>), Response> {
+    let Json(req) = body.map_err(|e| bad_body(&e))?;
+    let sess = signed_in_session(state, headers).await?;
+    Ok((req, sess, peer.map(|Extension(ConnectInfo(a))| a.ip())))
+}
+
 /// `POST /api/ui/device/lookup`: the device page's "Continue".
 pub async fn device_lookup(
     State(state): State<AppState>,
@@ -390,17 +403,13 @@ pub async fn device_lookup(
     headers: HeaderMap,
     body: Result<Json<DeviceCodeRequest>, JsonRejection>,
 ) -> Response {
-    let Json(req) = match body {
-        Ok(b) => b,
-        Err(e) => return bad_body(&e),
-    };
-    let sess = match signed_in_session(&state, &headers).await {
-        Ok(s) => s,
+    let (req, session, ip) = match device_attempt(&state, peer, &headers, body).await {
+        Ok(v) => v,
         Err(r) => return r,
     };
     let who = Attempt {
-        session: &sess,
-        ip: peer.map(|Extension(ConnectInfo(a))| a.ip()),
+        session: &session,
+        ip,
     };
     match device::lookup(&state.provider, who, &req.user_code).await {
         Ok(info) => json_ok(info),
@@ -415,17 +424,13 @@ pub async fn device_decide(
     headers: HeaderMap,
     body: Result<Json<DeviceDecisionRequest>, JsonRejection>,
 ) -> Response {
-    let Json(req) = match body {
-        Ok(b) => b,
-        Err(e) => return bad_body(&e),
-    };
-    let sess = match signed_in_session(&state, &headers).await {
-        Ok(s) => s,
+    let (req, session, ip) = match device_attempt(&state, peer, &headers, body).await {
+        Ok(v) => v,
         Err(r) => return r,
     };
     let who = Attempt {
-        session: &sess,
-        ip: peer.map(|Extension(ConnectInfo(a))| a.ip()),
+        session: &session,
+        ip,
     };
     match device::decide(&state.provider, who, &req.user_code, req.allow).await {
         Ok(allowed) => json_ok(DeviceDone { allowed }),

@@ -293,17 +293,7 @@ fn partner_authorize(s: &TestServer, cb: &str, response_type: &str) -> String {
 /// consent screen.
 async fn sign_in_to_consent(c: &Client, s: &TestServer) {
     wait_for_url(c, &s.url("/login?request=")).await;
-    let email = c
-        .wait()
-        .for_element(Locator::Css("input#email"))
-        .await
-        .unwrap();
-    email.send_keys(EMAIL).await.unwrap();
-    let password = c.find(Locator::Css("input#password")).await.unwrap();
-    password
-        .send_keys(&format!("{PASSWORD}\u{E007}"))
-        .await
-        .unwrap();
+    type_credentials(c).await;
     wait_for_url(c, &s.url("/consent?request=")).await;
     c.wait()
         .for_element(Locator::Css(".scopes li"))
@@ -417,6 +407,23 @@ async fn dont_allow_sends_access_denied_to_the_client() {
     b.stop().await;
 }
 
+/// Type the test user's credentials on the login form; Enter submits.
+async fn type_credentials(c: &Client) {
+    c.wait()
+        .for_element(Locator::Css("input#email"))
+        .await
+        .unwrap()
+        .send_keys(EMAIL)
+        .await
+        .unwrap();
+    c.find(Locator::Css("input#password"))
+        .await
+        .unwrap()
+        .send_keys(&format!("{PASSWORD}\u{E007}"))
+        .await
+        .unwrap();
+}
+
 /// A device (the `tv` client) polling the token endpoint the way RFC 8628
 /// §3.5 says: every `interval`, 5 seconds more after each slow_down, until
 /// it gets anything but authorization_pending.
@@ -482,18 +489,7 @@ async fn device_server_and_codes() -> (TestServer, Value) {
 /// keyboard and come back to the device page.
 async fn sign_in_for_the_device_page(c: &Client, s: &TestServer) {
     wait_for_url(c, &s.url("/login?return_to=")).await;
-    let email = c
-        .wait()
-        .for_element(Locator::Css("input#email"))
-        .await
-        .unwrap();
-    email.send_keys(EMAIL).await.unwrap();
-    c.find(Locator::Css("input#password"))
-        .await
-        .unwrap()
-        .send_keys(&format!("{PASSWORD}\u{E007}"))
-        .await
-        .unwrap();
+    type_credentials(c).await;
     wait_for_url(c, &s.url("/device")).await;
 }
 
@@ -661,19 +657,7 @@ async fn logout_asks_then_signs_out_and_returns_to_the_app() {
     .await
     .unwrap();
     wait_for_url(c, &s.url("/login?request=")).await;
-    c.wait()
-        .for_element(Locator::Css("input#email"))
-        .await
-        .unwrap()
-        .send_keys(EMAIL)
-        .await
-        .unwrap();
-    c.find(Locator::Css("input#password"))
-        .await
-        .unwrap()
-        .send_keys(&format!("{PASSWORD}\u{E007}"))
-        .await
-        .unwrap();
+    type_credentials(c).await;
     wait_for_url(c, &cb).await;
 
     // The app sends the browser to log out, without an id_token_hint.
