@@ -82,6 +82,11 @@ impl Browser {
     }
 }
 
+/// Save what the browser shows into test-output/.
+async fn screenshot(c: &Client, name: &str) {
+    std::fs::write(output_dir().join(name), c.screenshot().await.unwrap()).unwrap();
+}
+
 fn output_dir() -> PathBuf {
     let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../test-output");
     std::fs::create_dir_all(&d).unwrap();
@@ -197,11 +202,7 @@ async fn a_user_signs_in_through_the_leptos_login_and_the_client_gets_a_code() {
             .unwrap()
             .contains("email or password is not right")
     );
-    std::fs::write(
-        output_dir().join("login-page-wrong-password.png"),
-        c.screenshot().await.unwrap(),
-    )
-    .unwrap();
+    screenshot(c, "login-page-wrong-password.png").await;
 
     // Right password, submitted with the keyboard (Enter in the field).
     password.clear().await.unwrap();
@@ -259,11 +260,7 @@ async fn an_unknown_client_gets_the_error_screen_not_a_redirect() {
         c.current_url().await.unwrap().as_str().starts_with(&s.base),
         "stayed on Portico"
     );
-    std::fs::write(
-        output_dir().join("authorize-error.png"),
-        c.screenshot().await.unwrap(),
-    )
-    .unwrap();
+    screenshot(c, "authorize-error.png").await;
     b.stop().await;
 }
 
@@ -339,11 +336,7 @@ async fn consent_allowed_is_remembered_and_implicit_tokens_arrive_in_the_fragmen
         ]
     );
     button_named(c, "Don't allow").await;
-    std::fs::write(
-        output_dir().join("consent.png"),
-        c.screenshot().await.unwrap(),
-    )
-    .unwrap();
+    screenshot(c, "consent.png").await;
     // "Allow", by keyboard.
     button_named(c, "Allow")
         .await
@@ -525,11 +518,7 @@ async fn a_device_is_connected_through_the_device_page() {
     let input = c.find(Locator::Css("input#user_code")).await.unwrap();
     assert_eq!(input.prop("value").await.unwrap().as_deref(), Some(""));
     button_named(c, "Continue").await;
-    std::fs::write(
-        output_dir().join("device-page.png"),
-        c.screenshot().await.unwrap(),
-    )
-    .unwrap();
+    screenshot(c, "device-page.png").await;
 
     // A wrong code: a clear message under the field.
     input.send_keys("BBBB-BBBB\u{E007}").await.unwrap();
@@ -574,11 +563,7 @@ async fn a_device_is_connected_through_the_device_page() {
     }
     assert_eq!(items.len(), 3, "{items:?}");
     button_named(c, "Don't allow").await;
-    std::fs::write(
-        output_dir().join("device-confirm.png"),
-        c.screenshot().await.unwrap(),
-    )
-    .unwrap();
+    screenshot(c, "device-confirm.png").await;
     button_named(c, "Allow")
         .await
         .send_keys("\u{E007}")
@@ -682,11 +667,7 @@ async fn logout_asks_then_signs_out_and_returns_to_the_app() {
         .unwrap();
     assert!(page.contains("Browser App asks you to sign out"), "{page}");
     assert!(page.contains(EMAIL), "{page}");
-    std::fs::write(
-        output_dir().join("logout.png"),
-        c.screenshot().await.unwrap(),
-    )
-    .unwrap();
+    screenshot(c, "logout.png").await;
     button_named(c, "Sign out")
         .await
         .send_keys("\u{E007}")
