@@ -6,6 +6,7 @@ use portico_api_types::{
     ApiError, AuthRequestInfo, AuthorizeErrorInfo, CSRF_HEADER, CSRF_HEADER_VALUE, ConsentRequest,
     ContinueRequest, DeviceCodeRequest, DeviceDecisionRequest, DeviceDone, DeviceInfo,
     EndSessionInfo, EndSessionRequest, LoginRequest, NextStep, SessionInfo, SignUpRequest,
+    ThemeInfo,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -165,4 +166,19 @@ pub async fn logout() -> Result<(), ApiError> {
 /// Why the authorize request in `search` (`?client_id=...`) was refused.
 pub async fn authorize_error(search: &str) -> Result<AuthorizeErrorInfo, ApiError> {
     get(&format!("/api/ui/authorize-error{search}")).await
+}
+
+/// The look and language for this page. `search` is the page's own query
+/// (`?request=...&ui_locales=...`); only those two parameters are passed on.
+pub async fn theme(search: &str) -> Result<ThemeInfo, ApiError> {
+    let kept: Vec<&str> = search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|kv| kv.starts_with("request=") || kv.starts_with("ui_locales="))
+        .collect();
+    if kept.is_empty() {
+        get("/api/ui/theme").await
+    } else {
+        get(&format!("/api/ui/theme?{}", kept.join("&"))).await
+    }
 }

@@ -3,14 +3,37 @@
 
 pub mod api;
 pub mod components;
+pub mod i18n;
 pub mod screens;
+pub mod theme;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
+/// Load the entrypoint's theme and language once, apply them, then show
+/// the screens. Without an answer the screens use Portico's defaults.
 #[component]
 pub fn App() -> impl IntoView {
+    let search = window().location().search().unwrap_or_default();
+    let loaded = LocalResource::new(move || {
+        let s = search.clone();
+        async move { api::theme(&s).await }
+    });
+    move || {
+        loaded.get().map(|r| {
+            let ui = theme::Ui::new(r.ok());
+            if let Some(t) = &ui.theme {
+                theme::apply(t);
+            }
+            view! { <Screens ui=ui/> }
+        })
+    }
+}
+
+#[component]
+fn Screens(ui: theme::Ui) -> impl IntoView {
+    provide_context(ui);
     view! {
         <Router>
             <div class="page">

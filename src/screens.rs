@@ -5,9 +5,10 @@ use crate::api;
 use crate::components::{
     ConsentChoices, ErrorBanner, Field, FormState, LoginForm, SignUpForm, SubmitButton, field_error,
 };
+use crate::theme::{Ui, use_ui};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
-use portico_api_types::{ApiError, AuthRequestInfo, DeviceInfo, SessionInfo};
+use portico_api_types::{ApiError, AuthRequestInfo, DeviceInfo, SessionInfo, XMethod};
 
 fn query_param(name: &'static str) -> Signal<Option<String>> {
     let q = use_query_map();
@@ -33,25 +34,52 @@ fn request_info(
     })
 }
 
-/// Heading and the "to continue to" line for a request.
+/// The entrypoint's logo, or its name when it has none or the image does
+/// not load (a broken theme never breaks the page).
+#[component]
+fn Brand() -> impl IntoView {
+    let ui = use_ui();
+    let broken = RwSignal::new(false);
+    let name = ui.brand();
+    let alt = format!("{name}{}", ui.t.logo_alt);
+    let logo = ui.logo_url();
+    view! {
+        <p class="brand">
+            {move || match (&logo, broken.get()) {
+                (Some(url), false) => view! {
+                    <img class="logo" src=url.clone() alt=alt.clone() on:error=move |_| broken.set(true)/>
+                }.into_any(),
+                _ => view! { <span class="brand-name">{name.clone()}</span> }.into_any(),
+            }}
+        </p>
+    }
+}
+
+/// A plain screen heading: the brand and a title.
+#[component]
+fn Title(#[prop(into)] title: String) -> impl IntoView {
+    view! { <header class="card-header"><Brand/><h1>{title}</h1></header> }
+}
+
+/// Heading, the entrypoint's subtitle and the "to continue to" line for a
+/// request.
 #[component]
 fn Heading(
-    title: &'static str,
+    #[prop(into)] title: String,
+    #[prop(optional)] subtitle: Option<String>,
     info: LocalResource<Option<Result<AuthRequestInfo, portico_api_types::ApiError>>>,
 ) -> impl IntoView {
+    let ui = use_ui();
+    let continue_to = ui.t.continue_to;
     view! {
         <header class="card-header">
-            <p class="brand">
-                {move || match info.get() {
-                    Some(Some(Ok(i))) => i.entrypoint.display_name,
-                    _ => "Portico".to_owned(),
-                }}
-            </p>
+            <Brand/>
             <h1>{title}</h1>
+            {subtitle.map(|s| view! { <p class="subtitle tagline">{s}</p> })}
             {move || match info.get() {
-                Some(Some(Ok(i))) => Some(view! { <p class="subtitle">"to continue to " <strong>{i.client_name}</strong></p> }.into_any()),
+                Some(Some(Ok(i))) => Some(view! { <p class="subtitle">{continue_to} <strong>{i.client_name}</strong></p> }.into_any()),
                 Some(Some(Err(e))) => Some(view! {
-                    <div class="banner banner-error" role="alert"><p>{e.message}</p></div>
+                    <div class="banner banner-error" role="alert"><p>{ui.error(&e)}</p></div>
                 }.into_any()),
                 _ => None,
             }}
@@ -89,8 +117,9 @@ fn CancelButton(request: Signal<Option<String>>) -> impl IntoView {
             }
         });
     };
+    let label = use_ui().t.cancel;
     move || {
-        request.get().map(|_| view! { <button type="button" class="button-link" on:click=cancel>"Cancel"</button> })
+        request.get().map(|_| view! { <button type="button" class="button-link" on:click=cancel>{label}</button> })
     }
 }
 
@@ -103,6 +132,7 @@ fn AccountChooser(
 ) -> impl IntoView {
     let session = LocalResource::new(api::session);
     let state = FormState::new();
+    let t = use_ui().t;
     let cont = move |_| {
         let Some(r) = request.get_untracked() else {
             return;
@@ -118,12 +148,12 @@ fn AccountChooser(
                 name,
             })) if choosing => Some(view! {
                 <section class="chooser" aria-labelledby="chooser-title">
-                    <h2 id="chooser-title">"Choose an account"</h2>
+                    <h2 id="chooser-title">{t.choose_account}</h2>
                     <ErrorBanner error=state.error/>
                     <button type="button" class="button-secondary account" on:click=cont disabled=move || state.busy.get()>
-                        "Continue as " {name.unwrap_or_default()} " (" {email} ")"
+                        {t.continue_as} {name.unwrap_or_default()} " (" {email} ")"
                     </button>
-                    <p class="or">"Or sign in with another account:"</p>
+                    <p class="or">{t.or_another}</p>
                 </section>
             }),
             _ => None,
@@ -136,13 +166,18 @@ pub fn Login() -> impl IntoView {
     let request = request_param();
     let return_to = query_param("return_to");
     let info = request_info(request);
+    let ui = use_ui();
+    let t = ui.t;
+    let switch = ui.offers(XMethod::SignUp).then(|| view! {
+        <p class="switch">
+            {t.new_here} <a href=move || switch_link("/sign-up", request.get(), return_to.get())>{t.create_an_account}</a>
+        </p>
+    });
     view! {
-        <Heading title="Sign in" info=info/>
+        <Heading title=ui.sign_in_title() subtitle=ui.subtitle().unwrap_or_default() info=info/>
         <AccountChooser request=request info=info/>
         <LoginForm request=request return_to=return_to/>
-        <p class="switch">
-            "New here? " <a href=move || switch_link("/sign-up", request.get(), return_to.get())>"Create an account"</a>
-        </p>
+        {switch}
         <CancelButton request=request/>
     }
 }
@@ -166,20 +201,23 @@ pub fn SignUp() -> impl IntoView {
             }
         });
     };
+    let ui = use_ui();
+    let t = ui.t;
+    let continue_label = ui.continue_label();
     view! {
-        <Heading title="Create your account" info=info/>
+        <Heading title=t.sign_up_title info=info/>
         {move || match (session.get(), request.get()) {
             (Some(Ok(SessionInfo { signed_in: true, email: Some(email), .. })), Some(_)) => Some(view! {
                 <div class="banner banner-info">
-                    <p>"You are already signed in as " <strong>{email}</strong> "."</p>
-                    <button type="button" class="button-secondary" on:click=cont disabled=move || busy.get()>"Continue"</button>
+                    <p>{t.already_signed_in_as} <strong>{email}</strong> "."</p>
+                    <button type="button" class="button-secondary" on:click=cont disabled=move || busy.get()>{continue_label.clone()}</button>
                 </div>
             }),
             _ => None,
         }}
         <SignUpForm request=request return_to=return_to/>
         <p class="switch">
-            "Already have an account? " <a href=move || switch_link("/login", request.get(), return_to.get())>"Sign in"</a>
+            {t.have_account} <a href=move || switch_link("/login", request.get(), return_to.get())>{t.sign_in}</a>
         </p>
         <CancelButton request=request/>
     }
@@ -199,8 +237,9 @@ pub fn Consent() -> impl IntoView {
         };
         state.submit(move || async move { api::consent(&r, allow).await });
     };
+    let t = use_ui().t;
     view! {
-        <Heading title="Allow access?" info=info/>
+        <Heading title=t.consent_title info=info/>
         <ErrorBanner error=state.error/>
         {move || match info.get() {
             Some(Some(Ok(i))) => Some(view! {
@@ -210,7 +249,7 @@ pub fn Consent() -> impl IntoView {
         }}
         {move || match session.get() {
             Some(Ok(SessionInfo { signed_in: true, email: Some(email), .. })) => Some(view! {
-                <p class="signed-in-as">"Signed in as " <strong>{email}</strong></p>
+                <p class="signed-in-as">{t.signed_in_as} <strong>{email}</strong></p>
             }),
             _ => None,
         }}
@@ -231,6 +270,8 @@ enum DeviceStep {
 /// sign in first and come back here with the code still filled in.
 #[component]
 pub fn Device() -> impl IntoView {
+    let ui = use_ui();
+    let t = ui.t;
     let typed = query_param("user_code").get_untracked().unwrap_or_default();
     let code = RwSignal::new(typed);
     let step = RwSignal::new(DeviceStep::Enter);
@@ -297,53 +338,51 @@ pub fn Device() -> impl IntoView {
             email: Some(email),
             ..
         })) => Some(view! {
-            <p class="signed-in-as">"Signed in as " <strong>{email}</strong></p>
+            <p class="signed-in-as">{t.signed_in_as} <strong>{email}</strong></p>
         }),
         _ => None,
     };
+    let continue_label = ui.continue_label();
     move || {
         match step.get() {
         DeviceStep::Enter => view! {
-            <header class="card-header"><p class="brand">"Portico"</p><h1>"Connect a device"</h1></header>
-            <p>"Enter the code shown on your TV, console or other device."</p>
+            <Title title=t.device_title/>
+            <p>{t.device_intro}</p>
             <form class="form" on:submit=look_up novalidate=true>
                 <ErrorBanner error=banner/>
                 <Field
                     id="user_code"
-                    label="Code"
+                    label=t.code
                     autocomplete="one-time-code"
                     value=code
                     error=field_error(error, "user_code")
-                    hint="It has 8 letters, like BCDF-GHJK."
+                    hint=t.code_hint
                 />
-                <SubmitButton label="Continue" busy=busy/>
+                <SubmitButton label=continue_label.clone() busy=busy/>
             </form>
             {signed_in_as}
         }.into_any(),
         DeviceStep::Confirm(info) => view! {
-            <header class="card-header">
-                <p class="brand">{info.entrypoint.display_name.clone()}</p>
-                <h1>"Is this your device?"</h1>
-            </header>
+            <Title title=t.device_confirm_title/>
             <ErrorBanner error=error/>
-            <p><strong>{info.client_name.clone()}</strong> " wants to use your account on a device."</p>
+            <p><strong>{info.client_name.clone()}</strong> {t.device_wants}</p>
             <div class="banner banner-warning" role="note">
                 <p>
-                    "Only continue if you started this yourself, on a device you have in front of you, and it shows the code "
-                    <strong class="user-code">{info.user_code.clone()}</strong> "."
+                    {t.device_warning}
+                    <strong class="user-code">{info.user_code.clone()}</strong> {t.device_warning_end}
                 </p>
-                <p>"If someone sent you this code or a link to this page, choose “Don't allow”: they may be trying to get into your account."</p>
+                <p>{t.device_warning_sent}</p>
             </div>
             <ConsentChoices client_name=info.client_name scopes=info.scopes busy=busy answer=answer/>
             {signed_in_as}
         }.into_any(),
         DeviceStep::Done(true) => view! {
-            <header class="card-header"><p class="brand">"Portico"</p><h1>"Your device is connected"</h1></header>
-            <p role="status">"Go back to your device: it will continue on its own in a few seconds. You can close this page."</p>
+            <Title title=t.device_done_title/>
+            <p role="status">{t.device_done}</p>
         }.into_any(),
         DeviceStep::Done(false) => view! {
-            <header class="card-header"><p class="brand">"Portico"</p><h1>"The device was not allowed"</h1></header>
-            <p role="status">"Nothing was shared with the device. You can close this page."</p>
+            <Title title=t.device_denied_title/>
+            <p role="status">{t.device_denied}</p>
         }.into_any(),
     }
     }
@@ -354,6 +393,8 @@ pub fn Device() -> impl IntoView {
 /// are shown here, never redirected.
 #[component]
 pub fn Logout() -> impl IntoView {
+    let ui = use_ui();
+    let t = ui.t;
     let search = window().location().search().unwrap_or_default();
     let info = {
         let s = search.clone();
@@ -369,30 +410,30 @@ pub fn Logout() -> impl IntoView {
         state.submit(move || async move { api::end_session(&s).await });
     };
     view! {
-        <header class="card-header"><p class="brand">"Portico"</p><h1>"Sign out?"</h1></header>
+        <Title title=t.logout_title/>
         <ErrorBanner error=state.error/>
         {move || match info.get() {
-            None => view! { <p role="status">"Loading…"</p> }.into_any(),
+            None => view! { <p role="status">{t.loading}</p> }.into_any(),
             Some(Err(e)) => view! {
-                <div class="banner banner-error" role="alert"><p>{e.message}</p></div>
-                <p><a href="/">"Go to your account"</a></p>
+                <div class="banner banner-error" role="alert"><p>{ui.error(&e)}</p></div>
+                <p><a href="/">{t.go_to_account}</a></p>
             }.into_any(),
             Some(Ok(i)) => view! {
                 <p>
                     {match i.client_name {
-                        Some(name) => view! { <strong>{name}</strong> " asks you to sign out of Portico." }.into_any(),
-                        None => view! { "Do you want to sign out of Portico?" }.into_any(),
+                        Some(name) => view! { <strong>{name}</strong> {t.asks_sign_out} }.into_any(),
+                        None => view! { {t.want_sign_out} }.into_any(),
                     }}
                 </p>
                 {move || match session.get() {
                     Some(Ok(SessionInfo { signed_in: true, email: Some(email), .. })) => Some(view! {
-                        <p class="signed-in-as">"Signed in as " <strong>{email}</strong></p>
+                        <p class="signed-in-as">{t.signed_in_as} <strong>{email}</strong></p>
                     }),
                     _ => None,
                 }}
                 <div class="actions">
-                    <button type="button" class="button-primary" on:click=sign_out.clone() disabled=move || state.busy.get()>"Sign out"</button>
-                    <a class="button-secondary" href="/">"Stay signed in"</a>
+                    <button type="button" class="button-primary" on:click=sign_out.clone() disabled=move || state.busy.get()>{t.sign_out}</button>
+                    <a class="button-secondary" href="/">{t.stay_signed_in}</a>
                 </div>
             }.into_any(),
         }}
@@ -401,6 +442,7 @@ pub fn Logout() -> impl IntoView {
 
 #[component]
 pub fn Home() -> impl IntoView {
+    let t = use_ui().t;
     let session = LocalResource::new(api::session);
     let sign_out = move |_| {
         leptos::task::spawn_local(async move {
@@ -409,16 +451,16 @@ pub fn Home() -> impl IntoView {
         });
     };
     view! {
-        <header class="card-header"><p class="brand">"Portico"</p><h1>"Your account"</h1></header>
+        <Title title=t.account_title/>
         {move || match session.get() {
-            None => view! { <p role="status">"Loading…"</p> }.into_any(),
+            None => view! { <p role="status">{t.loading}</p> }.into_any(),
             Some(Ok(SessionInfo { signed_in: true, email, name })) => view! {
-                <p>"Signed in as " <strong>{name.unwrap_or_default()}</strong> " (" {email.unwrap_or_default()} ")."</p>
-                <button type="button" class="button-secondary" on:click=sign_out>"Sign out"</button>
+                <p>{t.signed_in_as} <strong>{name.unwrap_or_default()}</strong> " (" {email.unwrap_or_default()} ")."</p>
+                <button type="button" class="button-secondary" on:click=sign_out>{t.sign_out}</button>
             }.into_any(),
             Some(_) => view! {
-                <p>"You are not signed in."</p>
-                <p><a href="/login">"Sign in"</a></p>
+                <p>{t.not_signed_in}</p>
+                <p><a href="/login">{t.sign_in}</a></p>
             }.into_any(),
         }}
     }
@@ -428,31 +470,34 @@ pub fn Home() -> impl IntoView {
 /// to the app: unknown client or redirect URI.
 #[component]
 pub fn AuthorizeError() -> impl IntoView {
+    let ui: Ui = use_ui();
+    let t = ui.t;
     let search = window().location().search().unwrap_or_default();
     let info = LocalResource::new(move || {
         let s = search.clone();
         async move { api::authorize_error(&s).await }
     });
     view! {
-        <header class="card-header"><p class="brand">"Portico"</p><h1>"This sign-in link does not work"</h1></header>
+        <Title title=t.link_broken_title/>
         <div class="banner banner-error" role="alert">
             {move || match info.get() {
                 Some(Ok(e)) => view! {
                     <p>{e.error_description}</p>
-                    <p class="error-code">"Error code: " <code>{e.error}</code></p>
+                    <p class="error-code">{t.error_code} <code>{e.error}</code></p>
                 }.into_any(),
-                Some(Err(e)) => view! { <p>{e.message}</p> }.into_any(),
-                None => view! { <p>"Checking the link…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p>{ui.error(&e)}</p> }.into_any(),
+                None => view! { <p>{t.checking_link}</p> }.into_any(),
             }}
         </div>
-        <p>"Go back to the app you came from and try again. If it keeps happening, tell the app's support team."</p>
+        <p>{t.link_broken_help}</p>
     }
 }
 
 #[component]
 pub fn NotFound() -> impl IntoView {
+    let t = use_ui().t;
     view! {
-        <header class="card-header"><p class="brand">"Portico"</p><h1>"Page not found"</h1></header>
-        <p><a href="/">"Go to your account"</a></p>
+        <Title title=t.not_found_title/>
+        <p><a href="/">{t.go_to_account}</a></p>
     }
 }

@@ -2,8 +2,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use leptos::prelude::*;
-use portico_api_types::{ApiError, FieldError};
+use portico_api_types::{
+    ApiError, EntrypointInfo, FieldError, FieldRule, SignUpFields, ThemeInfo, ThemeTexts,
+    ThemeTokens, XMethod,
+};
 use portico_ui::components::{ConsentChoices, ErrorBanner, Field, LoginForm, SignUpForm};
+use portico_ui::theme::Ui;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -124,6 +128,7 @@ async fn the_error_banner_is_an_alert_with_the_servers_message() {
         message: "An account with this email already exists.".into(),
         field_errors: vec![FieldError {
             field: "email".into(),
+            code: "email_taken".into(),
             message: "x".into(),
         }],
     }));
@@ -202,4 +207,156 @@ fn without_scopes_only_the_question_and_its_answers_remain() {
         .map(|i| buttons.item(i).unwrap().text_content().unwrap_or_default())
         .collect();
     assert_eq!(names, ["Allow", "Don't allow"]);
+}
+
+fn theme_info(locale: &str) -> ThemeInfo {
+    ThemeInfo {
+        entrypoint: EntrypointInfo {
+            id: "shop".into(),
+            display_name: "The Shop".into(),
+        },
+        locale: locale.into(),
+        tokens: ThemeTokens {
+            primary: "#0f766e".into(),
+            on_primary: "#ffffff".into(),
+            background: "#f0fdfa".into(),
+            surface: "#ffffff".into(),
+            text: "#134e4a".into(),
+            error: "#b91c1c".into(),
+            muted: "#4b5263".into(),
+            border: "#6b7280".into(),
+            error_surface: "#fdf1f1".into(),
+            info_surface: "#eef3fe".into(),
+            warning_surface: "#fff7e6".into(),
+            warning: "#b45309".into(),
+            font_family: "Georgia, serif".into(),
+            radius: "2px".into(),
+            logo_url: None,
+            background_image: Some("/public/none.png".into()),
+        },
+        texts: ThemeTexts::default(),
+        sign_up: SignUpFields::default(),
+        x_methods: vec![XMethod::Login, XMethod::SignUp],
+    }
+}
+
+fn labels(root: &web_sys::HtmlElement) -> Vec<String> {
+    let list = root.query_selector_all("label").unwrap();
+    (0..list.length())
+        .map(|i| {
+            list.item(i)
+                .unwrap()
+                .text_content()
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn the_spanish_ui_speaks_spanish_down_to_the_server_errors() {
+    let root = container();
+    let error = RwSignal::new(None::<ApiError>);
+    leptos::mount::mount_to(root.clone(), move || {
+        provide_context(Ui::new(Some(theme_info("es"))));
+        view! { <LoginForm request=no_request()/><ErrorBanner error=error/> }
+    })
+    .forget();
+    assert_eq!(labels(&root), ["Correo electrónico", "Contraseña"]);
+    assert_eq!(text(&root, "button[type=submit]"), "Iniciar sesión");
+    error.set(Some(ApiError {
+        error: "invalid_credentials".into(),
+        message: "The email or password is not right.".into(),
+        field_errors: vec![],
+    }));
+    leptos::task::tick().await;
+    let alerts = root.query_selector_all("[role=alert]").unwrap();
+    let last = alerts.item(alerts.length() - 1).unwrap();
+    assert_eq!(
+        last.text_content().unwrap().trim(),
+        "El correo electrónico o la contraseña no son correctos."
+    );
+}
+
+#[wasm_bindgen_test]
+fn entrypoint_texts_replace_the_built_in_button_labels() {
+    let root = container();
+    let mut t = theme_info("en");
+    t.texts.sign_in = Some("Enter the shop".into());
+    leptos::mount::mount_to(root.clone(), move || {
+        provide_context(Ui::new(Some(t)));
+        view! { <LoginForm request=no_request()/> }
+    })
+    .forget();
+    assert_eq!(text(&root, "button[type=submit]"), "Enter the shop");
+}
+
+#[wasm_bindgen_test]
+fn sign_up_asks_for_what_the_entrypoint_wants() {
+    let root = container();
+    let mut t = theme_info("en");
+    t.sign_up = SignUpFields {
+        name: FieldRule::Optional,
+        phone: FieldRule::Required,
+        birthdate: FieldRule::Required,
+        terms_url: Some("https://shop.example/terms".into()),
+    };
+    leptos::mount::mount_to(root.clone(), move || {
+        provide_context(Ui::new(Some(t)));
+        view! { <SignUpForm request=no_request()/> }
+    })
+    .forget();
+    assert_eq!(
+        labels(&root),
+        [
+            "Name (optional)",
+            "Email",
+            "Password",
+            "Phone number",
+            "Date of birth",
+            "I accept the terms of service"
+        ]
+    );
+    assert_eq!(attr(&root, "#name", "required"), None);
+    assert!(attr(&root, "#phone_number", "required").is_some());
+    assert_eq!(attr(&root, "#phone_number", "type").as_deref(), Some("tel"));
+    assert_eq!(attr(&root, "#birthdate", "type").as_deref(), Some("date"));
+    assert_eq!(
+        attr(&root, "#accept_terms", "type").as_deref(),
+        Some("checkbox")
+    );
+    assert_eq!(
+        attr(&root, "label[for=accept_terms] a", "href").as_deref(),
+        Some("https://shop.example/terms")
+    );
+}
+
+#[wasm_bindgen_test]
+fn the_default_sign_up_has_no_extra_fields() {
+    let root = container();
+    leptos::mount::mount_to(root.clone(), move || {
+        provide_context(Ui::new(Some(theme_info("en"))));
+        view! { <SignUpForm request=no_request()/> }
+    })
+    .forget();
+    assert_eq!(labels(&root), ["Name", "Email", "Password"]);
+}
+
+#[wasm_bindgen_test]
+fn a_theme_becomes_custom_properties_on_the_root_element() {
+    let t = theme_info("es");
+    portico_ui::theme::apply(&t);
+    let root = document().document_element().unwrap();
+    let style = window().get_computed_style(&root).unwrap().unwrap();
+    let prop = |n: &str| style.get_property_value(n).unwrap().trim().to_owned();
+    assert_eq!(prop("--color-primary"), "#0f766e");
+    assert_eq!(prop("--font-family"), "Georgia, serif");
+    assert_eq!(prop("--radius"), "2px");
+    assert_eq!(prop("--background-image"), "url(\"/public/none.png\")");
+    assert_eq!(root.get_attribute("lang").as_deref(), Some("es"));
+}
+
+fn no_request() -> Signal<Option<String>> {
+    Signal::derive(|| None)
 }

@@ -20,6 +20,17 @@ pub enum XMethod {
     Reauthorize,
 }
 
+impl XMethod {
+    /// The seed's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::SignUp => "sign_up",
+            Self::Reauthorize => "reauthorize",
+        }
+    }
+}
+
 /// `GET /api/ui/auth-requests/{id}`: what the login screen shows about a
 /// pending authorization request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +69,123 @@ pub struct EntrypointInfo {
     pub display_name: String,
 }
 
+/// The languages the UI speaks, by their BCP 47 primary subtag.
+pub const LOCALES: [&str; 2] = ["en", "es"];
+
+/// Whether the sign-up form asks for a field, and whether it must be filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldRule {
+    #[default]
+    Off,
+    Optional,
+    Required,
+}
+
+impl FieldRule {
+    pub fn shown(self) -> bool {
+        self != Self::Off
+    }
+}
+
+fn required() -> FieldRule {
+    FieldRule::Required
+}
+
+/// What an entrypoint's sign-up form asks for. The email and password are
+/// always asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignUpFields {
+    #[serde(default = "required")]
+    pub name: FieldRule,
+    #[serde(default)]
+    pub phone: FieldRule,
+    #[serde(default)]
+    pub birthdate: FieldRule,
+    /// When set, the form has a required "I accept the terms" checkbox that
+    /// links here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms_url: Option<String>,
+}
+
+impl Default for SignUpFields {
+    fn default() -> Self {
+        Self {
+            name: FieldRule::Required,
+            phone: FieldRule::Off,
+            birthdate: FieldRule::Off,
+            terms_url: None,
+        }
+    }
+}
+
+/// An entrypoint's own words for one locale; each replaces the built-in
+/// text when set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ThemeTexts {
+    /// The sign-in screen's heading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The line under the sign-in heading.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtitle: Option<String>,
+    /// The sign-in button.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_in: Option<String>,
+    /// The sign-up button.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_account: Option<String>,
+    /// The "Continue" buttons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continue_label: Option<String>,
+}
+
+/// A theme with every token resolved: each is either the entrypoint's valid
+/// value or the default. The UI sets the colours, font and radius as CSS
+/// custom properties of the same names (`--color-primary`, ...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThemeTokens {
+    pub primary: String,
+    pub on_primary: String,
+    pub background: String,
+    pub surface: String,
+    pub text: String,
+    pub error: String,
+    /// Derived from the colours above, each checked for contrast.
+    pub muted: String,
+    pub border: String,
+    pub error_surface: String,
+    pub info_surface: String,
+    pub warning_surface: String,
+    pub warning: String,
+    pub font_family: String,
+    pub radius: String,
+    /// None means Portico's own mark.
+    #[serde(default)]
+    pub logo_url: Option<String>,
+    #[serde(default)]
+    pub background_image: Option<String>,
+}
+
+/// `GET /api/ui/theme?request=&ui_locales=`: how every screen looks and
+/// which language it speaks, for the entrypoint behind the request (or the
+/// default one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThemeInfo {
+    pub entrypoint: EntrypointInfo,
+    /// One of [`LOCALES`].
+    pub locale: String,
+    pub tokens: ThemeTokens,
+    /// The entrypoint's words for `locale`.
+    #[serde(default)]
+    pub texts: ThemeTexts,
+    pub sign_up: SignUpFields,
+    /// Which screens the entrypoint offers.
+    pub x_methods: Vec<XMethod>,
+}
+
 /// `POST /api/ui/login`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginRequest {
@@ -87,9 +215,19 @@ impl std::fmt::Debug for LoginRequest {
 pub struct SignUpRequest {
     #[serde(default)]
     pub request: Option<String>,
+    #[serde(default)]
     pub name: String,
     pub email: String,
     pub password: String,
+    /// Asked when the entrypoint's [`SignUpFields`] say so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub birthdate: Option<String>,
+    /// The terms checkbox.
+    #[serde(default)]
+    pub accept_terms: bool,
     /// As in [`LoginRequest::return_to`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub return_to: Option<String>,
@@ -102,6 +240,7 @@ impl std::fmt::Debug for SignUpRequest {
             .field("name", &self.name)
             .field("email", &self.email)
             .field("password", &"<redacted>")
+            .field("accept_terms", &self.accept_terms)
             .finish()
     }
 }
@@ -218,6 +357,10 @@ pub struct EndSessionRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     pub field: String,
+    /// A stable machine code (`email_missing`, `password_too_short`, ...)
+    /// the UI translates; `message` is the English text.
+    #[serde(default)]
+    pub code: String,
     pub message: String,
 }
 
@@ -270,6 +413,9 @@ mod tests {
             name: "A".into(),
             email: "a@b.c".into(),
             password: "hunter22".into(),
+            phone_number: None,
+            birthdate: None,
+            accept_terms: true,
             return_to: None,
         };
         assert!(!format!("{s:?}").contains("hunter22"));
@@ -282,6 +428,7 @@ mod tests {
             message: "Check the form".into(),
             field_errors: vec![FieldError {
                 field: "email".into(),
+                code: "email_missing".into(),
                 message: "Enter an email".into(),
             }],
         };

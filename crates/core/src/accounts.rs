@@ -7,14 +7,15 @@ use crate::password;
 use crate::provider::Provider;
 use crate::secret::{Secret, lookup_hash};
 use crate::store::StoreError;
+use portico_api_types::{FieldRule, SignUpFields};
 
 /// Why a sign-in or sign-up did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccountError {
     /// Wrong email or password; deliberately does not say which.
     InvalidCredentials,
-    /// Form fields that need fixing: (field, message).
-    Invalid(Vec<(&'static str, String)>),
+    /// Form fields that need fixing.
+    Invalid(Vec<Problem>),
     EmailTaken,
     Server(OAuthError),
 }
@@ -35,40 +36,199 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-pub fn validate_email(email: &str) -> Option<String> {
+/// One form field that needs fixing: which, a stable code the UI
+/// translates, and the English sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub field: &'static str,
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn problem(field: &'static str, code: &'static str, message: impl Into<String>) -> Problem {
+    Problem {
+        field,
+        code,
+        message: message.into(),
+    }
+}
+
+pub fn validate_email(email: &str) -> Option<Problem> {
     let e = email.trim();
     if e.is_empty() {
-        return Some("Enter your email address.".into());
+        return Some(problem(
+            "email",
+            "email_missing",
+            "Enter your email address.",
+        ));
     }
     let valid = e.len() <= 254
         && !e.chars().any(char::is_whitespace)
         && e.split_once('@')
             .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty() && !d.contains('@'));
-    (!valid).then(|| "Enter an email address like name@example.com.".into())
+    (!valid).then(|| {
+        problem(
+            "email",
+            "email_invalid",
+            "Enter an email address like name@example.com.",
+        )
+    })
 }
 
 pub const MIN_PASSWORD_LEN: usize = 8;
 pub const MAX_PASSWORD_LEN: usize = 1024;
 
-pub fn validate_password(pw: &str) -> Option<String> {
+pub fn validate_password(pw: &str) -> Option<Problem> {
     let n = pw.chars().count();
     if n < MIN_PASSWORD_LEN {
-        Some(format!("Use at least {MIN_PASSWORD_LEN} characters."))
+        Some(problem(
+            "password",
+            "password_too_short",
+            format!("Use at least {MIN_PASSWORD_LEN} characters."),
+        ))
     } else if pw.len() > MAX_PASSWORD_LEN {
-        Some(format!("Use at most {MAX_PASSWORD_LEN} characters."))
+        Some(problem(
+            "password",
+            "password_too_long",
+            format!("Use at most {MAX_PASSWORD_LEN} characters."),
+        ))
     } else {
         None
     }
 }
 
-pub fn validate_name(name: &str) -> Option<String> {
+pub fn validate_name(name: &str) -> Option<Problem> {
     let n = name.trim();
     if n.is_empty() {
-        Some("Enter your name.".into())
+        Some(problem("name", "name_missing", "Enter your name."))
     } else if n.chars().count() > 100 {
-        Some("Use at most 100 characters.".into())
+        Some(problem(
+            "name",
+            "name_too_long",
+            "Use at most 100 characters.",
+        ))
     } else {
         None
+    }
+}
+
+/// A phone number as people type it: spaces, dots, dashes and brackets
+/// are dropped; what is left is an optional `+` and 7 to 15 digits (the
+/// E.164 maximum).
+pub fn normalize_phone(typed: &str) -> Option<String> {
+    let kept: String = typed
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')'))
+        .collect();
+    let digits = kept.strip_prefix('+').unwrap_or(&kept);
+    let ok = (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+    ok.then_some(kept)
+}
+
+/// A birthdate as `YYYY-MM-DD` (what `<input type=date>` sends and the
+/// OIDC claim uses): a real day, not after `today`, not before 1900.
+pub fn validate_birthdate(typed: &str, today: time::Date) -> Result<time::Date, Problem> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let date = time::Date::parse(typed.trim(), format).map_err(|_| {
+        problem(
+            "birthdate",
+            "birthdate_invalid",
+            "Enter your date of birth as year, month and day.",
+        )
+    })?;
+    if date > today || date.year() < 1900 {
+        return Err(problem(
+            "birthdate",
+            "birthdate_out_of_range",
+            "Enter your real date of birth.",
+        ));
+    }
+    Ok(date)
+}
+
+/// What the sign-up form sent.
+pub struct NewAccount<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    pub password: Secret,
+    pub phone_number: Option<&'a str>,
+    pub birthdate: Option<&'a str>,
+    pub accept_terms: bool,
+}
+
+/// The fields the entrypoint asks for, checked: (name, phone, birthdate).
+fn check_new_account(
+    form: &NewAccount<'_>,
+    rules: &SignUpFields,
+    today: time::Date,
+) -> Result<(String, Option<String>, Option<String>), Vec<Problem>> {
+    let mut problems = Vec::new();
+    let given = |v: Option<&str>| {
+        v.map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let name = match rules.name {
+        FieldRule::Off => String::new(),
+        FieldRule::Optional if form.name.trim().is_empty() => String::new(),
+        _ => {
+            if let Some(m) = validate_name(form.name) {
+                problems.push(m);
+            }
+            form.name.trim().to_owned()
+        }
+    };
+    if let Some(m) = validate_email(form.email) {
+        problems.push(m);
+    }
+    if let Some(m) = validate_password(form.password.expose()) {
+        problems.push(m);
+    }
+    let mut phone = None;
+    if rules.phone.shown() {
+        match given(form.phone_number) {
+            None if rules.phone == FieldRule::Required => problems.push(problem(
+                "phone_number",
+                "phone_missing",
+                "Enter your phone number.",
+            )),
+            None => {}
+            Some(v) => match normalize_phone(&v) {
+                Some(n) => phone = Some(n),
+                None => problems.push(problem(
+                    "phone_number",
+                    "phone_invalid",
+                    "Enter a phone number with its country code, like +34 600 123 456.",
+                )),
+            },
+        }
+    }
+    let mut birthdate = None;
+    if rules.birthdate.shown() {
+        match given(form.birthdate) {
+            None if rules.birthdate == FieldRule::Required => problems.push(problem(
+                "birthdate",
+                "birthdate_missing",
+                "Enter your date of birth.",
+            )),
+            None => {}
+            Some(v) => match validate_birthdate(&v, today) {
+                Ok(d) => birthdate = Some(d.to_string()),
+                Err(m) => problems.push(m),
+            },
+        }
+    }
+    if rules.terms_url.is_some() && !form.accept_terms {
+        problems.push(problem(
+            "accept_terms",
+            "terms_required",
+            "Accept the terms to create your account.",
+        ));
+    }
+    if problems.is_empty() {
+        Ok((name, phone, birthdate))
+    } else {
+        Err(problems)
     }
 }
 
@@ -100,26 +260,18 @@ pub async fn hash_password(p: &Provider, password: Secret) -> Result<String> {
     password::hash(password, salt).await
 }
 
-/// Register a new user.
+/// Register a new user with what the entrypoint's sign-up form asks for.
 pub async fn sign_up(
     p: &Provider,
-    name: &str,
-    email: &str,
-    password: Secret,
+    form: NewAccount<'_>,
+    rules: &SignUpFields,
 ) -> Result<User, AccountError> {
-    let mut problems = Vec::new();
-    if let Some(m) = validate_name(name) {
-        problems.push(("name", m));
-    }
-    if let Some(m) = validate_email(email) {
-        problems.push(("email", m));
-    }
-    if let Some(m) = validate_password(password.expose()) {
-        problems.push(("password", m));
-    }
-    if !problems.is_empty() {
-        return Err(AccountError::Invalid(problems));
-    }
+    let today = time::OffsetDateTime::from_unix_timestamp(p.now())
+        .map_err(|_| OAuthError::server_error("the clock is out of range"))?
+        .date();
+    let (name, phone_number, birthdate) =
+        check_new_account(&form, rules, today).map_err(AccountError::Invalid)?;
+    let (email, password) = (form.email, form.password);
     let email = normalize_email(email);
     if p.store.user_by_email(&email).await?.is_some() {
         return Err(AccountError::EmailTaken);
@@ -128,9 +280,12 @@ pub async fn sign_up(
         id: p.random.token(16)?,
         email,
         email_verified: false,
-        name: name.trim().to_owned(),
+        name,
         given_name: None,
         family_name: None,
+        phone_number,
+        birthdate,
+        terms_accepted_at: (rules.terms_url.is_some() && form.accept_terms).then(|| p.now()),
         password_hash: hash_password(p, password).await?,
         created_at: p.now(),
         updated_at: p.now(),
@@ -199,6 +354,126 @@ mod tests {
         assert!(validate_password(&"x".repeat(1025)).is_some());
         assert!(validate_name("  ").is_some());
         assert!(validate_name("Ada").is_none());
+    }
+
+    #[test]
+    fn phones_keep_digits_and_a_leading_plus() {
+        assert_eq!(
+            normalize_phone("+34 600-123.456").as_deref(),
+            Some("+34600123456")
+        );
+        assert_eq!(
+            normalize_phone("(555) 123 4567").as_deref(),
+            Some("5551234567")
+        );
+        for bad in [
+            "123",
+            "+1234567890123456",
+            "call me",
+            "+34 600 123 45a",
+            "++34600123456",
+        ] {
+            assert_eq!(normalize_phone(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn birthdates_are_real_past_days() {
+        let today = time::macros::date!(2026 - 11 - 21);
+        assert!(validate_birthdate("1990-02-28", today).is_ok());
+        assert_eq!(
+            validate_birthdate("2026-11-21", today)
+                .map(|d| d.to_string())
+                .ok()
+                .as_deref(),
+            Some("2026-11-21")
+        );
+        for (bad, code) in [
+            ("1990-02-30", "birthdate_invalid"),
+            ("21/11/1990", "birthdate_invalid"),
+            ("2026-11-22", "birthdate_out_of_range"),
+            ("1899-12-31", "birthdate_out_of_range"),
+        ] {
+            assert_eq!(
+                validate_birthdate(bad, today).unwrap_err().code,
+                code,
+                "{bad}"
+            );
+        }
+    }
+
+    fn form<'a>(phone: Option<&'a str>, birthdate: Option<&'a str>, terms: bool) -> NewAccount<'a> {
+        NewAccount {
+            name: "Ada",
+            email: "ada@example.com",
+            password: Secret::new("correct horse"),
+            phone_number: phone,
+            birthdate,
+            accept_terms: terms,
+        }
+    }
+
+    #[test]
+    fn the_entrypoint_decides_which_fields_are_needed() {
+        let today = time::macros::date!(2026 - 11 - 21);
+        let strict = SignUpFields {
+            name: FieldRule::Required,
+            phone: FieldRule::Required,
+            birthdate: FieldRule::Required,
+            terms_url: Some("https://shop.example/terms".into()),
+        };
+        let codes = |r: Result<_, Vec<Problem>>| -> Vec<&'static str> {
+            r.err().unwrap_or_default().iter().map(|p| p.code).collect()
+        };
+        assert_eq!(
+            codes(check_new_account(&form(None, None, false), &strict, today)),
+            vec!["phone_missing", "birthdate_missing", "terms_required"]
+        );
+        assert_eq!(
+            codes(check_new_account(
+                &form(Some("12"), Some("1990-13-01"), true),
+                &strict,
+                today
+            )),
+            vec!["phone_invalid", "birthdate_invalid"]
+        );
+        let ok = check_new_account(
+            &form(Some("+34 600 123 456"), Some("1990-01-02"), true),
+            &strict,
+            today,
+        )
+        .unwrap();
+        assert_eq!(
+            ok,
+            (
+                "Ada".into(),
+                Some("+34600123456".into()),
+                Some("1990-01-02".into())
+            )
+        );
+        // Fields the entrypoint does not ask for are neither needed nor kept.
+        let plain = SignUpFields::default();
+        let ok = check_new_account(
+            &form(Some("+34600123456"), Some("1990-01-02"), false),
+            &plain,
+            today,
+        )
+        .unwrap();
+        assert_eq!(ok, ("Ada".into(), None, None));
+        // Optional fields may be left empty, but not filled in wrongly.
+        let optional = SignUpFields {
+            phone: FieldRule::Optional,
+            ..SignUpFields::default()
+        };
+        assert!(check_new_account(&form(Some(" "), None, false), &optional, today).is_ok());
+        assert_eq!(
+            codes(check_new_account(
+                &form(Some("x"), None, false),
+                &optional,
+                today
+            )),
+            vec!["phone_invalid"]
+        );
     }
 
     #[test]

@@ -347,6 +347,17 @@ pub(crate) async fn validate(
     if prompt.iter().any(|v| v == "create") {
         x_method = XMethod::SignUp;
     }
+    let entrypoint = classified
+        .entrypoint
+        .unwrap_or_else(|| DEFAULT_ENTRYPOINT.to_owned());
+    if let Some(e) = p.store.entrypoint(&entrypoint).await?
+        && !e.offers(x_method)
+    {
+        return Err(OAuthError::invalid_request(format!(
+            "the entrypoint {entrypoint} does not offer x_method={}",
+            x_method.as_str()
+        )));
+    }
     let max_age = match params.get("max_age") {
         None => None,
         Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
@@ -363,9 +374,7 @@ pub(crate) async fn validate(
         response_type,
         response_mode,
         scopes: classified.scopes,
-        entrypoint: classified
-            .entrypoint
-            .unwrap_or_else(|| DEFAULT_ENTRYPOINT.to_owned()),
+        entrypoint,
         state: params.get("state").map(str::to_owned),
         nonce: nonce.map(str::to_owned),
         code_challenge: challenge.map(str::to_owned),
@@ -374,6 +383,7 @@ pub(crate) async fn validate(
         prompt,
         max_age,
         acr_values: split(params.get("acr_values")),
+        ui_locales: split(params.get("ui_locales")),
         login_session: None,
         created_at: now,
         expires_at: now + p.config.auth_request_ttl,
@@ -771,8 +781,46 @@ async fn issue_response(
     if let Some(s) = &req.state {
         fields.push(("state".into(), s.clone()));
     }
+    if scope::contains(&req.scopes, scope::OPENID)
+        && let Some(ss) = session_state(p, &req.client_id, &req.redirect_uri, session)?
+    {
+        fields.push(("session_state".into(), ss));
+    }
     fields.push(("iss".into(), p.issuer().to_owned()));
     respond(&req.redirect_uri, req.response_mode, fields)
+}
+
+/// The OP browser state of a session (OIDC Session Management §3): stable
+/// while the session lives, unguessable, and new with every new session.
+pub fn browser_state(p: &Provider, session: &Session) -> String {
+    lookup_hash(&p.client_secrets.hash(&format!("opbs:{}", session.id_hash)))
+}
+
+/// OIDC Session Management 1.0 §3: `session_state` =
+/// `base64url(SHA-256(client_id " " origin " " opbs " " salt)) "." salt`,
+/// where origin is the redirect URI's. A change of session (sign-out, a
+/// new sign-in) changes it. `None` for a redirect URI without an origin
+/// (a custom scheme), where the value could never be checked.
+fn session_state(
+    p: &Provider,
+    client_id: &str,
+    redirect_uri: &str,
+    session: &Session,
+) -> Result<Option<String>> {
+    let Ok(url) = url::Url::parse(redirect_uri) else {
+        return Ok(None);
+    };
+    let origin = url.origin();
+    if !origin.is_tuple() {
+        return Ok(None);
+    }
+    let salt = p.random.token(12)?;
+    let opbs = browser_state(p, session);
+    let digest = lookup_hash(&format!(
+        "{client_id} {} {opbs} {salt}",
+        origin.ascii_serialization()
+    ));
+    Ok(Some(format!("{digest}.{salt}")))
 }
 
 /// What the screens show about a pending request.
@@ -1153,6 +1201,82 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn session_state_is_salted_and_follows_the_session_and_origin() {
+        let k = kit().await;
+        let s = consented(&k).await;
+        let get = |o: Outcome| {
+            let Outcome::Redirect(url) = o else {
+                panic!("expected a redirect, got {o:?}")
+            };
+            redirect_params(&url)["session_state"].clone()
+        };
+        let ss = get(run(&k, &base(), Some(&s)).await);
+        let (digest, salt) = ss.split_once('.').unwrap();
+        let opbs = browser_state(&k.p, &s);
+        assert_eq!(
+            digest,
+            lookup_hash(&format!("web https://app.example {opbs} {salt}"))
+        );
+        let again = get(run(&k, &base(), Some(&s)).await);
+        assert_ne!(again, ss, "a fresh salt each time");
+        let other = Session {
+            id_hash: "another".into(),
+            ..s.clone()
+        };
+        assert_ne!(browser_state(&k.p, &other), opbs);
+        // Without openid there is no OIDC session to speak of.
+        let o = run(
+            &k,
+            &base().replace("scope=openid", "scope=profile"),
+            Some(&s),
+        )
+        .await;
+        let Outcome::Redirect(url) = o else {
+            panic!("{o:?}")
+        };
+        assert!(!redirect_params(&url).contains_key("session_state"));
+    }
+
+    #[tokio::test]
+    async fn an_entrypoint_only_offers_its_x_methods() {
+        let k = kit().await;
+        let mut shop = crate::model::Entrypoint::new("shop", "The Shop");
+        shop.x_methods = vec![XMethod::Login];
+        k.p.store.upsert_entrypoint(&shop).await.unwrap();
+        let q = |extra: &str| {
+            format!(
+                "{}&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
+                base().replace("scope=openid", "scope=openid shop")
+            )
+        };
+        let p = expect_error_redirect(
+            run(&k, &q("&x_method=sign_up"), None).await,
+            "invalid_request",
+        );
+        assert!(p["error_description"].contains("x_method=sign_up"), "{p:?}");
+        expect_error_redirect(run(&k, &q("&prompt=create"), None).await, "invalid_request");
+        expect_error_redirect(
+            run(&k, &q("&x_method=reauthorize"), None).await,
+            "invalid_request",
+        );
+        assert!(matches!(
+            run(&k, &q(""), None).await,
+            Outcome::Interaction {
+                screen: Screen::Login,
+                ..
+            }
+        ));
+        // The default entrypoint still offers everything.
+        assert!(matches!(
+            run(&k, &format!("{}&x_method=sign_up", base()), None).await,
+            Outcome::Interaction {
+                screen: Screen::SignUp,
+                ..
+            }
+        ));
+    }
+
+    #[tokio::test]
     async fn a_session_gets_a_code_at_once() {
         let k = kit().await;
         let s = k.session(T0).await;
@@ -1400,7 +1524,7 @@ mod tests {
         };
         assert_eq!(f.action, CB);
         let names: Vec<&str> = f.fields.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(names, ["code", "id_token", "state", "iss"]);
+        assert_eq!(names, ["code", "id_token", "state", "session_state", "iss"]);
         assert!(
             !format!("{f:?}").contains(&f.fields[0].1),
             "Debug hides the code"

@@ -36,8 +36,10 @@ pub fn metadata(p: &Provider) -> Value {
         "code_challenge_methods_supported": ["S256", "plain"],
         "claims_supported": [
             "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "at_hash", "c_hash", "azp",
-            "email", "email_verified", "name", "given_name", "family_name", "updated_at"
+            "email", "email_verified", "name", "given_name", "family_name", "updated_at",
+            "birthdate", "phone_number", "phone_number_verified"
         ],
+        "ui_locales_supported": portico_api_types::LOCALES,
         "acr_values_supported": ACR_VALUES,
         "prompt_values_supported": ["none", "login", "consent", "select_account", "create"],
         "authorization_response_iss_parameter_supported": true,

@@ -8,6 +8,7 @@ pub mod client_auth;
 pub mod clock;
 pub mod device;
 pub mod discovery;
+pub mod entrypoint;
 pub mod error;
 pub mod grants;
 pub mod introspection;
@@ -27,6 +28,7 @@ pub mod secret;
 pub mod store;
 #[cfg(test)]
 pub(crate) mod testkit;
+pub mod theme;
 pub mod throttle;
 pub mod tokens;
 pub mod userinfo;

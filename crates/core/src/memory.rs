@@ -62,6 +62,11 @@ impl EntrypointStore for MemoryStore {
         self.lock()?.entrypoints.insert(e.id.clone(), e.clone());
         Ok(())
     }
+    async fn entrypoints(&self) -> StoreResult<Vec<Entrypoint>> {
+        let mut all: Vec<Entrypoint> = self.lock()?.entrypoints.values().cloned().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(all)
+    }
 }
 
 #[async_trait]

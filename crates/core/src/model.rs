@@ -1,7 +1,8 @@
 //! The records Portico keeps. Times are Unix seconds.
 
 use crate::clock::UnixTime;
-use portico_api_types::XMethod;
+use crate::theme::Theme;
+use portico_api_types::{SignUpFields, XMethod};
 use serde::{Deserialize, Serialize};
 
 pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
@@ -56,6 +57,15 @@ pub struct User {
     pub name: String,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
+    /// As typed at sign-up, digits with an optional leading `+`.
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    /// `YYYY-MM-DD` (the OIDC `birthdate` claim).
+    #[serde(default)]
+    pub birthdate: Option<String>,
+    /// When the user accepted the entrypoint's terms at sign-up.
+    #[serde(default)]
+    pub terms_accepted_at: Option<UnixTime>,
     /// argon2id PHC string.
     pub password_hash: String,
     pub created_at: UnixTime,
@@ -74,11 +84,46 @@ impl std::fmt::Debug for User {
     }
 }
 
-/// An entrypoint (DruID): named in `scope`, decides the screens' look.
+/// An entrypoint (DruID): named in `scope`, decides which screens exist,
+/// what sign-up asks for, and how the screens look. Saved as JSON, so
+/// fields added later need a default.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Entrypoint {
     pub id: String,
     pub display_name: String,
+    /// The x_method values it offers (all three unless narrowed).
+    #[serde(default = "all_x_methods")]
+    pub x_methods: Vec<XMethod>,
+    #[serde(default)]
+    pub sign_up: SignUpFields,
+    #[serde(default)]
+    pub theme: Theme,
+    /// The language when neither ui_locales nor the browser picks one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_locale: Option<String>,
+}
+
+fn all_x_methods() -> Vec<XMethod> {
+    vec![XMethod::Login, XMethod::SignUp, XMethod::Reauthorize]
+}
+
+impl Entrypoint {
+    /// An entrypoint with Portico's defaults.
+    pub fn new(id: impl Into<String>, display_name: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            display_name: display_name.into(),
+            x_methods: all_x_methods(),
+            sign_up: SignUpFields::default(),
+            theme: Theme::default(),
+            default_locale: None,
+        }
+    }
+
+    pub fn offers(&self, m: XMethod) -> bool {
+        self.x_methods.contains(&m)
+    }
 }
 
 /// A signed-in browser (SSO session). Stored by the hash of its cookie value.
@@ -156,6 +201,9 @@ pub struct AuthRequest {
     /// `acr_values`, in the client's order of preference.
     #[serde(default)]
     pub acr_values: Vec<String>,
+    /// `ui_locales`, in the client's order of preference.
+    #[serde(default)]
+    pub ui_locales: Vec<String>,
     /// The session (its id hash) whose user typed their credentials for
     /// this very request: it satisfies prompt=login, max_age, reauthorize
     /// and acr "1" on later steps (consent) of the same request.

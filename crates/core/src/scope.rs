@@ -7,9 +7,10 @@ use crate::error::{OAuthError, Result};
 pub const OPENID: &str = "openid";
 pub const PROFILE: &str = "profile";
 pub const EMAIL: &str = "email";
+pub const PHONE: &str = "phone";
 pub const OFFLINE_ACCESS: &str = "offline_access";
 /// The scopes Portico itself understands.
-pub const STANDARD_SCOPES: [&str; 4] = [OPENID, PROFILE, EMAIL, OFFLINE_ACCESS];
+pub const STANDARD_SCOPES: [&str; 5] = [OPENID, PROFILE, EMAIL, PHONE, OFFLINE_ACCESS];
 /// The entrypoint used when the scope names none.
 pub const DEFAULT_ENTRYPOINT: &str = "default";
 
@@ -19,6 +20,7 @@ pub fn describe(scope: &str) -> String {
         OPENID => "Know who you are when you sign in".into(),
         PROFILE => "See your name and profile details".into(),
         EMAIL => "See your email address".into(),
+        PHONE => "See your phone number".into(),
         OFFLINE_ACCESS => "Stay connected when you are not using it".into(),
         other => format!("Use the permission \u{201c}{other}\u{201d}"),
     }

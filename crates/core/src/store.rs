@@ -32,6 +32,8 @@ pub trait ClientStore: Send + Sync {
 pub trait EntrypointStore: Send + Sync {
     async fn entrypoint(&self, id: &str) -> StoreResult<Option<Entrypoint>>;
     async fn upsert_entrypoint(&self, entrypoint: &Entrypoint) -> StoreResult<()>;
+    /// Every entrypoint, by id.
+    async fn entrypoints(&self) -> StoreResult<Vec<Entrypoint>>;
 }
 
 #[async_trait]

@@ -98,10 +98,7 @@ pub async fn kit() -> Kit {
     p.store.upsert_client(&tv).await.unwrap();
     for (id, name) in [("default", "Portico"), ("shop", "The Shop")] {
         p.store
-            .upsert_entrypoint(&Entrypoint {
-                id: id.into(),
-                display_name: name.into(),
-            })
+            .upsert_entrypoint(&Entrypoint::new(id, name))
             .await
             .unwrap();
     }
@@ -113,6 +110,9 @@ pub async fn kit() -> Kit {
             name: "Ada Lovelace".into(),
             given_name: Some("Ada".into()),
             family_name: Some("Lovelace".into()),
+            phone_number: None,
+            birthdate: None,
+            terms_accepted_at: None,
             password_hash: DUMMY_HASH.into(),
             created_at: T0,
             updated_at: T0 + 5,

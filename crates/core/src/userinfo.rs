@@ -4,7 +4,7 @@ use crate::error::{ErrorCode, OAuthError, Result};
 use crate::grants::live_grant;
 use crate::model::User;
 use crate::provider::Provider;
-use crate::scope::{self, EMAIL, OPENID, PROFILE};
+use crate::scope::{self, EMAIL, OPENID, PHONE, PROFILE};
 use serde_json::{Map, Value, json};
 
 /// The claims of a valid, unrevoked access token issued by us.
@@ -56,8 +56,9 @@ pub async fn userinfo(p: &Provider, token: &str) -> Result<Value> {
 }
 
 /// The user's claims that `scopes` release (OIDC Core §5.4): `sub` always,
-/// email and email_verified for `email`, the name claims and updated_at
-/// for `profile`. Claims the user has no value for are left out.
+/// email and email_verified for `email`, the name claims, birthdate and
+/// updated_at for `profile`, phone_number for `phone`. Claims the user has
+/// no value for are left out.
 pub fn claims_for(user: &User, scopes: &[String]) -> Map<String, Value> {
     let mut out = Map::new();
     out.insert("sub".into(), json!(user.id));
@@ -65,8 +66,19 @@ pub fn claims_for(user: &User, scopes: &[String]) -> Map<String, Value> {
         out.insert("email".into(), json!(user.email));
         out.insert("email_verified".into(), json!(user.email_verified));
     }
+    if scope::contains(scopes, PHONE)
+        && let Some(n) = &user.phone_number
+    {
+        out.insert("phone_number".into(), json!(n));
+        out.insert("phone_number_verified".into(), json!(false));
+    }
     if scope::contains(scopes, PROFILE) {
-        out.insert("name".into(), json!(user.name));
+        if !user.name.is_empty() {
+            out.insert("name".into(), json!(user.name));
+        }
+        if let Some(b) = &user.birthdate {
+            out.insert("birthdate".into(), json!(b));
+        }
         if let Some(g) = &user.given_name {
             out.insert("given_name".into(), json!(g));
         }

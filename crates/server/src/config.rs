@@ -22,7 +22,9 @@ pub struct FileConfig {
     #[serde(default)]
     pub clients: Vec<ClientConfig>,
     #[serde(default)]
-    pub entrypoints: Vec<EntrypointConfig>,
+    /// Each checked (ids, theme tokens, WCAG AA contrast) before anything
+    /// is saved.
+    pub entrypoints: Vec<Entrypoint>,
     #[serde(default)]
     pub users: Vec<UserConfig>,
 }
@@ -150,14 +152,13 @@ fn default_scopes() -> Vec<String> {
         .to_vec()
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EntrypointConfig {
-    pub id: String,
-    pub display_name: String,
-    /// Placeholder until theming lands; accepted and ignored.
-    #[serde(default)]
-    pub theme: Option<toml::Value>,
+/// One entrypoint file for `portico entrypoint put`: the same keys as one
+/// `[[entrypoints]]` table of the config.
+pub fn parse_entrypoint(text: &str) -> Result<Entrypoint, String> {
+    let e: Entrypoint =
+        toml::from_str(text).map_err(|e| format!("the entrypoint is not valid: {e}"))?;
+    portico_core::entrypoint::check(&e)?;
+    Ok(e)
 }
 
 #[derive(Debug, Deserialize)]
@@ -266,10 +267,11 @@ fn client_record(p: &Provider, c: &ClientConfig) -> Result<Client, String> {
 
 /// Apply the file to the store. Safe to run at every start.
 pub async fn apply(p: &Provider, cfg: &FileConfig) -> Result<(), String> {
-    let default = Entrypoint {
-        id: DEFAULT_ENTRYPOINT.into(),
-        display_name: "Portico".into(),
-    };
+    // Check them all before saving any, so a bad file changes nothing.
+    for e in &cfg.entrypoints {
+        portico_core::entrypoint::check(e)?;
+    }
+    let default = Entrypoint::new(DEFAULT_ENTRYPOINT, "Portico");
     if p.store
         .entrypoint(DEFAULT_ENTRYPOINT)
         .await
@@ -282,12 +284,8 @@ pub async fn apply(p: &Provider, cfg: &FileConfig) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
     }
     for e in &cfg.entrypoints {
-        let ep = Entrypoint {
-            id: e.id.clone(),
-            display_name: e.display_name.clone(),
-        };
         p.store
-            .upsert_entrypoint(&ep)
+            .upsert_entrypoint(e)
             .await
             .map_err(|e| e.to_string())?;
     }
@@ -300,7 +298,7 @@ pub async fn apply(p: &Provider, cfg: &FileConfig) -> Result<(), String> {
     }
     for u in &cfg.users {
         if let Some(m) = validate_email(&u.email) {
-            return Err(format!("user {}: {m}", u.email));
+            return Err(format!("user {}: {}", u.email, m.message));
         }
         let email = normalize_email(&u.email);
         // Keep the stored hash when the password has not changed, so the
@@ -334,6 +332,9 @@ pub async fn apply(p: &Provider, cfg: &FileConfig) -> Result<(), String> {
             name: u.name.clone(),
             given_name: u.given_name.clone(),
             family_name: u.family_name.clone(),
+            phone_number: None,
+            birthdate: None,
+            terms_accepted_at: None,
             password_hash,
             created_at: p.now(),
             updated_at: p.now(),

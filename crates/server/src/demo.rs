@@ -75,6 +75,9 @@ impl Demo {
                 name: "Demo User".into(),
                 given_name: Some("Demo".into()),
                 family_name: Some("User".into()),
+                phone_number: None,
+                birthdate: None,
+                terms_accepted_at: None,
                 updated_at: p.now(),
                 password_hash: hash_password(p, Secret::new(USER_PASSWORD))
                     .await

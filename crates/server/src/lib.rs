@@ -109,6 +109,7 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
     let ui_api = Router::new()
         .route("/auth-requests/{id}", get(ui_api::auth_request))
         .route("/session", get(ui_api::session))
+        .route("/theme", get(ui_api::theme))
         .route("/login", post(ui_api::login))
         .route("/sign-up", post(ui_api::sign_up))
         .route("/continue", post(ui_api::continue_request))

@@ -46,6 +46,25 @@ enum Command {
     },
     /// Run the database migrations and exit.
     Migrate,
+    /// Manage entrypoints (the screens' look, words and sign-up fields).
+    #[command(subcommand)]
+    Entrypoint(EntrypointCommand),
+}
+
+#[derive(Subcommand)]
+enum EntrypointCommand {
+    /// Check an entrypoint file (the keys of one [[entrypoints]] table) and
+    /// save it. Nothing is saved when a check fails.
+    Put {
+        /// The TOML file.
+        file: PathBuf,
+    },
+    /// Check an entrypoint file without saving it.
+    Check { file: PathBuf },
+    /// List the saved entrypoints.
+    List,
+    /// Print one saved entrypoint as JSON.
+    Show { id: String },
 }
 
 fn main() -> ExitCode {
@@ -90,6 +109,22 @@ async fn run(cli: Cli) -> Result<(), String> {
         .or_else(|| server.and_then(|s| s.database_url.clone()))
         .unwrap_or_else(|| "portico.db".into());
     match cli.command {
+        Command::Entrypoint(EntrypointCommand::Check { file }) => {
+            let e = read_entrypoint(&file)?;
+            println!("portico: entrypoint {} is valid", e.id);
+            Ok(())
+        }
+        Command::Entrypoint(cmd) => {
+            let pool = file
+                .as_ref()
+                .map(|f| f.database.pool_settings())
+                .transpose()?
+                .unwrap_or_default();
+            let store = portico_store::connect(&database_url, true, &pool)
+                .await
+                .map_err(|e| e.to_string())?;
+            entrypoint_command(store.as_ref(), cmd).await
+        }
         Command::Migrate => {
             let pool = file
                 .as_ref()
@@ -149,6 +184,49 @@ async fn run(cli: Cli) -> Result<(), String> {
                 r = running.task => r.map_err(|e| e.to_string())?.map_err(|e| e.to_string()),
                 _ = tokio::signal::ctrl_c() => { println!("portico: stopping"); Ok(()) }
             }
+        }
+    }
+}
+
+fn read_entrypoint(path: &std::path::Path) -> Result<portico_core::model::Entrypoint, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    config::parse_entrypoint(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+async fn entrypoint_command(
+    store: &dyn portico_core::store::Store,
+    cmd: EntrypointCommand,
+) -> Result<(), String> {
+    match cmd {
+        EntrypointCommand::Check { file } => {
+            read_entrypoint(&file)?;
+            Ok(())
+        }
+        EntrypointCommand::Put { file } => {
+            let e = read_entrypoint(&file)?;
+            store
+                .upsert_entrypoint(&e)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("portico: entrypoint {} saved", e.id);
+            Ok(())
+        }
+        EntrypointCommand::List => {
+            for e in store.entrypoints().await.map_err(|e| e.to_string())? {
+                println!("{}\t{}", e.id, e.display_name);
+            }
+            Ok(())
+        }
+        EntrypointCommand::Show { id } => {
+            let e = store
+                .entrypoint(&id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no entrypoint {id}"))?;
+            let json = serde_json::to_string_pretty(&e).map_err(|e| e.to_string())?;
+            println!("{json}");
+            Ok(())
         }
     }
 }

@@ -181,6 +181,31 @@ pub async fn login(
     }
 }
 
+/// `GET /api/ui/theme?request=&ui_locales=`: the look and language of
+/// the screens for the entrypoint behind the request.
+pub async fn theme(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let q = pairs(q.unwrap_or_default().as_bytes());
+    let get = |name: &str| q.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let accept = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    match portico_core::entrypoint::theme_info(
+        &state.provider,
+        get("request"),
+        get("ui_locales"),
+        accept,
+    )
+    .await
+    {
+        Ok(t) => json_ok(t),
+        Err(e) => core_error(&e),
+    }
+}
+
 pub async fn sign_up(
     State(state): State<AppState>,
     body: Result<Json<SignUpRequest>, JsonRejection>,
@@ -189,14 +214,27 @@ pub async fn sign_up(
         Ok(b) => b,
         Err(e) => return bad_body(&e),
     };
-    match accounts::sign_up(
-        &state.provider,
-        &req.name,
-        &req.email,
-        Secret::new(req.password),
-    )
-    .await
-    {
+    let entrypoint =
+        match portico_core::entrypoint::behind(&state.provider, req.request.as_deref()).await {
+            Ok((e, _)) => e,
+            Err(e) => return core_error(&e),
+        };
+    if !entrypoint.offers(portico_api_types::XMethod::SignUp) {
+        return api_error(
+            StatusCode::FORBIDDEN,
+            "sign_up_not_offered",
+            "New accounts cannot be created here. Sign in instead.",
+        );
+    }
+    let form = accounts::NewAccount {
+        name: &req.name,
+        email: &req.email,
+        password: Secret::new(req.password),
+        phone_number: req.phone_number.as_deref(),
+        birthdate: req.birthdate.as_deref(),
+        accept_terms: req.accept_terms,
+    };
+    match accounts::sign_up(&state.provider, form, &entrypoint.sign_up).await {
         Ok(user) => {
             signed_in(
                 &state,
@@ -212,9 +250,10 @@ pub async fn sign_up(
                 message: "Some fields need your attention.".into(),
                 field_errors: fields
                     .into_iter()
-                    .map(|(f, m)| FieldError {
-                        field: f.into(),
-                        message: m,
+                    .map(|f| FieldError {
+                        field: f.field.into(),
+                        code: f.code.into(),
+                        message: f.message,
                     })
                     .collect(),
             };
@@ -226,6 +265,7 @@ pub async fn sign_up(
                 message: "An account with this email already exists.".into(),
                 field_errors: vec![FieldError {
                     field: "email".into(),
+                    code: "email_taken".into(),
                     message: "This email is already registered. Sign in instead.".into(),
                 }],
             };
@@ -346,6 +386,7 @@ fn code_error(e: CodeError) -> Response {
             message: message.into(),
             field_errors: vec![FieldError {
                 field: "user_code".into(),
+                code: code.into(),
                 message: message.into(),
             }],
         };

@@ -168,7 +168,9 @@ async fn a_user_signs_in_through_the_leptos_login_and_the_client_gets_a_code() {
     assert_eq!(button.text().await.unwrap(), "Sign in");
     // The entrypoint from the scope names the screen, the client is named.
     c.wait()
-        .for_element(Locator::XPath("//p[@class='brand' and text()='The Shop']"))
+        .for_element(Locator::XPath(
+            "//p[@class='brand']/span[normalize-space()='The Shop']",
+        ))
         .await
         .unwrap();
     let subtitle = c
@@ -687,5 +689,239 @@ async fn logout_asks_then_signs_out_and_returns_to_the_app() {
     .await
     .unwrap();
     wait_for_url(c, &s.url("/login?request=")).await;
+    b.stop().await;
+}
+
+/// A first-party client on a server whose callback is `cb`.
+async fn app_server(cb: &str) -> TestServer {
+    start_with(
+        Db::Sqlite,
+        &format!(
+            "[[clients]]\nid = \"browser-app\"\nname = \"Browser App\"\nredirect_uris = [\"{cb}\"]\nfirst_party = true\n"
+        ),
+    )
+    .await
+}
+
+fn app_authorize(s: &TestServer, cb: &str, scope: &str, extra: &[(&str, &str)]) -> String {
+    let mut p = vec![
+        ("client_id", "browser-app"),
+        ("redirect_uri", cb),
+        ("response_type", "code"),
+        ("scope", scope),
+        ("state", "b-state"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    p.extend_from_slice(extra);
+    s.authorize_url(&p)
+}
+
+/// A computed style property of the first element matching `selector`.
+async fn css(c: &Client, selector: &str, property: &str) -> String {
+    c.execute(
+        "return getComputedStyle(document.querySelector(arguments[0])).getPropertyValue(arguments[1]).trim();",
+        vec![json!(selector), json!(property)],
+    )
+    .await
+    .unwrap()
+    .as_str()
+    .unwrap()
+    .to_owned()
+}
+
+async fn text_of(c: &Client, selector: &str) -> String {
+    c.wait()
+        .for_element(Locator::Css(selector))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_entrypoints_from_the_config_render_their_own_brand() {
+    let cb = callback_server().await;
+    let s = app_server(&cb).await;
+    let b = Browser::start().await;
+    let c = &b.client;
+
+    // Acme: light teal, Georgia, square corners, its logo and its words.
+    c.goto(&app_authorize(&s, &cb, "openid acme", &[]))
+        .await
+        .unwrap();
+    wait_for_url(c, &s.url("/login?request=")).await;
+    heading(c, "Welcome back to Acme").await;
+    assert_eq!(
+        text_of(c, ".tagline").await,
+        "Your trips and gear lists are waiting."
+    );
+    assert_eq!(
+        css(c, "button[type=submit]", "background-color").await,
+        "rgb(15, 118, 110)"
+    );
+    assert_eq!(
+        css(c, "html", "background-color").await,
+        "rgb(204, 251, 241)"
+    );
+    assert_eq!(css(c, "h1", "color").await, "rgb(19, 78, 74)");
+    assert!(css(c, "body", "font-family").await.starts_with("Georgia"));
+    assert_eq!(css(c, ".card", "border-top-left-radius").await, "2px");
+    let logo = c
+        .wait()
+        .for_element(Locator::Css("img.logo"))
+        .await
+        .unwrap();
+    assert_eq!(
+        logo.attr("alt").await.unwrap().as_deref(),
+        Some("Acme Outdoor logo")
+    );
+    let loaded = c
+        .execute(
+            "return document.querySelector('img.logo').naturalWidth > 0;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(loaded, json!(true), "the logo is served and decodes");
+    screenshot(c, "theme-acme-login.png").await;
+
+    // Its sign-up asks for a phone, an optional birthdate and the terms.
+    c.find(Locator::LinkText("Create an account"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_url(c, &s.url("/sign-up?request=")).await;
+    c.wait()
+        .for_element(Locator::Css("input#phone_number"))
+        .await
+        .unwrap();
+    assert_eq!(
+        text_of(c, "label[for=birthdate]").await,
+        "Date of birth (optional)"
+    );
+    assert_eq!(
+        text_of(c, "label[for=accept_terms]").await,
+        "I accept the terms of service"
+    );
+    assert_eq!(text_of(c, "button[type=submit]").await, "Join Acme");
+    screenshot(c, "theme-acme-sign-up.png").await;
+
+    // Night Club, from the same build: dark, round, and its logo is
+    // missing, so its name stands in for it.
+    c.goto(&app_authorize(&s, &cb, "openid club", &[]))
+        .await
+        .unwrap();
+    wait_for_url(c, &s.url("/login?request=")).await;
+    c.wait()
+        .for_element(Locator::XPath(
+            "//p[@class='brand']/span[normalize-space()='Night Club']",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        css(c, "button[type=submit]", "background-color").await,
+        "rgb(251, 191, 36)"
+    );
+    assert_eq!(
+        css(c, "button[type=submit]", "color").await,
+        "rgb(28, 25, 23)"
+    );
+    assert_eq!(css(c, ".card", "background-color").await, "rgb(28, 25, 23)");
+    assert_eq!(css(c, "h1", "color").await, "rgb(245, 245, 244)");
+    assert_eq!(css(c, ".card", "border-top-left-radius").await, "20px");
+    assert!(
+        c.find(Locator::Css("img.logo")).await.is_err(),
+        "no broken image"
+    );
+    screenshot(c, "theme-club-login.png").await;
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ui_locales_es_gives_the_spanish_ui() {
+    let cb = callback_server().await;
+    let s = app_server(&cb).await;
+    let b = Browser::start().await;
+    let c = &b.client;
+    c.goto(&app_authorize(&s, &cb, "openid", &[("ui_locales", "es")]))
+        .await
+        .unwrap();
+    wait_for_url(c, &s.url("/login?request=")).await;
+    heading(c, "Iniciar sesión").await;
+    assert_eq!(text_of(c, "label[for=email]").await, "Correo electrónico");
+    assert_eq!(text_of(c, "label[for=password]").await, "Contraseña");
+    assert_eq!(text_of(c, "button[type=submit]").await, "Iniciar sesión");
+    let lang = c
+        .execute("return document.documentElement.lang;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(lang, json!("es"));
+    // The server's errors are shown in Spanish too.
+    c.find(Locator::Css("input#email"))
+        .await
+        .unwrap()
+        .send_keys(EMAIL)
+        .await
+        .unwrap();
+    c.find(Locator::Css("input#password"))
+        .await
+        .unwrap()
+        .send_keys("no es la clave\u{E007}")
+        .await
+        .unwrap();
+    let alert = text_of(c, "[role=alert]").await;
+    assert_eq!(
+        alert,
+        "El correo electrónico o la contraseña no son correctos."
+    );
+    screenshot(c, "login-es.png").await;
+    c.find(Locator::LinkText("Crear una cuenta"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    heading(c, "Crea tu cuenta").await;
+    assert_eq!(text_of(c, "button[type=submit]").await, "Crear cuenta");
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reauthorize_with_an_sso_session_still_shows_the_login_form() {
+    let cb = callback_server().await;
+    let s = app_server(&cb).await;
+    let b = Browser::start().await;
+    let c = &b.client;
+    // Sign in once: the browser now has an SSO session.
+    c.goto(&app_authorize(&s, &cb, "openid", &[]))
+        .await
+        .unwrap();
+    wait_for_url(c, &s.url("/login?request=")).await;
+    type_credentials(c).await;
+    wait_for_url(c, &cb).await;
+    // Without reauthorize the session answers at once...
+    c.goto(&app_authorize(&s, &cb, "openid", &[]))
+        .await
+        .unwrap();
+    assert!(query_of(&wait_for_url(c, &cb).await).contains_key("code"));
+    // ...with it, the login form is shown and must be filled again.
+    c.goto(&app_authorize(
+        &s,
+        &cb,
+        "openid",
+        &[("x_method", "reauthorize")],
+    ))
+    .await
+    .unwrap();
+    wait_for_url(c, &s.url("/login?request=")).await;
+    heading(c, "Sign in").await;
+    screenshot(c, "reauthorize-login.png").await;
+    type_credentials(c).await;
+    let back = wait_for_url(c, &cb).await;
+    assert!(query_of(&back).contains_key("code"), "{back}");
     b.stop().await;
 }

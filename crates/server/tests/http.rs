@@ -36,6 +36,7 @@ on_both_backends!(
 mod device;
 mod druid;
 mod flows;
+mod theming;
 use serde_json::{Value, json};
 
 fn code_params<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {

@@ -4,8 +4,8 @@
 use crate::testing::{fresh_pg_database, pg_enabled};
 use crate::{PoolSettings, connect};
 use portico_core::model::{
-    AuthCode, AuthRequest, DeviceApproval, DeviceAuthorization, DeviceStatus, Grant, PushedRequest,
-    RefreshToken, ResponseMode, SigningKeyRecord, User,
+    AuthCode, AuthRequest, DeviceApproval, DeviceAuthorization, DeviceStatus, Entrypoint, Grant,
+    PushedRequest, RefreshToken, ResponseMode, SigningKeyRecord, User,
 };
 use portico_core::store::{Store, StoreError, Take};
 use std::sync::Arc;
@@ -73,7 +73,34 @@ on_both_backends!(
     approved_device_codes_are_taken_once,
     throttle_hits_count_atomically_per_window,
     pushed_requests_are_taken_once_and_expire,
+    entrypoints_keep_their_theme_and_are_listed_by_id,
 );
+
+async fn entrypoints_keep_their_theme_and_are_listed_by_id(s: Arc<dyn Store>) {
+    let mut shop = Entrypoint::new("shop", "The Shop");
+    shop.theme.primary = Some("#0f766e".into());
+    shop.theme.texts.insert(
+        "es".into(),
+        portico_api_types::ThemeTexts {
+            title: Some("Entra en la tienda".into()),
+            ..Default::default()
+        },
+    );
+    shop.sign_up.phone = portico_api_types::FieldRule::Required;
+    shop.x_methods = vec![portico_api_types::XMethod::Login];
+    shop.default_locale = Some("es".into());
+    s.upsert_entrypoint(&Entrypoint::new("acme", "Acme"))
+        .await
+        .unwrap();
+    s.upsert_entrypoint(&shop).await.unwrap();
+    assert_eq!(s.entrypoint("shop").await.unwrap(), Some(shop.clone()));
+    shop.display_name = "The Shop, renamed".into();
+    s.upsert_entrypoint(&shop).await.unwrap();
+    let all = s.entrypoints().await.unwrap();
+    let ids: Vec<&str> = all.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["acme", "shop"]);
+    assert_eq!(all[1], shop);
+}
 
 fn code(hash: &str) -> AuthCode {
     AuthCode {
@@ -127,6 +154,9 @@ async fn duplicate_emails_conflict_case_insensitively(s: Arc<dyn Store>) {
         name: "A".into(),
         given_name: None,
         family_name: None,
+        phone_number: None,
+        birthdate: None,
+        terms_accepted_at: None,
         password_hash: "x".into(),
         created_at: 0,
         updated_at: 0,
@@ -174,6 +204,7 @@ async fn auth_requests_are_taken_once_and_expire(s: Arc<dyn Store>) {
         prompt: vec![],
         max_age: None,
         acr_values: vec![],
+        ui_locales: vec!["es".into()],
         login_session: None,
         created_at: 0,
         expires_at: 100,
@@ -308,6 +339,9 @@ async fn consent_accumulates_per_user_and_client(s: Arc<dyn Store>) {
         name: "U".into(),
         given_name: None,
         family_name: None,
+        phone_number: None,
+        birthdate: None,
+        terms_accepted_at: None,
         password_hash: "x".into(),
         created_at: 0,
         updated_at: 0,
@@ -375,6 +409,9 @@ async fn profile_fields_round_trip(s: Arc<dyn Store>) {
         name: "Grace Hopper".into(),
         given_name: Some("Grace".into()),
         family_name: Some("Hopper".into()),
+        phone_number: Some("+15551234567".into()),
+        birthdate: Some("1906-12-09".into()),
+        terms_accepted_at: Some(3),
         password_hash: "x".into(),
         created_at: 3,
         updated_at: 4,

@@ -46,6 +46,13 @@ macro_rules! impl_store {
                     .map_err(backend)?;
                 Ok(())
             }
+            async fn entrypoints(&self) -> StoreResult<Vec<Entrypoint>> {
+                let rows = sqlx::query("SELECT data FROM entrypoints ORDER BY id")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                rows.iter().map(|r| from_json(r.get::<&str, _>(0))).collect()
+            }
         }
 
         fn user_from_row(r: &$row) -> User {
@@ -56,6 +63,9 @@ macro_rules! impl_store {
                 name: r.get("name"),
                 given_name: r.get("given_name"),
                 family_name: r.get("family_name"),
+                phone_number: r.get("phone_number"),
+                birthdate: r.get("birthdate"),
+                terms_accepted_at: r.get("terms_accepted_at"),
                 password_hash: r.get("password_hash"),
                 created_at: r.get("created_at"),
                 updated_at: r
@@ -65,7 +75,8 @@ macro_rules! impl_store {
         }
 
         const USER_COLUMNS: &str =
-            "id, email, email_verified, name, password_hash, created_at, given_name, family_name, updated_at";
+            "id, email, email_verified, name, password_hash, created_at, given_name, family_name, updated_at, \
+             phone_number, birthdate, terms_accepted_at";
 
         #[async_trait]
         impl UserStore for $store {
@@ -87,7 +98,7 @@ macro_rules! impl_store {
             }
             async fn create_user(&self, u: &User) -> StoreResult<()> {
                 let r = sqlx::query(&format!(
-                    "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                    "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
                 ))
                 .bind(&u.id)
                 .bind(u.email.to_lowercase())
@@ -98,6 +109,9 @@ macro_rules! impl_store {
                 .bind(&u.given_name)
                 .bind(&u.family_name)
                 .bind(u.updated_at)
+                .bind(&u.phone_number)
+                .bind(&u.birthdate)
+                .bind(u.terms_accepted_at)
                 .execute(&self.pool)
                 .await;
                 match r {
@@ -110,7 +124,7 @@ macro_rules! impl_store {
             }
             async fn upsert_user_by_email(&self, u: &User) -> StoreResult<String> {
                 let row = sqlx::query(&format!(
-                    "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                    "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
                      ON CONFLICT (email) DO UPDATE SET name = excluded.name, password_hash = excluded.password_hash, \
                      email_verified = excluded.email_verified, given_name = excluded.given_name, \
                      family_name = excluded.family_name, updated_at = excluded.updated_at RETURNING id"
@@ -124,6 +138,9 @@ macro_rules! impl_store {
                 .bind(&u.given_name)
                 .bind(&u.family_name)
                 .bind(u.updated_at)
+                .bind(&u.phone_number)
+                .bind(&u.birthdate)
+                .bind(u.terms_accepted_at)
                 .fetch_one(&self.pool)
                 .await
                 .map_err(backend)?;

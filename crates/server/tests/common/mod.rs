@@ -20,13 +20,14 @@ pub const CONSOLE_SECRET: &str = "console-secret-console-secret-console-secret-0
 pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
-pub const CONFIG: &str = r#"
+pub const CONFIG: &str = r##"
 [[clients]]
 id = "web"
 name = "Web App"
 secret = "web-secret-web-secret-web-secret-0123456789"
 redirect_uris = ["http://127.0.0.1:9/cb", "http://127.0.0.1:9/other"]
 post_logout_redirect_uris = ["http://127.0.0.1:9/signed-out"]
+scopes = ["openid", "profile", "email", "phone", "offline_access"]
 first_party = true
 
 [[clients]]
@@ -86,6 +87,49 @@ first_party = true
 id = "shop"
 display_name = "The Shop"
 
+# Two branded entrypoints (issue 6): a light one with sign-up fields and
+# its own words, a dark Spanish-first one whose logo is missing.
+[[entrypoints]]
+id = "acme"
+display_name = "Acme Outdoor"
+x_methods = ["login", "sign_up"]
+[entrypoints.sign_up]
+phone = "required"
+birthdate = "optional"
+terms_url = "http://127.0.0.1:9/terms"
+[entrypoints.theme]
+primary = "#0f766e"
+background = "#ccfbf1"
+text = "#134e4a"
+font_family = "Georgia, serif"
+radius = "2px"
+logo_url = "/public/logos/acme.svg"
+[entrypoints.theme.texts.en]
+title = "Welcome back to Acme"
+subtitle = "Your trips and gear lists are waiting."
+create_account = "Join Acme"
+[entrypoints.theme.texts.es]
+title = "Hola de nuevo en Acme"
+
+[[entrypoints]]
+id = "club"
+display_name = "Night Club"
+default_locale = "es"
+[entrypoints.theme]
+primary = "#fbbf24"
+on_primary = "#1c1917"
+background = "#0c0a09"
+surface = "#1c1917"
+text = "#f5f5f4"
+error = "#fca5a5"
+radius = "20px"
+logo_url = "/public/logos/missing.svg"
+
+[[entrypoints]]
+id = "members"
+display_name = "Members only"
+x_methods = ["login"]
+
 [[users]]
 email = "alice@example.com"
 name = "Alice Liddell"
@@ -93,7 +137,7 @@ given_name = "Alice"
 family_name = "Liddell"
 password = "correct horse battery"
 email_verified = true
-"#;
+"##;
 
 pub struct TestServer {
     /// Where this instance listens.
