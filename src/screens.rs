@@ -66,7 +66,7 @@ fn Title(#[prop(into)] title: String) -> impl IntoView {
 #[component]
 fn Heading(
     #[prop(into)] title: String,
-    #[prop(optional)] subtitle: Option<String>,
+    #[prop(default = None)] subtitle: Option<String>,
     info: LocalResource<Option<Result<AuthRequestInfo, portico_api_types::ApiError>>>,
 ) -> impl IntoView {
     let ui = use_ui();
@@ -174,7 +174,7 @@ pub fn Login() -> impl IntoView {
         </p>
     });
     view! {
-        <Heading title=ui.sign_in_title() subtitle=ui.subtitle().unwrap_or_default() info=info/>
+        <Heading title=ui.sign_in_title() subtitle=ui.subtitle() info=info/>
         <AccountChooser request=request info=info/>
         <LoginForm request=request return_to=return_to/>
         {switch}

@@ -808,7 +808,9 @@ async fn two_entrypoints_from_the_config_render_their_own_brand() {
         "I accept the terms of service"
     );
     assert_eq!(text_of(c, "button[type=submit]").await, "Join Acme");
+    c.set_window_size(1024, 1100).await.unwrap();
     screenshot(c, "theme-acme-sign-up.png").await;
+    c.set_window_size(1024, 900).await.unwrap();
 
     // Night Club, from the same build: dark, round, and its logo is
     // missing, so its name stands in for it.

@@ -133,3 +133,94 @@ fn serve_without_migrations_on_an_empty_database_fails_cleanly() {
     assert_ne!(code, 0);
     assert_one_clean_line(&err);
 }
+
+const GOOD_ENTRYPOINT: &str = r##"
+id = "garden"
+display_name = "Garden Centre"
+x_methods = ["login", "sign_up"]
+default_locale = "es"
+[sign_up]
+birthdate = "required"
+[theme]
+primary = "#166534"
+logo_url = "https://garden.example/logo.svg"
+[theme.texts.es]
+title = "Bienvenido al vivero"
+"##;
+
+#[test]
+fn an_unreadable_theme_is_refused_at_save_with_the_pair_and_the_ratio() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(
+        &file,
+        "id = \"pale\"\ndisplay_name = \"Pale\"\n[theme]\nprimary = \"#a5f3fc\"\nradius = \"huge\"\n",
+    )
+    .unwrap();
+    let (code, err) = run(portico().args(["entrypoint", "check"]).arg(&file));
+    assert_ne!(code, 0);
+    assert_one_clean_line(&err);
+    assert!(err.contains("entrypoint pale"), "{err}");
+    assert!(
+        err.contains("on_primary #ffffff on primary #a5f3fc has a contrast of"),
+        "{err}"
+    );
+    assert!(err.contains("WCAG AA needs at least 4.5:1"), "{err}");
+    assert!(err.contains("theme.radius \"huge\""), "{err}");
+
+    // The same theme in the config stops the server before it listens.
+    let db = dir.path().join("p.db");
+    let cfg = dir.path().join("portico.toml");
+    std::fs::write(
+        &cfg,
+        "[[entrypoints]]\nid = \"pale\"\ndisplay_name = \"Pale\"\n[entrypoints.theme]\ntext = \"#999999\"\n",
+    )
+    .unwrap();
+    let (code, err) = run(portico()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--database-url")
+        .arg(&db)
+        .args(["serve", "--bind", "127.0.0.1:0"]));
+    assert_ne!(code, 0);
+    assert_one_clean_line(&err);
+    assert!(err.contains("text #999999 on surface #ffffff"), "{err}");
+}
+
+#[test]
+fn entrypoints_are_saved_listed_and_shown_through_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let file = dir.path().join("garden.toml");
+    std::fs::write(&file, GOOD_ENTRYPOINT).unwrap();
+    let ok = |c: &mut Command| {
+        let out = c.arg("--database-url").arg(&db).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(
+        ok(portico().args(["entrypoint", "put"]).arg(&file)).contains("entrypoint garden saved")
+    );
+    assert_eq!(
+        ok(portico().args(["entrypoint", "list"])),
+        "garden\tGarden Centre\n"
+    );
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(portico().args(["entrypoint", "show", "garden"]))).unwrap();
+    assert_eq!(shown["theme"]["primary"], "#166534");
+    assert_eq!(shown["sign_up"]["birthdate"], "required");
+    assert_eq!(shown["x_methods"], serde_json::json!(["login", "sign_up"]));
+    // A typo in a key is an error, not silently ignored.
+    std::fs::write(&file, GOOD_ENTRYPOINT.replace("primary =", "primry =")).unwrap();
+    let (code, err) = run(portico()
+        .arg("--database-url")
+        .arg(&db)
+        .args(["entrypoint", "put"])
+        .arg(&file));
+    assert_ne!(code, 0);
+    assert!(err.contains("primry"), "{err}");
+}

@@ -4,7 +4,6 @@
 
 use crate::common::*;
 use crate::on_both_backends;
-use portico_core::store::Store;
 use serde_json::{Value, json};
 
 on_both_backends!(
