@@ -19,8 +19,13 @@ pub const DEVICE_CLIENT_ID: &str = "portico-demo-tv";
 pub const USER_EMAIL: &str = "demo@example.com";
 pub const USER_PASSWORD: &str = "portico-demo";
 
+/// The demo's branded entrypoint: the same sign-in, themed.
+pub const ENTRYPOINT_ID: &str = "acme";
+
 pub struct Demo {
     pub authorize_url: String,
+    /// The same request through the [`ENTRYPOINT_ID`] entrypoint.
+    pub themed_authorize_url: String,
     redirect_uri: String,
     verifier: Secret,
 }
@@ -89,6 +94,10 @@ impl Demo {
                 .await
                 .map_err(|e| e.to_string())?;
         }
+        p.store
+            .upsert_entrypoint(&themed_entrypoint())
+            .await
+            .map_err(|e| e.to_string())?;
         let verifier = p.random.token(32).map_err(|e| e.to_string())?;
         let state = p.random.token(12).map_err(|e| e.to_string())?;
         let nonce = p.random.token(12).map_err(|e| e.to_string())?;
@@ -102,8 +111,15 @@ impl Demo {
             .append_pair("nonce", &nonce)
             .append_pair("code_challenge", &s256_challenge(&verifier))
             .append_pair("code_challenge_method", "S256");
+        let plain: String = url.into();
+        let themed = plain.replacen(
+            "scope=openid+profile+email+offline_access",
+            &format!("scope=openid+profile+email+offline_access+{ENTRYPOINT_ID}"),
+            1,
+        );
         Ok(Self {
-            authorize_url: url.into(),
+            themed_authorize_url: themed,
+            authorize_url: plain,
             redirect_uri,
             verifier: Secret::new(verifier),
         })
@@ -194,5 +210,44 @@ pub async fn callback(State(state): State<AppState>, RawQuery(q): RawQuery) -> R
                 esc(&e.description)
             ),
         ),
+    }
+}
+
+/// A branded entrypoint for the demo, as a product team would write it.
+fn themed_entrypoint() -> portico_core::model::Entrypoint {
+    let mut e = portico_core::model::Entrypoint::new(ENTRYPOINT_ID, "Acme Outdoor");
+    e.theme.primary = Some("#0f766e".into());
+    e.theme.background = Some("#ccfbf1".into());
+    e.theme.text = Some("#134e4a".into());
+    e.theme.font_family = Some("Georgia, serif".into());
+    e.theme.radius = Some("2px".into());
+    e.theme.logo_url = Some("/public/logos/acme.svg".into());
+    e.theme.texts.insert(
+        "en".into(),
+        portico_api_types::ThemeTexts {
+            title: Some("Welcome back to Acme".into()),
+            subtitle: Some("Your trips and gear lists are waiting.".into()),
+            ..Default::default()
+        },
+    );
+    e.theme.texts.insert(
+        "es".into(),
+        portico_api_types::ThemeTexts {
+            title: Some("Hola de nuevo en Acme".into()),
+            subtitle: Some("Tus viajes y tu equipo te esperan.".into()),
+            ..Default::default()
+        },
+    );
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_demo_entrypoint_passes_the_checks_it_shows_off() {
+        assert_eq!(
+            portico_core::entrypoint::check(&super::themed_entrypoint()),
+            Ok(())
+        );
     }
 }

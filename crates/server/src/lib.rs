@@ -45,6 +45,8 @@ pub struct Running {
     pub addr: std::net::SocketAddr,
     pub state: AppState,
     pub demo_authorize_url: Option<String>,
+    /// The same, through the demo's branded entrypoint.
+    pub demo_themed_url: Option<String>,
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
@@ -80,6 +82,7 @@ pub async fn start(
         None
     };
     let demo_authorize_url = demo.as_ref().map(|d| d.authorize_url.clone());
+    let demo_themed_url = demo.as_ref().map(|d| d.themed_authorize_url.clone());
     let state = AppState {
         provider,
         ui: Arc::new(web::Ui::load(&settings.ui_dir)),
@@ -100,6 +103,7 @@ pub async fn start(
         addr,
         state,
         demo_authorize_url,
+        demo_themed_url,
         task,
     })
 }

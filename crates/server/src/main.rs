@@ -180,6 +180,14 @@ async fn run(cli: Cli) -> Result<(), String> {
                 println!("  {url}");
                 println!();
             }
+            if let Some(url) = &running.demo_themed_url {
+                println!(
+                    "The same sign-in through a branded entrypoint (add &ui_locales=es for Spanish):"
+                );
+                println!();
+                println!("  {url}");
+                println!();
+            }
             tokio::select! {
                 r = running.task => r.map_err(|e| e.to_string())?.map_err(|e| e.to_string()),
                 _ = tokio::signal::ctrl_c() => { println!("portico: stopping"); Ok(()) }

@@ -230,7 +230,24 @@ pub async fn start_instance_with(url: &str, issuer: &str, extra_config: &str) ->
     start_full(url, &format!("{CONFIG}\n{extra_config}"), Some(issuer)).await
 }
 
+/// Start a server as `portico serve --demo` does (no config file).
+pub async fn start_demo(db: Db) -> TestServer {
+    let (url, guard) = fresh_database(db).await;
+    let mut s = start_settings(&url, None, None, true).await;
+    s._dir = guard;
+    s
+}
+
 async fn start_full(url: &str, config_text: &str, issuer: Option<&str>) -> TestServer {
+    start_settings(url, Some(config_text), issuer, false).await
+}
+
+async fn start_settings(
+    url: &str,
+    config_text: Option<&str>,
+    issuer: Option<&str>,
+    demo: bool,
+) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let clock = Arc::new(OffsetClock::default());
     let settings = Settings {
@@ -238,8 +255,8 @@ async fn start_full(url: &str, config_text: &str, issuer: Option<&str>) -> TestS
         issuer: issuer.map(str::to_owned),
         ui_dir: ui_dir(),
         migrate: true,
-        demo: false,
-        config: Some(config::parse(config_text).unwrap()),
+        demo,
+        config: config_text.map(|t| config::parse(t).unwrap()),
     };
     let running = portico_server::start(settings, listener, clock.clone())
         .await

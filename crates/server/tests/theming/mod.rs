@@ -13,7 +13,35 @@ on_both_backends!(
     entrypoints_only_offer_their_x_methods,
     sign_up_asks_what_the_entrypoint_wants_and_the_claims_carry_it,
     authorization_responses_carry_session_state,
+    the_demo_offers_a_branded_sign_in,
 );
+
+async fn the_demo_offers_a_branded_sign_in(db: Db) {
+    let s = start_demo(db).await;
+    let urls = [
+        s.running.demo_authorize_url.clone().unwrap(),
+        s.running.demo_themed_url.clone().unwrap(),
+    ];
+    let mut seen = Vec::new();
+    for u in urls {
+        let r = s.http.get(&u).send().await.unwrap();
+        assert_eq!(r.status(), 302, "{u}");
+        let to = location(r.headers());
+        let (_, id) = to.split_once("/login?request=").unwrap();
+        let t = theme(&s, &format!("?request={id}"), None).await;
+        seen.push((
+            t["entrypoint"]["id"].as_str().unwrap().to_owned(),
+            t["tokens"]["primary"].as_str().unwrap().to_owned(),
+        ));
+    }
+    assert_eq!(
+        seen,
+        [
+            ("default".to_owned(), "#1d4ed8".to_owned()),
+            ("acme".to_owned(), "#0f766e".to_owned())
+        ]
+    );
+}
 
 /// Start an authorization request for `scope` and return its id.
 async fn request_for(s: &TestServer, scope: &str, extra: &[(&str, &str)]) -> String {
