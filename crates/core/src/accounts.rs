@@ -2,6 +2,7 @@
 
 use crate::clock::UnixTime;
 use crate::error::{OAuthError, Result};
+use crate::lockout;
 use crate::model::{Session, User};
 use crate::password;
 use crate::provider::Provider;
@@ -17,6 +18,8 @@ pub enum AccountError {
     /// Form fields that need fixing.
     Invalid(Vec<Problem>),
     EmailTaken,
+    /// Too many failures: no password is checked for this many seconds.
+    Locked(i64),
     Server(OAuthError),
 }
 
@@ -234,12 +237,26 @@ fn check_new_account(
 
 /// Check an email and password. Unknown emails cost the same argon2 work as
 /// wrong passwords, and get the same answer.
-pub async fn login(p: &Provider, email: &str, password: Secret) -> Result<User, AccountError> {
+///
+/// Failures are counted per account and per client address (`from`), and
+/// past an allowance they lock both ([`crate::lockout`]): a locked attempt
+/// is refused before any password is checked, with the wait. Unknown
+/// emails lock the same way, so a lock reveals nothing.
+pub async fn login(
+    p: &Provider,
+    email: &str,
+    password: Secret,
+    from: Option<std::net::IpAddr>,
+) -> Result<User, AccountError> {
     if email.trim().is_empty()
         || password.expose().is_empty()
         || password.expose().len() > MAX_PASSWORD_LEN
     {
         return Err(AccountError::InvalidCredentials);
+    }
+    let keys = lockout::keys(email, from);
+    if let Some(wait) = lockout::wait(p, &keys).await? {
+        return Err(AccountError::Locked(wait));
     }
     let user = p.store.user_by_email(&normalize_email(email)).await?;
     let phc = user.as_ref().map_or_else(
@@ -248,8 +265,14 @@ pub async fn login(p: &Provider, email: &str, password: Secret) -> Result<User, 
     );
     let ok = password::verify(password, phc).await?;
     match user {
-        Some(u) if ok => Ok(u),
-        _ => Err(AccountError::InvalidCredentials),
+        Some(u) if ok => {
+            lockout::succeeded(p, email).await?;
+            Ok(u)
+        }
+        _ => match lockout::failed(p, &keys).await? {
+            Some(wait) => Err(AccountError::Locked(wait)),
+            None => Err(AccountError::InvalidCredentials),
+        },
     }
 }
 

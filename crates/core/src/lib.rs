@@ -13,6 +13,7 @@ pub mod error;
 pub mod grants;
 pub mod introspection;
 pub mod jose;
+pub mod lockout;
 pub mod logout;
 pub mod memory;
 pub mod model;

@@ -26,6 +26,8 @@ struct Inner {
     revoked_jti: HashMap<String, UnixTime>,
     devices: HashMap<String, DeviceAuthorization>,
     throttle: HashMap<String, (UnixTime, i64)>,
+    /// key -> (failures, locked_until, last failure)
+    lockouts: HashMap<String, (i64, UnixTime, UnixTime)>,
     pushed: HashMap<String, PushedRequest>,
     keys: Vec<SigningKeyRecord>,
     secrets: HashMap<String, Vec<u8>>,
@@ -429,6 +431,45 @@ impl ThrottleStore for MemoryStore {
         }
         e.1 += 1;
         Ok(e.1)
+    }
+}
+
+#[async_trait]
+impl LockoutStore for MemoryStore {
+    async fn lockout(&self, key: &str) -> StoreResult<Option<Lockout>> {
+        Ok(self
+            .lock()?
+            .lockouts
+            .get(key)
+            .map(|&(failures, locked_until, _)| Lockout {
+                failures,
+                locked_until,
+            }))
+    }
+    async fn count_failure(
+        &self,
+        key: &str,
+        now: UnixTime,
+        forget_before: UnixTime,
+    ) -> StoreResult<i64> {
+        let mut g = self.lock()?;
+        let e = g.lockouts.entry(key.to_owned()).or_insert((0, 0, now));
+        if e.2 < forget_before {
+            *e = (0, 0, now);
+        }
+        e.0 += 1;
+        e.2 = now;
+        Ok(e.0)
+    }
+    async fn lock_until(&self, key: &str, until: UnixTime) -> StoreResult<()> {
+        if let Some(e) = self.lock()?.lockouts.get_mut(key) {
+            e.1 = e.1.max(until);
+        }
+        Ok(())
+    }
+    async fn clear_lockout(&self, key: &str) -> StoreResult<()> {
+        self.lock()?.lockouts.remove(key);
+        Ok(())
     }
 }
 

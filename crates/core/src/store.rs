@@ -226,6 +226,34 @@ pub trait ThrottleStore: Send + Sync {
     async fn hit(&self, key: &str, window_start: UnixTime) -> StoreResult<i64>;
 }
 
+/// Failed-credential counters with a lock (sign-in brute force).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lockout {
+    pub failures: i64,
+    /// No attempt is checked before this time (0: not locked).
+    pub locked_until: UnixTime,
+}
+
+#[async_trait]
+pub trait LockoutStore: Send + Sync {
+    /// The counter under `key`, if it ever failed.
+    async fn lockout(&self, key: &str) -> StoreResult<Option<Lockout>>;
+    /// Count one failure under `key` at `now`, atomically (concurrent
+    /// failures all count), and return the failures counted. A counter
+    /// whose last failure came before `forget_before` starts again at 1
+    /// and loses its lock.
+    async fn count_failure(
+        &self,
+        key: &str,
+        now: UnixTime,
+        forget_before: UnixTime,
+    ) -> StoreResult<i64>;
+    /// Lock `key` until `until`, unless it is already locked longer.
+    async fn lock_until(&self, key: &str, until: UnixTime) -> StoreResult<()>;
+    /// Forget `key` entirely (a successful sign-in).
+    async fn clear_lockout(&self, key: &str) -> StoreResult<()>;
+}
+
 #[async_trait]
 pub trait KeyStore: Send + Sync {
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
@@ -252,6 +280,7 @@ pub trait Store:
     + DeviceStore
     + PushedRequestStore
     + ThrottleStore
+    + LockoutStore
     + KeyStore
     + Send
     + Sync
@@ -273,6 +302,7 @@ impl<T> Store for T where
         + DeviceStore
         + PushedRequestStore
         + ThrottleStore
+        + LockoutStore
         + KeyStore
         + Send
         + Sync

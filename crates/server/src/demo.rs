@@ -174,7 +174,7 @@ pub async fn callback(State(state): State<AppState>, RawQuery(q): RawQuery) -> R
             demo.verifier.expose().to_owned(),
         ),
     ];
-    match portico_core::grants::token(&state.provider, None, &form).await {
+    match portico_core::grants::token(&state.provider, None, &form, None).await {
         Ok(t) => {
             let claims = t
                 .id_token

@@ -150,12 +150,18 @@ pub(crate) fn oauth_error(e: &OAuthError) -> Response {
 }
 
 /// `POST /oauth2/token`.
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn token(
+    State(state): State<AppState>,
+    peer: crate::ui_api::Peer,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if !form_ok(&headers) {
         return not_a_form();
     }
     let auth = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    match portico_core::grants::token(&state.provider, auth, &pairs(&body)).await {
+    let from = crate::ui_api::peer_ip(peer);
+    match portico_core::grants::token(&state.provider, auth, &pairs(&body), from).await {
         Ok(t) => {
             let mut r = Json(t).into_response();
             no_store(&mut r);

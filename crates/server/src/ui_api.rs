@@ -145,13 +145,21 @@ async fn signed_in(
 
 pub async fn login(
     State(state): State<AppState>,
+    peer: Peer,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Response {
     let Json(req) = match body {
         Ok(b) => b,
         Err(e) => return bad_body(&e),
     };
-    match accounts::login(&state.provider, &req.email, Secret::new(req.password)).await {
+    match accounts::login(
+        &state.provider,
+        &req.email,
+        Secret::new(req.password),
+        peer_ip(peer),
+    )
+    .await
+    {
         Ok(user) => {
             signed_in(
                 &state,
@@ -167,6 +175,13 @@ pub async fn login(
                 StatusCode::UNAUTHORIZED,
                 "invalid_credentials",
                 "The email or password is not right.",
+            )
+        }
+        Err(AccountError::Locked(wait)) => {
+            tracing::warn!("sign-in refused: locked after repeated failures");
+            too_many(
+                wait,
+                "Too many failed sign-ins. Wait {minutes} and try again.",
             )
         }
         Err(AccountError::Server(e)) => core_error(&e),
@@ -272,7 +287,7 @@ pub async fn sign_up(
             (StatusCode::CONFLICT, Json(body)).into_response()
         }
         Err(AccountError::Server(e)) => core_error(&e),
-        Err(AccountError::InvalidCredentials) => api_error(
+        Err(AccountError::InvalidCredentials | AccountError::Locked(_)) => api_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "Could not sign up.",
@@ -377,7 +392,27 @@ pub async fn authorize_error(State(state): State<AppState>, RawQuery(q): RawQuer
 }
 
 /// The client address, when the server was started with connect info.
-type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
+pub type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
+
+pub fn peer_ip(peer: Peer) -> Option<std::net::IpAddr> {
+    peer.map(|Extension(ConnectInfo(a))| a.ip())
+}
+
+/// HTTP 429 with Retry-After; `{minutes}` in the message becomes the wait
+/// in words ("1 minute", "3 minutes").
+fn too_many(wait: i64, message: &str) -> Response {
+    let minutes = (wait + 59) / 60;
+    let words = format!("{minutes} minute{}", if minutes == 1 { "" } else { "s" });
+    let mut r = api_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        &message.replace("{minutes}", &words),
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(&wait.to_string()) {
+        r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
+    r
+}
 
 fn code_error(e: CodeError) -> Response {
     let field = |code: &str, message: &str| {
@@ -393,21 +428,10 @@ fn code_error(e: CodeError) -> Response {
         (StatusCode::BAD_REQUEST, Json(body)).into_response()
     };
     match e {
-        CodeError::Throttled(wait) => {
-            let minutes = (wait + 59) / 60;
-            let mut r = api_error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                &format!(
-                    "Too many codes were tried. Wait {minutes} minute{} and try again.",
-                    if minutes == 1 { "" } else { "s" }
-                ),
-            );
-            if let Ok(v) = axum::http::HeaderValue::from_str(&wait.to_string()) {
-                r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
-            }
-            r
-        }
+        CodeError::Throttled(wait) => too_many(
+            wait,
+            "Too many codes were tried. Wait {minutes} and try again.",
+        ),
         CodeError::Invalid => field(
             "invalid_code",
             "That code is not right. Check the code on your device and try again.",
@@ -434,7 +458,7 @@ async fn device_attempt<T>(
 ) -> Result<(T, portico_core::model::Session, Option<std::net::IpAddr>), Response> {
     let Json(req) = body.map_err(|e| bad_body(&e))?;
     let sess = signed_in_session(state, headers).await?;
-    Ok((req, sess, peer.map(|Extension(ConnectInfo(a))| a.ip())))
+    Ok((req, sess, peer_ip(peer)))
 }
 
 /// `POST /api/ui/device/lookup`: the device page's "Continue".

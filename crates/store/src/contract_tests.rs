@@ -74,7 +74,45 @@ on_both_backends!(
     throttle_hits_count_atomically_per_window,
     pushed_requests_are_taken_once_and_expire,
     entrypoints_keep_their_theme_and_are_listed_by_id,
+    lockout_failures_count_atomically_and_restart_when_stale,
 );
+
+async fn lockout_failures_count_atomically_and_restart_when_stale(s: Arc<dyn Store>) {
+    assert_eq!(s.lockout("k").await.unwrap(), None);
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let s = s.clone();
+        tasks.push(tokio::spawn(async move {
+            s.count_failure("k", 100, 0).await.unwrap()
+        }));
+    }
+    let mut counts = Vec::new();
+    for t in tasks {
+        counts.push(t.await.unwrap());
+    }
+    counts.sort_unstable();
+    assert_eq!(
+        counts,
+        (1..=20).collect::<Vec<i64>>(),
+        "every failure counted once"
+    );
+    s.lock_until("k", 500).await.unwrap();
+    s.lock_until("k", 300).await.unwrap();
+    assert_eq!(
+        s.lockout("k").await.unwrap(),
+        Some(portico_core::store::Lockout {
+            failures: 20,
+            locked_until: 500
+        }),
+        "a shorter lock never shortens a longer one"
+    );
+    assert_eq!(s.count_failure("k", 200, 50).await.unwrap(), 21);
+    // The last failure (200) is before forget_before (250): start again.
+    assert_eq!(s.count_failure("k", 400, 250).await.unwrap(), 1);
+    assert_eq!(s.lockout("k").await.unwrap().unwrap().locked_until, 0);
+    s.clear_lockout("k").await.unwrap();
+    assert_eq!(s.lockout("k").await.unwrap(), None);
+}
 
 async fn entrypoints_keep_their_theme_and_are_listed_by_id(s: Arc<dyn Store>) {
     let mut shop = Entrypoint::new("shop", "The Shop");

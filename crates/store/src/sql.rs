@@ -643,6 +643,62 @@ macro_rules! impl_store {
         }
 
         #[async_trait]
+        impl LockoutStore for $store {
+            async fn lockout(&self, key: &str) -> StoreResult<Option<Lockout>> {
+                let row = sqlx::query("SELECT failures, locked_until FROM lockouts WHERE key = $1")
+                    .bind(key)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(row.map(|r| Lockout {
+                    failures: r.get(0),
+                    locked_until: r.get(1),
+                }))
+            }
+            async fn count_failure(
+                &self,
+                key: &str,
+                now: UnixTime,
+                forget_before: UnixTime,
+            ) -> StoreResult<i64> {
+                // One statement: the right-hand sides see the old row, so
+                // a stale counter restarts and a live one grows, atomically.
+                let row = sqlx::query(
+                    "INSERT INTO lockouts (key, failures, locked_until, last_failure) VALUES ($1, 1, 0, $2) \
+                     ON CONFLICT (key) DO UPDATE SET \
+                     failures = CASE WHEN lockouts.last_failure < $3 THEN 1 ELSE lockouts.failures + 1 END, \
+                     locked_until = CASE WHEN lockouts.last_failure < $3 THEN 0 ELSE lockouts.locked_until END, \
+                     last_failure = excluded.last_failure \
+                     RETURNING failures",
+                )
+                .bind(key)
+                .bind(now)
+                .bind(forget_before)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(backend)?;
+                Ok(row.get(0))
+            }
+            async fn lock_until(&self, key: &str, until: UnixTime) -> StoreResult<()> {
+                sqlx::query("UPDATE lockouts SET locked_until = $2 WHERE key = $1 AND locked_until < $2")
+                    .bind(key)
+                    .bind(until)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
+            async fn clear_lockout(&self, key: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM lockouts WHERE key = $1")
+                    .bind(key)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                Ok(())
+            }
+        }
+
+        #[async_trait]
         impl KeyStore for $store {
             async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
                 let rows = sqlx::query(

@@ -207,6 +207,7 @@ mod tests {
             &form(&format!(
                 "client_id=tv&grant_type={GRANT_DEVICE_CODE}&device_code={device_code}"
             )),
+            None,
         )
         .await
     }
@@ -327,6 +328,7 @@ mod tests {
                 "client_id=spa&grant_type={GRANT_DEVICE_CODE}&device_code={}",
                 r.device_code
             )),
+            None,
         )
         .await
         .unwrap_err();
@@ -341,6 +343,7 @@ mod tests {
                 "client_id=tv2&grant_type={GRANT_DEVICE_CODE}&device_code={}",
                 r.device_code
             )),
+            None,
         )
         .await
         .unwrap_err();

@@ -18,11 +18,13 @@ use crate::provider::Provider;
 use crate::store::Take;
 use crate::tokens::TokenResponse;
 
-/// Handle `POST /oauth2/token`. `authorization` is the Authorization header.
+/// Handle `POST /oauth2/token`. `authorization` is the Authorization
+/// header; `from` the client's address (password grant lockouts).
 pub async fn token(
     p: &Provider,
     authorization: Option<&str>,
     form: &[(String, String)],
+    from: Option<std::net::IpAddr>,
 ) -> Result<TokenResponse> {
     let params = Params::new(form);
     if let Some(name) = params.first_repeated() {
@@ -58,7 +60,7 @@ pub async fn token(
     match grant_type {
         GRANT_AUTHORIZATION_CODE => authorization_code::exchange(p, &client, &params).await,
         GRANT_CLIENT_CREDENTIALS => client_credentials::exchange(p, &client, &params).await,
-        GRANT_PASSWORD => password::exchange(p, &client, &params).await,
+        GRANT_PASSWORD => password::exchange(p, &client, &params, from).await,
         GRANT_DEVICE_CODE => device_code::exchange(p, &client, &params).await,
         _ => refresh_token::exchange(p, &client, &params).await,
     }
@@ -130,7 +132,7 @@ mod tests {
     }
 
     async fn exchange(k: &Kit, form: &str) -> Result<TokenResponse> {
-        token(&k.p, Some(&basic("web", k.secret)), &q(form)).await
+        token(&k.p, Some(&basic("web", k.secret)), &q(form), None).await
     }
 
     #[tokio::test]
@@ -230,6 +232,7 @@ mod tests {
             &q(&format!(
                 "grant_type=authorization_code&code={code}&redirect_uri={CB}"
             )),
+            None,
         )
         .await
         .unwrap_err();
@@ -292,6 +295,7 @@ mod tests {
             &k.p,
             Some(&basic("web", "wrong")),
             &q("grant_type=authorization_code&code=x"),
+            None,
         )
         .await
         .unwrap_err();
@@ -300,6 +304,7 @@ mod tests {
             &k.p,
             None,
             &q("grant_type=authorization_code&code=x&client_id=web"),
+            None,
         )
         .await
         .unwrap_err();
@@ -312,6 +317,7 @@ mod tests {
             &k.p,
             None,
             &q("grant_type=authorization_code&code=x&client_id=spa&client_secret=x"),
+            None,
         )
         .await
         .unwrap_err();
@@ -320,7 +326,7 @@ mod tests {
             ErrorCode::InvalidClient,
             "public client with a secret"
         );
-        let e = token(&k.p, None, &q("grant_type=authorization_code&code=x&client_id=web&client_secret=confidential-secret"))
+        let e = token(&k.p, None, &q("grant_type=authorization_code&code=x&client_id=web&client_secret=confidential-secret"), None)
             .await
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidGrant, "client_secret_post works");
@@ -343,6 +349,7 @@ mod tests {
             &k.p,
             Some(&basic("m2m", k.secret)),
             &q("grant_type=authorization_code&code=x"),
+            None,
         )
         .await
         .unwrap_err();
@@ -458,6 +465,7 @@ mod tests {
                     &q(&format!(
                         "grant_type=password&username=ada@example.com&password={password}{scope}"
                     )),
+                    None,
                 )
                 .await
             }
@@ -506,6 +514,7 @@ mod tests {
             &k.p,
             Some(&basic("legacy", k.secret)),
             &q("grant_type=password&username=ada@example.com"),
+            None,
         )
         .await
         .unwrap_err();
@@ -694,6 +703,7 @@ mod tests {
             &k.p,
             Some(&basic("m2m-cc", k.secret)),
             &q("grant_type=client_credentials&scope=api:read"),
+            None,
         )
         .await
         .unwrap();
@@ -708,6 +718,7 @@ mod tests {
             &k.p,
             Some(&basic("m2m-cc", k.secret)),
             &q("grant_type=client_credentials"),
+            None,
         )
         .await
         .unwrap();
@@ -726,6 +737,7 @@ mod tests {
                     &k.p,
                     Some(&basic("m2m-cc", k.secret)),
                     &q(&format!("grant_type=client_credentials&scope={scope}")),
+                    None,
                 )
                 .await
                 .unwrap_err()
@@ -738,6 +750,7 @@ mod tests {
             &k.p,
             None,
             &q("grant_type=client_credentials&client_id=m2m-public"),
+            None,
         )
         .await
         .unwrap_err();

@@ -16,7 +16,12 @@ use crate::tokens::{TokenResponse, UserGrant, issue_for_user};
 /// What a password sign-in achieved: credentials typed for this request.
 pub const ACR_CREDENTIALS: &str = "1";
 
-pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Result<TokenResponse> {
+pub async fn exchange(
+    p: &Provider,
+    client: &Client,
+    params: &Params<'_>,
+    from: Option<std::net::IpAddr>,
+) -> Result<TokenResponse> {
     let username = params
         .get("username")
         .ok_or_else(|| OAuthError::invalid_request("username is missing"))?;
@@ -38,9 +43,15 @@ pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Res
         }
         requested
     };
-    let user = match accounts::login(p, username, Secret::new(password)).await {
+    let user = match accounts::login(p, username, Secret::new(password), from).await {
         Ok(u) => u,
         Err(AccountError::Server(e)) => return Err(e),
+        Err(AccountError::Locked(wait)) => {
+            tracing::info!(client_id = %client.id, "password grant: locked after repeated failures");
+            return Err(OAuthError::invalid_grant(format!(
+                "too many failed attempts; try again in {wait} seconds"
+            )));
+        }
         Err(_) => {
             tracing::info!(client_id = %client.id, "password grant: wrong username or password");
             return Err(OAuthError::invalid_grant(

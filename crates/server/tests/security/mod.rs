@@ -1,0 +1,123 @@
+//! Issue 7 over HTTP: brute-force lockouts on the login screen and the
+//! password grant, without user enumeration, on both backends.
+
+use crate::common::*;
+use crate::on_both_backends;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    repeated_wrong_passwords_lock_the_account_with_the_wait,
+    unknown_and_known_accounts_get_identical_answers,
+    the_password_grant_locks_too,
+);
+
+async fn login(s: &TestServer, email: &str, password: &str) -> (u16, Option<String>, Value) {
+    let r = s
+        .ui_post(
+            "/api/ui/login",
+            json!({"email": email, "password": password}),
+        )
+        .await;
+    let status = r.status().as_u16();
+    let retry = r
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, retry, r.json().await.unwrap())
+}
+
+async fn repeated_wrong_passwords_lock_the_account_with_the_wait(db: Db) {
+    let s = start(db).await;
+    for _ in 0..4 {
+        assert_eq!(login(&s, EMAIL, "wrong password").await.0, 401);
+    }
+    let (status, retry, body) = login(&s, EMAIL, "wrong password").await;
+    assert_eq!(status, 429);
+    assert_eq!(retry.as_deref(), Some("30"));
+    assert_eq!(body["error"], "too_many_attempts");
+    assert_eq!(
+        body["message"],
+        "Too many failed sign-ins. Wait 1 minute and try again."
+    );
+    // Locked: even the right password is not checked.
+    assert_eq!(login(&s, EMAIL, PASSWORD).await.0, 429);
+    // Another account from the same address is not affected.
+    let r = s
+        .ui_post(
+            "/api/ui/sign-up",
+            json!({"name": "Bob", "email": "bob@example.com", "password": "bob's long password"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        login(&s, "bob@example.com", "bob's long password").await.0,
+        200
+    );
+    // The lock ends; the next failure doubles it.
+    s.clock.advance(30);
+    let (status, retry, _) = login(&s, EMAIL, "wrong password").await;
+    assert_eq!((status, retry.as_deref()), (429, Some("60")));
+    s.clock.advance(60);
+    // Success clears the account's counter: four more tries are free.
+    assert_eq!(login(&s, EMAIL, PASSWORD).await.0, 200);
+    for _ in 0..4 {
+        assert_eq!(login(&s, EMAIL, "wrong password").await.0, 401);
+    }
+}
+
+async fn unknown_and_known_accounts_get_identical_answers(db: Db) {
+    let s = start(db).await;
+    let known = login(&s, EMAIL, "wrong password").await;
+    let unknown = login(&s, "nobody@example.com", "wrong password").await;
+    assert_eq!(known, unknown);
+    for _ in 0..4 {
+        login(&s, EMAIL, "wrong password").await;
+        login(&s, "nobody@example.com", "wrong password").await;
+    }
+    // Both are locked alike: a lock does not reveal an account.
+    let known = login(&s, EMAIL, "wrong password").await;
+    let unknown = login(&s, "nobody@example.com", "wrong password").await;
+    assert_eq!(known.0, 429);
+    assert_eq!(known, unknown);
+}
+
+async fn the_password_grant_locks_too(db: Db) {
+    let s = start(db).await;
+    let grant = |password: &'static str| {
+        let s = &s;
+        async move {
+            let r = s
+                .token(
+                    &[
+                        ("grant_type", "password"),
+                        ("username", EMAIL),
+                        ("password", password),
+                        ("scope", "openid"),
+                    ],
+                    Some(("legacy", LEGACY_SECRET)),
+                )
+                .await;
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap())
+        }
+    };
+    for _ in 0..4 {
+        let (status, e) = grant("wrong password").await;
+        assert_eq!(status, 400);
+        assert_eq!(
+            e["error_description"],
+            "the username or password is not right"
+        );
+    }
+    let (status, e) = grant("wrong password").await;
+    assert_eq!(status, 400);
+    assert_eq!(e["error"], "invalid_grant");
+    assert_eq!(
+        e["error_description"],
+        "too many failed attempts; try again in 30 seconds"
+    );
+    // The login screen shares the account's counter.
+    assert_eq!(login(&s, EMAIL, PASSWORD).await.0, 429);
+    s.clock.advance(30);
+    assert_eq!(grant(PASSWORD).await.0, 200);
+}

@@ -1,0 +1,8 @@
+-- Issue 7: failed sign-in counters with an exponential lock, per account
+-- and per client address, shared by every instance.
+CREATE TABLE lockouts (
+    key          TEXT PRIMARY KEY,
+    failures     BIGINT NOT NULL,
+    locked_until BIGINT NOT NULL,
+    last_failure BIGINT NOT NULL
+);
