@@ -20,6 +20,8 @@ pub enum AccountError {
     EmailTaken,
     /// Too many failures: no password is checked for this many seconds.
     Locked(i64),
+    /// The entrypoint behind the request does not offer sign-up.
+    SignUpNotOffered,
     Server(OAuthError),
 }
 
@@ -283,12 +285,19 @@ pub async fn hash_password(p: &Provider, password: Secret) -> Result<String> {
     password::hash(password, salt).await
 }
 
-/// Register a new user with what the entrypoint's sign-up form asks for.
+/// Register a new user through the entrypoint behind `request` (the
+/// default one without): it must offer sign-up, and decides which fields
+/// the form must carry.
 pub async fn sign_up(
     p: &Provider,
+    request: Option<&str>,
     form: NewAccount<'_>,
-    rules: &SignUpFields,
 ) -> Result<User, AccountError> {
+    let (entrypoint, _) = crate::entrypoint::behind(p, request).await?;
+    if !entrypoint.offers(portico_api_types::XMethod::SignUp) {
+        return Err(AccountError::SignUpNotOffered);
+    }
+    let rules = &entrypoint.sign_up;
     let today = time::OffsetDateTime::from_unix_timestamp(p.now())
         .map_err(|_| OAuthError::server_error("the clock is out of range"))?
         .date();

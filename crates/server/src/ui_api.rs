@@ -229,18 +229,6 @@ pub async fn sign_up(
         Ok(b) => b,
         Err(e) => return bad_body(&e),
     };
-    let entrypoint =
-        match portico_core::entrypoint::behind(&state.provider, req.request.as_deref()).await {
-            Ok((e, _)) => e,
-            Err(e) => return core_error(&e),
-        };
-    if !entrypoint.offers(portico_api_types::XMethod::SignUp) {
-        return api_error(
-            StatusCode::FORBIDDEN,
-            "sign_up_not_offered",
-            "New accounts cannot be created here. Sign in instead.",
-        );
-    }
     let form = accounts::NewAccount {
         name: &req.name,
         email: &req.email,
@@ -249,7 +237,7 @@ pub async fn sign_up(
         birthdate: req.birthdate.as_deref(),
         accept_terms: req.accept_terms,
     };
-    match accounts::sign_up(&state.provider, form, &entrypoint.sign_up).await {
+    match accounts::sign_up(&state.provider, req.request.as_deref(), form).await {
         Ok(user) => {
             signed_in(
                 &state,
@@ -287,6 +275,11 @@ pub async fn sign_up(
             (StatusCode::CONFLICT, Json(body)).into_response()
         }
         Err(AccountError::Server(e)) => core_error(&e),
+        Err(AccountError::SignUpNotOffered) => api_error(
+            StatusCode::FORBIDDEN,
+            "sign_up_not_offered",
+            "New accounts cannot be created here. Sign in instead.",
+        ),
         Err(AccountError::InvalidCredentials | AccountError::Locked(_)) => api_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
