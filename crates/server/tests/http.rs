@@ -75,15 +75,7 @@ async fn code_via_login(s: &TestServer, extra: &[(&str, &str)]) -> (String, Stri
 
 async fn discovery_is_truthful_and_matches_the_jwks(db: Db) {
     let s = start(db).await;
-    let d: Value = s
-        .http
-        .get(s.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d: Value = s.get_json("/.well-known/openid-configuration").await;
     assert_eq!(d["issuer"], s.issuer);
     assert_eq!(d["authorization_endpoint"], s.url("/oauth2/authorize"));
     assert_eq!(d["token_endpoint"], s.url("/oauth2/token"));
@@ -428,15 +420,7 @@ async fn authorize_errors_that_cannot_redirect_show_an_error_page(db: Db) {
         .append_pair("redirect_uri", "http://evil.example/cb");
     let e: Value = s.http.get(u).send().await.unwrap().json().await.unwrap();
     assert_eq!(e["error"], "redirect_uri_mismatch");
-    let e: Value = s
-        .http
-        .get(s.url("/api/ui/authorize-error?client_id=nobody"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let e: Value = s.get_json("/api/ui/authorize-error?client_id=nobody").await;
     assert_eq!(e["error"], "invalid_client");
 }
 
@@ -685,14 +669,8 @@ async fn sign_up_creates_an_account_and_finishes_the_request(db: Db) {
         .trim_start_matches("/sign-up?request=")
         .to_owned();
     let info: Value = s
-        .http
-        .get(s.url(&format!("/api/ui/auth-requests/{request}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/ui/auth-requests/{request}"))
+        .await;
     assert_eq!(info["x_method"], "sign_up");
     assert_eq!(info["client_name"], "Web App");
     let bad = s
@@ -757,14 +735,8 @@ async fn entrypoints_travel_in_the_scope(db: Db) {
         .trim_start_matches("/login?request=")
         .to_owned();
     let info: Value = s
-        .http
-        .get(s.url(&format!("/api/ui/auth-requests/{request}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/ui/auth-requests/{request}"))
+        .await;
     assert_eq!(info["entrypoint"]["id"], "shop");
     assert_eq!(info["entrypoint"]["display_name"], "The Shop");
     let r = s
@@ -1119,15 +1091,7 @@ async fn client_credentials_tokens_verify_with_the_jwks(db: Db) {
         .await;
     assert_eq!(r.status(), 401);
     // Discovery says it is supported.
-    let d: Value = s
-        .http
-        .get(s.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d: Value = s.get_json("/.well-known/openid-configuration").await;
     assert!(
         d["grant_types_supported"]
             .as_array()

@@ -328,6 +328,18 @@ impl TestServer {
         req.send().await.unwrap()
     }
 
+    /// GET a path of this server and read its JSON body.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn ui_post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
         self.http
             .post(self.url(path))

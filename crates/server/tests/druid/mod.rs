@@ -206,15 +206,7 @@ async fn push(s: &TestServer, client: (&str, &str), form: &[(&str, &str)]) -> re
 async fn pushed_requests_are_used_once_expire_and_can_be_required(db: Db) {
     let s = start_with(db, PAR_ONLY).await;
     let web = ("web", WEB_SECRET);
-    let d: Value = s
-        .http
-        .get(s.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d: Value = s.get_json("/.well-known/openid-configuration").await;
     assert_eq!(
         d["pushed_authorization_request_endpoint"],
         s.url("/oauth2/par")

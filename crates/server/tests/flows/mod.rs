@@ -295,15 +295,7 @@ async fn consent_is_asked_remembered_and_can_be_refused(db: Db) {
     // First time: login, then the consent screen, which describes the request.
     let (next, cookie) = s.login_flow(&partner("code", &[])).await;
     let id = request_of(&next, "/consent");
-    let info: Value = s
-        .http
-        .get(s.url(&format!("/api/ui/auth-requests/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info: Value = s.get_json(&format!("/api/ui/auth-requests/{id}")).await;
     assert_eq!(info["client_name"], "Partner App");
     let words: Vec<&str> = info["scopes"]
         .as_array()
@@ -806,15 +798,7 @@ async fn introspection_and_revocation(db: Db) {
 
 async fn discovery_advertises_what_works(db: Db) {
     let s = start(db).await;
-    let d: Value = s
-        .http
-        .get(s.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d: Value = s.get_json("/.well-known/openid-configuration").await;
     let set = |k: &str| {
         let mut v: Vec<String> = d[k]
             .as_array()

@@ -146,15 +146,7 @@ async fn the_language_comes_from_ui_locales_then_the_browser_then_the_entrypoint
     assert_eq!(t["locale"], "en");
     // Pages without a request may pass ui_locales themselves.
     assert_eq!(theme(&s, "?ui_locales=es", None).await["locale"], "es");
-    let d: Value = s
-        .http
-        .get(s.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d: Value = s.get_json("/.well-known/openid-configuration").await;
     assert_eq!(d["ui_locales_supported"], json!(["en", "es"]));
 }
 
@@ -353,15 +345,7 @@ async fn authorization_responses_carry_session_state(db: Db) {
         )
         .await;
     assert_ne!(&query_of(&location(r.headers()))["session_state"], ss);
-    let d: Value = s
-        .http
-        .get(s.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d: Value = s.get_json("/.well-known/openid-configuration").await;
     assert_eq!(
         d.get("check_session_iframe"),
         None,
