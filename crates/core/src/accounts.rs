@@ -256,8 +256,9 @@ pub async fn login(
     {
         return Err(AccountError::InvalidCredentials);
     }
-    let keys = lockout::keys(email, from);
-    if let Some(wait) = lockout::wait(p, &keys).await? {
+    let keys = lockout::login(email, from);
+    let standing = lockout::standing(p, &keys).await?;
+    if let Some(wait) = standing.wait {
         return Err(AccountError::Locked(wait));
     }
     let user = p.store.user_by_email(&normalize_email(email)).await?;
@@ -268,7 +269,7 @@ pub async fn login(
     let ok = password::verify(password, phc).await?;
     match user {
         Some(u) if ok => {
-            lockout::succeeded(p, email).await?;
+            lockout::succeeded(p, &keys, standing).await?;
             Ok(u)
         }
         _ => match lockout::failed(p, &keys).await? {

@@ -2,11 +2,14 @@
 //! client_secret_basic, client_secret_post, and none for public clients.
 
 use crate::error::{OAuthError, Result};
+use crate::lockout;
 use crate::model::Client;
+use crate::params::Params;
 use crate::provider::Provider;
 use crate::secret::Secret;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use std::net::IpAddr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {
@@ -97,27 +100,78 @@ pub fn presented(
 }
 
 /// Check presented credentials: confidential clients must prove their
-/// secret; public clients must not present one.
-pub async fn authenticate(p: &Provider, creds: &PresentedCredentials) -> Result<Client> {
-    let failed = || OAuthError::invalid_client("client authentication failed");
-    let client = p.store.client(&creds.client_id).await?;
-    let Some(client) = client else {
-        // Same work as a wrong secret, so unknown ids are not cheaper to probe.
-        if let Some(s) = &creds.secret {
-            let _ = p.client_secrets.verify(
-                s.expose(),
-                "hmac-sha256$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-            );
-        }
-        return Err(failed());
-    };
-    match (&client.secret_hash, &creds.secret) {
-        (Some(stored), Some(given)) if p.client_secrets.verify(given.expose(), stored) => {
-            Ok(client)
-        }
-        (None, None) => Ok(client),
-        _ => Err(failed()),
+/// secret; public clients must not present one. `from` is the caller's
+/// address: failures count per client and address and per address, and a
+/// locked caller is refused before anything is checked ([`lockout`]).
+pub async fn authenticate(
+    p: &Provider,
+    creds: &PresentedCredentials,
+    from: Option<IpAddr>,
+) -> Result<Client> {
+    let keys = lockout::client(&creds.client_id, from);
+    let standing = lockout::standing(p, &keys).await?;
+    if let Some(wait) = standing.wait {
+        return Err(locked(wait));
     }
+    let client = p.store.client(&creds.client_id).await?;
+    let ok = match &client {
+        Some(c) => match (&c.secret_hash, &creds.secret) {
+            (Some(stored), Some(given)) => p.client_secrets.verify(given.expose(), stored),
+            (None, None) => true,
+            _ => false,
+        },
+        None => {
+            // Same work as a wrong secret, so unknown ids are not cheaper
+            // to probe.
+            if let Some(s) = &creds.secret {
+                let _ = p.client_secrets.verify(
+                    s.expose(),
+                    "hmac-sha256$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                );
+            }
+            false
+        }
+    };
+    match client {
+        Some(c) if ok => {
+            lockout::succeeded(p, &keys, standing).await?;
+            Ok(c)
+        }
+        _ => {
+            tracing::info!(client_id = ?creds.client_id, "client authentication failed");
+            match lockout::failed(p, &keys).await? {
+                Some(wait) => Err(locked(wait)),
+                None => Err(OAuthError::invalid_client("client authentication failed")),
+            }
+        }
+    }
+}
+
+/// The client behind a back-channel request (token, PAR, device
+/// authorization, introspection, revocation): no parameter may repeat,
+/// and the presented credentials must hold.
+pub async fn caller(
+    p: &Provider,
+    authorization: Option<&str>,
+    params: &Params<'_>,
+    from: Option<IpAddr>,
+) -> Result<Client> {
+    if let Some(name) = params.first_repeated() {
+        return Err(OAuthError::invalid_request(format!("{name} is repeated")));
+    }
+    let creds = presented(
+        authorization,
+        params.get("client_id"),
+        params.get("client_secret"),
+    )?;
+    authenticate(p, &creds, from).await
+}
+
+fn locked(wait: i64) -> OAuthError {
+    OAuthError::invalid_client(format!(
+        "too many failed client authentications; try again in {wait} seconds"
+    ))
+    .retry_after(wait)
 }
 
 #[cfg(test)]
@@ -179,6 +233,48 @@ mod tests {
         assert_eq!(
             presented(None, None, None).unwrap_err().code,
             ErrorCode::InvalidClient
+        );
+    }
+
+    #[tokio::test]
+    async fn wrong_secrets_lock_the_client_at_that_address_only() {
+        let k = crate::testkit::kit().await;
+        let creds = |secret: &str| PresentedCredentials {
+            client_id: "web".into(),
+            secret: Some(Secret::new(secret)),
+            method: AuthMethod::ClientSecretPost,
+        };
+        let attacker: Option<IpAddr> = Some("203.0.113.9".parse().unwrap());
+        let home: Option<IpAddr> = Some("192.0.2.10".parse().unwrap());
+        for i in 1..crate::lockout::CLIENT.free {
+            let e = authenticate(&k.p, &creds("wrong"), attacker)
+                .await
+                .unwrap_err();
+            assert_eq!(
+                (e.code, e.retry_after),
+                (ErrorCode::InvalidClient, None),
+                "{i}"
+            );
+        }
+        let e = authenticate(&k.p, &creds("wrong"), attacker)
+            .await
+            .unwrap_err();
+        assert_eq!(e.retry_after, Some(30));
+        assert!(e.description.contains("try again in 30 seconds"), "{e}");
+        let e = authenticate(&k.p, &creds(k.secret), attacker)
+            .await
+            .unwrap_err();
+        assert_eq!(e.retry_after, Some(30), "the right secret waits too");
+        // The client itself, from its own address, is not locked out.
+        assert!(authenticate(&k.p, &creds(k.secret), home).await.is_ok());
+        k.clock.advance(30);
+        assert!(authenticate(&k.p, &creds(k.secret), attacker).await.is_ok());
+        let after = crate::lockout::standing(&k.p, &crate::lockout::client("web", attacker))
+            .await
+            .unwrap();
+        assert_eq!(
+            after.account_failures, 0,
+            "a success starts the count again"
         );
     }
 }

@@ -1,14 +1,15 @@
 //! The user's side of the device flow (RFC 8628 §3.3): user codes, and the
-//! device page's lookup and decision. Guessing is throttled per browser
-//! session and per client address, and a code is decided at most once.
+//! device page's lookup and decision. Wrong codes lock the signed-in user
+//! and the client address out for a while ([`lockout`]), and a code is
+//! decided at most once.
 
 use crate::authorize::{entrypoint_info, scope_infos};
 use crate::error::{OAuthError, Result};
+use crate::lockout;
 use crate::model::{Client, DeviceApproval, DeviceAuthorization, DeviceStatus, Grant, Session};
 use crate::provider::Provider;
 use crate::random::Random;
 use crate::store::StoreError;
-use crate::throttle::{attempt, ip_key};
 use portico_api_types::DeviceInfo;
 use std::net::IpAddr;
 
@@ -67,8 +68,8 @@ pub fn user_code_hash(p: &Provider, code: &str) -> String {
 /// Why a typed code does not lead to a device.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeError {
-    /// Too many codes tried from this browser or address: retry after
-    /// this many seconds.
+    /// Too many wrong codes from this user or address: retry after this
+    /// many seconds.
     Throttled(i64),
     /// No device has this code (or it is not a code at all).
     Invalid,
@@ -97,33 +98,6 @@ pub struct Attempt<'a> {
     pub ip: Option<IpAddr>,
 }
 
-async fn throttle(p: &Provider, who: Attempt<'_>) -> Result<(), CodeError> {
-    let by_session = attempt(
-        p,
-        &format!("user_code:session:{}", who.session.id_hash),
-        p.config.user_code_attempts_per_session,
-    )
-    .await?;
-    let by_ip = match who.ip {
-        Some(ip) => {
-            attempt(
-                p,
-                &format!("user_code:ip:{}", ip_key(ip)),
-                p.config.user_code_attempts_per_ip,
-            )
-            .await?
-        }
-        None => None,
-    };
-    match by_session.max(by_ip) {
-        Some(wait) => {
-            tracing::warn!(user_id = %who.session.user_id, "user code attempts throttled");
-            Err(CodeError::Throttled(wait))
-        }
-        None => Ok(()),
-    }
-}
-
 struct Pending {
     device: DeviceAuthorization,
     client: Client,
@@ -131,9 +105,29 @@ struct Pending {
     hash: String,
 }
 
-/// Count the attempt, then find the pending device behind a typed code.
+/// Find the pending device behind a typed code, unless the user or the
+/// address is locked out. A code that leads nowhere counts as a failure;
+/// one that exists (even if used or expired) does not, since it was not a
+/// guess.
 async fn pending(p: &Provider, who: Attempt<'_>, typed: &str) -> Result<Pending, CodeError> {
-    throttle(p, who).await?;
+    let keys = lockout::user_code(&who.session.user_id, who.ip);
+    if let Some(wait) = lockout::standing(p, &keys).await?.wait {
+        return Err(CodeError::Throttled(wait));
+    }
+    match find(p, typed).await {
+        Err(CodeError::Invalid) => {
+            tracing::info!(user_id = %who.session.user_id, "a user code that matches no device");
+            match lockout::failed(p, &keys).await? {
+                Some(wait) => Err(CodeError::Throttled(wait)),
+                None => Err(CodeError::Invalid),
+            }
+        }
+        other => other,
+    }
+}
+
+/// The pending device behind a typed code.
+async fn find(p: &Provider, typed: &str) -> Result<Pending, CodeError> {
     let code = normalize_user_code(typed).ok_or(CodeError::Invalid)?;
     let hash = user_code_hash(p, &code);
     let device = p

@@ -80,6 +80,9 @@ impl fmt::Display for ErrorCode {
 pub struct OAuthError {
     pub code: ErrorCode,
     pub description: Cow<'static, str>,
+    /// Seconds the caller must wait before trying again (a lockout); sent
+    /// as `Retry-After`.
+    pub retry_after: Option<i64>,
 }
 
 impl OAuthError {
@@ -87,7 +90,14 @@ impl OAuthError {
         Self {
             code,
             description: description.into(),
+            retry_after: None,
         }
+    }
+    /// The same error, telling the caller to wait `secs` seconds.
+    #[must_use]
+    pub fn retry_after(mut self, secs: i64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
     pub fn invalid_request(d: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::InvalidRequest, d)

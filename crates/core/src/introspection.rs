@@ -13,23 +13,7 @@ use crate::provider::Provider;
 use crate::secret::lookup_hash;
 use crate::userinfo::validate_access_token;
 use serde_json::{Value, json};
-
-/// Authenticate the calling client and return it with the parsed form.
-async fn caller<'a>(
-    p: &Provider,
-    authorization: Option<&str>,
-    params: &Params<'a>,
-) -> Result<Client> {
-    if let Some(name) = params.first_repeated() {
-        return Err(OAuthError::invalid_request(format!("{name} is repeated")));
-    }
-    let creds = client_auth::presented(
-        authorization,
-        params.get("client_id"),
-        params.get("client_secret"),
-    )?;
-    client_auth::authenticate(p, &creds).await
-}
+use std::net::IpAddr;
 
 fn inactive() -> Value {
     json!({ "active": false })
@@ -42,9 +26,10 @@ pub async fn introspect(
     p: &Provider,
     authorization: Option<&str>,
     form: &[(String, String)],
+    from: Option<IpAddr>,
 ) -> Result<Value> {
     let params = Params::new(form);
-    let client = caller(p, authorization, &params).await?;
+    let client = client_auth::caller(p, authorization, &params, from).await?;
     if client.is_public() {
         return Err(OAuthError::invalid_client(
             "introspection needs client authentication",
@@ -128,9 +113,10 @@ pub async fn revoke(
     p: &Provider,
     authorization: Option<&str>,
     form: &[(String, String)],
+    from: Option<IpAddr>,
 ) -> Result<()> {
     let params = Params::new(form);
-    let client = caller(p, authorization, &params).await?;
+    let client = client_auth::caller(p, authorization, &params, from).await?;
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is missing"))?;

@@ -30,7 +30,6 @@ pub mod store;
 #[cfg(test)]
 pub(crate) mod testkit;
 pub mod theme;
-pub mod throttle;
 pub mod tokens;
 pub mod userinfo;
 

@@ -25,7 +25,6 @@ struct Inner {
     consents: HashMap<(String, String), Vec<String>>,
     revoked_jti: HashMap<String, UnixTime>,
     devices: HashMap<String, DeviceAuthorization>,
-    throttle: HashMap<String, (UnixTime, i64)>,
     /// key -> (failures, locked_until, last failure)
     lockouts: HashMap<String, (i64, UnixTime, UnixTime)>,
     pushed: HashMap<String, PushedRequest>,
@@ -419,31 +418,16 @@ impl PushedRequestStore for MemoryStore {
 }
 
 #[async_trait]
-impl ThrottleStore for MemoryStore {
-    async fn hit(&self, key: &str, window_start: UnixTime) -> StoreResult<i64> {
-        let mut g = self.lock()?;
-        let e = g
-            .throttle
-            .entry(key.to_owned())
-            .or_insert((window_start, 0));
-        if e.0 != window_start {
-            *e = (window_start, 0);
-        }
-        e.1 += 1;
-        Ok(e.1)
-    }
-}
-
-#[async_trait]
 impl LockoutStore for MemoryStore {
     async fn lockout(&self, key: &str) -> StoreResult<Option<Lockout>> {
         Ok(self
             .lock()?
             .lockouts
             .get(key)
-            .map(|&(failures, locked_until, _)| Lockout {
+            .map(|&(failures, locked_until, last_failure)| Lockout {
                 failures,
                 locked_until,
+                last_failure,
             }))
     }
     async fn count_failure(

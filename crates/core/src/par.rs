@@ -12,6 +12,7 @@ use crate::params::Params;
 use crate::provider::Provider;
 use crate::secret::lookup_hash;
 use serde::Serialize;
+use std::net::IpAddr;
 
 /// RFC 9126 §2.2: the request_uri's prefix.
 pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
@@ -36,17 +37,10 @@ pub async fn push(
     p: &Provider,
     authorization: Option<&str>,
     form: &[(String, String)],
+    from: Option<IpAddr>,
 ) -> Result<PushedResponse> {
     let params = Params::new(form);
-    if let Some(name) = params.first_repeated() {
-        return Err(OAuthError::invalid_request(format!("{name} is repeated")));
-    }
-    let creds = client_auth::presented(
-        authorization,
-        params.get("client_id"),
-        params.get("client_secret"),
-    )?;
-    let client = client_auth::authenticate(p, &creds).await?;
+    let client = client_auth::caller(p, authorization, &params, from).await?;
     if params.get("request_uri").is_some() {
         return Err(OAuthError::invalid_request(
             "request_uri cannot be pushed (RFC 9126 §2.1)",
@@ -136,7 +130,7 @@ mod tests {
     #[tokio::test]
     async fn a_pushed_request_is_used_once_and_the_query_is_ignored() {
         let k = kit().await;
-        let r = push(&k.p, None, &push_form("")).await.unwrap();
+        let r = push(&k.p, None, &push_form(""), None).await.unwrap();
         assert!(r.request_uri.starts_with(REQUEST_URI_PREFIX));
         assert_eq!(r.expires_in, 60);
         let s = k.session(k.clock.now()).await;
@@ -164,14 +158,14 @@ mod tests {
     #[tokio::test]
     async fn pushed_requests_expire_and_belong_to_their_client() {
         let k = kit().await;
-        let r = push(&k.p, None, &push_form("")).await.unwrap();
+        let r = push(&k.p, None, &push_form(""), None).await.unwrap();
         k.clock.advance(60);
         let query = q(&format!("client_id=web&request_uri={}", r.request_uri));
         let Outcome::ErrorPage(e) = authorize(&k.p, &query, None).await else {
             panic!()
         };
         assert_eq!(e.code, ErrorCode::InvalidRequestUri);
-        let r = push(&k.p, None, &push_form("")).await.unwrap();
+        let r = push(&k.p, None, &push_form(""), None).await.unwrap();
         let query = q(&format!("client_id=rp&request_uri={}", r.request_uri));
         let Outcome::ErrorPage(e) = authorize(&k.p, &query, None).await else {
             panic!()
@@ -186,21 +180,24 @@ mod tests {
             "client_id=web&client_secret=wrong&redirect_uri={CB}&response_type=code&scope=openid"
         ));
         assert_eq!(
-            push(&k.p, None, &bad).await.unwrap_err().code,
+            push(&k.p, None, &bad, None).await.unwrap_err().code,
             ErrorCode::InvalidClient
         );
-        let e = push(&k.p, None, &push_form("&request_uri=urn:x")).await;
+        let e = push(&k.p, None, &push_form("&request_uri=urn:x"), None).await;
         assert_eq!(e.unwrap_err().code, ErrorCode::InvalidRequest);
-        let e = push(&k.p, None, &push_form("&response_type=token")).await;
+        let e = push(&k.p, None, &push_form("&response_type=token"), None).await;
         assert_eq!(e.unwrap_err().code, ErrorCode::InvalidRequest, "repeated");
         let unregistered = q(
             "client_id=web&client_secret=confidential-secret&redirect_uri=https://evil.example/cb&response_type=code&scope=openid",
         );
         assert_eq!(
-            push(&k.p, None, &unregistered).await.unwrap_err().code,
+            push(&k.p, None, &unregistered, None)
+                .await
+                .unwrap_err()
+                .code,
             ErrorCode::RedirectUriMismatch
         );
-        let e = push(&k.p, None, &push_form("&scope=nope")).await;
+        let e = push(&k.p, None, &push_form("&scope=nope"), None).await;
         assert_eq!(
             e.unwrap_err().code,
             ErrorCode::InvalidRequest,
@@ -222,7 +219,7 @@ mod tests {
             panic!()
         };
         assert_eq!(redirect_params(&url)["error"], "invalid_request");
-        let r = push(&k.p, None, &push_form("")).await.unwrap();
+        let r = push(&k.p, None, &push_form(""), None).await.unwrap();
         let query = q(&format!("client_id=web&request_uri={}", r.request_uri));
         let Outcome::Redirect(url) = authorize(&k.p, &query, Some(&s)).await else {
             panic!()

@@ -33,10 +33,6 @@ pub struct ProviderConfig {
     pub device_code_ttl: i64,
     /// The polling interval a device starts with (RFC 8628 `interval`).
     pub device_poll_interval: i64,
-    /// User codes one signed-in browser may try per window.
-    pub user_code_attempts_per_session: crate::throttle::Limit,
-    /// User codes one client address may try per window.
-    pub user_code_attempts_per_ip: crate::throttle::Limit,
 }
 
 impl ProviderConfig {
@@ -55,14 +51,6 @@ impl ProviderConfig {
             par_ttl: 60,
             device_code_ttl: 600,
             device_poll_interval: 5,
-            user_code_attempts_per_session: crate::throttle::Limit {
-                max: 10,
-                window: 900,
-            },
-            user_code_attempts_per_ip: crate::throttle::Limit {
-                max: 30,
-                window: 900,
-            },
         }
     }
 }

@@ -217,21 +217,14 @@ pub trait PushedRequestStore: Send + Sync {
     ) -> StoreResult<Option<PushedRequest>>;
 }
 
-#[async_trait]
-pub trait ThrottleStore: Send + Sync {
-    /// Count one attempt under `key` in the fixed window that starts at
-    /// `window_start` and return the attempts counted in that window,
-    /// this one included, atomically (concurrent hits all count). A hit in
-    /// a new window starts the count again at 1.
-    async fn hit(&self, key: &str, window_start: UnixTime) -> StoreResult<i64>;
-}
-
-/// Failed-credential counters with a lock (sign-in brute force).
+/// Failed-credential counters with a lock (brute force, [`crate::lockout`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lockout {
     pub failures: i64,
     /// No attempt is checked before this time (0: not locked).
     pub locked_until: UnixTime,
+    /// When the last failure was counted.
+    pub last_failure: UnixTime,
 }
 
 #[async_trait]
@@ -250,7 +243,7 @@ pub trait LockoutStore: Send + Sync {
     ) -> StoreResult<i64>;
     /// Lock `key` until `until`, unless it is already locked longer.
     async fn lock_until(&self, key: &str, until: UnixTime) -> StoreResult<()>;
-    /// Forget `key` entirely (a successful sign-in).
+    /// Forget `key` entirely (a success).
     async fn clear_lockout(&self, key: &str) -> StoreResult<()>;
 }
 
@@ -279,7 +272,6 @@ pub trait Store:
     + RevocationStore
     + DeviceStore
     + PushedRequestStore
-    + ThrottleStore
     + LockoutStore
     + KeyStore
     + Send
@@ -301,7 +293,6 @@ impl<T> Store for T where
         + RevocationStore
         + DeviceStore
         + PushedRequestStore
-        + ThrottleStore
         + LockoutStore
         + KeyStore
         + Send

@@ -145,6 +145,11 @@ pub(crate) fn oauth_error(e: &OAuthError) -> Response {
             HeaderValue::from_static("Basic realm=\"portico\""),
         );
     }
+    if let Some(secs) = e.retry_after
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
     no_store(&mut r);
     r
 }
@@ -174,6 +179,7 @@ pub async fn token(
 /// `POST /oauth2/device_authorization` (RFC 8628 §3.1).
 pub async fn device_authorization(
     State(state): State<AppState>,
+    peer: crate::ui_api::Peer,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -181,8 +187,13 @@ pub async fn device_authorization(
         return not_a_form();
     }
     let auth = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    match portico_core::grants::device_code::authorize_device(&state.provider, auth, &pairs(&body))
-        .await
+    match portico_core::grants::device_code::authorize_device(
+        &state.provider,
+        auth,
+        &pairs(&body),
+        crate::ui_api::peer_ip(peer),
+    )
+    .await
     {
         Ok(d) => {
             let mut r = Json(d).into_response();
@@ -241,12 +252,24 @@ pub async fn end_session(
 }
 
 /// `POST /oauth2/par` (RFC 9126): 201 with request_uri and expires_in.
-pub async fn par(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn par(
+    State(state): State<AppState>,
+    peer: crate::ui_api::Peer,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if !form_ok(&headers) {
         return not_a_form();
     }
     let auth = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    match portico_core::par::push(&state.provider, auth, &pairs(&body)).await {
+    match portico_core::par::push(
+        &state.provider,
+        auth,
+        &pairs(&body),
+        crate::ui_api::peer_ip(peer),
+    )
+    .await
+    {
         Ok(r) => {
             let mut r = (StatusCode::CREATED, Json(r)).into_response();
             no_store(&mut r);
@@ -323,6 +346,7 @@ fn not_a_form() -> Response {
 /// `POST /oauth2/introspect` (RFC 7662).
 pub async fn introspect(
     State(state): State<AppState>,
+    peer: crate::ui_api::Peer,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -330,7 +354,14 @@ pub async fn introspect(
         return not_a_form();
     }
     let auth = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    match portico_core::introspection::introspect(&state.provider, auth, &pairs(&body)).await {
+    match portico_core::introspection::introspect(
+        &state.provider,
+        auth,
+        &pairs(&body),
+        crate::ui_api::peer_ip(peer),
+    )
+    .await
+    {
         Ok(v) => {
             let mut r = Json(v).into_response();
             no_store(&mut r);
@@ -341,12 +372,24 @@ pub async fn introspect(
 }
 
 /// `POST /oauth2/revoke` (RFC 7009): 200 with an empty body on success.
-pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn revoke(
+    State(state): State<AppState>,
+    peer: crate::ui_api::Peer,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if !form_ok(&headers) {
         return not_a_form();
     }
     let auth = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    match portico_core::introspection::revoke(&state.provider, auth, &pairs(&body)).await {
+    match portico_core::introspection::revoke(
+        &state.provider,
+        auth,
+        &pairs(&body),
+        crate::ui_api::peer_ip(peer),
+    )
+    .await
+    {
         Ok(()) => {
             let mut r = StatusCode::OK.into_response();
             no_store(&mut r);

@@ -624,28 +624,9 @@ macro_rules! impl_store {
         }
 
         #[async_trait]
-        impl ThrottleStore for $store {
-            async fn hit(&self, key: &str, window_start: UnixTime) -> StoreResult<i64> {
-                let row = sqlx::query(
-                    "INSERT INTO throttle (key, window_start, hits) VALUES ($1, $2, 1) \
-                     ON CONFLICT (key) DO UPDATE SET \
-                     hits = CASE WHEN throttle.window_start = excluded.window_start THEN throttle.hits + 1 ELSE 1 END, \
-                     window_start = excluded.window_start \
-                     RETURNING hits",
-                )
-                .bind(key)
-                .bind(window_start)
-                .fetch_one(&self.pool)
-                .await
-                .map_err(backend)?;
-                Ok(row.get(0))
-            }
-        }
-
-        #[async_trait]
         impl LockoutStore for $store {
             async fn lockout(&self, key: &str) -> StoreResult<Option<Lockout>> {
-                let row = sqlx::query("SELECT failures, locked_until FROM lockouts WHERE key = $1")
+                let row = sqlx::query("SELECT failures, locked_until, last_failure FROM lockouts WHERE key = $1")
                     .bind(key)
                     .fetch_optional(&self.pool)
                     .await
@@ -653,6 +634,7 @@ macro_rules! impl_store {
                 Ok(row.map(|r| Lockout {
                     failures: r.get(0),
                     locked_until: r.get(1),
+                    last_failure: r.get(2),
                 }))
             }
             async fn count_failure(

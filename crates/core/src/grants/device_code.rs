@@ -14,6 +14,7 @@ use crate::secret::lookup_hash;
 use crate::store::StoreError;
 use crate::tokens::{TokenResponse, UserGrant, issue_for_user};
 use serde::Serialize;
+use std::net::IpAddr;
 
 /// RFC 8628 §3.5: each slow_down adds this many seconds to the interval.
 pub const SLOW_DOWN_STEP: i64 = 5;
@@ -44,17 +45,10 @@ pub async fn authorize_device(
     p: &Provider,
     authorization: Option<&str>,
     form: &[(String, String)],
+    from: Option<IpAddr>,
 ) -> Result<DeviceAuthorizationResponse> {
     let params = Params::new(form);
-    if let Some(name) = params.first_repeated() {
-        return Err(OAuthError::invalid_request(format!("{name} is repeated")));
-    }
-    let creds = client_auth::presented(
-        authorization,
-        params.get("client_id"),
-        params.get("client_secret"),
-    )?;
-    let client = client_auth::authenticate(p, &creds).await?;
+    let client = client_auth::caller(p, authorization, &params, from).await?;
     if !client.allows_grant(GRANT_DEVICE_CODE) {
         return Err(OAuthError::unauthorized_client(
             "the client may not use the device authorization grant",
@@ -195,9 +189,14 @@ mod tests {
     }
 
     async fn start(k: &Kit, scope: &str) -> DeviceAuthorizationResponse {
-        authorize_device(&k.p, None, &form(&format!("client_id=tv&scope={scope}")))
-            .await
-            .unwrap()
+        authorize_device(
+            &k.p,
+            None,
+            &form(&format!("client_id=tv&scope={scope}")),
+            None,
+        )
+        .await
+        .unwrap()
     }
 
     async fn poll(k: &Kit, device_code: &str) -> Result<TokenResponse> {
@@ -229,11 +228,11 @@ mod tests {
         assert_eq!(r.user_code.len(), 9);
         assert_eq!(&r.user_code[4..5], "-");
         assert!(r.device_code.len() >= 43, "at least 256 bits");
-        let e = authorize_device(&k.p, None, &form("client_id=spa&scope=openid"))
+        let e = authorize_device(&k.p, None, &form("client_id=spa&scope=openid"), None)
             .await
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::UnauthorizedClient);
-        let e = authorize_device(&k.p, None, &form("client_id=tv&scope=admin"))
+        let e = authorize_device(&k.p, None, &form("client_id=tv&scope=admin"), None)
             .await
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidScope);
@@ -351,7 +350,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn guessing_is_throttled_per_session() {
+    async fn wrong_codes_lock_the_user_out_and_right_ones_do_not_count() {
         let k = kit().await;
         let r = start(&k, "openid").await;
         let s = k.session(k.clock.now()).await;
@@ -359,24 +358,47 @@ mod tests {
             session: &s,
             ip: None,
         };
-        let mut throttled = false;
-        for _ in 0..11 {
-            match lookup(&k.p, who, "BBBB-BBBB").await {
-                Err(CodeError::Invalid) => {}
-                Err(CodeError::Throttled(_)) => throttled = true,
-                other => panic!("{other:?}"),
-            }
+        // Looking up a real code is not a guess: it never counts.
+        for _ in 0..20 {
+            assert!(lookup(&k.p, who, &r.user_code).await.is_ok());
         }
-        assert!(throttled);
+        for i in 1..crate::lockout::USER_CODE.free {
+            assert_eq!(
+                lookup(&k.p, who, "BBBB-BBBB").await.unwrap_err(),
+                CodeError::Invalid,
+                "wrong code {i}"
+            );
+        }
+        assert_eq!(
+            lookup(&k.p, who, "not a code").await.unwrap_err(),
+            CodeError::Throttled(30),
+            "the tenth wrong code locks"
+        );
+        assert_eq!(
+            lookup(&k.p, who, &r.user_code).await.unwrap_err(),
+            CodeError::Throttled(30),
+            "even the right code waits"
+        );
+        // A new session of the same user is still locked; another user not.
+        let again = k.session(k.clock.now() - 1).await;
+        let same_user = Attempt {
+            session: &again,
+            ip: None,
+        };
         assert!(matches!(
-            lookup(&k.p, who, &r.user_code).await,
+            lookup(&k.p, same_user, &r.user_code).await,
             Err(CodeError::Throttled(_))
         ));
-        let other = k.session(k.clock.now() - 1).await;
-        let fresh = Attempt {
+        let other = crate::model::Session {
+            user_id: "user-2".into(),
+            ..again.clone()
+        };
+        let other_user = Attempt {
             session: &other,
             ip: None,
         };
-        assert!(lookup(&k.p, fresh, &r.user_code).await.is_ok());
+        assert!(lookup(&k.p, other_user, &r.user_code).await.is_ok());
+        k.clock.advance(30);
+        assert!(lookup(&k.p, who, &r.user_code).await.is_ok());
     }
 }

@@ -33,12 +33,7 @@ pub async fn token(
     let grant_type = params
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?;
-    let creds = client_auth::presented(
-        authorization,
-        params.get("client_id"),
-        params.get("client_secret"),
-    )?;
-    let client = client_auth::authenticate(p, &creds).await?;
+    let client = client_auth::caller(p, authorization, &params, from).await?;
     let known = [
         GRANT_AUTHORIZATION_CODE,
         GRANT_REFRESH_TOKEN,
@@ -435,6 +430,7 @@ mod tests {
             &k.p,
             Some(&basic("web", k.secret)),
             &q(&format!("token={}", t2.refresh_token.unwrap())),
+            None,
         )
         .await
         .unwrap();
@@ -529,9 +525,14 @@ mod tests {
         let intro = |tok: String| {
             let (k, web) = (&k, web.clone());
             async move {
-                crate::introspection::introspect(&k.p, Some(&web), &q(&format!("token={tok}")))
-                    .await
-                    .unwrap()
+                crate::introspection::introspect(
+                    &k.p,
+                    Some(&web),
+                    &q(&format!("token={tok}")),
+                    None,
+                )
+                .await
+                .unwrap()
             }
         };
         let a = intro(t.access_token.clone()).await;
@@ -555,15 +556,21 @@ mod tests {
             &k.p,
             None,
             &q(&format!("client_id=spa&token={}", t.access_token)),
+            None,
         )
         .await
         .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidClient);
         // Revoking the access token: inactive at introspection and userinfo,
         // while the refresh token lives on.
-        crate::introspection::revoke(&k.p, Some(&web), &q(&format!("token={}", t.access_token)))
-            .await
-            .unwrap();
+        crate::introspection::revoke(
+            &k.p,
+            Some(&web),
+            &q(&format!("token={}", t.access_token)),
+            None,
+        )
+        .await
+        .unwrap();
         assert_eq!(
             intro(t.access_token.clone()).await,
             serde_json::json!({"active": false})
@@ -577,7 +584,7 @@ mod tests {
         );
         assert_eq!(intro(rt.clone()).await["active"], true);
         // Revoking the refresh token kills the family.
-        crate::introspection::revoke(&k.p, Some(&web), &q(&format!("token={rt}")))
+        crate::introspection::revoke(&k.p, Some(&web), &q(&format!("token={rt}")), None)
             .await
             .unwrap();
         assert_eq!(
@@ -585,7 +592,7 @@ mod tests {
             serde_json::json!({"active": false})
         );
         // Unknown tokens are fine to revoke; another client's are not.
-        crate::introspection::revoke(&k.p, Some(&web), &q("token=unknown"))
+        crate::introspection::revoke(&k.p, Some(&web), &q("token=unknown"), None)
             .await
             .unwrap();
         let t = tokens_for(&k).await;
@@ -593,6 +600,7 @@ mod tests {
             &k.p,
             Some(&basic("legacy", k.secret)),
             &q(&format!("token={}", t.refresh_token.unwrap())),
+            None,
         )
         .await
         .unwrap_err();

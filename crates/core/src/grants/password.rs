@@ -50,7 +50,8 @@ pub async fn exchange(
             tracing::info!(client_id = %client.id, "password grant: locked after repeated failures");
             return Err(OAuthError::invalid_grant(format!(
                 "too many failed attempts; try again in {wait} seconds"
-            )));
+            ))
+            .retry_after(wait));
         }
         Err(_) => {
             tracing::info!(client_id = %client.id, "password grant: wrong username or password");

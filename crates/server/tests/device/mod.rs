@@ -13,7 +13,7 @@ on_both_backends!(
     codes_expire,
     typed_codes_are_forgiving_and_single_use,
     first_party_devices_skip_the_scope_list,
-    guessing_is_throttled_per_session_and_per_address,
+    wrong_codes_lock_the_user_and_the_address,
     sign_in_returns_to_the_device_page_only,
     the_device_page_api_needs_a_session,
 );
@@ -322,41 +322,53 @@ async fn first_party_devices_skip_the_scope_list(db: Db) {
     assert_eq!(error_of(r).await, (400, "authorization_pending".into()));
 }
 
-async fn guessing_is_throttled_per_session_and_per_address(db: Db) {
+async fn wrong_codes_lock_the_user_and_the_address(db: Db) {
     let s = start(db).await;
-    // Counting windows are fixed 15-minute slots: start at the beginning
-    // of one so the test never straddles two.
-    let now = portico_core::clock::Clock::now(s.clock.as_ref());
-    s.clock.advance(900 - now.rem_euclid(900));
     let d = start_device(&s, "tv", "openid").await;
     let real = d["user_code"].as_str().unwrap();
     let cookie = s.sign_in().await;
-    for i in 0..10 {
+    // Looking up a real code is no guess: it never counts.
+    for _ in 0..12 {
+        assert_eq!(lookup(&s, &cookie, real).await.status(), 200);
+    }
+    for i in 1..10 {
         let r = lookup(&s, &cookie, "BBBB-BBBB").await;
         assert_eq!(
             error_of(r).await,
             (400, "invalid_code".into()),
-            "attempt {i}"
+            "wrong code {i}"
         );
     }
+    let r = lookup(&s, &cookie, "BBBB-BBBB").await;
+    assert_eq!(r.status(), 429, "the tenth wrong code locks");
+    assert_eq!(r.headers()["retry-after"], "30");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "too_many_attempts");
+    assert_eq!(
+        body["message"],
+        "Too many codes were tried. Wait 1 minute and try again."
+    );
     let r = lookup(&s, &cookie, real).await;
     assert_eq!(r.status(), 429, "even the right code is refused now");
-    let retry: i64 = r.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=900).contains(&retry), "{retry}");
-    assert_eq!(error_of(r).await.1, "too_many_attempts");
     let r = decide(&s, &cookie, real, true).await;
-    assert_eq!(r.status(), 429, "deciding counts as trying a code");
+    assert_eq!(r.status(), 429, "deciding needs the code too");
+    let other_browser = s.sign_in().await;
+    let r = lookup(&s, &other_browser, real).await;
+    assert_eq!(r.status(), 429, "the lock is the user's, not the browser's");
 
-    // New sessions from the same address: 30 tries per address.
-    let mut tried = 12;
+    // Other users from the same address: 30 wrong codes per address.
+    let mut tried = 10;
     let mut refused_at = None;
-    'outer: for _ in 0..3 {
-        let c = s.sign_in().await;
-        for _ in 0..10 {
+    'outer: for n in 0..4 {
+        let r = s
+            .ui_post(
+                "/api/ui/sign-up",
+                json!({"name": "Guesser", "email": format!("g{n}@example.com"), "password": "a long enough password"}),
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+        let c = session_cookie(r.headers()).unwrap();
+        for _ in 0..9 {
             tried += 1;
             let r = lookup(&s, &c, "BBBB-BBBB").await;
             if r.status() == 429 {
@@ -365,13 +377,11 @@ async fn guessing_is_throttled_per_session_and_per_address(db: Db) {
             }
         }
     }
-    assert_eq!(refused_at, Some(31), "the address limit is 30 tries");
+    assert_eq!(refused_at, Some(30), "the address allows 29 wrong codes");
 
-    // The window passes: codes can be tried again (the first one has
-    // expired by now, so a new device asks).
-    s.clock.advance(900);
-    let d = start_device(&s, "tv", "openid").await;
-    let r = lookup(&s, &cookie, d["user_code"].as_str().unwrap()).await;
+    // The locks pass: the right code works again.
+    s.clock.advance(30);
+    let r = lookup(&s, &cookie, real).await;
     assert_eq!(r.status(), 200);
 }
 

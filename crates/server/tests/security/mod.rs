@@ -9,6 +9,7 @@ on_both_backends!(
     repeated_wrong_passwords_lock_the_account_with_the_wait,
     unknown_and_known_accounts_get_identical_answers,
     the_password_grant_locks_too,
+    wrong_client_secrets_lock_the_client_at_that_address,
 );
 
 async fn login(s: &TestServer, email: &str, password: &str) -> (u16, Option<String>, Value) {
@@ -112,6 +113,17 @@ async fn the_password_grant_locks_too(db: Db) {
     let (status, e) = grant("wrong password").await;
     assert_eq!(status, 400);
     assert_eq!(e["error"], "invalid_grant");
+    let r = s
+        .token(
+            &[
+                ("grant_type", "password"),
+                ("username", EMAIL),
+                ("password", PASSWORD),
+            ],
+            Some(("legacy", LEGACY_SECRET)),
+        )
+        .await;
+    assert_eq!(r.headers()["retry-after"], "30", "the wait, for machines");
     assert_eq!(
         e["error_description"],
         "too many failed attempts; try again in 30 seconds"
@@ -120,4 +132,64 @@ async fn the_password_grant_locks_too(db: Db) {
     assert_eq!(login(&s, EMAIL, PASSWORD).await.0, 429);
     s.clock.advance(30);
     assert_eq!(grant(PASSWORD).await.0, 200);
+}
+
+async fn wrong_client_secrets_lock_the_client_at_that_address(db: Db) {
+    let s = start(db).await;
+    let cc = |secret: &'static str| {
+        let s = &s;
+        async move {
+            s.token(
+                &[("grant_type", "client_credentials")],
+                Some(("machine", secret)),
+            )
+            .await
+        }
+    };
+    assert_eq!(cc(MACHINE_SECRET).await.status(), 200);
+    for i in 1..10 {
+        let r = cc("wrong secret").await;
+        assert_eq!(r.status(), 401, "attempt {i}");
+        assert!(r.headers().get("retry-after").is_none());
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error_description"], "client authentication failed");
+    }
+    let r = cc("wrong secret").await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(r.headers()["retry-after"], "30");
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"], "invalid_client");
+    assert_eq!(
+        e["error_description"],
+        "too many failed client authentications; try again in 30 seconds"
+    );
+    // Locked: the right secret waits too, on every endpoint that
+    // authenticates clients.
+    assert_eq!(cc(MACHINE_SECRET).await.status(), 401);
+    let r = s
+        .http
+        .post(s.url("/oauth2/introspect"))
+        .basic_auth("machine", Some(MACHINE_SECRET))
+        .form(&[("token", "anything")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // Unknown client ids count the same way (no probing for ids).
+    for _ in 0..10 {
+        s.token(
+            &[("grant_type", "client_credentials")],
+            Some(("no-such-client", "x")),
+        )
+        .await;
+    }
+    let r = s
+        .token(
+            &[("grant_type", "client_credentials")],
+            Some(("no-such-client", "x")),
+        )
+        .await;
+    assert_eq!(r.headers()["retry-after"], "30");
+    s.clock.advance(30);
+    assert_eq!(cc(MACHINE_SECRET).await.status(), 200);
 }
