@@ -390,6 +390,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn debug_output_hides_passwords_codes_and_tokens() {
+        let login = LoginRequest {
+            request: Some("req".into()),
+            email: "a@example.com".into(),
+            password: "hunter2-secret".into(),
+            return_to: None,
+        };
+        let sign_up = SignUpRequest {
+            request: None,
+            name: "A".into(),
+            email: "a@example.com".into(),
+            password: "hunter2-secret".into(),
+            phone_number: None,
+            birthdate: None,
+            accept_terms: true,
+            return_to: None,
+        };
+        let next = NextStep {
+            redirect_to: "https://app.example/cb?code=the-code#access_token=the-token".into(),
+            form_post: Some(vec![("code".into(), "the-code".into())]),
+        };
+        let shown = format!("{login:?} {sign_up:?} {next:?}");
+        for secret in ["hunter2-secret", "the-code", "the-token"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("a@example.com") && shown.contains("https://app.example/cb"));
+    }
+
+    #[test]
     fn x_method_uses_the_seed_spelling() {
         assert_eq!(
             serde_json::to_string(&XMethod::SignUp).unwrap(),

@@ -403,3 +403,128 @@ impl std::fmt::Debug for PushedRequest {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod redaction_tests {
+    use super::*;
+    use crate::client_auth::{AuthMethod, PresentedCredentials};
+    use crate::secret::Secret;
+    use crate::tokens::TokenResponse;
+
+    /// Every type that holds a secret, a code, a token or a hash of one
+    /// prints without it.
+    #[test]
+    fn debug_output_never_shows_secrets_codes_or_tokens() {
+        let hidden = "SENSITIVE-VALUE";
+        let shown = [
+            format!("{:?}", Secret::new(hidden)),
+            format!(
+                "{:?}",
+                PresentedCredentials {
+                    client_id: "web".into(),
+                    secret: Some(Secret::new(hidden)),
+                    method: AuthMethod::ClientSecretBasic,
+                }
+            ),
+            format!(
+                "{:?}",
+                TokenResponse {
+                    access_token: hidden.into(),
+                    token_type: "Bearer",
+                    expires_in: 60,
+                    scope: "openid".into(),
+                    refresh_token: Some(hidden.into()),
+                    id_token: Some(hidden.into()),
+                }
+            ),
+            format!(
+                "{:?}",
+                User {
+                    id: "u".into(),
+                    email: "a@example.com".into(),
+                    email_verified: false,
+                    name: "A".into(),
+                    given_name: None,
+                    family_name: None,
+                    phone_number: None,
+                    birthdate: None,
+                    terms_accepted_at: None,
+                    password_hash: hidden.into(),
+                    created_at: 0,
+                    updated_at: 0,
+                }
+            ),
+            format!(
+                "{:?}",
+                Session {
+                    id_hash: hidden.into(),
+                    user_id: "u".into(),
+                    auth_time: 0,
+                    created_at: 0,
+                    expires_at: 0,
+                }
+            ),
+            format!(
+                "{:?}",
+                AuthCode {
+                    code_hash: hidden.into(),
+                    grant_id: "g".into(),
+                    client_id: "web".into(),
+                    redirect_uri: "https://app.example/cb".into(),
+                    redirect_uri_given: true,
+                    user_id: "u".into(),
+                    session_id_hash: hidden.into(),
+                    scopes: vec![],
+                    nonce: Some(hidden.into()),
+                    code_challenge: Some(hidden.into()),
+                    code_challenge_method: None,
+                    auth_time: 0,
+                    acr: None,
+                    created_at: 0,
+                    expires_at: 0,
+                }
+            ),
+            format!(
+                "{:?}",
+                RefreshToken {
+                    token_hash: hidden.into(),
+                    grant_id: "g".into(),
+                    client_id: "web".into(),
+                    user_id: "u".into(),
+                    scopes: vec![],
+                    auth_time: 0,
+                    acr: None,
+                    created_at: 0,
+                    expires_at: 0,
+                }
+            ),
+            format!(
+                "{:?}",
+                SigningKeyRecord {
+                    kid: "k".into(),
+                    alg: "ES256".into(),
+                    private_pkcs8: hidden.as_bytes().to_vec(),
+                    created_at: 0,
+                }
+            ),
+            format!(
+                "{:?}",
+                PushedRequest {
+                    uri_hash: hidden.into(),
+                    client_id: "web".into(),
+                    params: vec![("code_challenge".into(), hidden.into())],
+                    created_at: 0,
+                    expires_at: 0,
+                }
+            ),
+            format!(
+                "{:?}",
+                crate::secret::ClientSecretHasher::new(hidden.as_bytes())
+            ),
+        ];
+        for s in &shown {
+            assert!(!s.contains(hidden), "{s}");
+            assert!(!s.contains(&format!("{:?}", hidden.as_bytes())), "{s}");
+        }
+    }
+}

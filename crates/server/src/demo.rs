@@ -133,14 +133,25 @@ fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+const PAGE_STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}\
+     pre{background:#f3f3f3;padding:1rem;overflow:auto}";
+
 fn page(title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>{t}</title><style>body{{font-family:system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}}\
-         pre{{background:#f3f3f3;padding:1rem;overflow:auto}}</style></head><body><main><h1>{t}</h1>{body}</main></body></html>",
+         <title>{t}</title><style>{PAGE_STYLE}</style></head><body><main><h1>{t}</h1>{body}</main></body></html>",
         t = esc(title)
     );
     let mut r = Html(html).into_response();
+    // Its one inline style is allowed by hash; nothing else loads.
+    let csp = format!(
+        "default-src 'none'; style-src {}; frame-ancestors 'none'; base-uri 'none'",
+        crate::hardening::sha256_source(PAGE_STYLE)
+    );
+    if let Ok(v) = axum::http::HeaderValue::from_str(&csp) {
+        r.headers_mut()
+            .insert(axum::http::header::CONTENT_SECURITY_POLICY, v);
+    }
     crate::web::no_store(&mut r);
     r
 }

@@ -3,12 +3,14 @@
 
 pub mod config;
 mod demo;
+pub mod hardening;
 mod oauth;
 mod ui_api;
 mod web;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use portico_core::clock::Clock;
 use portico_core::random::SystemRandom;
@@ -16,7 +18,8 @@ use portico_core::{Provider, ProviderConfig};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::services::ServeDir;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// Everything `serve` needs, after the CLI, the file and the environment.
@@ -90,14 +93,8 @@ pub async fn start(
         demo,
     };
     let app = router(state.clone(), &settings.ui_dir);
-    // The peer address feeds per-address throttling.
-    let task = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
+    // The peer address feeds per-address lockouts.
+    let task = tokio::spawn(hardening::serve(listener, app));
     Ok(Running {
         issuer,
         addr,
@@ -109,7 +106,11 @@ pub async fn start(
 }
 
 pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
-    let spa = ServeDir::new(ui_dir).fallback(ServeFile::new(ui_dir.join("index.html")));
+    // Built assets from dist/; every other path is a screen of the SPA.
+    let spa = ServeDir::new(ui_dir)
+        .append_index_html_on_directories(false)
+        .fallback(get(web::spa).with_state(state.clone()));
+    let policy = hardening::Policy::for_issuer(&state.cookies.origin);
     let ui_api = Router::new()
         .route("/auth-requests/{id}", get(ui_api::auth_request))
         .route("/session", get(ui_api::session))
@@ -151,9 +152,20 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
         .route("/.well-known/jwks.json", get(oauth::jwks))
         .route("/demo/callback", get(demo::callback))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/", get(web::spa))
+        .route("/index.html", get(web::spa))
+        .route(web::BOOT_PATH, get(web::boot_js))
         .nest("/api/ui", ui_api)
         .fallback_service(spa)
-        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(DefaultBodyLimit::max(hardening::MAX_BODY))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            hardening::REQUEST_TIMEOUT,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            policy,
+            hardening::security_headers,
+        ))
         // Spans carry the method and path only: query strings can hold codes.
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             tracing::info_span!("http", method = %req.method(), path = %req.uri().path())

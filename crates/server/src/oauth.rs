@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use portico_core::authorize::{FormPost, Outcome, authorize as core_authorize};
 use portico_core::{ErrorCode, OAuthError};
 use serde_json::json;
-use sha2::Digest;
 
 pub(crate) fn pairs(raw: &[u8]) -> Vec<(String, String)> {
     url::form_urlencoded::parse(raw).into_owned().collect()
@@ -90,8 +89,8 @@ pub(crate) fn form_post(f: &FormPost) -> Response {
     )
         .into_response();
     let csp = format!(
-        "default-src 'none'; script-src '{}'; form-action {}; frame-ancestors 'none'; base-uri 'none'",
-        form_post_script_hash(),
+        "default-src 'none'; script-src {}; form-action {}; frame-ancestors 'none'; base-uri 'none'",
+        crate::hardening::sha256_source(FORM_POST_SCRIPT),
         csp_source(&f.action)
     );
     if let Ok(v) = HeaderValue::from_str(&csp) {
@@ -107,16 +106,6 @@ pub(crate) fn form_post(f: &FormPost) -> Response {
 }
 
 const FORM_POST_SCRIPT: &str = "document.forms[0].submit()";
-
-/// `sha256-<base64>` of the form_post script, for its CSP.
-fn form_post_script_hash() -> String {
-    use base64::Engine;
-    let digest = sha2::Sha256::digest(FORM_POST_SCRIPT.as_bytes());
-    format!(
-        "sha256-{}",
-        base64::engine::general_purpose::STANDARD.encode(digest)
-    )
-}
 
 /// The origin of the form's target, as a CSP source (scheme://host:port).
 fn csp_source(action: &str) -> String {

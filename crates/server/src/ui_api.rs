@@ -46,11 +46,24 @@ fn next_step(o: Outcome) -> Response {
 }
 
 fn bad_body(e: &JsonRejection) -> Response {
-    api_error(
-        StatusCode::BAD_REQUEST,
-        "invalid_body",
-        &format!("The request body is not valid: {}", e.body_text()),
-    )
+    // Keep the rejection's status where it says more than 400 (413 for a
+    // body over the limit, 415 for a missing JSON content type).
+    let status = match e.status() {
+        s if s.is_client_error() => s,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    let (code, message) = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        (
+            "body_too_large",
+            "The request body is too large.".to_owned(),
+        )
+    } else {
+        (
+            "invalid_body",
+            format!("The request body is not valid: {}", e.body_text()),
+        )
+    };
+    api_error(status, code, &message)
 }
 
 fn core_error(e: &portico_core::OAuthError) -> Response {

@@ -12,21 +12,74 @@ use portico_api_types::{ApiError, CSRF_HEADER, CSRF_HEADER_VALUE};
 use portico_core::model::Session;
 use std::path::Path;
 
-/// The UI's index.html, read once at start (the SPA shell every screen uses).
+/// The UI's index.html, read once at start (the SPA shell every screen
+/// uses), with Trunk's inline start-up script moved out to [`BOOT_PATH`] so
+/// the page's CSP needs no inline script at all.
 pub struct Ui {
     pub index_html: String,
+    pub boot_js: Option<String>,
+}
+
+/// Where the UI's start-up module is served.
+pub const BOOT_PATH: &str = "/portico-boot.js";
+
+/// Move the first inline `<script type="module">` out of `html`: the page
+/// with a `src` reference instead, and the script. Trunk writes its loader
+/// inline and has no option to write it to a file (written by hand: a
+/// targeted rewrite of Trunk's known output, not an HTML parser).
+pub fn externalize_boot(html: &str) -> (String, Option<String>) {
+    const OPEN: &str = "<script type=\"module\">";
+    let Some(start) = html.find(OPEN) else {
+        return (html.to_owned(), None);
+    };
+    let body_start = start + OPEN.len();
+    let Some(len) = html[body_start..].find("</script>") else {
+        return (html.to_owned(), None);
+    };
+    let script = html[body_start..body_start + len].to_owned();
+    let page = format!(
+        "{}<script type=\"module\" src=\"{BOOT_PATH}\"></script>{}",
+        &html[..start],
+        &html[body_start + len + "</script>".len()..]
+    );
+    (page, Some(script))
 }
 
 impl Ui {
     pub fn load(dir: &Path) -> Self {
-        let index_html = std::fs::read_to_string(dir.join("index.html")).unwrap_or_else(|_| {
+        let raw = std::fs::read_to_string(dir.join("index.html")).unwrap_or_else(|_| {
             tracing::warn!(dir = %dir.display(), "the UI is not built; screens will show a placeholder");
             "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Portico</title></head>\
              <body><main><h1>Portico</h1><p>The login UI has not been built. Run the README's run command.</p></main></body></html>"
                 .to_owned()
         });
-        Self { index_html }
+        let (index_html, boot_js) = externalize_boot(&raw);
+        Self {
+            index_html,
+            boot_js,
+        }
     }
+}
+
+/// `GET /portico-boot.js`: the UI's start-up module. Not cached: it names
+/// the hashed wasm and JS files of the current build.
+pub async fn boot_js(State(state): State<AppState>) -> Response {
+    let Some(js) = state.ui.boot_js.clone() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut r = (
+        [(CONTENT_TYPE, HeaderValue::from_static("text/javascript"))],
+        js,
+    )
+        .into_response();
+    r.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    r
+}
+
+/// Every SPA route (and `/index.html` itself) gets the rewritten shell.
+pub async fn spa(State(state): State<AppState>) -> Response {
+    spa_shell(&state, StatusCode::OK)
 }
 
 /// The SPA shell with a status (400 for authorize errors that cannot redirect).
@@ -181,6 +234,22 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_boot_script_moves_out_of_the_page() {
+        let page = "<head><link rel=x>\n<script type=\"module\">\nimport init from '/a.js';\nawait init();\n</script><link rel=y></head>";
+        let (html, js) = externalize_boot(page);
+        assert_eq!(
+            html,
+            "<head><link rel=x>\n<script type=\"module\" src=\"/portico-boot.js\"></script><link rel=y></head>"
+        );
+        assert_eq!(
+            js.as_deref(),
+            Some("\nimport init from '/a.js';\nawait init();\n")
+        );
+        let plain = "<head></head>";
+        assert_eq!(externalize_boot(plain), (plain.to_owned(), None));
+    }
 
     #[test]
     fn localhost_http_cookies_are_not_secure_others_are() {

@@ -36,6 +36,7 @@ on_both_backends!(
 mod device;
 mod druid;
 mod flows;
+mod hardening;
 mod security;
 mod theming;
 use serde_json::{Value, json};
