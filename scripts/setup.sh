@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what Portico's build and tests need, skipping what is present.
 #   scripts/setup.sh          build tools (wasm target, trunk, wasm-bindgen, wasm-opt)
-#   scripts/setup.sh --test   the same plus Chromium and chromedriver
+#   scripts/setup.sh --test   the same plus Chromium, chromedriver and cargo-fuzz
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -55,4 +55,17 @@ if $want_browser && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver
     sleep 10
   done
   [ -x /usr/bin/chromedriver ] || { echo "chromium-driver did not install" >&2; exit 1; }
+fi
+
+# The fuzz targets (fuzz/) build with the nightly toolchain and cargo-fuzz.
+# The nightly comes with the machine (rustup cannot download here).
+if $want_browser; then
+  if ! rustup toolchain list | grep -q '^nightly'; then
+    echo "the nightly Rust toolchain is missing (rustup toolchain install nightly); the fuzz smoke run needs it" >&2
+    exit 1
+  fi
+  if [ "$(cargo fuzz --version 2>/dev/null || true)" != "cargo-fuzz 0.13.2" ]; then
+    say "installing cargo-fuzz 0.13.2"
+    cargo install --locked cargo-fuzz --version 0.13.2
+  fi
 fi

@@ -2,7 +2,8 @@
 # The README's test command: install what is missing, then run every test:
 # lints, unit tests, the storage contracts and the integration suite on
 # SQLite and PostgreSQL (real servers on 127.0.0.1:0), browser end-to-end
-# tests and the wasm component tests in headless Chromium.
+# tests and the wasm component tests in headless Chromium, and a few
+# seconds of each fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
@@ -34,5 +35,8 @@ cargo test "${host[@]}"
 
 echo "==> wasm component tests in headless Chromium"
 CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p portico-ui --test components
+
+echo "==> fuzz smoke run: each target a few seconds, so they keep building"
+fuzz/run.sh 3
 
 echo "==> all tests passed"
