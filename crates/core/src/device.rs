@@ -223,6 +223,53 @@ pub async fn decide(
 mod tests {
     use super::*;
     use crate::random::SequenceRandom;
+    use proptest::prelude::*;
+
+    fn alphabet_char() -> impl Strategy<Value = char> {
+        proptest::sample::select(USER_CODE_ALPHABET.to_vec()).prop_map(char::from)
+    }
+
+    proptest! {
+        /// Whatever is typed, the result is either nothing or a canonical
+        /// code, and normalising is idempotent.
+        #[test]
+        fn normalising_gives_a_canonical_code_or_nothing(typed in "\\PC{0,80}") {
+            if let Some(code) = normalize_user_code(&typed) {
+                prop_assert_eq!(code.len(), USER_CODE_LEN);
+                prop_assert!(code.bytes().all(|b| USER_CODE_ALPHABET.contains(&b)));
+                prop_assert_eq!(normalize_user_code(&code), Some(code.clone()));
+                prop_assert_eq!(normalize_user_code(&display_user_code(&code)), Some(code));
+            }
+        }
+
+        /// Case, dashes and spaces never change which code is meant.
+        #[test]
+        fn case_dashes_and_spaces_do_not_matter(
+            chars in proptest::collection::vec(alphabet_char(), USER_CODE_LEN),
+            lower in proptest::collection::vec(any::<bool>(), USER_CODE_LEN),
+            seps in proptest::collection::vec(proptest::sample::select(vec!["", "", "-", " ", "\t"]), USER_CODE_LEN + 1),
+        ) {
+            let code: String = chars.iter().collect();
+            let mut typed = String::from(seps[0]);
+            for (i, c) in chars.iter().enumerate() {
+                typed.push(if lower[i] { c.to_ascii_lowercase() } else { *c });
+                typed.push_str(seps[i + 1]);
+            }
+            prop_assert_eq!(normalize_user_code(&typed), Some(code));
+        }
+
+        /// A code with one character outside the alphabet never matches.
+        #[test]
+        fn foreign_characters_are_refused(
+            chars in proptest::collection::vec(alphabet_char(), USER_CODE_LEN - 1),
+            bad in "[AEIOUY0-9!@#$%^&*()_+=;:,.?/]",
+            at in 0..USER_CODE_LEN,
+        ) {
+            let mut code: String = chars.iter().collect();
+            code.insert_str(at, &bad);
+            prop_assert_eq!(normalize_user_code(&code), None);
+        }
+    }
 
     #[test]
     fn user_codes_use_the_alphabet_and_vary() {

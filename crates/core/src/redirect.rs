@@ -44,6 +44,67 @@ pub fn with_fragment(uri: &str, params: &[(&str, &str)]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Only a byte-for-byte equal string matches: any change to a
+        /// registered URI (one character replaced, inserted or removed, a
+        /// case change, a trailing slash) is refused.
+        #[test]
+        fn only_the_exact_string_matches(
+            registered in "https://[a-z]{1,8}\\.example(:[0-9]{2,4})?/[a-zA-Z0-9/_.-]{0,12}(\\?[a-z]=[a-z0-9]{1,4})?",
+            edit in 0usize..3,
+            at in any::<prop::sample::Index>(),
+            c in any::<char>(),
+        ) {
+            let list = vec![registered.clone()];
+            prop_assert!(matches_registered(&registered, &list));
+            let mut chars: Vec<char> = registered.chars().collect();
+            let i = at.index(chars.len());
+            match edit {
+                0 => chars[i] = c,
+                1 => chars.insert(i, c),
+                _ => { chars.remove(i); }
+            }
+            let changed: String = chars.into_iter().collect();
+            prop_assert_eq!(matches_registered(&changed, &list), changed == registered);
+            let slash = registered.clone() + "/";
+            prop_assert!(!matches_registered(&slash, &list));
+            let upper = registered.to_uppercase();
+            prop_assert_eq!(matches_registered(&upper, &list), upper == registered);
+        }
+
+        /// Nothing with a fragment can be registered, whatever surrounds it.
+        #[test]
+        fn fragments_are_never_registrable(base in "https://[a-z]{1,8}\\.example/[a-z]{0,8}", frag in "\\PC{0,12}") {
+            let uri = base + "#" + &frag;
+            prop_assert!(!is_registrable(&uri));
+        }
+
+        /// Building a response never loses the registered URI: the query
+        /// keeps what it had, and the parameters come back as given.
+        #[test]
+        fn responses_keep_the_uri_and_carry_the_parameters(
+            path in "[a-z]{0,8}",
+            state in "\\PC{0,20}",
+            code in "[A-Za-z0-9_-]{1,43}",
+        ) {
+            let base = String::from("https://app.example/") + &path + "?keep=1";
+            let built = with_query(&base, &[("code", &code), ("state", &state)]).unwrap();
+            let u = Url::parse(&built).unwrap();
+            prop_assert!(built.starts_with(&base));
+            let q: Vec<(String, String)> = u.query_pairs().into_owned().collect();
+            prop_assert_eq!(q, vec![
+                ("keep".to_owned(), "1".to_owned()),
+                ("code".to_owned(), code.clone()),
+                ("state".to_owned(), state.clone()),
+            ]);
+            let f = with_fragment(&base, &[("code", &code), ("state", &state)]).unwrap();
+            let u = Url::parse(&f).unwrap();
+            let got: Vec<(String, String)> = url::form_urlencoded::parse(u.fragment().unwrap_or("").as_bytes()).into_owned().collect();
+            prop_assert_eq!(got, vec![("code".to_owned(), code), ("state".to_owned(), state)]);
+        }
+    }
 
     #[test]
     fn fragment_responses_keep_the_query_and_encode_values() {
