@@ -1,5 +1,6 @@
 //! Sign-in, sign-up and SSO sessions.
 
+use crate::audit::{self, Event};
 use crate::clock::UnixTime;
 use crate::error::{OAuthError, Result};
 use crate::lockout;
@@ -259,6 +260,8 @@ pub async fn login(
     let keys = lockout::login(email, from);
     let standing = lockout::standing(p, &keys).await?;
     if let Some(wait) = standing.wait {
+        let e = Event::LoginFailed.entry().ip(from).detail("locked out");
+        audit::record(p, e).await?;
         return Err(AccountError::Locked(wait));
     }
     let user = p.store.user_by_email(&normalize_email(email)).await?;
@@ -270,12 +273,33 @@ pub async fn login(
     match user {
         Some(u) if ok => {
             lockout::succeeded(p, &keys, standing).await?;
+            audit::record(p, Event::LoginSucceeded.entry().user(&u.id).ip(from)).await?;
             Ok(u)
         }
-        _ => match lockout::failed(p, &keys).await? {
-            Some(wait) => Err(AccountError::Locked(wait)),
-            None => Err(AccountError::InvalidCredentials),
-        },
+        _ => {
+            // Accounts by id only: what was typed (perhaps a password in
+            // the email field) never reaches the log.
+            let failed = match &user {
+                Some(u) => Event::LoginFailed
+                    .entry()
+                    .user(&u.id)
+                    .detail("wrong password"),
+                None => Event::LoginFailed.entry().detail("unknown account"),
+            };
+            audit::record(p, failed.clone().ip(from)).await?;
+            match lockout::failed(p, &keys).await? {
+                Some(wait) => {
+                    let mut locked = Event::LockedOut
+                        .entry()
+                        .ip(from)
+                        .detail(format!("sign-in locked for {wait} s"));
+                    locked.user_id = failed.user_id;
+                    audit::record(p, locked).await?;
+                    Err(AccountError::Locked(wait))
+                }
+                None => Err(AccountError::InvalidCredentials),
+            }
+        }
     }
 }
 
@@ -324,7 +348,14 @@ pub async fn sign_up(
         updated_at: p.now(),
     };
     match p.store.create_user(&user).await {
-        Ok(()) => Ok(user),
+        Ok(()) => {
+            let e = Event::SignedUp
+                .entry()
+                .user(&user.id)
+                .detail(format!("entrypoint {}", entrypoint.id));
+            audit::record(p, e).await?;
+            Ok(user)
+        }
         Err(StoreError::Conflict(_)) => Err(AccountError::EmailTaken),
         Err(e) => Err(e.into()),
     }
@@ -362,8 +393,16 @@ pub async fn session_from_cookie(p: &Provider, cookie: &str) -> Result<Option<Se
 /// those without one (password, client credentials), are untouched.
 pub async fn end_session(p: &Provider, cookie: &str) -> Result<()> {
     let id_hash = lookup_hash(cookie);
-    p.store.revoke_grants_of_session(&id_hash, p.now()).await?;
-    Ok(p.store.delete_session(&id_hash).await?)
+    let Some(session) = p.store.session(&id_hash, p.now()).await? else {
+        return Ok(p.store.delete_session(&id_hash).await?);
+    };
+    let n = p.store.revoke_grants_of_session(&id_hash, p.now()).await?;
+    p.store.delete_session(&id_hash).await?;
+    let e = Event::SignedOut
+        .entry()
+        .user(&session.user_id)
+        .detail(format!("{n} grant(s) of the session revoked"));
+    audit::record(p, e).await
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! and entrypoint-in-scope): validate the request, then decide whether to
 //! show a screen (login, sign-up, consent) or answer the client.
 
+use crate::audit::{self, Event};
 use crate::error::{ErrorCode, OAuthError, Result};
 use crate::model::{
     AuthCode, AuthRequest, Client, GRANT_AUTHORIZATION_CODE, Grant, PkceMethod, ResponseMode,
@@ -569,6 +570,12 @@ async fn forget_for_reauthorize(p: &Provider, req: &AuthRequest, user_id: &str) 
             .revoke_grants_of(user_id, &req.client_id, p.now())
             .await?;
         tracing::info!(client_id = %req.client_id, grants = n, "reauthorize: the client's grants for this user revoked");
+        let e = Event::Reauthorized
+            .entry()
+            .user(user_id)
+            .client(&req.client_id)
+            .detail(format!("{n} grant(s) revoked"));
+        audit::record(p, e).await?;
     }
     Ok(())
 }
@@ -640,11 +647,17 @@ pub async fn consent(
     session: &Session,
     allow: bool,
 ) -> Result<Outcome> {
-    if !allow {
-        return cancel(p, request_id, "the user did not allow the request").await;
-    }
     let now = p.now();
     let (req, client) = load(p, request_id).await?;
+    if !allow {
+        let e = Event::ConsentDenied
+            .entry()
+            .user(&session.user_id)
+            .client(&client.id)
+            .detail(scope::join(&req.scopes));
+        audit::record(p, e).await?;
+        return cancel(p, request_id, "the user did not allow the request").await;
+    }
     let fresh = req.login_session.as_deref() == Some(session.id_hash.as_str());
     if needs_fresh_login(&req, Some(session), now, fresh) {
         return Err(OAuthError::new(
@@ -660,6 +673,12 @@ pub async fn consent(
     p.store
         .add_consent(&session.user_id, &client.id, &req.scopes, now)
         .await?;
+    let e = Event::ConsentGiven
+        .entry()
+        .user(&session.user_id)
+        .client(&client.id)
+        .detail(scope::join(&req.scopes));
+    audit::record(p, e).await?;
     issue_response(p, &client, &req, session, fresh).await
 }
 

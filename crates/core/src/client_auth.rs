@@ -1,6 +1,7 @@
 //! Client authentication at the token endpoint (RFC 6749 §2.3):
 //! client_secret_basic, client_secret_post, and none for public clients.
 
+use crate::audit::{self, Event};
 use crate::error::{OAuthError, Result};
 use crate::lockout;
 use crate::model::Client;
@@ -139,8 +140,21 @@ pub async fn authenticate(
         }
         _ => {
             tracing::info!(client_id = ?creds.client_id, "client authentication failed");
+            let failed = Event::ClientAuthFailed
+                .entry()
+                .client(&creds.client_id)
+                .ip(from);
+            audit::record(p, failed).await?;
             match lockout::failed(p, &keys).await? {
-                Some(wait) => Err(locked(wait)),
+                Some(wait) => {
+                    let e = Event::LockedOut
+                        .entry()
+                        .client(&creds.client_id)
+                        .ip(from)
+                        .detail(format!("client authentication locked for {wait} s"));
+                    audit::record(p, e).await?;
+                    Err(locked(wait))
+                }
                 None => Err(OAuthError::invalid_client("client authentication failed")),
             }
         }

@@ -3,6 +3,7 @@
 //! and the client address out for a while ([`lockout`]), and a code is
 //! decided at most once.
 
+use crate::audit::{self, Event};
 use crate::authorize::{entrypoint_info, scope_infos};
 use crate::error::{OAuthError, Result};
 use crate::lockout;
@@ -118,7 +119,15 @@ async fn pending(p: &Provider, who: Attempt<'_>, typed: &str) -> Result<Pending,
         Err(CodeError::Invalid) => {
             tracing::info!(user_id = %who.session.user_id, "a user code that matches no device");
             match lockout::failed(p, &keys).await? {
-                Some(wait) => Err(CodeError::Throttled(wait)),
+                Some(wait) => {
+                    let e = Event::LockedOut
+                        .entry()
+                        .user(&who.session.user_id)
+                        .ip(who.ip)
+                        .detail(format!("device user codes locked for {wait} s"));
+                    audit::record(p, e).await?;
+                    Err(CodeError::Throttled(wait))
+                }
                 None => Err(CodeError::Invalid),
             }
         }
@@ -216,6 +225,18 @@ pub async fn decide(
         return Err(CodeError::Used);
     }
     tracing::info!(client_id = %found.client.id, allow, "device decided");
+    let event = if allow {
+        Event::ConsentGiven
+    } else {
+        Event::ConsentDenied
+    };
+    let e = event
+        .entry()
+        .user(&who.session.user_id)
+        .client(&found.client.id)
+        .ip(who.ip)
+        .detail(format!("device: {}", found.device.scopes.join(" ")));
+    audit::record(p, e).await?;
     Ok(allow)
 }
 

@@ -127,6 +127,13 @@ pub async fn revoke(
         }
         tracing::info!(client_id = %client.id, grant_id = %t.grant_id, "refresh token revoked with its family");
         p.store.revoke_grant(&t.grant_id, p.now()).await?;
+        crate::grants::revoked(
+            p,
+            &client.id,
+            &t.grant_id,
+            "refresh token revoked by the client",
+        )
+        .await?;
         return Ok(());
     }
     // Only our own, well-signed access tokens; expiry does not matter here.
@@ -149,5 +156,13 @@ pub async fn revoke(
     };
     tracing::info!(client_id = %client.id, "access token revoked");
     p.store.revoke_access_token(jti, exp).await?;
+    let mut e = crate::audit::Event::TokensRevoked
+        .entry()
+        .client(&client.id)
+        .detail(format!("access token {jti} revoked by the client"));
+    if let Some(sub) = v.claims.get("sub").and_then(Value::as_str) {
+        e = e.user(sub);
+    }
+    crate::audit::record(p, e).await?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! token issuing. No HTTP framework and no SQL: storage goes through the
 //! traits in [`store`], time through [`clock`], randomness through [`random`].
 pub mod accounts;
+pub mod audit;
 pub mod authorize;
 pub mod client_auth;
 pub mod clock;

@@ -28,6 +28,7 @@ struct Inner {
     /// key -> (failures, locked_until, last failure)
     lockouts: HashMap<String, (i64, UnixTime, UnixTime)>,
     pushed: HashMap<String, PushedRequest>,
+    audit: Vec<crate::audit::Record>,
     keys: Vec<SigningKeyRecord>,
     secrets: HashMap<String, Vec<u8>>,
 }
@@ -414,6 +415,32 @@ impl PushedRequestStore for MemoryStore {
             .pushed
             .remove(uri_hash)
             .filter(|r| r.expires_at > now))
+    }
+}
+
+#[async_trait]
+impl AuditStore for MemoryStore {
+    async fn append_audit(&self, record: &crate::audit::Record) -> StoreResult<()> {
+        let mut g = self.lock()?;
+        let id = i64::try_from(g.audit.len()).unwrap_or(i64::MAX) + 1;
+        g.audit.push(crate::audit::Record {
+            id,
+            ..record.clone()
+        });
+        Ok(())
+    }
+    async fn audit_log(&self, f: &crate::audit::Filter) -> StoreResult<Vec<crate::audit::Record>> {
+        let g = self.lock()?;
+        Ok(g.audit
+            .iter()
+            .rev()
+            .filter(|r| f.user_id.is_none() || r.user_id == f.user_id)
+            .filter(|r| f.client_id.is_none() || r.client_id == f.client_id)
+            .filter(|r| f.since.is_none_or(|s| r.at >= s))
+            .filter(|r| f.until.is_none_or(|u| r.at < u))
+            .take(usize::try_from(f.limit).unwrap_or(0))
+            .cloned()
+            .collect())
     }
 }
 

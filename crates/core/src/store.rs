@@ -258,6 +258,20 @@ pub trait KeyStore: Send + Sync {
     async fn installation_secret(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>>;
 }
 
+/// The audit log: append-only.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Append `record` (its `id` is ignored; the store numbers entries in
+    /// the order they are appended).
+    async fn append_audit(&self, record: &crate::audit::Record) -> StoreResult<()>;
+    /// Entries matching every condition of `filter`, newest first, at most
+    /// `filter.limit`.
+    async fn audit_log(
+        &self,
+        filter: &crate::audit::Filter,
+    ) -> StoreResult<Vec<crate::audit::Record>>;
+}
+
 /// Everything Portico stores.
 pub trait Store:
     ClientStore
@@ -273,6 +287,7 @@ pub trait Store:
     + DeviceStore
     + PushedRequestStore
     + LockoutStore
+    + AuditStore
     + KeyStore
     + Send
     + Sync
@@ -294,6 +309,7 @@ impl<T> Store for T where
         + DeviceStore
         + PushedRequestStore
         + LockoutStore
+        + AuditStore
         + KeyStore
         + Send
         + Sync

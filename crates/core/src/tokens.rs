@@ -175,6 +175,12 @@ pub fn id_token(
 pub async fn issue_for_user(p: &Provider, g: UserGrant<'_>) -> Result<TokenResponse> {
     let now = p.now();
     let scope_str = scope::join(g.scopes);
+    let e = crate::audit::Event::TokensIssued
+        .entry()
+        .user(g.user_id)
+        .client(&g.client.id)
+        .detail(scope_str.clone());
+    crate::audit::record(p, e).await?;
     let access_token = access_token(
         p,
         &g.client.id,

@@ -3,6 +3,7 @@
 
 use portico_core::Provider;
 use portico_core::accounts::{hash_password, normalize_email, validate_email};
+use portico_core::audit::{self, Event};
 use portico_core::model::{Client, Entrypoint, User};
 use portico_core::redirect::is_registrable;
 use portico_core::scope::DEFAULT_ENTRYPOINT;
@@ -291,10 +292,21 @@ pub async fn apply(p: &Provider, cfg: &FileConfig) -> Result<(), String> {
     }
     for c in &cfg.clients {
         let rec = client_record(p, c)?;
+        let before = p.store.client(&rec.id).await.map_err(|e| e.to_string())?;
+        if before.as_ref() == Some(&rec) {
+            continue;
+        }
         p.store
             .upsert_client(&rec)
             .await
             .map_err(|e| e.to_string())?;
+        let event = if before.is_some() {
+            Event::ClientUpdated
+        } else {
+            Event::ClientCreated
+        };
+        let e = event.entry().client(&rec.id).detail("from the config file");
+        audit::record(p, e).await.map_err(|e| e.to_string())?;
     }
     for u in &cfg.users {
         if let Some(m) = validate_email(&u.email) {

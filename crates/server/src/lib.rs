@@ -1,6 +1,7 @@
 //! The `portico` server: settings, start-up and routing. Handlers are thin:
 //! parse the request, call `portico_core`, render the answer.
 
+pub mod admin;
 pub mod config;
 mod demo;
 pub mod hardening;

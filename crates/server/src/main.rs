@@ -1,4 +1,4 @@
-//! `portico`: serve, migrate.
+//! `portico`: serve, migrate, and the admin commands.
 
 use clap::{Parser, Subcommand};
 use portico_core::clock::SystemClock;
@@ -49,6 +49,37 @@ enum Command {
     /// Manage entrypoints (the screens' look, words and sign-up fields).
     #[command(subcommand)]
     Entrypoint(EntrypointCommand),
+    /// Read the audit log, newest first: sign-ins, lockouts, consent,
+    /// tokens issued and revoked, reauthorizations, client changes.
+    Audit {
+        /// Only entries about this user id.
+        #[arg(long)]
+        user: Option<String>,
+        /// Only entries about this client id.
+        #[arg(long)]
+        client: Option<String>,
+        /// From this time on: 2026-11-21T09:30:00Z, 2026-11-21 or Unix seconds.
+        #[arg(long)]
+        since: Option<String>,
+        /// Before this time (same forms).
+        #[arg(long)]
+        until: Option<String>,
+        /// At most this many entries.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        /// One JSON object per line instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Client helpers.
+    #[command(subcommand)]
+    Client(ClientCommand),
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Print a new client secret (256 random bits) to put in the config.
+    Secret,
 }
 
 #[derive(Subcommand)]
@@ -108,29 +139,56 @@ async fn run(cli: Cli) -> Result<(), String> {
         .clone()
         .or_else(|| server.and_then(|s| s.database_url.clone()))
         .unwrap_or_else(|| "portico.db".into());
+    let pool = file
+        .as_ref()
+        .map(|f| f.database.pool_settings())
+        .transpose()?
+        .unwrap_or_default();
     match cli.command {
+        Command::Client(ClientCommand::Secret) => {
+            println!("{}", portico_server::admin::new_client_secret()?);
+            Ok(())
+        }
+        Command::Audit {
+            user,
+            client,
+            since,
+            until,
+            limit,
+            json,
+        } => {
+            let filter = portico_server::admin::filter(
+                user,
+                client,
+                since.as_deref(),
+                until.as_deref(),
+                limit,
+            )?;
+            let store = portico_store::connect(&database_url, true, &pool)
+                .await
+                .map_err(|e| e.to_string())?;
+            let entries = store.audit_log(&filter).await.map_err(|e| e.to_string())?;
+            for r in &entries {
+                if json {
+                    println!("{}", portico_server::admin::json(r));
+                } else {
+                    println!("{}", portico_server::admin::line(r));
+                }
+            }
+            Ok(())
+        }
         Command::Entrypoint(EntrypointCommand::Check { file }) => {
             let e = read_entrypoint(&file)?;
             println!("portico: entrypoint {} is valid", e.id);
             Ok(())
         }
         Command::Entrypoint(cmd) => {
-            let pool = file
-                .as_ref()
-                .map(|f| f.database.pool_settings())
-                .transpose()?
-                .unwrap_or_default();
             let store = portico_store::connect(&database_url, true, &pool)
                 .await
                 .map_err(|e| e.to_string())?;
             entrypoint_command(store.as_ref(), cmd).await
         }
         Command::Migrate => {
-            let pool = file
-                .as_ref()
-                .map(|f| f.database.pool_settings())
-                .transpose()?
-                .unwrap_or_default();
             portico_store::migrate(&database_url, &pool)
                 .await
                 .map_err(|e| e.to_string())?;

@@ -74,7 +74,83 @@ on_both_backends!(
     pushed_requests_are_taken_once_and_expire,
     entrypoints_keep_their_theme_and_are_listed_by_id,
     lockout_failures_count_atomically_and_restart_when_stale,
+    audit_entries_append_and_filter_newest_first,
 );
+
+async fn audit_entries_append_and_filter_newest_first(s: Arc<dyn Store>) {
+    use portico_core::audit::{Filter, Record};
+    let rec = |at: i64, event: &str, user: Option<&str>, client: Option<&str>| Record {
+        id: 0,
+        at,
+        event: event.into(),
+        user_id: user.map(Into::into),
+        client_id: client.map(Into::into),
+        ip: Some("192.0.2.1".into()),
+        detail: format!("at {at}"),
+    };
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let s = s.clone();
+        let r = rec(100 + i, "login.failed", Some("u1"), None);
+        tasks.push(tokio::spawn(
+            async move { s.append_audit(&r).await.unwrap() },
+        ));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    s.append_audit(&rec(200, "tokens.issued", Some("u2"), Some("web")))
+        .await
+        .unwrap();
+    s.append_audit(&rec(300, "client.updated", None, Some("web")))
+        .await
+        .unwrap();
+    let all = s
+        .audit_log(&Filter {
+            limit: 100,
+            ..Filter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 12, "concurrent appends all land");
+    assert_eq!(all[0].event, "client.updated", "newest first");
+    assert!(all.windows(2).all(|w| w[0].id > w[1].id));
+    assert_eq!(all[1].ip.as_deref(), Some("192.0.2.1"));
+    let web = Filter {
+        client_id: Some("web".into()),
+        limit: 100,
+        ..Filter::default()
+    };
+    let got: Vec<i64> = s
+        .audit_log(&web)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.at)
+        .collect();
+    assert_eq!(got, [300, 200]);
+    let u1_window = Filter {
+        user_id: Some("u1".into()),
+        since: Some(103),
+        until: Some(106),
+        limit: 100,
+        ..Filter::default()
+    };
+    let mut got: Vec<i64> = s
+        .audit_log(&u1_window)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.at)
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, [103, 104, 105]);
+    let two = Filter {
+        limit: 2,
+        ..Filter::default()
+    };
+    assert_eq!(s.audit_log(&two).await.unwrap().len(), 2);
+}
 
 async fn lockout_failures_count_atomically_and_restart_when_stale(s: Arc<dyn Store>) {
     assert_eq!(s.lockout("k").await.unwrap(), None);

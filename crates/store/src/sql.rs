@@ -624,6 +624,59 @@ macro_rules! impl_store {
         }
 
         #[async_trait]
+        impl AuditStore for $store {
+            async fn append_audit(&self, r: &portico_core::audit::Record) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO audit_log (at, event, user_id, client_id, ip, detail) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(r.at)
+                .bind(&r.event)
+                .bind(&r.user_id)
+                .bind(&r.client_id)
+                .bind(&r.ip)
+                .bind(&r.detail)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+                Ok(())
+            }
+            async fn audit_log(
+                &self,
+                f: &portico_core::audit::Filter,
+            ) -> StoreResult<Vec<portico_core::audit::Record>> {
+                let rows = sqlx::query(
+                    "SELECT id, at, event, user_id, client_id, ip, detail FROM audit_log \
+                     WHERE (CAST($1 AS TEXT) IS NULL OR user_id = $1) \
+                     AND (CAST($2 AS TEXT) IS NULL OR client_id = $2) \
+                     AND (CAST($3 AS BIGINT) IS NULL OR at >= $3) \
+                     AND (CAST($4 AS BIGINT) IS NULL OR at < $4) \
+                     ORDER BY id DESC LIMIT $5",
+                )
+                .bind(&f.user_id)
+                .bind(&f.client_id)
+                .bind(f.since)
+                .bind(f.until)
+                .bind(f.limit)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+                Ok(rows
+                    .iter()
+                    .map(|r| portico_core::audit::Record {
+                        id: r.get(0),
+                        at: r.get(1),
+                        event: r.get(2),
+                        user_id: r.get(3),
+                        client_id: r.get(4),
+                        ip: r.get(5),
+                        detail: r.get(6),
+                    })
+                    .collect())
+            }
+        }
+
+        #[async_trait]
         impl LockoutStore for $store {
             async fn lockout(&self, key: &str) -> StoreResult<Option<Lockout>> {
                 let row = sqlx::query("SELECT failures, locked_until, last_failure FROM lockouts WHERE key = $1")

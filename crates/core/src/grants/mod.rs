@@ -77,10 +77,34 @@ pub(crate) async fn won<T>(
             let grant_id = grant_of(&v);
             tracing::warn!(%client_id, %grant_id, "single-use value replayed; grant revoked");
             p.store.revoke_grant(grant_id, p.now()).await?;
+            revoked(
+                p,
+                client_id,
+                grant_id,
+                "a single-use code or token was replayed",
+            )
+            .await?;
             Err(invalid())
         }
         Take::Revoked | Take::NotFound => Err(invalid()),
     }
+}
+
+/// Audit a grant's revocation (with its user, when the grant is known).
+pub(crate) async fn revoked(
+    p: &Provider,
+    client_id: &str,
+    grant_id: &str,
+    why: &str,
+) -> Result<()> {
+    let mut e = crate::audit::Event::TokensRevoked
+        .entry()
+        .client(client_id)
+        .detail(format!("grant {grant_id}: {why}"));
+    if let Some(g) = p.store.grant(grant_id).await? {
+        e = e.user(&g.user_id);
+    }
+    crate::audit::record(p, e).await
 }
 
 /// The grant, if it exists and is not revoked.

@@ -37,6 +37,7 @@ pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Res
     if t.client_id != client.id {
         // A token presented by another client has leaked: kill its family.
         p.store.revoke_grant(&t.grant_id, now).await?;
+        super::revoked(p, &t.client_id, &t.grant_id, "presented by another client").await?;
         return Err(invalid());
     }
     if t.expires_at <= now {

@@ -10,6 +10,7 @@ on_both_backends!(
     unknown_and_known_accounts_get_identical_answers,
     the_password_grant_locks_too,
     wrong_client_secrets_lock_the_client_at_that_address,
+    the_audit_log_records_what_happened_and_the_cli_reads_it,
 );
 
 async fn login(s: &TestServer, email: &str, password: &str) -> (u16, Option<String>, Value) {
@@ -192,4 +193,148 @@ async fn wrong_client_secrets_lock_the_client_at_that_address(db: Db) {
     assert_eq!(r.headers()["retry-after"], "30");
     s.clock.advance(30);
     assert_eq!(cc(MACHINE_SECRET).await.status(), 200);
+}
+
+async fn the_audit_log_records_what_happened_and_the_cli_reads_it(db: Db) {
+    use portico_core::audit::Filter;
+    let s = start(db).await;
+    let store = s.running.state.provider.store.clone();
+    let alice = store.user_by_email(EMAIL).await.unwrap().unwrap().id;
+    login(&s, EMAIL, "wrong password").await;
+    for _ in 0..5 {
+        login(&s, "nobody@example.com", "some password").await;
+    }
+    let params = [
+        ("client_id", "web"),
+        ("redirect_uri", CB),
+        ("response_type", "code"),
+        ("scope", "openid offline_access"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+    ];
+    let (to_app, _) = s.login_flow(&params).await;
+    let code = query_of(&to_app)["code"].clone();
+    let t: Value = s
+        .token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", CB),
+                ("code_verifier", VERIFIER),
+            ],
+            Some(("web", WEB_SECRET)),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let r = s
+        .http
+        .post(s.url("/oauth2/revoke"))
+        .basic_auth("web", Some(WEB_SECRET))
+        .form(&[("token", t["refresh_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    s.token(
+        &[("grant_type", "client_credentials")],
+        Some(("web", "wrong")),
+    )
+    .await;
+
+    let events = |f: Filter| {
+        let store = store.clone();
+        async move {
+            store
+                .audit_log(&Filter { limit: 100, ..f })
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.event)
+                .collect::<Vec<String>>()
+        }
+    };
+    assert_eq!(
+        events(Filter {
+            user_id: Some(alice.clone()),
+            ..Filter::default()
+        })
+        .await,
+        [
+            "tokens.revoked",
+            "tokens.issued",
+            "login.succeeded",
+            "login.failed"
+        ],
+        "newest first"
+    );
+    assert_eq!(
+        events(Filter {
+            client_id: Some("web".into()),
+            ..Filter::default()
+        })
+        .await,
+        [
+            "client_auth.failed",
+            "tokens.revoked",
+            "tokens.issued",
+            "client.created"
+        ]
+    );
+    let all = store
+        .audit_log(&Filter {
+            limit: 100,
+            ..Filter::default()
+        })
+        .await
+        .unwrap();
+    let lockout = all.iter().find(|r| r.event == "lockout").unwrap();
+    assert_eq!(lockout.user_id, None, "unknown accounts have no id");
+    assert_eq!(lockout.ip.as_deref(), Some("127.0.0.1"));
+    assert_eq!(lockout.detail, "sign-in locked for 30 s");
+    let unknown = all
+        .iter()
+        .filter(|r| r.event == "login.failed" && r.user_id.is_none())
+        .count();
+    assert_eq!(unknown, 5);
+    for r in &all {
+        assert!(!r.detail.contains("nobody@example.com"), "{r:?}");
+        assert!(!r.detail.contains(&code), "{r:?}");
+    }
+
+    // The CLI reads the same log, by client and by time.
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_portico"))
+            .env_remove("PORTICO_CONFIG")
+            .env("RUST_LOG", "error")
+            .args(["--database-url", &s.database_url, "audit"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let text = cli(&["--client", "web"]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(
+        lines[0].contains("\tclient_auth.failed\tclient=web\tip=127.0.0.1"),
+        "{text}"
+    );
+    let json = cli(&["--user", &alice, "--json", "--limit", "1"]);
+    let last: Value = serde_json::from_str(json.trim()).unwrap();
+    assert_eq!(last["event"], "tokens.revoked");
+    assert_eq!(last["user_id"], alice.as_str());
+    let now = portico_core::clock::Clock::now(s.clock.as_ref());
+    assert_eq!(cli(&["--since", &(now + 60).to_string()]), "");
+    assert_eq!(
+        cli(&["--until", "2000-01-01"]),
+        "",
+        "nothing before the server existed"
+    );
 }
