@@ -1602,6 +1602,20 @@ mod tests {
         ));
         let url = redirect_url(consent(&k.p, &request_id, &s, true).await.unwrap());
         assert!(redirect_params(&url).contains_key("code"));
+        let audit =
+            k.p.store
+                .audit_log(&crate::audit::Filter {
+                    client_id: Some("rp".into()),
+                    limit: 10,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+        assert_eq!(audit[0].event, "consent.given");
+        assert_eq!(
+            (audit[0].user_id.as_deref(), audit[0].detail.as_str()),
+            (Some("user-1"), "openid email")
+        );
         // Remembered: the same scopes need no screen, even with prompt=none.
         assert!(
             matches!(run(&k, &format!("{q}&prompt=none"), Some(&s)).await, Outcome::Redirect(u) if u.contains("code="))

@@ -127,6 +127,22 @@ async fn reauthorize_kills_that_apps_tokens_at_once_and_nothing_else(db: Db) {
     assert_eq!(alive(&s, &other_app, es).await, (true, true, true));
     let again = tokens_with_session(&s, &cookie, es).await;
     assert!(again["access_token"].is_string());
+    // The audit log says so.
+    let log = s
+        .running
+        .state
+        .provider
+        .store
+        .audit_log(&portico_core::audit::Filter {
+            client_id: Some("web".into()),
+            limit: 20,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let r = log.iter().find(|r| r.event == "reauthorize").unwrap();
+    assert_eq!(r.detail, "2 grant(s) revoked");
+    assert!(r.user_id.is_some());
 }
 
 async fn backing_out_of_reauthorize_gives_access_denied_and_tokens_stay_dead(db: Db) {
