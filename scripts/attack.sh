@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A scripted brute-force attack on one account, for SECURITY.md: 1,000 wrong
 # passwords against the demo user from one address (8 at a time), while
-# another user keeps signing in from another loopback address. Prints what
+# another user keeps signing in from another loopback address.
+#   RATE=200 scripts/attack.sh     (attempts per second; RATE=burst: 8 at a time) Prints what
 # the attacker got, whether the victim is locked, and the other user's
 # sign-in latency before and during the attack. Everything stays on
 # 127.0.0.1/127.0.0.2 and ends when the attack does.
@@ -24,8 +25,6 @@ post() { # address json -> "status seconds"
     -H 'content-type: application/json' -H 'x-portico-csrf: 1' \
     -d "$2" "$base/api/ui/login"
 }
-export -f post
-export base
 other='{"email":"other@example.com","password":"the other user password"}'
 curl -s -o /dev/null -H 'content-type: application/json' -H 'x-portico-csrf: 1' \
   -d '{"name":"Other","email":"other@example.com","password":"the other user password"}' \
@@ -37,9 +36,17 @@ latency() { # label file
 
 for _ in $(seq 20); do post 127.0.0.2 "$other"; done | awk '$1==200 {print $2}' >"$work/before"
 
+# One curl process sends the whole attack, so the load generator does not
+# eat the CPU the server needs: RATE attempts per second (default 200, five
+# seconds of attack to measure the other user against), or RATE=burst for
+# all of them at once, 8 at a time.
+for i in $(seq 1000); do
+  [ "$i" = 1 ] || echo next
+  printf 'url = "%s/api/ui/login"\nheader = "content-type: application/json"\nheader = "x-portico-csrf: 1"\ndata = "{\\"email\\":\\"demo@example.com\\",\\"password\\":\\"wrong guess\\"}"\noutput = "/dev/null"\nwrite-out = "%%{http_code} %%{time_total}\\n"\n' "$base"
+done >"$work/attack.curl"
 start=$(date +%s.%N)
-( for _ in $(seq 1000); do echo '{"email":"demo@example.com","password":"wrong guess"}'; done \
-  | xargs -P 8 -I{} bash -c 'post 127.0.0.1 "$1"' _ {} >"$work/attack" ) &
+if [ "${RATE:-200}" = burst ]; then pace=(--parallel --parallel-max 8); else pace=(--rate "${RATE:-200}/s"); fi
+curl -s --no-progress-meter "${pace[@]}" --interface 127.0.0.1 -K "$work/attack.curl" >"$work/attack" &
 attack=$!
 : >"$work/during"
 while kill -0 $attack 2>/dev/null; do post 127.0.0.2 "$other" | awk '$1==200 {print $2}' >>"$work/during"; done
@@ -52,3 +59,5 @@ victim=$(post 127.0.0.1 '{"email":"demo@example.com","password":"portico-demo"}'
 echo "the right password for the victim right after: HTTP $victim (429 = still locked)"
 latency "other user, before:" "$work/before"
 latency "other user, during attack:" "$work/during"
+for _ in $(seq 20); do post 127.0.0.2 "$other"; done | awk '$1==200 {print $2}' >"$work/after"
+latency "other user, after:" "$work/after"
