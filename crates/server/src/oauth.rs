@@ -144,20 +144,60 @@ pub(crate) fn oauth_error(e: &OAuthError) -> Response {
 }
 
 /// `POST /oauth2/token`.
-pub async fn token(
-    State(state): State<AppState>,
-    peer: crate::ui_api::Peer,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if !form_ok(&headers) {
-        return not_a_form();
+pub async fn token(State(state): State<AppState>, bc: BackChannel) -> Response {
+    json_answer(portico_core::grants::token(&state.provider, bc.auth(), &bc.form, bc.from).await)
+}
+
+/// A back-channel request (token, PAR, device authorization,
+/// introspection, revocation): a form body, the Authorization header and
+/// the caller's address. Anything but a form is `invalid_request`.
+pub struct BackChannel {
+    authorization: Option<String>,
+    pub form: Vec<(String, String)>,
+    pub from: Option<std::net::IpAddr>,
+}
+
+impl BackChannel {
+    pub fn auth(&self) -> Option<&str> {
+        self.authorization.as_deref()
     }
-    let auth = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let from = crate::ui_api::peer_ip(peer);
-    match portico_core::grants::token(&state.provider, auth, &pairs(&body), from).await {
-        Ok(t) => {
-            let mut r = Json(t).into_response();
+}
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for BackChannel {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        if !form_ok(&parts.headers) {
+            return Err(not_a_form());
+        }
+        let authorization = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let peer = <crate::ui_api::Peer as axum::extract::FromRequestParts<S>>::from_request_parts(
+            &mut parts, state,
+        )
+        .await
+        .unwrap_or(None);
+        let req = axum::extract::Request::from_parts(parts, body);
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self {
+            authorization,
+            form: pairs(&body),
+            from: crate::ui_api::peer_ip(peer),
+        })
+    }
+}
+
+/// A core answer as JSON (never cached), or its RFC 6749 error.
+fn json_answer<T: serde::Serialize>(r: Result<T, OAuthError>) -> Response {
+    match r {
+        Ok(v) => {
+            let mut r = Json(v).into_response();
             no_store(&mut r);
             r
         }
@@ -166,31 +206,11 @@ pub async fn token(
 }
 
 /// `POST /oauth2/device_authorization` (RFC 8628 §3.1).
-pub async fn device_authorization(
-    State(state): State<AppState>,
-    peer: crate::ui_api::Peer,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if !form_ok(&headers) {
-        return not_a_form();
-    }
-    let auth = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    match portico_core::grants::device_code::authorize_device(
-        &state.provider,
-        auth,
-        &pairs(&body),
-        crate::ui_api::peer_ip(peer),
+pub async fn device_authorization(State(state): State<AppState>, bc: BackChannel) -> Response {
+    let p = &state.provider;
+    json_answer(
+        portico_core::grants::device_code::authorize_device(p, bc.auth(), &bc.form, bc.from).await,
     )
-    .await
-    {
-        Ok(d) => {
-            let mut r = Json(d).into_response();
-            no_store(&mut r);
-            r
-        }
-        Err(e) => oauth_error(&e),
-    }
 }
 
 /// `GET/POST /oauth2/logout` (OIDC RP-Initiated Logout 1.0). With an
@@ -241,31 +261,13 @@ pub async fn end_session(
 }
 
 /// `POST /oauth2/par` (RFC 9126): 201 with request_uri and expires_in.
-pub async fn par(
-    State(state): State<AppState>,
-    peer: crate::ui_api::Peer,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if !form_ok(&headers) {
-        return not_a_form();
+pub async fn par(State(state): State<AppState>, bc: BackChannel) -> Response {
+    let mut r =
+        json_answer(portico_core::par::push(&state.provider, bc.auth(), &bc.form, bc.from).await);
+    if r.status() == StatusCode::OK {
+        *r.status_mut() = StatusCode::CREATED;
     }
-    let auth = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    match portico_core::par::push(
-        &state.provider,
-        auth,
-        &pairs(&body),
-        crate::ui_api::peer_ip(peer),
-    )
-    .await
-    {
-        Ok(r) => {
-            let mut r = (StatusCode::CREATED, Json(r)).into_response();
-            no_store(&mut r);
-            r
-        }
-        Err(e) => oauth_error(&e),
-    }
+    r
 }
 
 /// `GET/POST /oauth2/userinfo` with a Bearer token (RFC 6750 §2.1).
@@ -333,52 +335,15 @@ fn not_a_form() -> Response {
 }
 
 /// `POST /oauth2/introspect` (RFC 7662).
-pub async fn introspect(
-    State(state): State<AppState>,
-    peer: crate::ui_api::Peer,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if !form_ok(&headers) {
-        return not_a_form();
-    }
-    let auth = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    match portico_core::introspection::introspect(
-        &state.provider,
-        auth,
-        &pairs(&body),
-        crate::ui_api::peer_ip(peer),
-    )
-    .await
-    {
-        Ok(v) => {
-            let mut r = Json(v).into_response();
-            no_store(&mut r);
-            r
-        }
-        Err(e) => oauth_error(&e),
-    }
+pub async fn introspect(State(state): State<AppState>, bc: BackChannel) -> Response {
+    let p = &state.provider;
+    json_answer(portico_core::introspection::introspect(p, bc.auth(), &bc.form, bc.from).await)
 }
 
 /// `POST /oauth2/revoke` (RFC 7009): 200 with an empty body on success.
-pub async fn revoke(
-    State(state): State<AppState>,
-    peer: crate::ui_api::Peer,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    if !form_ok(&headers) {
-        return not_a_form();
-    }
-    let auth = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-    match portico_core::introspection::revoke(
-        &state.provider,
-        auth,
-        &pairs(&body),
-        crate::ui_api::peer_ip(peer),
-    )
-    .await
-    {
+pub async fn revoke(State(state): State<AppState>, bc: BackChannel) -> Response {
+    let p = &state.provider;
+    match portico_core::introspection::revoke(p, bc.auth(), &bc.form, bc.from).await {
         Ok(()) => {
             let mut r = StatusCode::OK.into_response();
             no_store(&mut r);
