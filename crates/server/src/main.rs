@@ -52,11 +52,11 @@ enum Command {
     /// Read the audit log, newest first: sign-ins, lockouts, consent,
     /// tokens issued and revoked, reauthorizations, client changes.
     Audit {
-        /// Only entries about this user id.
-        #[arg(long)]
+        /// Only entries about this user id (ids may start with '-').
+        #[arg(long, allow_hyphen_values = true)]
         user: Option<String>,
         /// Only entries about this client id.
-        #[arg(long)]
+        #[arg(long, allow_hyphen_values = true)]
         client: Option<String>,
         /// From this time on: 2026-11-21T09:30:00Z, 2026-11-21 or Unix seconds.
         #[arg(long)]
