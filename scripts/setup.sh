@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what Portico's build and tests need, skipping what is present.
 #   scripts/setup.sh          build tools (wasm target, trunk, wasm-bindgen, wasm-opt)
-#   scripts/setup.sh --test   the same plus Chromium, chromedriver and cargo-fuzz
+#   scripts/setup.sh --test   the same plus Chromium, chromedriver, wrk and cargo-fuzz
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,11 +43,11 @@ if [ ! -x node_modules/.bin/wasm-opt ]; then
   npm ci --no-audit --no-fund
 fi
 
-if $want_browser && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; }; then
-  say "installing chromium and chromedriver"
+if $want_browser && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || ! command -v wrk >/dev/null; }; then
+  say "installing chromium, chromedriver and wrk (the benchmark's load generator)"
   for i in 1 2 3 4 5 6; do
     if as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q \
-       && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; then
+       && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver wrk; then
       break
     fi
     say "apt is busy or failed; retrying in 10 s"

@@ -2,13 +2,13 @@
 # The README's test command: install what is missing, then run every test:
 # lints, unit tests, the storage contracts and the integration suite on
 # SQLite and PostgreSQL (real servers on 127.0.0.1:0), browser end-to-end
-# tests and the wasm component tests in headless Chromium, and a few
-# seconds of each fuzz target.
+# tests and the wasm component tests in headless Chromium, a 1-second smoke
+# run of the benchmark harness, and a few seconds of each fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
-host=(-p portico-api-types -p portico-core -p portico-store -p portico-server)
+host=(-p portico-api-types -p portico-core -p portico-store -p portico-server -p portico-bench)
 
 echo "==> formatting and lints"
 cargo fmt --all -- --check
@@ -32,6 +32,11 @@ fi
 
 echo "==> unit, integration and browser tests"
 cargo test "${host[@]}"
+
+echo "==> benchmark harness smoke run (1 s; the benchmark itself is bench/run.sh)"
+cargo test -p portico-core --bench token_hot_path
+cargo build -p portico-bench
+target/debug/portico-bench --smoke --portico target/debug/portico
 
 echo "==> wasm component tests in headless Chromium"
 CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p portico-ui --test components

@@ -8,8 +8,6 @@ pub mod screens;
 pub mod theme;
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
 
 /// Load the entrypoint's theme and language once, apply them, then show
 /// the screens. Without an answer the screens use Portico's defaults.
@@ -34,23 +32,27 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Screens(ui: theme::Ui) -> impl IntoView {
     provide_context(ui);
+    let path = window().location().pathname().unwrap_or_default();
     view! {
-        <Router>
-            <div class="page">
-                <main class="card" id="main">
-                    <Routes fallback=screens::NotFound>
-                        <Route path=path!("/") view=screens::Home/>
-                        <Route path=path!("/login") view=screens::Login/>
-                        <Route path=path!("/sign-up") view=screens::SignUp/>
-                        <Route path=path!("/consent") view=screens::Consent/>
-                        <Route path=path!("/device") view=screens::Device/>
-                        <Route path=path!("/logout") view=screens::Logout/>
-                        <Route path=path!("/oauth2/authorize") view=screens::AuthorizeError/>
-                        <Route path=path!("/oauth2/auth") view=screens::AuthorizeError/>
-                    </Routes>
-                </main>
-            </div>
-        </Router>
+        <div class="page">
+            <main class="card" id="main">{screen(&path)}</main>
+        </div>
+    }
+}
+
+/// The screen for a path. Every move between screens is a full page load
+/// (the server decides the next step), so the path is read once; a router
+/// would only add weight to the first load.
+fn screen(path: &str) -> AnyView {
+    match path.trim_end_matches('/') {
+        "" => screens::Home().into_any(),
+        "/login" => screens::Login().into_any(),
+        "/sign-up" => screens::SignUp().into_any(),
+        "/consent" => screens::Consent().into_any(),
+        "/device" => screens::Device().into_any(),
+        "/logout" => screens::Logout().into_any(),
+        "/oauth2/authorize" | "/oauth2/auth" => screens::AuthorizeError().into_any(),
+        _ => screens::NotFound().into_any(),
     }
 }
 

@@ -7,12 +7,17 @@ use crate::components::{
 };
 use crate::theme::{Ui, use_ui};
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use portico_api_types::{ApiError, AuthRequestInfo, DeviceInfo, SessionInfo, XMethod};
 
+/// A parameter of the page's query string. Screens change by full page
+/// loads (the server picks the next step), so the query never changes
+/// under a screen.
 fn query_param(name: &'static str) -> Signal<Option<String>> {
-    let q = use_query_map();
-    Signal::derive(move || q.read().get(name))
+    let value =
+        web_sys::UrlSearchParams::new_with_str(&window().location().search().unwrap_or_default())
+            .ok()
+            .and_then(|q| q.get(name));
+    Signal::stored(value)
 }
 
 fn request_param() -> Signal<Option<String>> {

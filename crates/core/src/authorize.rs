@@ -161,7 +161,6 @@ pub async fn client_and_redirect(
         .get("client_id")
         .ok_or_else(|| OAuthError::invalid_request("client_id is missing"))?;
     let client = p
-        .store
         .client(client_id)
         .await?
         .ok_or_else(|| OAuthError::invalid_client("the client is not registered"))?;
@@ -593,7 +592,6 @@ async fn load(p: &Provider, request_id: &str) -> Result<(AuthRequest, Client)> {
         .await?
         .ok_or_else(gone)?;
     let client = p
-        .store
         .client(&req.client_id)
         .await?
         .ok_or_else(|| OAuthError::invalid_client("the client is gone"))?;

@@ -114,7 +114,7 @@ pub async fn authenticate(
     if let Some(wait) = standing.wait {
         return Err(locked(wait));
     }
-    let client = p.store.client(&creds.client_id).await?;
+    let client = p.client(&creds.client_id).await?;
     let ok = match &client {
         Some(c) => match (&c.secret_hash, &creds.secret) {
             (Some(stored), Some(given)) => p.client_secrets.verify(given.expose(), stored),

@@ -151,7 +151,6 @@ async fn find(p: &Provider, typed: &str) -> Result<Pending, CodeError> {
         return Err(CodeError::Expired);
     }
     let client = p
-        .store
         .client(&device.client_id)
         .await?
         .ok_or(CodeError::Invalid)?;

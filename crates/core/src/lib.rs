@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod authorize;
+pub mod cache;
 pub mod client_auth;
 pub mod clock;
 pub mod device;

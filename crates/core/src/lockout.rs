@@ -161,11 +161,19 @@ pub async fn standing(p: &Provider, keys: &Keys) -> Result<Standing> {
     let mut longest = 0;
     let mut account_failures = 0;
     for (i, (k, policy)) in keys.0.iter().enumerate() {
-        if let Some(l) = p.store.lockout(k).await? {
-            longest = longest.max(l.locked_until - now);
-            if i == 0 && l.last_failure >= now - policy.forget_after {
-                account_failures = l.failures;
+        // A key read clear a moment ago is taken as still clear
+        // ([`crate::cache`]): steady good traffic skips the read.
+        if p.clear_lockouts.get(k, now).is_some() {
+            continue;
+        }
+        match p.store.lockout(k).await? {
+            Some(l) => {
+                longest = longest.max(l.locked_until - now);
+                if i == 0 && l.last_failure >= now - policy.forget_after {
+                    account_failures = l.failures;
+                }
             }
+            None => p.clear_lockouts.put(k, (), now),
         }
     }
     Ok(Standing {
@@ -180,6 +188,7 @@ pub async fn failed(p: &Provider, keys: &Keys) -> Result<Option<i64>> {
     let now = p.now();
     let mut longest = 0;
     for (k, policy) in &keys.0 {
+        p.clear_lockouts.remove(k);
         let failures = p
             .store
             .count_failure(k, now, now - policy.forget_after)
@@ -309,5 +318,40 @@ mod tests {
         assert!(wait(&k, &fresh).await.is_some(), "the address is locked");
         let elsewhere = login("someone-else@example.com", None);
         assert_eq!(wait(&k, &elsewhere).await, None);
+    }
+
+    #[tokio::test]
+    async fn a_lock_set_elsewhere_shows_within_the_cache_ttl() {
+        let k = kit().await;
+        let keys = client("web", Some("192.0.2.7".parse().unwrap()));
+        assert_eq!(wait(&k, &keys).await, None);
+        // Another instance locks the key after this one read it clear.
+        let now = k.p.now();
+        k.p.store
+            .count_failure(keys.account(), now, now - 60)
+            .await
+            .unwrap();
+        k.p.store
+            .lock_until(keys.account(), now + 300)
+            .await
+            .unwrap();
+        // Until the clear mark expires this instance has not looked again.
+        assert_eq!(wait(&k, &keys).await, None);
+        k.clock.advance(k.p.config.lockout_cache_ttl);
+        assert!(wait(&k, &keys).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_failure_here_drops_the_clear_mark_at_once() {
+        let k = kit().await;
+        let keys = client("web", Some("192.0.2.8".parse().unwrap()));
+        assert_eq!(wait(&k, &keys).await, None);
+        for _ in 0..CLIENT.free {
+            failed(&k.p, &keys).await.unwrap();
+        }
+        let locked = failed(&k.p, &keys).await.unwrap();
+        assert!(locked.is_some());
+        // No clock advance: the clear mark must not hide the new lock.
+        assert_eq!(wait(&k, &keys).await, locked);
     }
 }

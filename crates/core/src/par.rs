@@ -210,7 +210,7 @@ mod tests {
         let k = kit().await;
         let mut web = k.p.store.client("web").await.unwrap().unwrap();
         web.require_pushed_authorization_requests = true;
-        k.p.store.upsert_client(&web).await.unwrap();
+        k.p.upsert_client(&web).await.unwrap();
         let s = k.session(k.clock.now()).await;
         let plain = q(&format!(
             "client_id=web&redirect_uri={CB}&response_type=code&scope=openid&state=x"

@@ -1,9 +1,11 @@
 //! The provider: configuration, storage, clock, randomness and keys that
 //! every operation needs, built once at start.
 
+use crate::cache::TtlCache;
 use crate::clock::Clock;
 use crate::error::{OAuthError, Result};
 use crate::jose::{Alg, KeySet, SigningKey};
+use crate::model::Client;
 use crate::random::Random;
 use crate::secret::ClientSecretHasher;
 use crate::store::Store;
@@ -33,6 +35,14 @@ pub struct ProviderConfig {
     pub device_code_ttl: i64,
     /// The polling interval a device starts with (RFC 8628 `interval`).
     pub device_poll_interval: i64,
+    /// Seconds a client record read from the store is reused ([`crate::cache`]).
+    /// A client changed by another process (the CLI, another instance)
+    /// takes effect after at most this long; 0 reads the store every time.
+    pub client_cache_ttl: i64,
+    /// Seconds a lockout key found clear is trusted without a read. A lock
+    /// set by another instance is seen after at most this long; failures on
+    /// this instance drop the entry at once.
+    pub lockout_cache_ttl: i64,
 }
 
 impl ProviderConfig {
@@ -51,6 +61,8 @@ impl ProviderConfig {
             par_ttl: 60,
             device_code_ttl: 600,
             device_poll_interval: 5,
+            client_cache_ttl: 5,
+            lockout_cache_ttl: 1,
         }
     }
 }
@@ -62,6 +74,9 @@ pub struct Provider {
     pub random: Arc<dyn Random>,
     pub keys: KeySet,
     pub client_secrets: ClientSecretHasher,
+    clients: TtlCache<Client>,
+    /// Lockout keys a read found without any record.
+    pub(crate) clear_lockouts: TtlCache<()>,
 }
 
 const CLIENT_SECRET_KEY_NAME: &str = "client_secret_hmac_key";
@@ -107,6 +122,8 @@ impl Provider {
             return Err(OAuthError::server_error("installation secret too short"));
         }
         Ok(Self {
+            clients: TtlCache::new(config.client_cache_ttl, 10_000),
+            clear_lockouts: TtlCache::new(config.lockout_cache_ttl, 100_000),
             config,
             store,
             clock,
@@ -114,6 +131,26 @@ impl Provider {
             keys,
             client_secrets: ClientSecretHasher::new(&secret),
         })
+    }
+
+    /// A registered client, from the short-lived cache or the store.
+    pub async fn client(&self, id: &str) -> Result<Option<Client>> {
+        let now = self.now();
+        if let Some(c) = self.clients.get(id, now) {
+            return Ok(Some(c));
+        }
+        let found = self.store.client(id).await?;
+        if let Some(c) = &found {
+            self.clients.put(id, c.clone(), now);
+        }
+        Ok(found)
+    }
+
+    /// Save a client and drop this process's cached copy.
+    pub async fn upsert_client(&self, client: &Client) -> Result<()> {
+        self.store.upsert_client(client).await?;
+        self.clients.remove(&client.id);
+        Ok(())
     }
 
     pub fn now(&self) -> i64 {
@@ -127,5 +164,50 @@ impl Provider {
     /// An absolute URL under the issuer.
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.config.issuer, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::kit;
+
+    #[tokio::test]
+    async fn a_client_changed_elsewhere_shows_within_the_cache_ttl() {
+        let k = kit().await;
+        let before = k.p.client("web").await.unwrap().unwrap();
+        // Another process (the CLI, another instance) renames it.
+        let renamed = crate::model::Client {
+            name: "Renamed".into(),
+            ..before.clone()
+        };
+        k.p.store.upsert_client(&renamed).await.unwrap();
+        assert_eq!(k.p.client("web").await.unwrap().unwrap().name, before.name);
+        k.clock.advance(k.p.config.client_cache_ttl);
+        assert_eq!(k.p.client("web").await.unwrap().unwrap().name, "Renamed");
+    }
+
+    #[tokio::test]
+    async fn a_client_changed_here_shows_at_once() {
+        let k = kit().await;
+        let before = k.p.client("web").await.unwrap().unwrap();
+        let renamed = crate::model::Client {
+            name: "Renamed".into(),
+            ..before
+        };
+        k.p.upsert_client(&renamed).await.unwrap();
+        assert_eq!(k.p.client("web").await.unwrap().unwrap().name, "Renamed");
+    }
+
+    #[tokio::test]
+    async fn unknown_clients_are_not_remembered() {
+        let k = kit().await;
+        assert!(k.p.client("later").await.unwrap().is_none());
+        let web = k.p.client("web").await.unwrap().unwrap();
+        let later = crate::model::Client {
+            id: "later".into(),
+            ..web
+        };
+        k.p.store.upsert_client(&later).await.unwrap();
+        assert!(k.p.client("later").await.unwrap().is_some());
     }
 }

@@ -49,7 +49,7 @@ pub async fn kit() -> Kit {
         require_pushed_authorization_requests: false,
         post_logout_redirect_uris: strings(&["https://app.example/bye"]),
     };
-    p.store.upsert_client(&base).await.unwrap();
+    p.upsert_client(&base).await.unwrap();
     // A third-party client allowed every response type: consent applies.
     let rp = Client {
         id: "rp".into(),
@@ -62,14 +62,14 @@ pub async fn kit() -> Kit {
         first_party: false,
         ..base.clone()
     };
-    p.store.upsert_client(&rp).await.unwrap();
+    p.upsert_client(&rp).await.unwrap();
     let legacy = Client {
         id: "legacy".into(),
         grant_types: strings(&["password", "refresh_token"]),
         response_types: vec![],
         ..base.clone()
     };
-    p.store.upsert_client(&legacy).await.unwrap();
+    p.upsert_client(&legacy).await.unwrap();
     let public = Client {
         id: "spa".into(),
         name: "SPA".into(),
@@ -77,13 +77,13 @@ pub async fn kit() -> Kit {
         redirect_uris: strings(&[CB]),
         ..base.clone()
     };
-    p.store.upsert_client(&public).await.unwrap();
+    p.upsert_client(&public).await.unwrap();
     let no_code = Client {
         id: "m2m".into(),
         grant_types: strings(&["refresh_token"]),
         ..base.clone()
     };
-    p.store.upsert_client(&no_code).await.unwrap();
+    p.upsert_client(&no_code).await.unwrap();
     // A public device client (RFC 8628), third-party.
     let tv = Client {
         id: "tv".into(),
@@ -95,7 +95,7 @@ pub async fn kit() -> Kit {
         first_party: false,
         ..base.clone()
     };
-    p.store.upsert_client(&tv).await.unwrap();
+    p.upsert_client(&tv).await.unwrap();
     for (id, name) in [("default", "Portico"), ("shop", "The Shop")] {
         p.store
             .upsert_entrypoint(&Entrypoint::new(id, name))

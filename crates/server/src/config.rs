@@ -296,10 +296,7 @@ pub async fn apply(p: &Provider, cfg: &FileConfig) -> Result<(), String> {
         if before.as_ref() == Some(&rec) {
             continue;
         }
-        p.store
-            .upsert_client(&rec)
-            .await
-            .map_err(|e| e.to_string())?;
+        p.upsert_client(&rec).await.map_err(|e| e.to_string())?;
         let event = if before.is_some() {
             Event::ClientUpdated
         } else {

@@ -48,10 +48,7 @@ impl Demo {
             require_pushed_authorization_requests: false,
             post_logout_redirect_uris: vec![p.url("/")],
         };
-        p.store
-            .upsert_client(&client)
-            .await
-            .map_err(|e| e.to_string())?;
+        p.upsert_client(&client).await.map_err(|e| e.to_string())?;
         let tv = Client {
             id: DEVICE_CLIENT_ID.into(),
             name: "Portico demo TV".into(),
@@ -63,10 +60,7 @@ impl Demo {
             response_types: vec![],
             ..client.clone()
         };
-        p.store
-            .upsert_client(&tv)
-            .await
-            .map_err(|e| e.to_string())?;
+        p.upsert_client(&tv).await.map_err(|e| e.to_string())?;
         if p.store
             .user_by_email(USER_EMAIL)
             .await

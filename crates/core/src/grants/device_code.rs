@@ -334,7 +334,7 @@ mod tests {
         assert_eq!(e.code, ErrorCode::UnauthorizedClient);
         let mut tv2 = k.p.store.client("tv").await.unwrap().unwrap();
         tv2.id = "tv2".into();
-        k.p.store.upsert_client(&tv2).await.unwrap();
+        k.p.upsert_client(&tv2).await.unwrap();
         let e = token(
             &k.p,
             None,

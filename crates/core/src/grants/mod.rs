@@ -244,7 +244,7 @@ mod tests {
             id: "web2".into(),
             ..k.p.store.client("web").await.unwrap().unwrap()
         };
-        k.p.store.upsert_client(&other).await.unwrap();
+        k.p.upsert_client(&other).await.unwrap();
         let e = token(
             &k.p,
             Some(&basic("web2", k.secret)),
@@ -724,7 +724,7 @@ mod tests {
             scopes: vec!["openid".into(), "api:read".into(), "api:write".into()],
             ..base
         };
-        k.p.store.upsert_client(&c).await.unwrap();
+        k.p.upsert_client(&c).await.unwrap();
     }
 
     #[tokio::test]

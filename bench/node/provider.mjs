@@ -1,0 +1,86 @@
+// node-oidc-provider, configured like Portico's benchmark client, as the
+// anchor of bench/. Started by the harness:
+//   node provider.mjs <port> <client_id> <client_secret> <redirect_uri>
+// Listens on 127.0.0.1 only. Tokens: JWT access tokens signed ES256 (the
+// same format as Portico's), ES256 id_tokens, rotating refresh tokens,
+// the default in-memory store. Interactions are answered at once (the
+// benchmark measures the protocol, not a login page): the first authorize
+// logs the bench user in and grants what was asked; later ones ride the
+// SSO session.
+import { generateKeyPairSync } from 'node:crypto';
+import Provider from 'oidc-provider';
+
+const [port, clientId, clientSecret, redirectUri] = process.argv.slice(2);
+if (!redirectUri) {
+  console.error('usage: node provider.mjs <port> <client_id> <client_secret> <redirect_uri>');
+  process.exit(2);
+}
+const issuer = `http://127.0.0.1:${port}`;
+const resource = 'urn:portico-bench:api';
+
+const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const jwk = { ...privateKey.export({ format: 'jwk' }), alg: 'ES256', use: 'sig', kid: 'bench-es256' };
+
+const provider = new Provider(issuer, {
+  clients: [{
+    client_id: clientId,
+    client_secret: clientSecret,
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+    response_types: ['code'],
+    redirect_uris: [redirectUri],
+    id_token_signed_response_alg: 'ES256',
+    scope: 'openid offline_access api',
+  }],
+  jwks: { keys: [jwk] },
+  cookies: { keys: ['portico-bench-cookie-key-0123456789'] },
+  scopes: ['openid', 'offline_access', 'api'],
+  claims: { openid: ['sub'] },
+  features: {
+    devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
+    introspection: { enabled: true },
+    revocation: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: () => resource,
+      useGrantedResource: () => true,
+      getResourceServerInfo: () => ({
+        scope: 'api',
+        audience: resource,
+        accessTokenFormat: 'jwt',
+        accessTokenTTL: 3600,
+        jwt: { sign: { alg: 'ES256' } },
+      }),
+    },
+  },
+  // Like Portico: every refresh returns a new refresh token.
+  rotateRefreshToken: () => true,
+  findAccount: async (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
+  interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+  ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, RefreshToken: 86400, Session: 86400, Grant: 86400, Interaction: 600 },
+});
+provider.proxy = false;
+
+// Answer every interaction at once: log in the bench user, grant the request.
+provider.use(async (ctx, next) => {
+  const m = ctx.path.match(/^\/interaction\/([^/]+)$/);
+  if (!m) return next();
+  const details = await provider.interactionDetails(ctx.req, ctx.res);
+  const { prompt, params, session } = details;
+  if (process.env.BENCH_DEBUG) console.log(prompt, details.grantId, session);
+  if (prompt.name === 'login') {
+    return provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: 'bench-user' } }, { mergeWithLastSubmission: false });
+  }
+  const grant = details.grantId
+    ? await provider.Grant.find(details.grantId)
+    : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+  grant.addOIDCScope('openid offline_access api');
+  grant.addResourceScope(resource, 'api');
+  const grantId = await grant.save();
+  return provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+});
+
+provider.listen(Number(port), '127.0.0.1', () => {
+  console.log(`node-oidc-provider listening on ${issuer}`);
+});
