@@ -64,6 +64,9 @@ local function refresh_response(status, headers, body)
     last_token = t
     ok = ok + 1
   else
+    if bad == 0 and os.getenv("BENCH_DEBUG") then
+      io.stderr:write("refresh failed: ", status, " ", body, "\n")
+    end
     bad = bad + 1
   end
 end

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what Portico's build and tests need, skipping what is present.
-#   scripts/setup.sh          build tools (wasm target, trunk, wasm-bindgen, wasm-opt)
+#   scripts/setup.sh          build tools (wasm target, trunk, wasm-bindgen, wasm-opt, brotli)
 #   scripts/setup.sh --test   the same plus Chromium, chromedriver, wrk and cargo-fuzz
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,6 +41,20 @@ fi
 if [ ! -x node_modules/.bin/wasm-opt ]; then
   say "installing binaryen (wasm-opt) from npm"
   npm ci --no-audit --no-fund
+fi
+
+# brotli: scripts/build-ui.sh stores compressed copies of the UI's assets.
+if ! command -v brotli >/dev/null; then
+  say "installing brotli"
+  for i in 1 2 3 4 5 6; do
+    if as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+       && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q brotli; then
+      break
+    fi
+    say "apt is busy or failed; retrying in 10 s"
+    sleep 10
+  done
+  command -v brotli >/dev/null || { echo "brotli did not install" >&2; exit 1; }
 fi
 
 if $want_browser && { [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || ! command -v wrk >/dev/null; }; then

@@ -3,7 +3,7 @@
 //   node provider.mjs <port> <client_id> <client_secret> <redirect_uri>
 // Listens on 127.0.0.1 only. Tokens: JWT access tokens signed ES256 (the
 // same format as Portico's), ES256 id_tokens, rotating refresh tokens,
-// the default in-memory store. Interactions are answered at once (the
+// an in-memory store without eviction (below). Interactions are answered at once (the
 // benchmark measures the protocol, not a login page): the first authorize
 // logs the bench user in and grants what was asked; later ones ride the
 // SSO session.
@@ -17,6 +17,50 @@ if (!redirectUri) {
 }
 const issuer = `http://127.0.0.1:${port}`;
 const resource = 'urn:portico-bench:api';
+
+// node-oidc-provider's bundled memory adapter is an LRU of 1,000 entries:
+// a few seconds of load evicted the sessions, grants and refresh tokens
+// the later scenarios start from. This one keeps everything until it
+// expires, like Portico's database.
+const store = new Map();
+const grants = new Map();
+class MapAdapter {
+  constructor(model) { this.model = model; }
+  key(id) { return `${this.model}:${id}`; }
+  async upsert(id, payload, expiresIn) {
+    const key = this.key(id);
+    const expiresAt = expiresIn ? Date.now() + expiresIn * 1000 : Infinity;
+    store.set(key, { payload, expiresAt });
+    if (payload.grantId) {
+      if (!grants.has(payload.grantId)) grants.set(payload.grantId, new Set());
+      grants.get(payload.grantId).add(key);
+    }
+    if (payload.uid) store.set(`uid:${payload.uid}`, { payload: id, expiresAt });
+    if (payload.userCode) store.set(`userCode:${payload.userCode}`, { payload: id, expiresAt });
+  }
+  async find(id) {
+    const e = store.get(this.key(id));
+    if (!e || e.expiresAt <= Date.now()) return undefined;
+    return e.payload;
+  }
+  async findByUid(uid) {
+    const e = store.get(`uid:${uid}`);
+    return e ? this.find(e.payload) : undefined;
+  }
+  async findByUserCode(userCode) {
+    const e = store.get(`userCode:${userCode}`);
+    return e ? this.find(e.payload) : undefined;
+  }
+  async consume(id) {
+    const e = store.get(this.key(id));
+    if (e) e.payload.consumed = Math.floor(Date.now() / 1000);
+  }
+  async destroy(id) { store.delete(this.key(id)); }
+  async revokeByGrantId(grantId) {
+    for (const key of grants.get(grantId) ?? []) store.delete(key);
+    grants.delete(grantId);
+  }
+}
 
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const jwk = { ...privateKey.export({ format: 'jwk' }), alg: 'ES256', use: 'sig', kid: 'bench-es256' };
@@ -32,6 +76,7 @@ const provider = new Provider(issuer, {
     id_token_signed_response_alg: 'ES256',
     scope: 'openid offline_access api',
   }],
+  adapter: MapAdapter,
   jwks: { keys: [jwk] },
   cookies: { keys: ['portico-bench-cookie-key-0123456789'] },
   scopes: ['openid', 'offline_access', 'api'],

@@ -89,6 +89,9 @@ struct Measure {
     p99_ms: f64,
     errors: u64,
     peak_rss_kb: u64,
+    /// Share of the machine's CPU time the hypervisor gave to others during
+    /// the run (`steal` in /proc/stat): on shared VMs it moves every number.
+    steal_pct: f64,
 }
 
 struct Row {
@@ -139,6 +142,26 @@ fn basic() -> String {
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(raw)
     )
+}
+
+/// (all, steal) CPU ticks of the machine so far, from /proc/stat.
+fn cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    (fields.iter().sum(), fields.get(7).copied().unwrap_or(0))
+}
+
+fn steal_since(before: (u64, u64)) -> f64 {
+    let after = cpu_ticks();
+    let all = after.0.saturating_sub(before.0).max(1);
+    100.0 * after.1.saturating_sub(before.1) as f64 / all as f64
 }
 
 /// VmRSS and VmHWM (peak) of a process, in KiB.
@@ -436,6 +459,9 @@ async fn wrk(base: &str, l: Load<'_>) -> R<Wrk> {
         .await
         .map_err(|e| format!("cannot run wrk (install it: bench/run.sh does): {e}"))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
+    if std::env::var_os("BENCH_DEBUG").is_some() {
+        eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    }
     let line = stdout
         .lines()
         .find_map(|l| l.strip_prefix("BENCH "))
@@ -448,7 +474,7 @@ async fn wrk(base: &str, l: Load<'_>) -> R<Wrk> {
     serde_json::from_str(line).map_err(|e| format!("wrk's result {line}: {e}"))
 }
 
-fn measure(w: &Wrk, counted: Option<u64>, peak_rss_kb: u64) -> Measure {
+fn measure(w: &Wrk, counted: Option<u64>, peak_rss_kb: u64, steal_pct: f64) -> Measure {
     let secs = (w.duration_us as f64 / 1e6).max(1e-9);
     let n = counted.unwrap_or(w.requests.saturating_sub(w.non_2xx_3xx));
     Measure {
@@ -457,6 +483,7 @@ fn measure(w: &Wrk, counted: Option<u64>, peak_rss_kb: u64) -> Measure {
         p99_ms: w.p99_us as f64 / 1000.0,
         errors: w.non_2xx_3xx + w.socket_errors + w.bad,
         peak_rss_kb,
+        steal_pct,
     }
 }
 
@@ -650,10 +677,12 @@ async fn run_one(
 ) -> R<Measure> {
     let pid = s.pid()?;
     reset_peak(pid);
+    let ticks = cpu_ticks();
     let w = wrk(&s.base, load(s, kind, conns, secs, script, seeds)).await?;
+    let steal = steal_since(ticks);
     let (_, peak) = rss_kb(pid)?;
     let counted = matches!(kind, Kind::RoundTrip | Kind::Refresh).then_some(w.ok);
-    Ok(measure(&w, counted, peak))
+    Ok(measure(&w, counted, peak, steal))
 }
 
 /// Password logins at full load while single connections measure the token
@@ -661,6 +690,7 @@ async fn run_one(
 async fn storm(s: &Server, secs: u64, script: &Path) -> R<Vec<Row>> {
     let pid = s.pid()?;
     reset_peak(pid);
+    let ticks = cpu_ticks();
     let logins = wrk(&s.base, load(s, Kind::Logins, CONNS, secs, script, &[]));
     let probe_secs = secs.saturating_sub(2).max(1);
     let probes = async {
@@ -678,12 +708,13 @@ async fn storm(s: &Server, secs: u64, script: &Path) -> R<Vec<Row>> {
     };
     let (l, (t, d)) = tokio::join!(logins, probes);
     let (l, t, d) = (l?, t?, d?);
+    let steal = steal_since(ticks);
     let (_, peak) = rss_kb(pid)?;
     let row = |name: &str, conns, unit, w: &Wrk| Row {
         name: name.to_owned(),
         conns,
         unit,
-        portico: Some(measure(w, None, peak)),
+        portico: Some(measure(w, None, peak, steal)),
         anchor: None,
     };
     Ok(vec![
@@ -698,7 +729,7 @@ async fn storm(s: &Server, secs: u64, script: &Path) -> R<Vec<Row>> {
     ])
 }
 
-fn fmt_rate(m: Option<&Measure>) -> [String; 4] {
+fn fmt_rate(m: Option<&Measure>) -> [String; 5] {
     match m {
         Some(m) => {
             let errors = if m.errors > 0 {
@@ -711,27 +742,28 @@ fn fmt_rate(m: Option<&Measure>) -> [String; 4] {
                 format!("{:.2}", m.p50_ms),
                 format!("{:.2}", m.p99_ms),
                 format!("{:.1}", m.peak_rss_kb as f64 / 1024.0),
+                format!("{:.0}", m.steal_pct),
             ]
         }
-        None => ["–".into(), "–".into(), "–".into(), "–".into()],
+        None => ["–".into(), "–".into(), "–".into(), "–".into(), "–".into()],
     }
 }
 
 fn report_table(rows: &[Row]) -> String {
     let mut t = String::from(
-        "| Scenario | Conns | Unit | Portico | p50 ms | p99 ms | peak RSS MB | node-oidc-provider | p50 ms | p99 ms | peak RSS MB | Portico/node |\n\
-         |---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| Scenario | Conns | Unit | Portico | p50 ms | p99 ms | peak RSS MB | steal % | node-oidc-provider | p50 ms | p99 ms | peak RSS MB | steal % | Portico/node |\n\
+         |---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
-        let [pr, p50, p99, prss] = fmt_rate(r.portico.as_ref());
-        let [ar, a50, a99, arss] = fmt_rate(r.anchor.as_ref());
+        let [pr, p50, p99, prss, psteal] = fmt_rate(r.portico.as_ref());
+        let [ar, a50, a99, arss, asteal] = fmt_rate(r.anchor.as_ref());
         let ratio = match (r.portico, r.anchor) {
             (Some(p), Some(a)) if a.rate > 0.0 => format!("{:.1}×", p.rate / a.rate),
             _ => "–".into(),
         };
         let _ = writeln!(
             t,
-            "| {} | {} | {} | {pr} | {p50} | {p99} | {prss} | {ar} | {a50} | {a99} | {arss} | {ratio} |",
+            "| {} | {} | {} | {pr} | {p50} | {p99} | {prss} | {psteal} | {ar} | {a50} | {a99} | {arss} | {asteal} | {ratio} |",
             r.name, r.conns, r.unit
         );
     }
@@ -840,7 +872,6 @@ async fn run(args: Args) -> R<()> {
     let secs = if args.smoke { 1 } else { args.duration.max(1) };
 
     let mut portico = start_portico(&args.portico, &dir, &http).await?;
-    let (idle_rss, _) = rss_kb(portico.pid()?)?;
     if args.smoke {
         let m = run_one(&portico, Kind::ClientCredentials, 2, secs, &script, &[]).await?;
         println!(
@@ -866,6 +897,9 @@ async fn run(args: Args) -> R<()> {
         let seeds = refresh_tokens(&mut n, &http, seeds_n).await?;
         Some((n, seeds))
     };
+    // Idle: after the set-up sign-ins have let go of their hashing memory.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (idle_rss, _) = rss_kb(portico.pid()?)?;
     let anchor_idle = match &anchor {
         Some((n, _)) => Some(rss_kb(n.pid()?)?.0),
         None => None,
@@ -890,9 +924,12 @@ async fn run(args: Args) -> R<()> {
             anchor: a,
         });
     }
+    let mut after_storm = None;
     if selected(&args.only, "login storm") {
         eprintln!("running: login storm");
         rows.extend(storm(&portico, secs, &script).await?);
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        after_storm = Some(rss_kb(portico.pid()?)?.0);
     }
 
     let mut report = String::new();
@@ -904,13 +941,20 @@ async fn run(args: Args) -> R<()> {
     report.push_str(&report_table(&rows));
     let _ = writeln!(
         report,
-        "\nIdle RSS after start and sign-in: Portico {:.1} MB{}.",
+        "\nIdle RSS (after start and the set-up sign-ins, 3 s quiet): Portico {:.1} MB{}.",
         idle_rss as f64 / 1024.0,
         anchor_idle.map_or(String::new(), |kb| format!(
             ", node-oidc-provider {:.1} MB",
             kb as f64 / 1024.0
         ))
     );
+    if let Some(kb) = after_storm {
+        let _ = writeln!(
+            report,
+            "Portico RSS 4 s after the login storm: {:.1} MB.",
+            kb as f64 / 1024.0
+        );
+    }
     match ui_weight(&args.dist) {
         Ok(t) => {
             let _ = writeln!(

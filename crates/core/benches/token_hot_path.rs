@@ -94,5 +94,28 @@ fn hot_path(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, hot_path);
+fn password_hash(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let secret = || portico_core::secret::Secret::new("correct horse battery staple");
+    let phc = rt
+        .block_on(portico_core::password::hash(secret(), [3u8; 16]))
+        .unwrap();
+    assert!(
+        rt.block_on(portico_core::password::verify(secret(), phc.clone()))
+            .unwrap()
+    );
+    let mut g = c.benchmark_group("password");
+    g.sample_size(20);
+    g.bench_function("argon2id verify (m=19 MiB, t=2, p=1), one core", |b| {
+        b.iter(|| {
+            rt.block_on(portico_core::password::verify(secret(), phc.clone()))
+                .unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, hot_path, password_hash);
 criterion_main!(benches);

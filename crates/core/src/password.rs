@@ -1,55 +1,132 @@
-//! User passwords: argon2id (m=19 MiB, t=2, p=1, the OWASP minimum), always
-//! run on the blocking thread pool so a burst of logins never stalls the
-//! async runtime, and at most one hash per core at a time.
+//! User passwords: argon2id (m=19 MiB, t=2, p=1, the OWASP minimum).
+//!
+//! Hashes run on a few dedicated threads, one per core, never on the async
+//! runtime, so a burst of logins cannot stall token or discovery requests.
+//! Each thread keeps its own 19 MiB work area and reuses it for every hash
+//! while logins keep coming: allocating it per hash made the allocator keep
+//! one retired area per thread it had ever run on (hundreds of MB after a
+//! login storm, measured in BENCHMARKS.md), and cost page faults on every
+//! hash. After [`IDLE_RELEASE`] without work the area is handed back, so a
+//! server not signing anyone in does not hold it. Logins past the number of
+//! threads queue without holding a thread.
 
 use crate::error::{OAuthError, Result};
-use crate::secret::Secret;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use crate::secret::{Secret, ct_eq};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use flume::{Receiver, RecvTimeoutError, Sender};
 use std::sync::OnceLock;
-use tokio::sync::Semaphore;
+use std::time::Duration;
 
-fn hasher() -> Result<Argon2<'static>> {
-    let params = Params::new(19 * 1024, 2, 1, None).map_err(OAuthError::server_error)?;
-    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+const M_COST: u32 = 19 * 1024;
+const T_COST: u32 = 2;
+const P_COST: u32 = 1;
+/// Stored hashes asking for more memory than this are refused rather than
+/// letting a bad row allocate without bound.
+const MAX_M_COST: u32 = 256 * 1024;
+
+fn params() -> Result<Params> {
+    Params::new(M_COST, T_COST, P_COST, None).map_err(OAuthError::server_error)
 }
 
-/// One slot per core. Each hash holds 19 MiB and a core for tens of
-/// milliseconds; unbounded, a burst of logins would start one hash per
-/// request on tokio's blocking pool (up to 512 threads): memory would grow
-/// by 19 MiB per waiting login and every hash would slow down. Logins past
-/// the limit wait for a slot without holding a thread.
-fn slots() -> &'static Semaphore {
-    static SLOTS: OnceLock<Semaphore> = OnceLock::new();
-    SLOTS
-        .get_or_init(|| Semaphore::new(std::thread::available_parallelism().map_or(1, usize::from)))
+/// How long a hasher thread keeps its work area with nothing to do.
+const IDLE_RELEASE: Duration = Duration::from_secs(2);
+
+/// Work for a hasher thread, given that thread's reusable work area.
+type Job = Box<dyn FnOnce(&mut Vec<Block>) + Send>;
+
+/// The queue in front of the hasher threads, started on first use.
+fn hashers() -> Result<&'static Sender<Job>> {
+    static QUEUE: OnceLock<std::result::Result<Sender<Job>, String>> = OnceLock::new();
+    QUEUE
+        .get_or_init(|| {
+            let (tx, rx) = flume::unbounded::<Job>();
+            let threads = std::thread::available_parallelism().map_or(1, usize::from);
+            for i in 0..threads {
+                let rx = rx.clone();
+                std::thread::Builder::new()
+                    .name(format!("portico-argon2-{i}"))
+                    .spawn(move || hasher(&rx))
+                    .map_err(|e| format!("cannot start a password hasher thread: {e}"))?;
+            }
+            Ok(tx)
+        })
+        .as_ref()
+        .map_err(|e| OAuthError::server_error(e.clone()))
 }
 
-/// Run `work` on the blocking pool once a hashing slot is free.
-async fn off_runtime<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T> + Send + 'static,
+fn hasher(jobs: &Receiver<Job>) {
+    let mut memory: Vec<Block> = Vec::new();
+    loop {
+        let job = if memory.is_empty() {
+            jobs.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        } else {
+            jobs.recv_timeout(IDLE_RELEASE)
+        };
+        match job {
+            // A panicking job must not take the thread (and its slot) down.
+            Ok(job) => {
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut memory)));
+            }
+            Err(RecvTimeoutError::Timeout) => memory = Vec::new(),
+            Err(RecvTimeoutError::Disconnected) => return, // the process is ending
+        }
+    }
+}
+
+/// Run `work` on a hasher thread and wait for it without blocking the runtime.
+async fn on_hasher<T: Send + 'static>(
+    work: impl FnOnce(&mut Vec<Block>) -> Result<T> + Send + 'static,
 ) -> Result<T> {
-    off_runtime_in(slots(), work).await
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let job: Job = Box::new(move |memory| {
+        let _ = tx.send(work(memory));
+    });
+    hashers()?
+        .send(job)
+        .map_err(|_| OAuthError::server_error("the password hashers have stopped"))?;
+    rx.await
+        .map_err(|_| OAuthError::server_error("a password hash did not finish"))?
 }
 
-async fn off_runtime_in<T: Send + 'static>(
-    slots: &Semaphore,
-    work: impl FnOnce() -> Result<T> + Send + 'static,
-) -> Result<T> {
-    let _slot = slots.acquire().await.map_err(OAuthError::server_error)?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(OAuthError::server_error)?
+/// argon2id into `out`, in the thread's work area (grown once, then reused).
+fn run(
+    params: &Params,
+    password: &[u8],
+    salt: &[u8],
+    out: &mut [u8],
+    memory: &mut Vec<Block>,
+) -> Result<()> {
+    let blocks = params.block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::default());
+    }
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+        .hash_password_into_with_memory(password, salt, out, &mut memory[..blocks])
+        .map_err(OAuthError::server_error)
 }
 
 /// Hash a password with a 16-byte salt (from the provider's randomness).
 pub async fn hash(password: Secret, salt: [u8; 16]) -> Result<String> {
-    off_runtime(move || {
+    on_hasher(move |memory| {
+        let params = params()?;
+        let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        run(
+            &params,
+            password.expose().as_bytes(),
+            &salt,
+            &mut out,
+            memory,
+        )?;
         let salt = SaltString::encode_b64(&salt).map_err(OAuthError::server_error)?;
-        let h = hasher()?
-            .hash_password(password.expose().as_bytes(), &salt)
-            .map_err(OAuthError::server_error)?;
-        Ok(h.to_string())
+        let phc = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&params).map_err(OAuthError::server_error)?,
+            salt: Some(salt.as_salt()),
+            hash: Some(Output::new(&out).map_err(OAuthError::server_error)?),
+        };
+        Ok(phc.to_string())
     })
     .await
 }
@@ -57,17 +134,43 @@ pub async fn hash(password: Secret, salt: [u8; 16]) -> Result<String> {
 /// Check a password against a PHC string. A malformed stored hash is a
 /// mismatch (logged), not a crash.
 pub async fn verify(password: Secret, phc: String) -> Result<bool> {
-    off_runtime(move || {
+    on_hasher(move |memory| {
+        let malformed = |why: &dyn std::fmt::Display| {
+            tracing::error!(error = %why, "stored password hash is malformed");
+            Ok(false)
+        };
         let parsed = match PasswordHash::new(&phc) {
             Ok(p) => p,
-            Err(e) => {
-                tracing::error!(error = %e, "stored password hash is malformed");
-                return Ok(false);
-            }
+            Err(e) => return malformed(&e),
         };
-        Ok(hasher()?
-            .verify_password(password.expose().as_bytes(), &parsed)
-            .is_ok())
+        if parsed.algorithm != Algorithm::Argon2id.ident() {
+            return malformed(&"not argon2id");
+        }
+        let params = match Params::try_from(&parsed) {
+            Ok(p) if p.m_cost() <= MAX_M_COST => p,
+            Ok(_) => return malformed(&"memory cost too high"),
+            Err(e) => return malformed(&e),
+        };
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            return malformed(&"no salt or no hash");
+        };
+        let mut salt_buf = [0u8; 64];
+        let salt = match salt.decode_b64(&mut salt_buf) {
+            Ok(s) => s,
+            Err(e) => return malformed(&e),
+        };
+        let mut out = vec![0u8; expected.len()];
+        if let Err(e) = run(
+            &params,
+            password.expose().as_bytes(),
+            salt,
+            &mut out,
+            memory,
+        ) {
+            tracing::error!(error = %e, "password hash failed");
+            return Ok(false);
+        }
+        Ok(ct_eq(&out, expected.as_bytes()))
     })
     .await
 }
@@ -100,13 +203,10 @@ mod tests {
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let running = Arc::new(AtomicUsize::new(0));
         let most = Arc::new(AtomicUsize::new(0));
-        // The same number of slots as the real ones, but not shared with
-        // the other tests' hashes.
-        let slots: &'static Semaphore = Box::leak(Box::new(Semaphore::new(cores)));
         let tasks: Vec<_> = (0..cores * 4)
             .map(|_| {
                 let (running, most) = (running.clone(), most.clone());
-                tokio::spawn(off_runtime_in(slots, move || {
+                tokio::spawn(on_hasher(move |_| {
                     let now = running.fetch_add(1, Ordering::SeqCst) + 1;
                     most.fetch_max(now, Ordering::SeqCst);
                     std::thread::sleep(std::time::Duration::from_millis(20));
@@ -118,11 +218,46 @@ mod tests {
         for t in tasks {
             t.await.unwrap().unwrap();
         }
-        // Bounded by the slots, and the slots are used (not one at a time
-        // on a multi-core machine).
         let most = most.load(Ordering::SeqCst);
         assert!(most <= cores, "{most} hashes ran at once on {cores} cores");
-        assert!(most >= cores.min(2), "only {most} at once on {cores} cores");
+    }
+
+    #[tokio::test]
+    async fn hashes_made_elsewhere_verify_and_ours_verify_elsewhere() {
+        // The work-area path must agree with the argon2 crate's own.
+        use argon2::PasswordHasher;
+        use argon2::password_hash::PasswordVerifier;
+        let salt = SaltString::encode_b64(&[9u8; 16]).unwrap();
+        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, params().unwrap())
+            .hash_password(b"tr0ub4dor", &salt)
+            .unwrap()
+            .to_string();
+        assert!(
+            verify(Secret::new("tr0ub4dor"), theirs.clone())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify(Secret::new("tr0ub4dox"), theirs.clone())
+                .await
+                .unwrap()
+        );
+        let ours = hash(Secret::new("tr0ub4dor"), [9u8; 16]).await.unwrap();
+        assert_eq!(ours, theirs);
+        let parsed = PasswordHash::new(&ours).unwrap();
+        assert!(
+            Argon2::default()
+                .verify_password(b"tr0ub4dor", &parsed)
+                .is_ok()
+        );
+    }
+
+    #[tokio::test]
+    async fn hashes_that_are_not_argon2id_or_too_big_never_verify() {
+        let argon2i = "$argon2i$v=19$m=19456,t=2,p=1$cG9ydGljby1kdW1teS1zYWx0$YJlSVbEsyIRshf7L6NaOKsN4h+L2Yq+9JBeLnGiTc1Y";
+        assert!(!verify(Secret::new(""), argon2i.into()).await.unwrap());
+        let huge = "$argon2id$v=19$m=4000000,t=2,p=1$cG9ydGljby1kdW1teS1zYWx0$YJlSVbEsyIRshf7L6NaOKsN4h+L2Yq+9JBeLnGiTc1Y";
+        assert!(!verify(Secret::new(""), huge.into()).await.unwrap());
     }
 
     #[tokio::test]

@@ -110,6 +110,9 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
     // Built assets from dist/; every other path is a screen of the SPA.
     let spa = ServeDir::new(ui_dir)
         .append_index_html_on_directories(false)
+        // The `.br` / `.gz` copies scripts/build-ui.sh stores beside each asset.
+        .precompressed_br()
+        .precompressed_gzip()
         .fallback(get(web::spa).with_state(state.clone()));
     let policy = hardening::Policy::for_issuer(&state.cookies.origin);
     let ui_api = Router::new()

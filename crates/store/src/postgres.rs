@@ -20,6 +20,8 @@ use std::str::FromStr;
 
 pub struct PgStore {
     pool: PgPool,
+    /// The same pool: PostgreSQL queues concurrent writers itself.
+    writer: PgPool,
 }
 
 impl PgStore {
@@ -40,7 +42,10 @@ impl PgStore {
             .map_err(|e| {
                 StoreError::Backend(format!("cannot connect to PostgreSQL at {shown}: {e}"))
             })?;
-        Ok(Self { pool })
+        Ok(Self {
+            writer: pool.clone(),
+            pool,
+        })
     }
 
     pub async fn migrate(&self) -> StoreResult<()> {

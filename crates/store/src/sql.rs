@@ -3,7 +3,9 @@
 //! `RETURNING`). Each backend module instantiates [`impl_store`] with its
 //! store, row and pool types.
 
-/// Implement every storage trait for `$store` (which has a `pool` field).
+/// Implement every storage trait for `$store`, which has a `pool` field for
+/// reads and a `writer` field for writes (the same pool on PostgreSQL; one
+/// connection on SQLite, see `sqlite.rs`).
 macro_rules! impl_store {
     ($store:ty, $row:ty, $pool:ty) => {
 #[async_trait]
@@ -20,7 +22,7 @@ macro_rules! impl_store {
                 sqlx::query("INSERT INTO clients (id, data) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET data = excluded.data")
                     .bind(&c.id)
                     .bind(to_json(c)?)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -41,7 +43,7 @@ macro_rules! impl_store {
                 sqlx::query("INSERT INTO entrypoints (id, data) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET data = excluded.data")
                     .bind(&e.id)
                     .bind(to_json(e)?)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -112,7 +114,7 @@ macro_rules! impl_store {
                 .bind(&u.phone_number)
                 .bind(&u.birthdate)
                 .bind(u.terms_accepted_at)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await;
                 match r {
                     Ok(_) => Ok(()),
@@ -141,7 +143,7 @@ macro_rules! impl_store {
                 .bind(&u.phone_number)
                 .bind(&u.birthdate)
                 .bind(u.terms_accepted_at)
-                .fetch_one(&self.pool)
+                .fetch_one(&self.writer)
                 .await
                 .map_err(backend)?;
                 Ok(row.get(0))
@@ -157,7 +159,7 @@ macro_rules! impl_store {
                     .bind(s.auth_time)
                     .bind(s.created_at)
                     .bind(s.expires_at)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -182,7 +184,7 @@ macro_rules! impl_store {
             async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
                 sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
                     .bind(id_hash)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -196,7 +198,7 @@ macro_rules! impl_store {
                     .bind(&r.id)
                     .bind(to_json(r)?)
                     .bind(r.expires_at)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -215,7 +217,7 @@ macro_rules! impl_store {
                     .bind(to_json(r)?)
                     .bind(&r.id)
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(backend)?;
                 Ok(done.rows_affected() == 1)
@@ -225,7 +227,7 @@ macro_rules! impl_store {
                     sqlx::query("DELETE FROM auth_requests WHERE id = $1 AND expires_at > $2 RETURNING data")
                         .bind(id)
                         .bind(now)
-                        .fetch_optional(&self.pool)
+                        .fetch_optional(&self.writer)
                         .await
                         .map_err(backend)?;
                 row.map(|r| from_json(r.get::<&str, _>(0))).transpose()
@@ -243,7 +245,7 @@ macro_rules! impl_store {
                     .bind(g.created_at)
                     .bind(g.revoked_at)
                     .bind(&g.session_id_hash)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -273,7 +275,7 @@ macro_rules! impl_store {
                 let done = sqlx::query("UPDATE grants SET revoked_at = $1 WHERE session_id_hash = $2 AND revoked_at IS NULL")
                     .bind(now)
                     .bind(session_id_hash)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(backend)?;
                 Ok(done.rows_affected())
@@ -283,7 +285,7 @@ macro_rules! impl_store {
                     .bind(now)
                     .bind(user_id)
                     .bind(client_id)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(backend)?;
                 Ok(done.rows_affected())
@@ -292,7 +294,7 @@ macro_rules! impl_store {
                 sqlx::query("UPDATE grants SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                     .bind(now)
                     .bind(id)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -346,13 +348,13 @@ macro_rules! impl_store {
                 .bind(&c.grant_id)
                 .bind(to_json(c)?)
                 .bind(c.expires_at)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
                 .map_err(backend)?;
                 Ok(())
             }
             async fn take_code(&self, code_hash: &str, now: UnixTime) -> StoreResult<Take<AuthCode>> {
-                take_once(&self.pool, "auth_codes", "code_hash", code_hash, now).await
+                take_once(&self.writer, "auth_codes", "code_hash", code_hash, now).await
             }
         }
 
@@ -364,7 +366,7 @@ macro_rules! impl_store {
                     .bind(&t.grant_id)
                     .bind(to_json(t)?)
                     .bind(t.expires_at)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -374,7 +376,7 @@ macro_rules! impl_store {
                 token_hash: &str,
                 now: UnixTime,
             ) -> StoreResult<Take<RefreshToken>> {
-                take_once(&self.pool, "refresh_tokens", "token_hash", token_hash, now).await
+                take_once(&self.writer, "refresh_tokens", "token_hash", token_hash, now).await
             }
             async fn refresh_token(
                 &self,
@@ -417,7 +419,7 @@ macro_rules! impl_store {
                         .bind(client_id)
                         .bind(scope)
                         .bind(now)
-                        .execute(&self.pool)
+                        .execute(&self.writer)
                         .await
                         .map_err(backend)?;
                 }
@@ -431,7 +433,7 @@ macro_rules! impl_store {
                 sqlx::query("INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                     .bind(jti)
                     .bind(expires_at)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -490,7 +492,7 @@ macro_rules! impl_store {
                 sqlx::query("DELETE FROM device_authorizations WHERE user_code_hash = $1 AND expires_at <= $2")
                     .bind(&d.user_code_hash)
                     .bind(now)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(backend)?;
                 let r = sqlx::query(&format!(
@@ -512,7 +514,7 @@ macro_rules! impl_store {
                 .bind(d.created_at)
                 .bind(d.expires_at)
                 .bind(d.used_at)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await;
                 match r {
                     Ok(_) => Ok(()),
@@ -550,7 +552,7 @@ macro_rules! impl_store {
                 .bind(approval.and_then(|a| a.acr.clone()))
                 .bind(user_code_hash)
                 .bind(now)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
                 .map_err(backend)?;
                 Ok(done.rows_affected() == 1)
@@ -577,7 +579,7 @@ macro_rules! impl_store {
                 .bind(step)
                 .bind(device_code_hash)
                 .bind(client_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.writer)
                 .await
                 .map_err(backend)?;
                 match row {
@@ -592,7 +594,7 @@ macro_rules! impl_store {
                 )
                 .bind(now)
                 .bind(device_code_hash)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
                 .map_err(backend)?;
                 Ok(done.rows_affected() == 1)
@@ -607,7 +609,7 @@ macro_rules! impl_store {
                     .bind(&r.client_id)
                     .bind(to_json(r)?)
                     .bind(r.expires_at)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -616,7 +618,7 @@ macro_rules! impl_store {
                 let row = sqlx::query("DELETE FROM pushed_requests WHERE uri_hash = $1 AND expires_at > $2 RETURNING data")
                     .bind(uri_hash)
                     .bind(now)
-                    .fetch_optional(&self.pool)
+                    .fetch_optional(&self.writer)
                     .await
                     .map_err(backend)?;
                 row.map(|r| from_json(r.get::<&str, _>(0))).transpose()
@@ -636,7 +638,7 @@ macro_rules! impl_store {
                 .bind(&r.client_id)
                 .bind(&r.ip)
                 .bind(&r.detail)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
                 .map_err(backend)?;
                 Ok(())
@@ -709,7 +711,7 @@ macro_rules! impl_store {
                 .bind(key)
                 .bind(now)
                 .bind(forget_before)
-                .fetch_one(&self.pool)
+                .fetch_one(&self.writer)
                 .await
                 .map_err(backend)?;
                 Ok(row.get(0))
@@ -718,7 +720,7 @@ macro_rules! impl_store {
                 sqlx::query("UPDATE lockouts SET locked_until = $2 WHERE key = $1 AND locked_until < $2")
                     .bind(key)
                     .bind(until)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -726,7 +728,7 @@ macro_rules! impl_store {
             async fn clear_lockout(&self, key: &str) -> StoreResult<()> {
                 sqlx::query("DELETE FROM lockouts WHERE key = $1")
                     .bind(key)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -758,7 +760,7 @@ macro_rules! impl_store {
                     .bind(&k.alg)
                     .bind(&k.private_pkcs8)
                     .bind(k.created_at)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(backend)?;
                 Ok(())
@@ -767,7 +769,7 @@ macro_rules! impl_store {
                 sqlx::query("INSERT INTO installation_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
                     .bind(name)
                     .bind(candidate)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(backend)?;
                 let row = sqlx::query("SELECT value FROM installation_secrets WHERE name = $1")

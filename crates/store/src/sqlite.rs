@@ -19,7 +19,14 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub struct SqliteStore {
+    /// Reads: several connections, which WAL lets run beside a write.
     pool: SqlitePool,
+    /// Writes: one connection. SQLite runs one write at a time anyway; with
+    /// several writing connections the losers wait in SQLite's busy
+    /// handler, which sleeps (1, 2, 5, 10… ms) instead of queueing, and
+    /// that sleep was the round trip's p99 (BENCHMARKS.md). Here writes
+    /// queue in order for the connection instead.
+    writer: SqlitePool,
     /// The database file (None for in-memory databases).
     file: Option<std::path::PathBuf>,
 }
@@ -48,17 +55,26 @@ impl SqliteStore {
             Some(f) => Some(file_lock(f).await?),
             None => None,
         };
+        let open_error = |e: sqlx::Error| {
+            StoreError::Backend(format!("cannot open the SQLite database {url}: {e}"))
+        };
         let pool = SqlitePoolOptions::new()
             .max_connections(settings.max_connections)
             .min_connections(settings.min_connections)
             .acquire_timeout(settings.acquire_timeout)
             .idle_timeout(settings.idle_timeout)
+            .connect_with(opts.clone())
+            .await
+            .map_err(open_error)?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(settings.min_connections.min(1))
+            .acquire_timeout(settings.acquire_timeout)
+            .idle_timeout(settings.idle_timeout)
             .connect_with(opts)
             .await
-            .map_err(|e| {
-                StoreError::Backend(format!("cannot open the SQLite database {url}: {e}"))
-            })?;
-        Ok(Self { pool, file })
+            .map_err(open_error)?;
+        Ok(Self { pool, writer, file })
     }
 
     /// Run the migrations. sqlx's SQLite migrator takes no lock, so two

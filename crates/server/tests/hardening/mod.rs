@@ -14,6 +14,7 @@ on_both_backends!(
     authorize_and_token_answers_are_never_cached,
     oversized_bodies_get_413_and_long_targets_414,
     a_client_that_never_finishes_its_headers_is_cut_off,
+    ui_assets_go_out_compressed_when_the_browser_accepts_it,
 );
 
 const UI_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
@@ -244,4 +245,37 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off(db: Db) {
         !String::from_utf8_lossy(&buf).contains("200 OK"),
         "the unfinished request was not served"
     );
+}
+
+async fn ui_assets_go_out_compressed_when_the_browser_accepts_it(db: Db) {
+    let s = start(db).await;
+    let dist = ui_dir();
+    let wasm = std::fs::read_dir(&dist)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .find(|n| n.ends_with(".wasm"))
+        .expect("dist/ holds the UI's wasm (scripts/build-ui.sh)");
+    let raw = std::fs::read(dist.join(&wasm)).unwrap();
+    let get = |accept: &'static str| {
+        s.http
+            .get(s.url(&format!("/{wasm}")))
+            .header("accept-encoding", accept)
+            .send()
+    };
+    for (accept, encoding, file) in [
+        ("gzip, deflate, br", "br", format!("{wasm}.br")),
+        ("gzip", "gzip", format!("{wasm}.gz")),
+    ] {
+        let r = get(accept).await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(header(&r, "content-encoding"), encoding);
+        assert_eq!(header(&r, "content-type"), "application/wasm");
+        let body = r.bytes().await.unwrap();
+        assert_eq!(body.as_ref(), std::fs::read(dist.join(file)).unwrap());
+        assert!(body.len() * 2 < raw.len(), "{encoding} is not smaller");
+    }
+    // A browser that accepts neither gets the file itself.
+    let r = get("identity").await.unwrap();
+    assert!(r.headers().get("content-encoding").is_none());
+    assert_eq!(r.bytes().await.unwrap().as_ref(), raw.as_slice());
 }
