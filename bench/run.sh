@@ -18,6 +18,9 @@ as_root() {
     echo "need root to run: $*" >&2; exit 1; fi
 }
 
+# The UI's build tools (trunk, wasm-bindgen, wasm-opt, brotli).
+scripts/setup.sh
+
 if ! command -v wrk >/dev/null; then
   say "installing wrk"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
@@ -29,6 +32,7 @@ if [ ! -d bench/node/node_modules/oidc-provider ]; then
   (cd bench/node && npm ci --no-audit --no-fund)
 fi
 
+export PATH="$PWD/node_modules/.bin:$PATH"
 say "building the UI (release: opt-level z, LTO, wasm-opt -Oz)"
 bash scripts/build-ui.sh
 say "building Portico (server-release profile)"
