@@ -50,10 +50,19 @@ impl<V: Clone> TtlCache<V> {
     }
 
     pub fn put(&self, key: &str, value: V, now: UnixTime) {
+        self.put_if(key, value, now, || true);
+    }
+
+    /// Store only if `still_valid()` holds, checked under the cache's lock:
+    /// a `remove` that follows whatever makes it false cannot be overtaken.
+    pub fn put_if(&self, key: &str, value: V, now: UnixTime, still_valid: impl FnOnce() -> bool) {
         if self.ttl <= 0 {
             return;
         }
         let mut map = self.map();
+        if !still_valid() {
+            return;
+        }
         if map.len() >= self.max_entries && !map.contains_key(key) {
             map.retain(|_, (expires, _)| *expires > now);
             if map.len() >= self.max_entries {

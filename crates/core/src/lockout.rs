@@ -12,6 +12,7 @@ use crate::error::Result;
 use crate::provider::Provider;
 use crate::secret::lookup_hash;
 use std::net::IpAddr;
+use std::sync::atomic::Ordering;
 
 /// How many failures are free, and the lock after them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,6 +167,7 @@ pub async fn standing(p: &Provider, keys: &Keys) -> Result<Standing> {
         if p.clear_lockouts.get(k, now).is_some() {
             continue;
         }
+        let epoch = p.lockout_epoch.load(Ordering::SeqCst);
         match p.store.lockout(k).await? {
             Some(l) => {
                 longest = longest.max(l.locked_until - now);
@@ -173,7 +175,9 @@ pub async fn standing(p: &Provider, keys: &Keys) -> Result<Standing> {
                     account_failures = l.failures;
                 }
             }
-            None => p.clear_lockouts.put(k, (), now),
+            None => p.clear_lockouts.put_if(k, (), now, || {
+                p.lockout_epoch.load(Ordering::SeqCst) == epoch
+            }),
         }
     }
     Ok(Standing {
@@ -187,6 +191,7 @@ pub async fn standing(p: &Provider, keys: &Keys) -> Result<Standing> {
 pub async fn failed(p: &Provider, keys: &Keys) -> Result<Option<i64>> {
     let now = p.now();
     let mut longest = 0;
+    p.lockout_epoch.fetch_add(1, Ordering::SeqCst);
     for (k, policy) in &keys.0 {
         p.clear_lockouts.remove(k);
         let failures = p
@@ -339,6 +344,21 @@ mod tests {
         assert_eq!(wait(&k, &keys).await, None);
         k.clock.advance(k.p.config.lockout_cache_ttl);
         assert!(wait(&k, &keys).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_read_that_raced_a_failure_leaves_no_clear_mark() {
+        let k = kit().await;
+        let keys = client("web", Some("192.0.2.9".parse().unwrap()));
+        // What standing() does, with a failure between its read and its mark.
+        let epoch = k.p.lockout_epoch.load(Ordering::SeqCst);
+        assert!(k.p.store.lockout(keys.account()).await.unwrap().is_none());
+        failed(&k.p, &keys).await.unwrap();
+        let now = k.p.now();
+        k.p.clear_lockouts.put_if(keys.account(), (), now, || {
+            k.p.lockout_epoch.load(Ordering::SeqCst) == epoch
+        });
+        assert!(k.p.clear_lockouts.get(keys.account(), now).is_none());
     }
 
     #[tokio::test]

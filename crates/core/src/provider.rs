@@ -77,6 +77,10 @@ pub struct Provider {
     clients: TtlCache<Client>,
     /// Lockout keys a read found without any record.
     pub(crate) clear_lockouts: TtlCache<()>,
+    /// Counts failures seen by this process. A clear mark is only kept if
+    /// no failure happened between the read and the mark, so a read racing
+    /// a failure cannot hide the failure's lock.
+    pub(crate) lockout_epoch: std::sync::atomic::AtomicU64,
 }
 
 const CLIENT_SECRET_KEY_NAME: &str = "client_secret_hmac_key";
@@ -124,6 +128,7 @@ impl Provider {
         Ok(Self {
             clients: TtlCache::new(config.client_cache_ttl, 10_000),
             clear_lockouts: TtlCache::new(config.lockout_cache_ttl, 100_000),
+            lockout_epoch: std::sync::atomic::AtomicU64::new(0),
             config,
             store,
             clock,
