@@ -258,25 +258,49 @@ pub async fn login(
         return Err(AccountError::InvalidCredentials);
     }
     let keys = lockout::login(email, from);
-    let standing = lockout::standing(p, &keys).await?;
-    if let Some(wait) = standing.wait {
-        let e = Event::LoginFailed.entry().ip(from).detail("locked out");
-        audit::record(p, e).await?;
-        return Err(AccountError::Locked(wait));
-    }
+    // Counted before the password is checked, so a burst of guesses gets
+    // no more checks than the policy allows ([`lockout::begin`]).
+    let attempt = match lockout::begin(p, keys).await? {
+        lockout::Begin::Go(a) => a,
+        lockout::Begin::Locked(wait) => {
+            // One aggregated audit entry per address, not one per attempt.
+            p.refusals.count(Event::LoginFailed, from);
+            return Err(AccountError::Locked(wait));
+        }
+    };
     let user = p.store.user_by_email(&normalize_email(email)).await?;
     let phc = user.as_ref().map_or_else(
         || password::DUMMY_HASH.to_owned(),
         |u| u.password_hash.clone(),
     );
-    let ok = password::verify(password, phc).await?;
-    match user {
-        Some(u) if ok => {
-            lockout::succeeded(p, &keys, standing).await?;
-            audit::record(p, Event::LoginSucceeded.entry().user(&u.id).ip(from)).await?;
-            Ok(u)
+    let ok = match password::verify(password, phc).await {
+        Ok(ok) => ok,
+        Err(e) => {
+            // Not checked (the hashers are busy): not a failure either.
+            attempt.abandon(p).await?;
+            return Err(e.into());
         }
+    };
+    match user {
+        Some(u) if ok => match attempt.succeeded(p).await? {
+            Ok(()) => {
+                audit::record(p, Event::LoginSucceeded.entry().user(&u.id).ip(from)).await?;
+                Ok(u)
+            }
+            Err(wait) => {
+                // Right, but guesses that began after it locked the
+                // account while it was being checked: the lock wins.
+                let e = Event::LoginFailed
+                    .entry()
+                    .user(&u.id)
+                    .ip(from)
+                    .detail("right password refused: locked while it was checked");
+                audit::record(p, e).await?;
+                Err(AccountError::Locked(wait))
+            }
+        },
         _ => {
+            let locked = attempt.failed(p).await?;
             // Accounts by id only: what was typed (perhaps a password in
             // the email field) never reaches the log.
             let failed = match &user {
@@ -287,14 +311,14 @@ pub async fn login(
                 None => Event::LoginFailed.entry().detail("unknown account"),
             };
             audit::record(p, failed.clone().ip(from)).await?;
-            match lockout::failed(p, &keys).await? {
+            match locked {
                 Some(wait) => {
-                    let mut locked = Event::LockedOut
+                    let mut e = Event::LockedOut
                         .entry()
                         .ip(from)
                         .detail(format!("sign-in locked for {wait} s"));
-                    locked.user_id = failed.user_id;
-                    audit::record(p, locked).await?;
+                    e.user_id = failed.user_id;
+                    audit::record(p, e).await?;
                     Err(AccountError::Locked(wait))
                 }
                 None => Err(AccountError::InvalidCredentials),

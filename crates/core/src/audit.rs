@@ -10,7 +10,7 @@ use crate::provider::Provider;
 use std::net::IpAddr;
 
 /// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Event {
     LoginSucceeded,
     LoginFailed,
@@ -138,10 +138,92 @@ pub async fn record(p: &Provider, e: Entry) -> Result<()> {
     Ok(p.store.append_audit(&r).await?)
 }
 
+/// Attempts refused unchecked because a key was locked. A flood of them
+/// must not be a flood of rows: they are counted in memory per event and
+/// address and written as one entry each when [`Refusals::flush`] runs
+/// (the sweeper does, every minute). At most [`Refusals::MAX_KEYS`]
+/// addresses are told apart; past that the rest count without one.
+#[derive(Default)]
+pub struct Refusals(std::sync::Mutex<std::collections::HashMap<(Event, Option<IpAddr>), u64>>);
+
+impl Refusals {
+    pub const MAX_KEYS: usize = 10_000;
+
+    fn map(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<(Event, Option<IpAddr>), u64>> {
+        // Every change is one insert or add: a poisoned lock is fine.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// One more refusal of `event` from `ip`.
+    pub fn count(&self, event: Event, ip: Option<IpAddr>) {
+        let mut m = self.map();
+        let ip = if m.len() >= Self::MAX_KEYS && !m.contains_key(&(event, ip)) {
+            None
+        } else {
+            ip
+        };
+        *m.entry((event, ip)).or_insert(0) += 1;
+    }
+
+    /// Write one entry per event and address counted since the last flush.
+    pub async fn flush(p: &Provider) -> Result<usize> {
+        let counted: Vec<_> = p.refusals.map().drain().collect();
+        let n = counted.len();
+        for ((event, ip), times) in counted {
+            let detail = format!("{times} attempts refused while locked out");
+            record(p, event.entry().ip(ip).detail(detail)).await?;
+        }
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testkit::kit;
+
+    #[tokio::test]
+    async fn refusals_are_one_entry_per_address_however_many() {
+        let k = kit().await;
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        for _ in 0..1000 {
+            k.p.refusals.count(Event::LoginFailed, Some(a));
+        }
+        k.p.refusals.count(Event::LoginFailed, Some(b));
+        assert_eq!(Refusals::flush(&k.p).await.unwrap(), 2);
+        let all =
+            k.p.store
+                .audit_log(&Filter {
+                    limit: 10,
+                    ..Filter::default()
+                })
+                .await
+                .unwrap();
+        let mut details: Vec<_> = all
+            .iter()
+            .map(|r| (r.ip.clone().unwrap_or_default(), r.detail.clone()))
+            .collect();
+        details.sort();
+        assert_eq!(
+            details,
+            [
+                (
+                    "192.0.2.1".into(),
+                    "1000 attempts refused while locked out".into()
+                ),
+                (
+                    "192.0.2.2".into(),
+                    "1 attempts refused while locked out".into()
+                )
+            ]
+        );
+        assert_eq!(Refusals::flush(&k.p).await.unwrap(), 0, "counted once");
+    }
 
     #[tokio::test]
     async fn entries_are_stored_and_filtered_newest_first() {

@@ -102,50 +102,61 @@ pub fn presented(
 
 /// Check presented credentials: confidential clients must prove their
 /// secret; public clients must not present one. `from` is the caller's
-/// address: failures count per client and address and per address, and a
-/// locked caller is refused before anything is checked ([`lockout`]).
+/// address: failed secrets count per client and address and per address,
+/// and a locked caller is refused before anything is checked
+/// ([`lockout`]). A caller presenting no secret guesses nothing, so it is
+/// neither counted nor refused by a lock: a public client is never shut
+/// out by somebody else's failures.
 pub async fn authenticate(
     p: &Provider,
     creds: &PresentedCredentials,
     from: Option<IpAddr>,
 ) -> Result<Client> {
-    let keys = lockout::client(&creds.client_id, from);
-    let standing = lockout::standing(p, &keys).await?;
-    if let Some(wait) = standing.wait {
-        return Err(locked(wait));
-    }
     let client = p.client(&creds.client_id).await?;
+    let Some(given) = &creds.secret else {
+        return match client {
+            Some(c) if c.secret_hash.is_none() => Ok(c),
+            _ => Err(OAuthError::invalid_client("client authentication failed")),
+        };
+    };
+    // No await between the fast path's check and a failure's report, so a
+    // burst cannot slip past a known-clear mark ([`lockout::begin`]).
+    let attempt = match lockout::begin(p, lockout::client(&creds.client_id, from)).await? {
+        lockout::Begin::Go(a) => a,
+        lockout::Begin::Locked(wait) => {
+            p.refusals.count(Event::ClientAuthFailed, from);
+            return Err(locked(wait));
+        }
+    };
     let ok = match &client {
-        Some(c) => match (&c.secret_hash, &creds.secret) {
-            (Some(stored), Some(given)) => p.client_secrets.verify(given.expose(), stored),
-            (None, None) => true,
-            _ => false,
-        },
+        Some(c) => c
+            .secret_hash
+            .as_ref()
+            .is_some_and(|stored| p.client_secrets.verify(given.expose(), stored)),
         None => {
             // Same work as a wrong secret, so unknown ids are not cheaper
             // to probe.
-            if let Some(s) = &creds.secret {
-                let _ = p.client_secrets.verify(
-                    s.expose(),
-                    "hmac-sha256$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-                );
-            }
+            let _ = p.client_secrets.verify(
+                given.expose(),
+                "hmac-sha256$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            );
             false
         }
     };
     match client {
-        Some(c) if ok => {
-            lockout::succeeded(p, &keys, standing).await?;
-            Ok(c)
-        }
+        Some(c) if ok => match attempt.succeeded(p).await? {
+            Ok(()) => Ok(c),
+            Err(wait) => Err(locked(wait)),
+        },
         _ => {
+            let locked_for = attempt.failed(p).await?;
             tracing::info!(client_id = ?creds.client_id, "client authentication failed");
             let failed = Event::ClientAuthFailed
                 .entry()
                 .client(&creds.client_id)
                 .ip(from);
             audit::record(p, failed).await?;
-            match lockout::failed(p, &keys).await? {
+            match locked_for {
                 Some(wait) => {
                     let e = Event::LockedOut
                         .entry()
@@ -283,12 +294,41 @@ mod tests {
         assert!(authenticate(&k.p, &creds(k.secret), home).await.is_ok());
         k.clock.advance(30);
         assert!(authenticate(&k.p, &creds(k.secret), attacker).await.is_ok());
-        let after = crate::lockout::standing(&k.p, &crate::lockout::client("web", attacker))
-            .await
-            .unwrap();
-        assert_eq!(
-            after.account_failures, 0,
-            "a success starts the count again"
+        let after =
+            k.p.store
+                .lockout(crate::lockout::client("web", attacker).account())
+                .await
+                .unwrap();
+        assert_eq!(after, None, "a success starts the count again");
+    }
+
+    #[tokio::test]
+    async fn public_clients_are_never_refused_for_others_failures() {
+        let k = crate::testkit::kit().await;
+        let from = Some("192.0.2.40".parse().unwrap());
+        let public = PresentedCredentials {
+            client_id: "spa".into(),
+            secret: None,
+            method: AuthMethod::None,
+        };
+        // Someone presents wrong secrets for the public client's id until
+        // the id and the address are locked.
+        let guess = PresentedCredentials {
+            secret: Some(Secret::new("guess")),
+            method: AuthMethod::ClientSecretPost,
+            ..public.clone()
+        };
+        for _ in 0..crate::lockout::ADDRESS.free {
+            let _ = authenticate(&k.p, &guess, from).await;
+        }
+        assert!(
+            authenticate(&k.p, &guess, from)
+                .await
+                .unwrap_err()
+                .retry_after
+                .is_some()
         );
+        // The public client, from the same address, still gets in.
+        assert_eq!(authenticate(&k.p, &public, from).await.unwrap().id, "spa");
     }
 }

@@ -112,13 +112,17 @@ struct Pending {
 /// guess.
 async fn pending(p: &Provider, who: Attempt<'_>, typed: &str) -> Result<Pending, CodeError> {
     let keys = lockout::user_code(&who.session.user_id, who.ip);
-    if let Some(wait) = lockout::standing(p, &keys).await?.wait {
-        return Err(CodeError::Throttled(wait));
-    }
+    let attempt = match lockout::begin(p, keys).await? {
+        lockout::Begin::Go(a) => a,
+        lockout::Begin::Locked(wait) => {
+            p.refusals.count(Event::LockedOut, who.ip);
+            return Err(CodeError::Throttled(wait));
+        }
+    };
     match find(p, typed).await {
         Err(CodeError::Invalid) => {
             tracing::info!(user_id = %who.session.user_id, "a user code that matches no device");
-            match lockout::failed(p, &keys).await? {
+            match attempt.failed(p).await? {
                 Some(wait) => {
                     let e = Event::LockedOut
                         .entry()
@@ -131,7 +135,12 @@ async fn pending(p: &Provider, who: Attempt<'_>, typed: &str) -> Result<Pending,
                 None => Err(CodeError::Invalid),
             }
         }
-        other => other,
+        other => {
+            // Not a guess: given back, but it clears nothing (a known code
+            // between guesses must not reset the count).
+            attempt.abandon(p).await?;
+            other
+        }
     }
 }
 

@@ -11,21 +11,12 @@
 use crate::error::Result;
 use crate::provider::Provider;
 use crate::secret::lookup_hash;
+use crate::store::Reservation;
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 
 /// How many failures are free, and the lock after them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Policy {
-    /// Failures allowed before the first lock.
-    pub free: i64,
-    /// The first lock, in seconds; each further failure doubles it.
-    pub base: i64,
-    /// The longest lock.
-    pub max: i64,
-    /// A counter whose last failure is this old starts again.
-    pub forget_after: i64,
-}
+pub use crate::store::LockPolicy as Policy;
 
 /// Per account: 5 tries, then 30 s, 60 s, 120 s... up to 15 minutes.
 pub const ACCOUNT: Policy = Policy {
@@ -71,32 +62,27 @@ pub const USER_CODE_ADDRESS: Policy = Policy {
     forget_after: 3600,
 };
 
-impl Policy {
-    /// The lock after `failures` failures, in seconds (0: none).
-    pub fn lock_secs(&self, failures: i64) -> i64 {
-        if failures < self.free {
-            return 0;
-        }
-        let doublings = u32::try_from((failures - self.free).min(30)).unwrap_or(30);
-        self.base.saturating_mul(1_i64 << doublings).min(self.max)
-    }
-}
-
 /// The counters one credential check counts under: the account's first,
 /// then the address's.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Keys(Vec<(String, Policy)>);
+pub struct Keys {
+    keys: Vec<(String, Policy)>,
+    /// The check is cheap and the credential unguessable (client secrets):
+    /// while every key is known clear ([`crate::cache`]) the check skips
+    /// the store, so the token endpoint's hot path stays read-free.
+    fast: bool,
+}
 
 impl Keys {
     fn new(account: String, policy: Policy, address: Option<(String, Policy)>) -> Self {
-        let mut k = vec![(account, policy)];
-        k.extend(address);
-        Self(k)
+        let mut keys = vec![(account, policy)];
+        keys.extend(address);
+        Self { keys, fast: false }
     }
 
     /// The account's key.
     pub fn account(&self) -> &str {
-        self.0.first().map_or("", |(k, _)| k.as_str())
+        self.keys.first().map_or("", |(k, _)| k.as_str())
     }
 }
 
@@ -132,7 +118,10 @@ pub fn client(client_id: &str, from: Option<IpAddr>) -> Keys {
     let ip = from.map(ip_key).unwrap_or_default();
     let account = format!("client:{}:{ip}", lookup_hash(client_id));
     let address = from.map(|_| (format!("client:address:{ip}"), ADDRESS));
-    Keys::new(account, CLIENT, address)
+    Keys {
+        fast: true,
+        ..Keys::new(account, CLIENT, address)
+    }
 }
 
 /// A typed device user code: the signed-in user, and the address.
@@ -147,74 +136,154 @@ pub fn user_code(user_id: &str, from: Option<IpAddr>) -> Keys {
     Keys::new(account, USER_CODE, address)
 }
 
-/// Where a set of counters stands before a check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Standing {
-    /// Seconds until every key is unlocked; `None` when none is locked.
-    pub wait: Option<i64>,
-    /// Failures counted on the account's key.
-    pub account_failures: i64,
+/// What [`begin`] decided.
+#[derive(Debug)]
+pub enum Begin {
+    /// Check the credential, then report with [`Attempt::succeeded`] or
+    /// [`Attempt::failed`].
+    Go(Attempt),
+    /// A key is locked: refuse without checking, for this many seconds.
+    Locked(i64),
 }
 
-/// Read the counters: is any key locked?
-pub async fn standing(p: &Provider, keys: &Keys) -> Result<Standing> {
+/// A credential check under way. Dropping it without a report leaves it
+/// counted as a failure (the safe side).
+#[derive(Debug)]
+#[must_use = "report how the check went"]
+pub struct Attempt {
+    keys: Keys,
+    /// One per key, in order; empty on the fast path.
+    reserved: Vec<Reservation>,
+    now: i64,
+    epoch: u64,
+}
+
+/// Start a credential check. The attempt is counted as a failure before
+/// the credential is looked at ([`crate::store::LockoutStore::reserve_attempt`]),
+/// so however many checks run at once, on however many instances, no more
+/// are made than the policy allows; the right credential gives its count
+/// back. A key locked now refuses the check outright.
+pub async fn begin(p: &Provider, keys: Keys) -> Result<Begin> {
     let now = p.now();
-    let mut longest = 0;
-    let mut account_failures = 0;
-    for (i, (k, policy)) in keys.0.iter().enumerate() {
-        // A key read clear a moment ago is taken as still clear
-        // ([`crate::cache`]): steady good traffic skips the read.
-        if p.clear_lockouts.get(k, now).is_some() {
-            continue;
-        }
-        let epoch = p.lockout_epoch.load(Ordering::SeqCst);
-        match p.store.lockout(k).await? {
-            Some(l) => {
-                longest = longest.max(l.locked_until - now);
-                if i == 0 && l.last_failure >= now - policy.forget_after {
-                    account_failures = l.failures;
+    let epoch = p.lockout_epoch.load(Ordering::SeqCst);
+    if keys.fast
+        && keys
+            .keys
+            .iter()
+            .all(|(k, _)| p.clear_lockouts.get(k, now).is_some())
+    {
+        return Ok(Begin::Go(Attempt {
+            keys,
+            reserved: Vec::new(),
+            now,
+            epoch,
+        }));
+    }
+    let mut reserved = Vec::with_capacity(keys.keys.len());
+    for (k, policy) in &keys.keys {
+        match p.store.reserve_attempt(k, now, *policy).await? {
+            Some(r) => reserved.push(r),
+            None => {
+                // Give back what the earlier keys counted: this check
+                // never runs.
+                for ((earlier, _), r) in keys.keys.iter().zip(&reserved) {
+                    p.store.release_attempt(earlier, r.locked_until).await?;
                 }
+                let wait = p
+                    .store
+                    .lockout(k)
+                    .await?
+                    .map_or(1, |l| (l.locked_until - now).max(1));
+                return Ok(Begin::Locked(wait));
             }
-            None => p.clear_lockouts.put_if(k, (), now, || {
-                p.lockout_epoch.load(Ordering::SeqCst) == epoch
-            }),
         }
     }
-    Ok(Standing {
-        wait: (longest > 0).then_some(longest),
-        account_failures,
-    })
+    Ok(Begin::Go(Attempt {
+        keys,
+        reserved,
+        now,
+        epoch,
+    }))
 }
 
-/// Count a failure under every key and lock those past their allowance.
-/// Returns the wait now in force, if any.
-pub async fn failed(p: &Provider, keys: &Keys) -> Result<Option<i64>> {
+impl Attempt {
+    /// The credential was right. The account starts afresh and the other
+    /// keys get their count back (the address keeps its earlier failures,
+    /// or one good account would unlock a spray from the same place).
+    ///
+    /// Re-checks first: if attempts that began after this one failed and
+    /// locked the account while this one was being checked, the lock wins
+    /// and the wait comes back as `Err`.
+    pub async fn succeeded(self, p: &Provider) -> Result<std::result::Result<(), i64>> {
+        let Some(mine) = self.reserved.first() else {
+            return Ok(Ok(())); // the fast path: nothing was written
+        };
+        if let Some(l) = p.store.lockout(self.keys.account()).await?
+            && l.failures > mine.failures
+            && l.locked_until > self.now
+        {
+            return Ok(Err(l.locked_until - self.now));
+        }
+        p.store.clear_lockout(self.keys.account()).await?;
+        for ((k, _), r) in self.keys.keys.iter().zip(&self.reserved).skip(1) {
+            p.store.release_attempt(k, r.locked_until).await?;
+        }
+        // Nothing failed before this check: later checks of these keys may
+        // take the fast path, unless a failure here came in between.
+        if self.keys.fast && self.reserved.iter().all(|r| r.failures == 1) {
+            for (k, _) in &self.keys.keys {
+                p.clear_lockouts.put_if(k, (), self.now, || {
+                    p.lockout_epoch.load(Ordering::SeqCst) == self.epoch
+                });
+            }
+        }
+        Ok(Ok(()))
+    }
+
+    /// The credential was wrong. Returns the wait now in force, if any.
+    pub async fn failed(self, p: &Provider) -> Result<Option<i64>> {
+        // Before any await: no check on this process takes the fast path
+        // from here on.
+        p.lockout_epoch.fetch_add(1, Ordering::SeqCst);
+        for (k, _) in &self.keys.keys {
+            p.clear_lockouts.remove(k);
+        }
+        let mut until = self.reserved.iter().map(|r| r.locked_until).max();
+        if self.reserved.is_empty() {
+            // The fast path counted nothing yet: count now.
+            for (k, policy) in &self.keys.keys {
+                let at = match p.store.reserve_attempt(k, self.now, *policy).await? {
+                    Some(r) => r.locked_until,
+                    None => p.store.lockout(k).await?.map_or(0, |l| l.locked_until),
+                };
+                until = until.max(Some(at));
+            }
+        }
+        Ok(until.map(|u| u - self.now).filter(|&wait| wait > 0))
+    }
+
+    /// The credential could not be checked (the server is too busy), or
+    /// was no guess (a device code that exists but is spent): the attempt
+    /// is given back uncounted, and nothing earlier is forgiven.
+    pub async fn abandon(self, p: &Provider) -> Result<()> {
+        for ((k, _), r) in self.keys.keys.iter().zip(&self.reserved) {
+            p.store.release_attempt(k, r.locked_until).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Seconds until every key is unlocked, read from the store; `None` when
+/// none is locked.
+pub async fn wait(p: &Provider, keys: &Keys) -> Result<Option<i64>> {
     let now = p.now();
     let mut longest = 0;
-    p.lockout_epoch.fetch_add(1, Ordering::SeqCst);
-    for (k, policy) in &keys.0 {
-        p.clear_lockouts.remove(k);
-        let failures = p
-            .store
-            .count_failure(k, now, now - policy.forget_after)
-            .await?;
-        let secs = policy.lock_secs(failures);
-        if secs > 0 {
-            p.store.lock_until(k, now + secs).await?;
-            longest = longest.max(secs);
+    for (k, _) in &keys.keys {
+        if let Some(l) = p.store.lockout(k).await? {
+            longest = longest.max(l.locked_until - now);
         }
     }
     Ok((longest > 0).then_some(longest))
-}
-
-/// A success: the account starts afresh (the address does not, or one good
-/// account would unlock a spray from the same place). Writes only when
-/// there is something to forget, so the hot path stays read-only.
-pub async fn succeeded(p: &Provider, keys: &Keys, before: Standing) -> Result<()> {
-    if before.account_failures > 0 {
-        p.store.clear_lockout(keys.account()).await?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -222,8 +291,23 @@ mod tests {
     use super::*;
     use crate::testkit::kit;
 
-    async fn wait(k: &crate::testkit::Kit, keys: &Keys) -> Option<i64> {
-        standing(&k.p, keys).await.unwrap().wait
+    async fn go(k: &crate::testkit::Kit, keys: &Keys) -> Attempt {
+        match begin(&k.p, keys.clone()).await.unwrap() {
+            Begin::Go(a) => a,
+            Begin::Locked(w) => panic!("locked for {w} s"),
+        }
+    }
+
+    /// One wrong credential: the wait it leaves, or the lock that refused it.
+    async fn fail(k: &crate::testkit::Kit, keys: &Keys) -> Option<i64> {
+        match begin(&k.p, keys.clone()).await.unwrap() {
+            Begin::Go(a) => a.failed(&k.p).await.unwrap(),
+            Begin::Locked(w) => Some(w),
+        }
+    }
+
+    async fn locked(k: &crate::testkit::Kit, keys: &Keys) -> Option<i64> {
+        wait(&k.p, keys).await.unwrap()
     }
 
     #[test]
@@ -231,6 +315,12 @@ mod tests {
         let secs: Vec<i64> = (1..=12).map(|n| ACCOUNT.lock_secs(n)).collect();
         assert_eq!(secs, [0, 0, 0, 0, 30, 60, 120, 240, 480, 900, 900, 900]);
         assert_eq!(ACCOUNT.lock_secs(i64::MAX), 900);
+        assert_eq!(ACCOUNT.doublings_to_max(), 5);
+        for p in [ACCOUNT, ADDRESS, CLIENT, USER_CODE, USER_CODE_ADDRESS] {
+            let k = p.doublings_to_max();
+            assert_eq!(p.lock_secs(p.free + k), p.max);
+            assert!(k == 0 || p.lock_secs(p.free + k - 1) < p.max);
+        }
     }
 
     #[test]
@@ -248,7 +338,11 @@ mod tests {
         let all = [login("x", ip), client("x", ip), user_code("x", ip)];
         for (i, a) in all.iter().enumerate() {
             for b in &all[i + 1..] {
-                assert!(a.0.iter().all(|(k, _)| b.0.iter().all(|(l, _)| k != l)));
+                assert!(
+                    a.keys
+                        .iter()
+                        .all(|(k, _)| b.keys.iter().all(|(l, _)| k != l))
+                );
             }
         }
         // A client's key is per address: a stranger cannot lock it out.
@@ -274,32 +368,84 @@ mod tests {
         let k = kit().await;
         let keys = login("ada@example.com", Some("192.0.2.1".parse().unwrap()));
         for _ in 0..4 {
-            assert_eq!(failed(&k.p, &keys).await.unwrap(), None);
+            assert_eq!(fail(&k, &keys).await, None);
         }
-        assert_eq!(failed(&k.p, &keys).await.unwrap(), Some(30));
-        assert_eq!(wait(&k, &keys).await, Some(30));
+        assert_eq!(fail(&k, &keys).await, Some(30));
+        assert_eq!(locked(&k, &keys).await, Some(30));
         k.clock.advance(29);
-        assert_eq!(wait(&k, &keys).await, Some(1));
+        assert_eq!(fail(&k, &keys).await, Some(1), "refused, not counted");
         k.clock.advance(1);
-        assert_eq!(wait(&k, &keys).await, None);
-        assert_eq!(failed(&k.p, &keys).await.unwrap(), Some(60), "it doubles");
+        assert_eq!(locked(&k, &keys).await, None);
+        assert_eq!(fail(&k, &keys).await, Some(60), "it doubles");
         k.clock.advance(60);
-        let before = standing(&k.p, &keys).await.unwrap();
-        assert_eq!(before.account_failures, 6);
-        succeeded(&k.p, &login("ADA@example.com", None), before)
-            .await
-            .unwrap();
-        assert_eq!(standing(&k.p, &keys).await.unwrap().account_failures, 0);
+        let right = go(&k, &login("ADA@example.com", keys_ip(&keys))).await;
+        assert_eq!(right.succeeded(&k.p).await.unwrap(), Ok(()));
+        assert_eq!(k.p.store.lockout(keys.account()).await.unwrap(), None);
+        // The address keeps its failures but not the successful attempt.
+        let address = &keys.keys[1].0;
+        assert_eq!(
+            k.p.store.lockout(address).await.unwrap().unwrap().failures,
+            6
+        );
         // Another account from the same address is not locked by this one.
         let other = login("bob@example.com", Some("192.0.2.1".parse().unwrap()));
-        assert_eq!(wait(&k, &other).await, None);
+        assert_eq!(locked(&k, &other).await, None);
         // A long quiet spell forgets the failures.
         for _ in 0..5 {
-            failed(&k.p, &keys).await.unwrap();
+            fail(&k, &keys).await;
         }
         k.clock.advance(ACCOUNT.forget_after + 1);
-        assert_eq!(standing(&k.p, &keys).await.unwrap().account_failures, 0);
-        assert_eq!(failed(&k.p, &keys).await.unwrap(), None);
+        assert_eq!(fail(&k, &keys).await, None);
+        assert_eq!(
+            k.p.store
+                .lockout(keys.account())
+                .await
+                .unwrap()
+                .unwrap()
+                .failures,
+            1
+        );
+    }
+
+    fn keys_ip(keys: &Keys) -> Option<IpAddr> {
+        keys.keys[1].0.rsplit(':').next()?.parse().ok()
+    }
+
+    #[tokio::test]
+    async fn concurrent_checks_get_only_the_allowance() {
+        let k = std::sync::Arc::new(kit().await);
+        let keys = login("ada@example.com", Some("192.0.2.1".parse().unwrap()));
+        let mut tasks = Vec::new();
+        for _ in 0..200 {
+            let (k, keys) = (k.clone(), keys.clone());
+            tasks.push(tokio::spawn(
+                async move { begin(&k.p, keys).await.unwrap() },
+            ));
+        }
+        let mut admitted = Vec::new();
+        for t in tasks {
+            if let Begin::Go(a) = t.await.unwrap() {
+                admitted.push(a);
+            }
+        }
+        assert_eq!(admitted.len(), ACCOUNT.free as usize);
+        // All of them wrong but the last: the lock the others set wins.
+        let last = admitted.remove(0);
+        for a in admitted {
+            a.failed(&k.p).await.unwrap();
+        }
+        assert!(last.succeeded(&k.p).await.unwrap().is_err());
+    }
+
+    #[tokio::test]
+    async fn a_check_that_could_not_run_is_not_counted() {
+        let k = kit().await;
+        let keys = login("ada@example.com", Some("192.0.2.1".parse().unwrap()));
+        for _ in 0..10 {
+            go(&k, &keys).await.abandon(&k.p).await.unwrap();
+        }
+        let account = k.p.store.lockout(keys.account()).await.unwrap().unwrap();
+        assert_eq!((account.failures, account.locked_until), (0, 0));
     }
 
     #[tokio::test]
@@ -309,9 +455,8 @@ mod tests {
         let mut locked_at = None;
         for n in 1..=ADDRESS.free {
             // A different account each time: no account reaches its limit.
-            if failed(&k.p, &login(&format!("u{n}@example.com"), ip))
+            if fail(&k, &login(&format!("u{n}@example.com"), ip))
                 .await
-                .unwrap()
                 .is_some()
             {
                 locked_at = Some(n);
@@ -320,58 +465,72 @@ mod tests {
         }
         assert_eq!(locked_at, Some(ADDRESS.free));
         let fresh = login("someone-else@example.com", ip);
-        assert!(wait(&k, &fresh).await.is_some(), "the address is locked");
+        assert!(matches!(
+            begin(&k.p, fresh).await.unwrap(),
+            Begin::Locked(_)
+        ));
         let elsewhere = login("someone-else@example.com", None);
-        assert_eq!(wait(&k, &elsewhere).await, None);
+        assert!(matches!(
+            begin(&k.p, elsewhere).await.unwrap(),
+            Begin::Go(_)
+        ));
+    }
+
+    #[tokio::test]
+    async fn clients_skip_the_store_once_known_clear_and_stop_at_a_failure() {
+        let k = kit().await;
+        let keys = client("web", Some("192.0.2.7".parse().unwrap()));
+        // The first check goes through the store and, clean, marks the keys.
+        go(&k, &keys).await.succeeded(&k.p).await.unwrap().unwrap();
+        let a = go(&k, &keys).await;
+        assert!(a.reserved.is_empty(), "the fast path");
+        // A failure on the fast path counts, and ends the fast path at once.
+        assert_eq!(a.failed(&k.p).await.unwrap(), None);
+        assert_eq!(
+            k.p.store
+                .lockout(keys.account())
+                .await
+                .unwrap()
+                .unwrap()
+                .failures,
+            1
+        );
+        let b = go(&k, &keys).await;
+        assert!(!b.reserved.is_empty(), "back to reserving");
+        b.succeeded(&k.p).await.unwrap().unwrap();
+        // Not clean (a failure came before): still reserving.
+        assert!(!go(&k, &keys).await.reserved.is_empty());
     }
 
     #[tokio::test]
     async fn a_lock_set_elsewhere_shows_within_the_cache_ttl() {
         let k = kit().await;
         let keys = client("web", Some("192.0.2.7".parse().unwrap()));
-        assert_eq!(wait(&k, &keys).await, None);
-        // Another instance locks the key after this one read it clear.
-        let now = k.p.now();
-        k.p.store
-            .count_failure(keys.account(), now, now - 60)
-            .await
-            .unwrap();
-        k.p.store
-            .lock_until(keys.account(), now + 300)
-            .await
-            .unwrap();
+        go(&k, &keys).await.succeeded(&k.p).await.unwrap().unwrap();
+        // Another instance locks the key after this one marked it clear.
+        for _ in 0..CLIENT.free {
+            k.p.store
+                .reserve_attempt(keys.account(), k.p.now(), CLIENT)
+                .await
+                .unwrap();
+        }
         // Until the clear mark expires this instance has not looked again.
-        assert_eq!(wait(&k, &keys).await, None);
+        assert!(matches!(
+            begin(&k.p, keys.clone()).await.unwrap(),
+            Begin::Go(_)
+        ));
         k.clock.advance(k.p.config.lockout_cache_ttl);
-        assert!(wait(&k, &keys).await.is_some());
+        assert!(matches!(begin(&k.p, keys).await.unwrap(), Begin::Locked(_)));
     }
 
     #[tokio::test]
-    async fn a_read_that_raced_a_failure_leaves_no_clear_mark() {
+    async fn a_check_that_raced_a_failure_leaves_no_clear_mark() {
         let k = kit().await;
         let keys = client("web", Some("192.0.2.9".parse().unwrap()));
-        // What standing() does, with a failure between its read and its mark.
-        let epoch = k.p.lockout_epoch.load(Ordering::SeqCst);
-        assert!(k.p.store.lockout(keys.account()).await.unwrap().is_none());
-        failed(&k.p, &keys).await.unwrap();
-        let now = k.p.now();
-        k.p.clear_lockouts.put_if(keys.account(), (), now, || {
-            k.p.lockout_epoch.load(Ordering::SeqCst) == epoch
-        });
-        assert!(k.p.clear_lockouts.get(keys.account(), now).is_none());
-    }
-
-    #[tokio::test]
-    async fn a_failure_here_drops_the_clear_mark_at_once() {
-        let k = kit().await;
-        let keys = client("web", Some("192.0.2.8".parse().unwrap()));
-        assert_eq!(wait(&k, &keys).await, None);
-        for _ in 0..CLIENT.free {
-            failed(&k.p, &keys).await.unwrap();
-        }
-        let locked = failed(&k.p, &keys).await.unwrap();
-        assert!(locked.is_some());
-        // No clock advance: the clear mark must not hide the new lock.
-        assert_eq!(wait(&k, &keys).await, locked);
+        let clean = go(&k, &keys).await;
+        // Another check fails while the clean one is still running.
+        k.p.lockout_epoch.fetch_add(1, Ordering::SeqCst);
+        clean.succeeded(&k.p).await.unwrap().unwrap();
+        assert!(k.p.clear_lockouts.get(keys.account(), k.p.now()).is_none());
     }
 }

@@ -457,24 +457,34 @@ impl LockoutStore for MemoryStore {
                 last_failure,
             }))
     }
-    async fn count_failure(
+    async fn reserve_attempt(
         &self,
         key: &str,
         now: UnixTime,
-        forget_before: UnixTime,
-    ) -> StoreResult<i64> {
+        policy: LockPolicy,
+    ) -> StoreResult<Option<Reservation>> {
         let mut g = self.lock()?;
         let e = g.lockouts.entry(key.to_owned()).or_insert((0, 0, now));
-        if e.2 < forget_before {
+        if e.1 > now {
+            return Ok(None);
+        }
+        if e.2 < now - policy.forget_after {
             *e = (0, 0, now);
         }
         e.0 += 1;
+        e.1 = now + policy.lock_secs(e.0);
         e.2 = now;
-        Ok(e.0)
+        Ok(Some(Reservation {
+            failures: e.0,
+            locked_until: e.1,
+        }))
     }
-    async fn lock_until(&self, key: &str, until: UnixTime) -> StoreResult<()> {
+    async fn release_attempt(&self, key: &str, its_lock: UnixTime) -> StoreResult<()> {
         if let Some(e) = self.lock()?.lockouts.get_mut(key) {
-            e.1 = e.1.max(until);
+            e.0 = (e.0 - 1).max(0);
+            if e.1 == its_lock {
+                e.1 = 0;
+            }
         }
         Ok(())
     }

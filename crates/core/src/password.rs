@@ -8,7 +8,10 @@
 //! login storm, measured in BENCHMARKS.md), and cost page faults on every
 //! hash. After [`IDLE_RELEASE`] without work the area is handed back, so a
 //! server not signing anyone in does not hold it. Logins past the number of
-//! threads queue without holding a thread.
+//! threads queue without holding a thread, up to [`QUEUE_PER_THREAD`] per
+//! thread: past that the server answers "busy" at once rather than letting
+//! a flood of guesses queue without bound, and a queued job whose request
+//! has gone away (the client hung up) is dropped unrun.
 
 use crate::error::{OAuthError, Result};
 use crate::secret::{Secret, ct_eq};
@@ -29,6 +32,10 @@ fn params() -> Result<Params> {
     Params::new(M_COST, T_COST, P_COST, None).map_err(OAuthError::server_error)
 }
 
+/// Hashes waiting per hasher thread before new ones are refused (about a
+/// second of work at ~30 ms each).
+pub const QUEUE_PER_THREAD: usize = 32;
+
 /// How long a hasher thread keeps its work area with nothing to do.
 const IDLE_RELEASE: Duration = Duration::from_secs(2);
 
@@ -40,19 +47,24 @@ fn hashers() -> Result<&'static Sender<Job>> {
     static QUEUE: OnceLock<std::result::Result<Sender<Job>, String>> = OnceLock::new();
     QUEUE
         .get_or_init(|| {
-            let (tx, rx) = flume::unbounded::<Job>();
             let threads = std::thread::available_parallelism().map_or(1, usize::from);
-            for i in 0..threads {
-                let rx = rx.clone();
-                std::thread::Builder::new()
-                    .name(format!("portico-argon2-{i}"))
-                    .spawn(move || hasher(&rx))
-                    .map_err(|e| format!("cannot start a password hasher thread: {e}"))?;
-            }
-            Ok(tx)
+            start(threads, threads * QUEUE_PER_THREAD)
         })
         .as_ref()
         .map_err(|e| OAuthError::server_error(e.clone()))
+}
+
+/// `threads` hasher threads behind a queue holding `capacity` jobs.
+fn start(threads: usize, capacity: usize) -> std::result::Result<Sender<Job>, String> {
+    let (tx, rx) = flume::bounded::<Job>(capacity);
+    for i in 0..threads {
+        let rx = rx.clone();
+        std::thread::Builder::new()
+            .name(format!("portico-argon2-{i}"))
+            .spawn(move || hasher(&rx))
+            .map_err(|e| format!("cannot start a password hasher thread: {e}"))?;
+    }
+    Ok(tx)
 }
 
 fn hasher(jobs: &Receiver<Job>) {
@@ -74,17 +86,41 @@ fn hasher(jobs: &Receiver<Job>) {
     }
 }
 
-/// Run `work` on a hasher thread and wait for it without blocking the runtime.
+/// The hashers' queue is full: the caller answers "busy, try again".
+pub fn is_busy(e: &OAuthError) -> bool {
+    e.code == crate::error::ErrorCode::TemporarilyUnavailable
+}
+
+/// Run `work` on a hasher thread and wait for it without blocking the
+/// runtime. Refused with `temporarily_unavailable` when the queue is full;
+/// skipped when the caller stopped waiting before a thread got to it.
 async fn on_hasher<T: Send + 'static>(
+    work: impl FnOnce(&mut Vec<Block>) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    on(hashers()?, work).await
+}
+
+async fn on<T: Send + 'static>(
+    queue: &Sender<Job>,
     work: impl FnOnce(&mut Vec<Block>) -> Result<T> + Send + 'static,
 ) -> Result<T> {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let job: Job = Box::new(move |memory| {
+        if tx.is_closed() {
+            return; // the request went away: nobody would read the answer
+        }
         let _ = tx.send(work(memory));
     });
-    hashers()?
-        .send(job)
-        .map_err(|_| OAuthError::server_error("the password hashers have stopped"))?;
+    queue.try_send(job).map_err(|e| match e {
+        flume::TrySendError::Full(_) => OAuthError::new(
+            crate::error::ErrorCode::TemporarilyUnavailable,
+            "too many sign-ins at once; try again in a moment",
+        )
+        .retry_after(1),
+        flume::TrySendError::Disconnected(_) => {
+            OAuthError::server_error("the password hashers have stopped")
+        }
+    })?;
     rx.await
         .map_err(|_| OAuthError::server_error("a password hash did not finish"))?
 }
@@ -220,6 +256,57 @@ mod tests {
         }
         let most = most.load(Ordering::SeqCst);
         assert!(most <= cores, "{most} hashes ran at once on {cores} cores");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_refuses_and_abandoned_jobs_never_run() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let queue = start(1, 2).unwrap();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let (hold, release) = std::sync::mpsc::channel::<()>();
+        let job = |ran: Arc<AtomicUsize>| {
+            move |_: &mut Vec<Block>| {
+                ran.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        };
+        // The one thread is held busy; two more fill the queue.
+        let started = Arc::new(AtomicUsize::new(0));
+        let (q, s) = (queue.clone(), started.clone());
+        let busy = tokio::spawn(async move {
+            on(&q, move |_| {
+                s.store(1, Ordering::SeqCst);
+                let _ = release.recv();
+                Ok(())
+            })
+            .await
+        });
+        while started.load(Ordering::SeqCst) == 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        let q = queue.clone();
+        let gone = tokio::spawn({
+            let ran = ran.clone();
+            async move { on(&q, job(ran)).await }
+        });
+        let q = queue.clone();
+        let kept = tokio::spawn({
+            let ran = ran.clone();
+            async move { on(&q, job(ran)).await }
+        });
+        while queue.len() < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        let refused = on(&queue, job(ran.clone())).await.unwrap_err();
+        assert!(is_busy(&refused), "{refused:?}");
+        // The first queued caller hangs up before its turn.
+        gone.abort();
+        let _ = gone.await;
+        hold.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        kept.await.unwrap().unwrap();
+        assert_eq!(ran.load(Ordering::SeqCst), 1, "only the kept job ran");
     }
 
     #[tokio::test]

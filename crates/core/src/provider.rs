@@ -81,6 +81,9 @@ pub struct Provider {
     /// no failure happened between the read and the mark, so a read racing
     /// a failure cannot hide the failure's lock.
     pub(crate) lockout_epoch: std::sync::atomic::AtomicU64,
+    /// Attempts refused while locked, waiting to be written as one audit
+    /// entry per address ([`crate::audit::Refusals`]).
+    pub refusals: crate::audit::Refusals,
 }
 
 const CLIENT_SECRET_KEY_NAME: &str = "client_secret_hmac_key";
@@ -129,6 +132,7 @@ impl Provider {
             clients: TtlCache::new(config.client_cache_ttl, 10_000),
             clear_lockouts: TtlCache::new(config.lockout_cache_ttl, 100_000),
             lockout_epoch: std::sync::atomic::AtomicU64::new(0),
+            refusals: crate::audit::Refusals::default(),
             config,
             store,
             clock,

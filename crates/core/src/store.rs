@@ -227,22 +227,74 @@ pub struct Lockout {
     pub last_failure: UnixTime,
 }
 
+/// How a counter locks (the store applies it inside one statement, see
+/// [`LockoutStore::reserve_attempt`]; [`crate::lockout`] names the policies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockPolicy {
+    /// Failures allowed before the first lock.
+    pub free: i64,
+    /// The first lock, in seconds; each further failure doubles it.
+    pub base: i64,
+    /// The longest lock.
+    pub max: i64,
+    /// A counter whose last failure is this old starts again.
+    pub forget_after: i64,
+}
+
+impl LockPolicy {
+    /// The lock after `failures` failures, in seconds (0: none).
+    pub fn lock_secs(&self, failures: i64) -> i64 {
+        if failures < self.free {
+            return 0;
+        }
+        let doublings = u32::try_from((failures - self.free).min(30)).unwrap_or(30);
+        self.base.saturating_mul(1_i64 << doublings).min(self.max)
+    }
+
+    /// The fewest doublings past the allowance that reach the longest lock
+    /// (so SQL can compute [`Self::lock_secs`] without `min`/`power`).
+    pub fn doublings_to_max(&self) -> i64 {
+        (0..=30)
+            .find(|&k| self.base.saturating_mul(1_i64 << k) >= self.max)
+            .unwrap_or(30)
+    }
+}
+
+/// An attempt counted in advance by [`LockoutStore::reserve_attempt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reservation {
+    /// Failures counted, this attempt included.
+    pub failures: i64,
+    /// The lock this attempt set (`now` plus the policy's lock for
+    /// `failures`; `now` itself when that is none).
+    pub locked_until: UnixTime,
+}
+
 #[async_trait]
 pub trait LockoutStore: Send + Sync {
     /// The counter under `key`, if it ever failed.
     async fn lockout(&self, key: &str) -> StoreResult<Option<Lockout>>;
-    /// Count one failure under `key` at `now`, atomically (concurrent
-    /// failures all count), and return the failures counted. A counter
-    /// whose last failure came before `forget_before` starts again at 1
-    /// and loses its lock.
-    async fn count_failure(
+    /// Begin a credential check under `key` at `now`, in one atomic
+    /// statement. A key locked at `now` is left alone and `None` comes back:
+    /// the check must be refused unchecked. Otherwise the attempt is counted
+    /// as a failure in advance (a counter whose last failure came before
+    /// `now - policy.forget_after` restarts at 1) and the key is locked for
+    /// `policy.lock_secs(count)` from `now`, as if the attempt had failed.
+    /// So of any number of concurrent attempts, only as many as the policy
+    /// allows are let through, on every instance sharing the database; the
+    /// caller gives the attempt back with [`Self::release_attempt`] when the
+    /// credential was right.
+    async fn reserve_attempt(
         &self,
         key: &str,
         now: UnixTime,
-        forget_before: UnixTime,
-    ) -> StoreResult<i64>;
-    /// Lock `key` until `until`, unless it is already locked longer.
-    async fn lock_until(&self, key: &str, until: UnixTime) -> StoreResult<()>;
+        policy: LockPolicy,
+    ) -> StoreResult<Option<Reservation>>;
+    /// Give back one reserved attempt that succeeded (or was never
+    /// checked): one failure less, and the lock it set (`locked_until`
+    /// still equal to `its_lock`) lifted. A lock set since by another
+    /// attempt stays.
+    async fn release_attempt(&self, key: &str, its_lock: UnixTime) -> StoreResult<()>;
     /// Forget `key` entirely (a success).
     async fn clear_lockout(&self, key: &str) -> StoreResult<()>;
 }

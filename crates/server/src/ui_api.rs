@@ -70,9 +70,16 @@ fn core_error(e: &portico_core::OAuthError) -> Response {
     let status = match e.code {
         ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
         ErrorCode::LoginRequired => StatusCode::UNAUTHORIZED,
+        ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     };
-    api_error(status, e.code.as_str(), &e.description)
+    let mut r = api_error(status, e.code.as_str(), &e.description);
+    if let Some(secs) = e.retry_after
+        && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
+    {
+        r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
+    r
 }
 
 pub async fn auth_request(State(state): State<AppState>, Path(id): Path<String>) -> Response {

@@ -153,40 +153,77 @@ async fn audit_entries_append_and_filter_newest_first(s: Arc<dyn Store>) {
 }
 
 async fn lockout_failures_count_atomically_and_restart_when_stale(s: Arc<dyn Store>) {
+    use portico_core::store::{LockPolicy, Lockout, Reservation};
+    let policy = LockPolicy {
+        free: 5,
+        base: 30,
+        max: 900,
+        forget_after: 3600,
+    };
     assert_eq!(s.lockout("k").await.unwrap(), None);
+    // 50 concurrent attempts: the first five are let through (the fifth
+    // locks the key as if it failed), the other 45 are refused uncounted.
     let mut tasks = Vec::new();
-    for _ in 0..20 {
+    for _ in 0..50 {
         let s = s.clone();
         tasks.push(tokio::spawn(async move {
-            s.count_failure("k", 100, 0).await.unwrap()
+            s.reserve_attempt("k", 100, policy).await.unwrap()
         }));
     }
-    let mut counts = Vec::new();
+    let mut granted = Vec::new();
     for t in tasks {
-        counts.push(t.await.unwrap());
+        granted.extend(t.await.unwrap());
     }
-    counts.sort_unstable();
+    granted.sort_unstable_by_key(|r| r.failures);
     assert_eq!(
-        counts,
-        (1..=20).collect::<Vec<i64>>(),
-        "every failure counted once"
+        granted,
+        [(1, 100), (2, 100), (3, 100), (4, 100), (5, 130)].map(|(failures, locked_until)| {
+            Reservation {
+                failures,
+                locked_until,
+            }
+        }),
+        "only the policy's allowance is let through, counted once each"
     );
-    s.lock_until("k", 500).await.unwrap();
-    s.lock_until("k", 300).await.unwrap();
+    assert_eq!(s.reserve_attempt("k", 129, policy).await.unwrap(), None);
+    // After the lock, one more attempt goes through and doubles the lock.
+    let sixth = s.reserve_attempt("k", 130, policy).await.unwrap().unwrap();
+    assert_eq!((sixth.failures, sixth.locked_until), (6, 190));
+    // Released (the credential was right): one failure less, its lock lifted.
+    s.release_attempt("k", sixth.locked_until).await.unwrap();
     assert_eq!(
         s.lockout("k").await.unwrap(),
-        Some(portico_core::store::Lockout {
-            failures: 20,
-            locked_until: 500,
-            last_failure: 100,
-        }),
-        "a shorter lock never shortens a longer one"
+        Some(Lockout {
+            failures: 5,
+            locked_until: 0,
+            last_failure: 130,
+        })
     );
-    assert_eq!(s.count_failure("k", 200, 50).await.unwrap(), 21);
-    // The last failure (200) is before forget_before (250): start again.
-    assert_eq!(s.count_failure("k", 400, 250).await.unwrap(), 1);
-    let l = s.lockout("k").await.unwrap().unwrap();
-    assert_eq!((l.locked_until, l.last_failure), (0, 400));
+    // A release never lifts a lock another attempt set.
+    let seventh = s.reserve_attempt("k", 131, policy).await.unwrap().unwrap();
+    assert_eq!(seventh.locked_until, 131 + 60);
+    s.release_attempt("k", 131).await.unwrap();
+    assert_eq!(s.lockout("k").await.unwrap().unwrap().locked_until, 191);
+    // Long locks stop at the ceiling.
+    let mut last = 0;
+    for n in 0..10 {
+        let now = 10_000 + n * 1000;
+        last = s
+            .reserve_attempt("k", now, policy)
+            .await
+            .unwrap()
+            .unwrap()
+            .locked_until
+            - now;
+    }
+    assert_eq!(last, 900);
+    // A counter quiet for forget_after starts again, unlocked.
+    let fresh = s
+        .reserve_attempt("k", 50_000, policy)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((fresh.failures, fresh.locked_until), (1, 50_000));
     s.clear_lockout("k").await.unwrap();
     assert_eq!(s.lockout("k").await.unwrap(), None);
 }

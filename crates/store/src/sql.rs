@@ -692,37 +692,63 @@ macro_rules! impl_store {
                     last_failure: r.get(2),
                 }))
             }
-            async fn count_failure(
+            async fn reserve_attempt(
                 &self,
                 key: &str,
                 now: UnixTime,
-                forget_before: UnixTime,
-            ) -> StoreResult<i64> {
-                // One statement: the right-hand sides see the old row, so
-                // a stale counter restarts and a live one grows, atomically.
-                let row = sqlx::query(
-                    "INSERT INTO lockouts (key, failures, locked_until, last_failure) VALUES ($1, 1, 0, $2) \
+                policy: LockPolicy,
+            ) -> StoreResult<Option<Reservation>> {
+                // One statement: the right-hand sides see the old row, and
+                // the WHERE leaves a locked key untouched (no row returned),
+                // so counting, locking and refusing are one atomic step on
+                // both backends. The lock is LockPolicy::lock_secs in SQL.
+                let count = "(CASE WHEN lockouts.last_failure < $2 - $3 THEN 1 ELSE lockouts.failures + 1 END)";
+                let lock = |n: &str| {
+                    format!(
+                        "(CASE WHEN {n} < $4 THEN 0 WHEN {n} - $4 >= $7 THEN $6 \
+                         ELSE ($5 << CAST({n} - $4 AS INTEGER)) END)"
+                    )
+                };
+                let sql = format!(
+                    "INSERT INTO lockouts (key, failures, locked_until, last_failure) \
+                     VALUES ($1, 1, $2 + {first}, $2) \
                      ON CONFLICT (key) DO UPDATE SET \
-                     failures = CASE WHEN lockouts.last_failure < $3 THEN 1 ELSE lockouts.failures + 1 END, \
-                     locked_until = CASE WHEN lockouts.last_failure < $3 THEN 0 ELSE lockouts.locked_until END, \
-                     last_failure = excluded.last_failure \
-                     RETURNING failures",
-                )
-                .bind(key)
-                .bind(now)
-                .bind(forget_before)
-                .fetch_one(&self.writer)
-                .await
-                .map_err(backend)?;
-                Ok(row.get(0))
-            }
-            async fn lock_until(&self, key: &str, until: UnixTime) -> StoreResult<()> {
-                sqlx::query("UPDATE lockouts SET locked_until = $2 WHERE key = $1 AND locked_until < $2")
+                     failures = {count}, locked_until = $2 + {next}, last_failure = $2 \
+                     WHERE lockouts.locked_until <= $2 \
+                     RETURNING failures, locked_until",
+                    first = lock("1"),
+                    next = lock(count),
+                );
+                let row = sqlx::query(&sql)
                     .bind(key)
-                    .bind(until)
-                    .execute(&self.writer)
+                    .bind(now)
+                    .bind(policy.forget_after)
+                    .bind(policy.free)
+                    .bind(policy.base)
+                    .bind(policy.max)
+                    .bind(policy.doublings_to_max())
+                    .fetch_optional(&self.writer)
                     .await
                     .map_err(backend)?;
+                row.map(|r| {
+                    Ok(Reservation {
+                        failures: r.try_get(0).map_err(backend)?,
+                        locked_until: r.try_get(1).map_err(backend)?,
+                    })
+                })
+                .transpose()
+            }
+            async fn release_attempt(&self, key: &str, its_lock: UnixTime) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE lockouts SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END, \
+                     locked_until = CASE WHEN locked_until = $2 THEN 0 ELSE locked_until END \
+                     WHERE key = $1",
+                )
+                .bind(key)
+                .bind(its_lock)
+                .execute(&self.writer)
+                .await
+                .map_err(backend)?;
                 Ok(())
             }
             async fn clear_lockout(&self, key: &str) -> StoreResult<()> {

@@ -11,6 +11,7 @@ on_both_backends!(
     the_password_grant_locks_too,
     wrong_client_secrets_lock_the_client_at_that_address,
     the_audit_log_records_what_happened_and_the_cli_reads_it,
+    a_burst_of_guesses_gets_no_more_checks_than_the_policy_allows,
 );
 
 async fn login(s: &TestServer, email: &str, password: &str) -> (u16, Option<String>, Value) {
@@ -338,5 +339,75 @@ async fn the_audit_log_records_what_happened_and_the_cli_reads_it(db: Db) {
         cli(&["--until", "2000-01-01"]),
         "",
         "nothing before the server existed"
+    );
+}
+
+/// Issue 15, item 1: 200 wrong guesses at once, the right password after
+/// them. Before the fix every guess was checked (the lock was read before
+/// argon2 and counted after) and the right one got a session.
+async fn a_burst_of_guesses_gets_no_more_checks_than_the_policy_allows(db: Db) {
+    use portico_core::audit::Filter;
+    let s = std::sync::Arc::new(start(db).await);
+    let store = s.running.state.provider.store.clone();
+    let alice = store.user_by_email(EMAIL).await.unwrap().unwrap().id;
+    let (first_tx, mut first_rx) = tokio::sync::mpsc::channel::<()>(1);
+    let guesses: Vec<_> = (0..200)
+        .map(|i| {
+            let (s, first) = (s.clone(), first_tx.clone());
+            tokio::spawn(async move {
+                let r = login(&s, EMAIL, &format!("wrong guess {i}")).await.0;
+                let _ = first.try_send(());
+                r
+            })
+        })
+        .collect();
+    // The right password goes once the burst is on the wire (the first
+    // answer is back).
+    first_rx.recv().await.unwrap();
+    let (right, retry, _) = login(&s, EMAIL, PASSWORD).await;
+    let mut answers = std::collections::BTreeMap::<u16, usize>::new();
+    for g in guesses {
+        *answers.entry(g.await.unwrap()).or_default() += 1;
+    }
+    assert_eq!(right, 429, "the right password came after the lock");
+    assert!(retry.is_some());
+    let verified = store
+        .audit_log(&Filter {
+            user_id: Some(alice),
+            limit: 1000,
+            ..Filter::default()
+        })
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.detail == "wrong password")
+        .count();
+    let allowed = usize::try_from(portico_core::lockout::ACCOUNT.free).unwrap();
+    assert!(
+        verified <= allowed,
+        "{verified} guesses were checked; the policy allows {allowed} ({answers:?})"
+    );
+    assert_eq!(answers.get(&401).copied().unwrap_or(0) + 1, verified.max(1));
+    assert_eq!(answers.values().sum::<usize>(), 200);
+    // The refused ones are not one audit row each.
+    portico_core::audit::Refusals::flush(&s.running.state.provider)
+        .await
+        .unwrap();
+    let rows = store
+        .audit_log(&Filter {
+            limit: 1000,
+            ..Filter::default()
+        })
+        .await
+        .unwrap();
+    let failed_rows = rows.iter().filter(|r| r.event == "login.failed").count();
+    assert!(
+        failed_rows <= allowed + 1,
+        "{failed_rows} rows for one burst"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.detail.ends_with("attempts refused while locked out")),
+        "{rows:?}"
     );
 }
