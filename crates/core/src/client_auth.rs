@@ -318,7 +318,7 @@ mod tests {
             method: AuthMethod::ClientSecretPost,
             ..public.clone()
         };
-        for _ in 0..crate::lockout::ADDRESS.free {
+        for _ in 0..crate::lockout::CLIENT.free {
             let _ = authenticate(&k.p, &guess, from).await;
         }
         assert!(

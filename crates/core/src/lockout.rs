@@ -38,7 +38,9 @@ pub const ADDRESS: Policy = Policy {
 /// Per client and address for client authentication. Machine secrets
 /// carry 256 bits, so guessing them is hopeless anyway; the lock is per
 /// address so that a stranger's wrong secrets cannot lock the real client
-/// out from its own address (the per-address counter stops the stranger).
+/// out from its own address. There is no lock per address alone: behind
+/// one proxy or NAT, one caller's bad secrets must not stop other clients,
+/// and spraying client ids gains nothing.
 pub const CLIENT: Policy = Policy {
     free: 10,
     base: 30,
@@ -67,9 +69,7 @@ pub const USER_CODE_ADDRESS: Policy = Policy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keys {
     keys: Vec<(String, Policy)>,
-    /// The check is cheap and the credential unguessable (client secrets):
-    /// while every key is known clear ([`crate::cache`]) the check skips
-    /// the store, so the token endpoint's hot path stays read-free.
+    /// Client secrets: see [`Attempt`]'s two ways of counting.
     fast: bool,
 }
 
@@ -113,14 +113,13 @@ pub fn login(email: &str, from: Option<IpAddr>) -> Keys {
     Keys::new(account, ACCOUNT, address)
 }
 
-/// A client authentication: the client from this address, and the address.
+/// A client authentication: the client from this address.
 pub fn client(client_id: &str, from: Option<IpAddr>) -> Keys {
     let ip = from.map(ip_key).unwrap_or_default();
     let account = format!("client:{}:{ip}", lookup_hash(client_id));
-    let address = from.map(|_| (format!("client:address:{ip}"), ADDRESS));
     Keys {
         fast: true,
-        ..Keys::new(account, CLIENT, address)
+        ..Keys::new(account, CLIENT, None)
     }
 }
 
@@ -146,38 +145,72 @@ pub enum Begin {
     Locked(i64),
 }
 
-/// A credential check under way. Dropping it without a report leaves it
-/// counted as a failure (the safe side).
+/// A credential check under way, counted one of two ways.
+///
+/// Passwords and device user codes are *reserved*: the attempt is counted
+/// as a failure (and the key locked as if it failed) before the credential
+/// is looked at, in one atomic statement
+/// ([`crate::store::LockoutStore::reserve_attempt`]), and given back when
+/// it was right. However many checks run at once, on however many
+/// instances, no more are made than the policy allows. One person signs in
+/// once at a time, so a burst is always an attack.
+///
+/// Client secrets cannot be counted that way: a machine client sends many
+/// requests at once, and counting them in advance would lock it out of
+/// its own traffic. Their check is synchronous and takes a microsecond,
+/// and a secret carries at least 32 characters (256 random bits when
+/// `portico client secret` makes it), so instead the lock is read before
+/// the check and *read again after a right one* (a lock set meanwhile
+/// wins), and a wrong one is counted at once. While every key is known
+/// clear ([`crate::cache`]) the reads are skipped, so the token
+/// endpoint's hot path stays read-free: between that check and a
+/// failure's report there is no await, and the report drops the marks
+/// before its first write, so on one process at most one check per worker
+/// thread can slip past a failure.
 #[derive(Debug)]
 #[must_use = "report how the check went"]
 pub struct Attempt {
     keys: Keys,
-    /// One per key, in order; empty on the fast path.
-    reserved: Vec<Reservation>,
+    how: Counted,
     now: i64,
     epoch: u64,
 }
 
-/// Start a credential check. The attempt is counted as a failure before
-/// the credential is looked at ([`crate::store::LockoutStore::reserve_attempt`]),
-/// so however many checks run at once, on however many instances, no more
-/// are made than the policy allows; the right credential gives its count
-/// back. A key locked now refuses the check outright.
+#[derive(Debug)]
+enum Counted {
+    /// One reservation per key, in order.
+    Reserved(Vec<Reservation>),
+    /// Read before, re-read after a success, counted on a failure.
+    Read,
+    /// As `Read`, with the keys known clear: nothing read.
+    Fast,
+}
+
+/// Start a credential check: see [`Attempt`]. A key locked now refuses
+/// the check outright.
 pub async fn begin(p: &Provider, keys: Keys) -> Result<Begin> {
     let now = p.now();
     let epoch = p.lockout_epoch.load(Ordering::SeqCst);
-    if keys.fast
-        && keys
+    let attempt = |keys, how| {
+        Ok(Begin::Go(Attempt {
+            keys,
+            how,
+            now,
+            epoch,
+        }))
+    };
+    if keys.fast {
+        if keys
             .keys
             .iter()
             .all(|(k, _)| p.clear_lockouts.get(k, now).is_some())
-    {
-        return Ok(Begin::Go(Attempt {
-            keys,
-            reserved: Vec::new(),
-            now,
-            epoch,
-        }));
+        {
+            return attempt(keys, Counted::Fast);
+        }
+        return match wait(p, &keys).await? {
+            Some(w) => Ok(Begin::Locked(w)),
+            None => attempt(keys, Counted::Read),
+        };
     }
     let mut reserved = Vec::with_capacity(keys.keys.len());
     for (k, policy) in &keys.keys {
@@ -198,12 +231,7 @@ pub async fn begin(p: &Provider, keys: Keys) -> Result<Begin> {
             }
         }
     }
-    Ok(Begin::Go(Attempt {
-        keys,
-        reserved,
-        now,
-        epoch,
-    }))
+    attempt(keys, Counted::Reserved(reserved))
 }
 
 impl Attempt {
@@ -211,12 +239,33 @@ impl Attempt {
     /// keys get their count back (the address keeps its earlier failures,
     /// or one good account would unlock a spray from the same place).
     ///
-    /// Re-checks first: if attempts that began after this one failed and
+    /// Re-checks first: if checks that began after this one failed and
     /// locked the account while this one was being checked, the lock wins
     /// and the wait comes back as `Err`.
     pub async fn succeeded(self, p: &Provider) -> Result<std::result::Result<(), i64>> {
-        let Some(mine) = self.reserved.first() else {
-            return Ok(Ok(())); // the fast path: nothing was written
+        let reserved = match &self.how {
+            Counted::Fast => return Ok(Ok(())),
+            Counted::Read => {
+                let account = p.store.lockout(self.keys.account()).await?;
+                if let Some(w) = wait(p, &self.keys).await? {
+                    return Ok(Err(w));
+                }
+                if account.is_some_and(|l| l.failures > 0) {
+                    p.store.clear_lockout(self.keys.account()).await?;
+                }
+                // Clean now: later checks may skip the reads, unless a
+                // failure on this process came in between.
+                for (k, _) in &self.keys.keys {
+                    p.clear_lockouts.put_if(k, (), self.now, || {
+                        p.lockout_epoch.load(Ordering::SeqCst) == self.epoch
+                    });
+                }
+                return Ok(Ok(()));
+            }
+            Counted::Reserved(r) => r,
+        };
+        let Some(mine) = reserved.first() else {
+            return Ok(Ok(()));
         };
         if let Some(l) = p.store.lockout(self.keys.account()).await?
             && l.failures > mine.failures
@@ -225,17 +274,8 @@ impl Attempt {
             return Ok(Err(l.locked_until - self.now));
         }
         p.store.clear_lockout(self.keys.account()).await?;
-        for ((k, _), r) in self.keys.keys.iter().zip(&self.reserved).skip(1) {
+        for ((k, _), r) in self.keys.keys.iter().zip(reserved).skip(1) {
             p.store.release_attempt(k, r.locked_until).await?;
-        }
-        // Nothing failed before this check: later checks of these keys may
-        // take the fast path, unless a failure here came in between.
-        if self.keys.fast && self.reserved.iter().all(|r| r.failures == 1) {
-            for (k, _) in &self.keys.keys {
-                p.clear_lockouts.put_if(k, (), self.now, || {
-                    p.lockout_epoch.load(Ordering::SeqCst) == self.epoch
-                });
-            }
         }
         Ok(Ok(()))
     }
@@ -248,17 +288,21 @@ impl Attempt {
         for (k, _) in &self.keys.keys {
             p.clear_lockouts.remove(k);
         }
-        let mut until = self.reserved.iter().map(|r| r.locked_until).max();
-        if self.reserved.is_empty() {
-            // The fast path counted nothing yet: count now.
-            for (k, policy) in &self.keys.keys {
-                let at = match p.store.reserve_attempt(k, self.now, *policy).await? {
-                    Some(r) => r.locked_until,
-                    None => p.store.lockout(k).await?.map_or(0, |l| l.locked_until),
-                };
-                until = until.max(Some(at));
+        let until = match &self.how {
+            Counted::Reserved(r) => r.iter().map(|r| r.locked_until).max(),
+            Counted::Read | Counted::Fast => {
+                let mut until = None;
+                for (k, policy) in &self.keys.keys {
+                    let at = match p.store.reserve_attempt(k, self.now, *policy).await? {
+                        Some(r) => r.locked_until,
+                        // Locked meanwhile by another failure.
+                        None => p.store.lockout(k).await?.map_or(0, |l| l.locked_until),
+                    };
+                    until = until.max(Some(at));
+                }
+                until
             }
-        }
+        };
         Ok(until.map(|u| u - self.now).filter(|&wait| wait > 0))
     }
 
@@ -266,8 +310,10 @@ impl Attempt {
     /// was no guess (a device code that exists but is spent): the attempt
     /// is given back uncounted, and nothing earlier is forgiven.
     pub async fn abandon(self, p: &Provider) -> Result<()> {
-        for ((k, _), r) in self.keys.keys.iter().zip(&self.reserved) {
-            p.store.release_attempt(k, r.locked_until).await?;
+        if let Counted::Reserved(reserved) = &self.how {
+            for ((k, _), r) in self.keys.keys.iter().zip(reserved) {
+                p.store.release_attempt(k, r.locked_until).await?;
+            }
         }
         Ok(())
     }
@@ -480,26 +526,33 @@ mod tests {
     async fn clients_skip_the_store_once_known_clear_and_stop_at_a_failure() {
         let k = kit().await;
         let keys = client("web", Some("192.0.2.7".parse().unwrap()));
-        // The first check goes through the store and, clean, marks the keys.
-        go(&k, &keys).await.succeeded(&k.p).await.unwrap().unwrap();
+        // The first check reads the store and, clean, marks the keys.
+        let first = go(&k, &keys).await;
+        assert!(matches!(first.how, Counted::Read));
+        first.succeeded(&k.p).await.unwrap().unwrap();
         let a = go(&k, &keys).await;
-        assert!(a.reserved.is_empty(), "the fast path");
+        assert!(matches!(a.how, Counted::Fast));
         // A failure on the fast path counts, and ends the fast path at once.
         assert_eq!(a.failed(&k.p).await.unwrap(), None);
-        assert_eq!(
-            k.p.store
-                .lockout(keys.account())
-                .await
-                .unwrap()
-                .unwrap()
-                .failures,
-            1
-        );
+        let account = k.p.store.lockout(keys.account()).await.unwrap();
+        assert_eq!(account.map(|l| l.failures), Some(1));
         let b = go(&k, &keys).await;
-        assert!(!b.reserved.is_empty(), "back to reserving");
+        assert!(matches!(b.how, Counted::Read), "back to reading");
+        // A success forgets the failure and marks the keys again.
         b.succeeded(&k.p).await.unwrap().unwrap();
-        // Not clean (a failure came before): still reserving.
-        assert!(!go(&k, &keys).await.reserved.is_empty());
+        assert_eq!(k.p.store.lockout(keys.account()).await.unwrap(), None);
+        assert!(matches!(go(&k, &keys).await.how, Counted::Fast));
+    }
+
+    #[tokio::test]
+    async fn a_right_client_secret_checked_while_a_lock_was_set_is_refused() {
+        let k = kit().await;
+        let keys = client("web", Some("192.0.2.7".parse().unwrap()));
+        let right = go(&k, &keys).await;
+        for _ in 0..CLIENT.free {
+            let _ = fail(&k, &keys).await;
+        }
+        assert_eq!(right.succeeded(&k.p).await.unwrap(), Err(30));
     }
 
     #[tokio::test]

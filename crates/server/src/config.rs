@@ -37,6 +37,10 @@ pub struct ServerSection {
     pub issuer: Option<String>,
     pub database_url: Option<String>,
     pub ui_dir: Option<String>,
+    /// Reverse proxies (addresses or CIDR blocks) whose `Forwarded` /
+    /// `X-Forwarded-For` headers name the client ([`crate::client_addr`]).
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 /// `[tokens]`: lifetimes, in seconds.

@@ -2,6 +2,7 @@
 //! limits, timeouts, and the accept loop that bounds how long a client may
 //! take to send its headers.
 
+use crate::client_addr::{ClientAddr, TrustedProxies};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
@@ -110,8 +111,13 @@ pub async fn security_headers(State(policy): State<Policy>, req: Request, next: 
 /// Serve `app` on `listener`. This is `axum::serve` plus what it lacks: a
 /// deadline for the request headers (hyper enforces it once it has a
 /// timer) and a cap on the header buffer. The peer address goes into the
-/// request as `ConnectInfo`, as `into_make_service_with_connect_info` does.
-pub async fn serve(listener: TcpListener, app: Router) -> std::io::Result<()> {
+/// request as `ConnectInfo`, as `into_make_service_with_connect_info` does,
+/// and the client's address (behind `proxies`) as [`ClientAddr`].
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    proxies: std::sync::Arc<TrustedProxies>,
+) -> std::io::Result<()> {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
@@ -128,10 +134,13 @@ pub async fn serve(listener: TcpListener, app: Router) -> std::io::Result<()> {
         };
         let app = app.clone();
         let http = http.clone();
+        let proxies = proxies.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
                 let mut req = req.map(Body::new);
+                let client = ClientAddr(proxies.client(peer.ip(), req.headers()));
                 req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                req.extensions_mut().insert(client);
                 app.clone().oneshot(req)
             });
             if let Err(e) = http

@@ -2,6 +2,7 @@
 //! parse the request, call `portico_core`, render the answer.
 
 pub mod admin;
+pub mod client_addr;
 pub mod config;
 mod demo;
 pub mod hardening;
@@ -94,8 +95,9 @@ pub async fn start(
         demo,
     };
     let app = router(state.clone(), &settings.ui_dir);
-    // The peer address feeds per-address lockouts.
-    let task = tokio::spawn(hardening::serve(listener, app));
+    // The client address (behind trusted proxies) feeds per-address lockouts.
+    let proxies = client_addr::TrustedProxies::parse(&file.server.trusted_proxies)?;
+    let task = tokio::spawn(hardening::serve(listener, app, Arc::new(proxies)));
     Ok(Running {
         issuer,
         addr,

@@ -5,7 +5,6 @@ use crate::oauth::pairs;
 use crate::web::{self, api_error, no_store, set_cookie};
 use axum::Extension;
 use axum::Json;
-use axum::extract::ConnectInfo;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -21,7 +20,6 @@ use portico_core::authorize::Outcome;
 use portico_core::device::{self, Attempt, CodeError};
 use portico_core::model::User;
 use portico_core::secret::Secret;
-use std::net::SocketAddr;
 
 fn json_ok<T: serde::Serialize>(v: T) -> Response {
     let mut r = Json(v).into_response();
@@ -404,11 +402,12 @@ pub async fn authorize_error(State(state): State<AppState>, RawQuery(q): RawQuer
     })
 }
 
-/// The client address, when the server was started with connect info.
-pub type Peer = Option<Extension<ConnectInfo<SocketAddr>>>;
+/// The client address ([`crate::client_addr`]), when the server put one
+/// in the request.
+pub type Peer = Option<Extension<crate::client_addr::ClientAddr>>;
 
 pub fn peer_ip(peer: Peer) -> Option<std::net::IpAddr> {
-    peer.map(|Extension(ConnectInfo(a))| a.ip())
+    peer.map(|Extension(crate::client_addr::ClientAddr(a))| a)
 }
 
 /// HTTP 429 with Retry-After; `{minutes}` in the message becomes the wait

@@ -12,6 +12,8 @@ on_both_backends!(
     wrong_client_secrets_lock_the_client_at_that_address,
     the_audit_log_records_what_happened_and_the_cli_reads_it,
     a_burst_of_guesses_gets_no_more_checks_than_the_policy_allows,
+    behind_a_trusted_proxy_one_client_cannot_lock_out_the_others,
+    forwarding_headers_from_untrusted_peers_are_ignored,
 );
 
 async fn login(s: &TestServer, email: &str, password: &str) -> (u16, Option<String>, Value) {
@@ -410,4 +412,101 @@ async fn a_burst_of_guesses_gets_no_more_checks_than_the_policy_allows(db: Db) {
             .any(|r| r.detail.ends_with("attempts refused while locked out")),
         "{rows:?}"
     );
+}
+
+/// A sign-in as it arrives through a proxy that appends `X-Forwarded-For`.
+async fn login_via(s: &TestServer, forwarded_for: &str, email: &str, password: &str) -> u16 {
+    s.http
+        .post(s.url("/api/ui/login"))
+        .header("x-portico-csrf", "1")
+        .header("x-forwarded-for", forwarded_for)
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn client_credentials_via(
+    s: &TestServer,
+    forwarded_for: &str,
+    id: &str,
+    secret: &str,
+) -> u16 {
+    s.http
+        .post(s.url("/oauth2/token"))
+        .header("x-forwarded-for", forwarded_for)
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Issue 15, item 2. Before `trusted_proxies`, everybody behind a proxy
+/// was one address: one client's 50 wrong passwords locked all of them out.
+async fn behind_a_trusted_proxy_one_client_cannot_lock_out_the_others(db: Db) {
+    let s = start_with(db, "[server]\ntrusted_proxies = [\"127.0.0.0/8\"]\n").await;
+    // The attacker sprays 50 accounts from 203.0.113.9 (the first hop is
+    // what the attacker wrote; the proxy appended the real address).
+    for n in 0..50 {
+        let st = login_via(
+            &s,
+            "198.51.100.77, 203.0.113.9",
+            &format!("u{n}@example.com"),
+            "wrong",
+        )
+        .await;
+        assert!(st == 401 || st == 429, "{st}");
+    }
+    assert_eq!(
+        login_via(&s, "203.0.113.9", "fresh@example.com", "wrong").await,
+        429,
+        "the attacker's address is locked"
+    );
+    // Another user behind the same proxy signs in.
+    assert_eq!(login_via(&s, "203.0.113.10", EMAIL, PASSWORD).await, 200);
+    // 50 bad client secrets from the attacker stop neither that client
+    // from elsewhere nor another client from the attacker's address.
+    for _ in 0..50 {
+        client_credentials_via(&s, "203.0.113.9", "machine", "wrong secret").await;
+    }
+    assert_eq!(
+        client_credentials_via(&s, "203.0.113.9", "machine", MACHINE_SECRET).await,
+        401
+    );
+    assert_eq!(
+        client_credentials_via(&s, "203.0.113.10", "machine", MACHINE_SECRET).await,
+        200
+    );
+    // (web may not use client_credentials: 400 means it authenticated.)
+    assert_eq!(
+        client_credentials_via(&s, "203.0.113.9", "web", WEB_SECRET).await,
+        400
+    );
+}
+
+/// Forwarding headers are only believed from a trusted proxy: otherwise
+/// a client would dodge its address lock by writing a new one each time.
+async fn forwarding_headers_from_untrusted_peers_are_ignored(db: Db) {
+    for extra in ["", "[server]\ntrusted_proxies = [\"10.0.0.0/8\"]\n"] {
+        let s = start_with(db, extra).await;
+        for n in 0..50 {
+            login_via(
+                &s,
+                &format!("203.0.113.{n}"),
+                &format!("u{n}@example.com"),
+                "wrong",
+            )
+            .await;
+        }
+        assert_eq!(
+            login_via(&s, "203.0.113.200", "fresh@example.com", "wrong").await,
+            429,
+            "{extra:?}: the peer address is what counts"
+        );
+    }
 }
