@@ -240,6 +240,11 @@ pub(crate) async fn validate(
     if let Some(name) = params.first_repeated() {
         return Err(OAuthError::invalid_request(format!("{name} is repeated")));
     }
+    if let Some((name, cap)) = params.first_too_long() {
+        return Err(OAuthError::invalid_request(format!(
+            "{name} is longer than {cap} characters"
+        )));
+    }
     if params.get("request").is_some() {
         return Err(OAuthError::new(
             ErrorCode::RequestNotSupported,
@@ -485,6 +490,14 @@ pub async fn authorize(
         }
     };
     let state = single("state");
+    if let Some(cap) = crate::params::cap("state")
+        && state.is_some_and(|s| s.len() > cap)
+    {
+        // Too long to echo back: the browser gets the error, not the client.
+        return Outcome::ErrorPage(OAuthError::invalid_request(format!(
+            "state is longer than {cap} characters"
+        )));
+    }
     let mode = mode_for(single("response_type"), single("response_mode"));
     let req = if client.require_pushed_authorization_requests && pushed.is_none() {
         Err(OAuthError::invalid_request(

@@ -47,18 +47,34 @@ impl Clock for ManualClock {
 
 /// A clock that is the system clock plus an offset the tests can move.
 /// Used by the server's test hook so integration tests can expire codes.
+/// Tests that compare waits to the second can stop it ([`Self::freeze`]),
+/// so a second boundary passing mid-test cannot change an answer.
 #[derive(Debug, Default)]
-pub struct OffsetClock(AtomicI64);
+pub struct OffsetClock {
+    offset: AtomicI64,
+    /// Stopped at this time (0: running).
+    frozen: AtomicI64,
+}
 
 impl OffsetClock {
     pub fn advance(&self, seconds: i64) {
-        self.0.fetch_add(seconds, Ordering::SeqCst);
+        self.offset.fetch_add(seconds, Ordering::SeqCst);
+    }
+
+    /// Stop the clock where it is; [`Self::advance`] still moves it.
+    pub fn freeze(&self) {
+        let now = SystemClock.now();
+        self.frozen.store(now, Ordering::SeqCst);
     }
 }
 
 impl Clock for OffsetClock {
     fn now(&self) -> UnixTime {
-        SystemClock.now() + self.0.load(Ordering::SeqCst)
+        let base = match self.frozen.load(Ordering::SeqCst) {
+            0 => SystemClock.now(),
+            at => at,
+        };
+        base + self.offset.load(Ordering::SeqCst)
     }
 }
 

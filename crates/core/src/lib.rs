@@ -29,6 +29,7 @@ pub mod redirect;
 pub mod scope;
 pub mod secret;
 pub mod store;
+pub mod sweep;
 #[cfg(test)]
 pub(crate) mod testkit;
 pub mod theme;

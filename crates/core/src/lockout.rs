@@ -73,6 +73,10 @@ pub struct Keys {
     fast: bool,
 }
 
+/// The longest `forget_after` of any policy: counters quiet for longer
+/// than this (and not locked) are swept.
+pub const FORGET_AFTER: i64 = 3600;
+
 impl Keys {
     fn new(account: String, policy: Policy, address: Option<(String, Policy)>) -> Self {
         let mut keys = vec![(account, policy)];
@@ -363,6 +367,7 @@ mod tests {
         assert_eq!(ACCOUNT.lock_secs(i64::MAX), 900);
         assert_eq!(ACCOUNT.doublings_to_max(), 5);
         for p in [ACCOUNT, ADDRESS, CLIENT, USER_CODE, USER_CODE_ADDRESS] {
+            assert!(p.forget_after <= FORGET_AFTER);
             let k = p.doublings_to_max();
             assert_eq!(p.lock_secs(p.free + k), p.max);
             assert!(k == 0 || p.lock_secs(p.free + k - 1) < p.max);

@@ -419,6 +419,53 @@ impl PushedRequestStore for MemoryStore {
 }
 
 #[async_trait]
+impl SweepStore for MemoryStore {
+    async fn sweep_expired(&self, c: &Cutoffs) -> StoreResult<Swept> {
+        fn drop_where<K, V>(m: &mut HashMap<K, V>, dead: impl Fn(&V) -> bool) -> u64 {
+            let before = m.len();
+            m.retain(|_, v| !dead(v));
+            (before - m.len()) as u64
+        }
+        let mut g = self.lock()?;
+        let g = &mut *g;
+        let t = c.expired_before;
+        let mut s = Swept {
+            auth_requests: drop_where(&mut g.requests, |r| r.expires_at < t),
+            pushed_requests: drop_where(&mut g.pushed, |r| r.expires_at < t),
+            device_authorizations: drop_where(&mut g.devices, |d| d.expires_at < t),
+            sessions: drop_where(&mut g.sessions, |s| s.expires_at < t),
+            codes: drop_where(&mut g.codes, |(code, _)| {
+                code.expires_at < c.codes_expired_before
+            }),
+            refresh_tokens: drop_where(&mut g.refresh, |(r, _)| r.expires_at < t),
+            revoked_jtis: drop_where(&mut g.revoked_jti, |&exp| exp < t),
+            lockouts: drop_where(&mut g.lockouts, |&(_, locked_until, last)| {
+                last < c.lockouts_failed_before && locked_until <= t
+            }),
+            ..Swept::default()
+        };
+        let referred: std::collections::HashSet<String> = g
+            .codes
+            .values()
+            .map(|(code, _)| code.grant_id.clone())
+            .chain(g.refresh.values().map(|(r, _)| r.grant_id.clone()))
+            .chain(
+                g.devices
+                    .values()
+                    .filter_map(|d| d.approval.as_ref().map(|a| a.grant_id.clone())),
+            )
+            .collect();
+        s.grants = drop_where(&mut g.grants, |gr| {
+            gr.created_at < c.grants_created_before && !referred.contains(&gr.id)
+        });
+        let before = g.audit.len();
+        g.audit.retain(|r| r.at >= c.audit_before);
+        s.audit = (before - g.audit.len()) as u64;
+        Ok(s)
+    }
+}
+
+#[async_trait]
 impl AuditStore for MemoryStore {
     async fn append_audit(&self, record: &crate::audit::Record) -> StoreResult<()> {
         let mut g = self.lock()?;

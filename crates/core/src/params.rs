@@ -41,6 +41,44 @@ impl<'a> Params<'a> {
     }
 }
 
+/// The longest value Portico accepts for each parameter it stores with a
+/// pending request and may echo back (`state` in every answer, `nonce` in
+/// the id_token). Without a cap one request could park kilobytes per row
+/// and make redirects too long for browsers. Generous for real clients:
+/// `state` is usually a random string or a small signed blob.
+pub const CAPS: &[(&str, usize)] = &[
+    ("state", 1024),
+    ("nonce", 512),
+    ("scope", 2048),
+    ("login_hint", 320),
+    ("id_token_hint", 8192),
+    ("acr_values", 256),
+    ("ui_locales", 256),
+    ("claims_locales", 256),
+    ("prompt", 64),
+    ("max_age", 20),
+    ("display", 32),
+    ("response_mode", 32),
+    ("response_type", 64),
+    ("code_challenge", 128),
+    ("code_challenge_method", 16),
+    ("x_method", 32),
+];
+
+/// The cap of `name`, if it has one.
+pub fn cap(name: &str) -> Option<usize> {
+    CAPS.iter().find(|(n, _)| *n == name).map(|&(_, c)| c)
+}
+
+impl Params<'_> {
+    /// The first capped parameter whose value is too long, with its cap.
+    pub fn first_too_long(&self) -> Option<(&'static str, usize)> {
+        CAPS.iter()
+            .find(|(name, cap)| self.values.get(name).is_some_and(|v| v.len() > *cap))
+            .copied()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,6 +87,15 @@ mod tests {
         v.iter()
             .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn overlong_values_are_found_with_their_cap() {
+        let v = pairs(&[("state", &"s".repeat(1024)), ("nonce", "n")]);
+        assert_eq!(Params::new(&v).first_too_long(), None);
+        let v = pairs(&[("state", &"s".repeat(1025))]);
+        assert_eq!(Params::new(&v).first_too_long(), Some(("state", 1024)));
+        assert_eq!(cap("nonce"), Some(512));
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub struct ProviderConfig {
     /// set by another instance is seen after at most this long; failures on
     /// this instance drop the entry at once.
     pub lockout_cache_ttl: i64,
+    /// Days audit entries are kept (`[retention] audit_days`).
+    pub audit_retention_days: i64,
 }
 
 impl ProviderConfig {
@@ -63,6 +65,7 @@ impl ProviderConfig {
             device_poll_interval: 5,
             client_cache_ttl: 5,
             lockout_cache_ttl: 1,
+            audit_retention_days: 90,
         }
     }
 }

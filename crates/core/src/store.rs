@@ -324,6 +324,69 @@ pub trait AuditStore: Send + Sync {
     ) -> StoreResult<Vec<crate::audit::Record>>;
 }
 
+/// What [`SweepStore::sweep_expired`] may delete: each cutoff is a time;
+/// rows whose deciding time lies before it are dead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cutoffs {
+    /// Authorization requests, pushed requests, device authorizations,
+    /// sessions, refresh tokens and revoked-jti entries that expired
+    /// before this.
+    pub expired_before: UnixTime,
+    /// Authorization codes that expired before this (later than the
+    /// others, so a replay of a spent code can still revoke what it issued).
+    pub codes_expired_before: UnixTime,
+    /// Grants created before this and no longer referred to by any code,
+    /// refresh token or device authorization: every token of theirs has
+    /// expired.
+    pub grants_created_before: UnixTime,
+    /// Lockout counters whose last failure came before this and that are
+    /// not locked at `expired_before`.
+    pub lockouts_failed_before: UnixTime,
+    /// Audit entries written before this.
+    pub audit_before: UnixTime,
+}
+
+/// How many rows [`SweepStore::sweep_expired`] deleted, per kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub auth_requests: u64,
+    pub pushed_requests: u64,
+    pub device_authorizations: u64,
+    pub sessions: u64,
+    pub codes: u64,
+    pub refresh_tokens: u64,
+    pub grants: u64,
+    pub revoked_jtis: u64,
+    pub lockouts: u64,
+    pub audit: u64,
+}
+
+impl Swept {
+    pub fn total(&self) -> u64 {
+        self.auth_requests
+            + self.pushed_requests
+            + self.device_authorizations
+            + self.sessions
+            + self.codes
+            + self.refresh_tokens
+            + self.grants
+            + self.revoked_jtis
+            + self.lockouts
+            + self.audit
+    }
+}
+
+/// Bounded storage: what has expired is deleted, so an anonymous flood of
+/// requests cannot grow the database without bound.
+#[async_trait]
+pub trait SweepStore: Send + Sync {
+    /// Delete every row past its cutoff ([`Cutoffs`]) and nothing else, in
+    /// small batches so writers are never held up for long. Safe to run
+    /// concurrently from several instances (each row is deleted once; the
+    /// counts then add up across them).
+    async fn sweep_expired(&self, cutoffs: &Cutoffs) -> StoreResult<Swept>;
+}
+
 /// Everything Portico stores.
 pub trait Store:
     ClientStore
@@ -341,6 +404,7 @@ pub trait Store:
     + LockoutStore
     + AuditStore
     + KeyStore
+    + SweepStore
     + Send
     + Sync
     + 'static
@@ -363,6 +427,7 @@ impl<T> Store for T where
         + LockoutStore
         + AuditStore
         + KeyStore
+        + SweepStore
         + Send
         + Sync
         + 'static

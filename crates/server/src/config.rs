@@ -21,6 +21,8 @@ pub struct FileConfig {
     #[serde(default)]
     pub tokens: TokensSection,
     #[serde(default)]
+    pub retention: RetentionSection,
+    #[serde(default)]
     pub clients: Vec<ClientConfig>,
     #[serde(default)]
     /// Each checked (ids, theme tokens, WCAG AA contrast) before anything
@@ -82,6 +84,37 @@ impl TokensSection {
             c.device_poll_interval = positive("device_poll_interval_secs", v, 1)?;
         }
         Ok(())
+    }
+}
+
+/// `[retention]`: how long what is kept for the record is kept, and how
+/// often the sweeper deletes what has expired.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSection {
+    /// Days audit entries are kept (default 90).
+    pub audit_days: Option<i64>,
+    /// Seconds between sweeps (default 60; 0 turns this instance's
+    /// sweeper off, e.g. when another instance on the database sweeps).
+    pub sweep_interval_secs: Option<u64>,
+}
+
+impl RetentionSection {
+    pub fn apply(&self, c: &mut portico_core::ProviderConfig) -> Result<(), String> {
+        if let Some(days) = self.audit_days {
+            if !(1..=36_500).contains(&days) {
+                return Err("[retention] audit_days must be between 1 and 36500".into());
+            }
+            c.audit_retention_days = days;
+        }
+        Ok(())
+    }
+
+    pub fn sweep_interval(&self) -> Option<std::time::Duration> {
+        match self.sweep_interval_secs.unwrap_or(60) {
+            0 => None,
+            s => Some(std::time::Duration::from_secs(s)),
+        }
     }
 }
 

@@ -76,11 +76,15 @@ pub async fn start(
         .map_err(|e| e.to_string())?;
     let mut provider_config = ProviderConfig::new(&issuer);
     file.tokens.apply(&mut provider_config)?;
+    file.retention.apply(&mut provider_config)?;
     let provider = Provider::new(provider_config, store, clock, Arc::new(SystemRandom))
         .await
         .map_err(|e| format!("cannot start the provider: {e}"))?;
     let provider = Arc::new(provider);
     config::apply(&provider, &file).await?;
+    if let Some(every) = file.retention.sweep_interval() {
+        tokio::spawn(sweeper(provider.clone(), every));
+    }
     let demo = if settings.demo {
         Some(Arc::new(demo::Demo::install(&provider).await?))
     } else {
@@ -106,6 +110,19 @@ pub async fn start(
         demo_themed_url,
         task,
     })
+}
+
+/// Delete what has expired, every `every` (the first sweep one period
+/// after start). A failed sweep is logged and tried again next time.
+async fn sweeper(provider: Arc<Provider>, every: std::time::Duration) {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(e) = portico_core::sweep::sweep(&provider).await {
+            tracing::warn!(error = %e, "sweep failed");
+        }
+    }
 }
 
 pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {

@@ -75,7 +75,151 @@ on_both_backends!(
     entrypoints_keep_their_theme_and_are_listed_by_id,
     lockout_failures_count_atomically_and_restart_when_stale,
     audit_entries_append_and_filter_newest_first,
+    the_sweep_deletes_what_is_dead_and_nothing_else,
 );
+
+async fn the_sweep_deletes_what_is_dead_and_nothing_else(s: Arc<dyn Store>) {
+    use portico_core::audit::{Filter, Record};
+    use portico_core::store::{Cutoffs, LockPolicy};
+    let grant = |id: &str| Grant {
+        id: id.into(),
+        client_id: "c".into(),
+        user_id: "u".into(),
+        scopes: vec!["openid".into()],
+        created_at: 0,
+        revoked_at: None,
+        session_id_hash: None,
+    };
+    // g-old is referred to only by a code that is swept; g-live by a live
+    // refresh token; g-device by a live device authorization.
+    for g in ["g-old", "g-live", "g-device"] {
+        s.create_grant(&grant(g)).await.unwrap();
+    }
+    s.put_code(&AuthCode {
+        grant_id: "g-old".into(),
+        ..code("c-old")
+    })
+    .await
+    .unwrap();
+    s.put_code(&AuthCode {
+        grant_id: "g-live".into(),
+        expires_at: 200,
+        ..code("c-live")
+    })
+    .await
+    .unwrap();
+    let rt = |hash: &str, expires_at| RefreshToken {
+        token_hash: hash.into(),
+        grant_id: "g-live".into(),
+        client_id: "c".into(),
+        user_id: "u".into(),
+        scopes: vec![],
+        auth_time: 1,
+        acr: None,
+        created_at: 1,
+        expires_at,
+    };
+    s.put_refresh_token(&rt("rt-dead", 50)).await.unwrap();
+    s.put_refresh_token(&rt("rt-live", 10_000)).await.unwrap();
+    let mut d = device("dev", "user-code");
+    d.expires_at = 500;
+    s.put_device_authorization(&d, 0).await.unwrap();
+    s.decide_device(
+        "user-code",
+        Some(&DeviceApproval {
+            grant_id: "g-device".into(),
+            ..approval()
+        }),
+        1,
+    )
+    .await
+    .unwrap();
+    let mut dead_device = device("dev2", "user-code-2");
+    dead_device.expires_at = 50;
+    s.put_device_authorization(&dead_device, 0).await.unwrap();
+    let pushed = |hash: &str, expires_at| PushedRequest {
+        uri_hash: hash.into(),
+        client_id: "c".into(),
+        params: vec![],
+        created_at: 0,
+        expires_at,
+    };
+    s.put_pushed_request(&pushed("p-dead", 50)).await.unwrap();
+    s.put_pushed_request(&pushed("p-live", 500)).await.unwrap();
+    s.revoke_access_token("jti-dead", 50).await.unwrap();
+    s.revoke_access_token("jti-live", 500).await.unwrap();
+    let quiet = LockPolicy {
+        free: 5,
+        base: 30,
+        max: 900,
+        forget_after: 3600,
+    };
+    let strict = LockPolicy {
+        free: 1,
+        base: 1000,
+        max: 1000,
+        ..quiet
+    };
+    s.reserve_attempt("stale", 10, quiet).await.unwrap();
+    s.reserve_attempt("locked", 10, strict).await.unwrap();
+    s.reserve_attempt("recent", 99, quiet).await.unwrap();
+    for at in [50, 150] {
+        s.append_audit(&Record {
+            id: 0,
+            at,
+            event: "session.ended".into(),
+            user_id: None,
+            client_id: None,
+            ip: None,
+            detail: String::new(),
+        })
+        .await
+        .unwrap();
+    }
+    let cutoffs = Cutoffs {
+        expired_before: 100,
+        codes_expired_before: 100,
+        grants_created_before: 100,
+        lockouts_failed_before: 95,
+        audit_before: 100,
+    };
+    let swept = s.sweep_expired(&cutoffs).await.unwrap();
+    assert_eq!(
+        swept,
+        portico_core::store::Swept {
+            auth_requests: 0,
+            pushed_requests: 1,
+            device_authorizations: 1,
+            sessions: 0,
+            codes: 1,
+            refresh_tokens: 1,
+            grants: 1,
+            revoked_jtis: 1,
+            lockouts: 1,
+            audit: 1,
+        }
+    );
+    assert!(s.grant("g-old").await.unwrap().is_none());
+    for g in ["g-live", "g-device"] {
+        assert!(s.grant(g).await.unwrap().is_some(), "{g}");
+    }
+    assert!(s.refresh_token("rt-live").await.unwrap().is_some());
+    assert!(s.refresh_token("rt-dead").await.unwrap().is_none());
+    assert!(s.access_token_revoked("jti-live").await.unwrap());
+    assert!(!s.access_token_revoked("jti-dead").await.unwrap());
+    assert!(s.lockout("stale").await.unwrap().is_none());
+    assert!(s.lockout("locked").await.unwrap().is_some());
+    assert!(s.lockout("recent").await.unwrap().is_some());
+    let audit = s
+        .audit_log(&Filter {
+            limit: 10,
+            ..Filter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.iter().map(|r| r.at).collect::<Vec<_>>(), [150]);
+    assert_eq!(s.sweep_expired(&cutoffs).await.unwrap().total(), 0, "once");
+}
 
 async fn audit_entries_append_and_filter_newest_first(s: Arc<dyn Store>) {
     use portico_core::audit::{Filter, Record};

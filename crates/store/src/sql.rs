@@ -6,6 +6,9 @@
 /// Implement every storage trait for `$store`, which has a `pool` field for
 /// reads and a `writer` field for writes (the same pool on PostgreSQL; one
 /// connection on SQLite, see `sqlite.rs`).
+/// Rows one sweep statement deletes at most.
+pub(crate) const SWEEP_BATCH: u64 = 1000;
+
 macro_rules! impl_store {
     ($store:ty, $row:ty, $pool:ty) => {
 #[async_trait]
@@ -758,6 +761,78 @@ macro_rules! impl_store {
                     .await
                     .map_err(backend)?;
                 Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl SweepStore for $store {
+            async fn sweep_expired(&self, c: &Cutoffs) -> StoreResult<Swept> {
+                // Each kind in batches of SWEEP_BATCH by primary key, so the
+                // single SQLite writer is never held for long and token
+                // requests keep flowing while a large backlog goes.
+                const SWEEP_BATCH: u64 = crate::sql::SWEEP_BATCH;
+                let t = c.expired_before;
+                let mut s = Swept::default();
+                let kinds: [(&str, &str, &str, i64, &mut u64); 8] = [
+                    ("auth_requests", "id", "expires_at < $1", t, &mut s.auth_requests),
+                    ("pushed_requests", "uri_hash", "expires_at < $1", t, &mut s.pushed_requests),
+                    ("device_authorizations", "device_code_hash", "expires_at < $1", t, &mut s.device_authorizations),
+                    ("sessions", "id_hash", "expires_at < $1", t, &mut s.sessions),
+                    ("auth_codes", "code_hash", "expires_at < $1", c.codes_expired_before, &mut s.codes),
+                    ("refresh_tokens", "token_hash", "expires_at < $1", t, &mut s.refresh_tokens),
+                    ("revoked_access_tokens", "jti", "expires_at < $1", t, &mut s.revoked_jtis),
+                    ("audit_log", "id", "at < $1", c.audit_before, &mut s.audit),
+                ];
+                for (table, key, dead, cutoff, count) in kinds {
+                    let sql = format!(
+                        "DELETE FROM {table} WHERE {key} IN \
+                         (SELECT {key} FROM {table} WHERE {dead} LIMIT {SWEEP_BATCH})"
+                    );
+                    loop {
+                        let n = sqlx::query(&sql)
+                            .bind(cutoff)
+                            .execute(&self.writer)
+                            .await
+                            .map_err(backend)?
+                            .rows_affected();
+                        *count += n;
+                        if n < SWEEP_BATCH {
+                            break;
+                        }
+                        tokio::task::yield_now().await;
+                    }
+                }
+                // After codes, refresh tokens and devices: a grant goes once
+                // nothing refers to it any more.
+                let grants = format!(
+                    "DELETE FROM grants WHERE id IN (SELECT g.id FROM grants g WHERE g.created_at < $1 \
+                     AND NOT EXISTS (SELECT 1 FROM auth_codes x WHERE x.grant_id = g.id) \
+                     AND NOT EXISTS (SELECT 1 FROM refresh_tokens x WHERE x.grant_id = g.id) \
+                     AND NOT EXISTS (SELECT 1 FROM device_authorizations x WHERE x.grant_id = g.id) \
+                     LIMIT {SWEEP_BATCH})"
+                );
+                let lockouts = format!(
+                    "DELETE FROM lockouts WHERE key IN (SELECT key FROM lockouts \
+                     WHERE last_failure < $1 AND locked_until <= $2 LIMIT {SWEEP_BATCH})"
+                );
+                for (sql, count, a, b) in [
+                    (&grants, &mut s.grants, c.grants_created_before, 0),
+                    (&lockouts, &mut s.lockouts, c.lockouts_failed_before, t),
+                ] {
+                    loop {
+                        let mut q = sqlx::query(sql).bind(a);
+                        if sql.contains("$2") {
+                            q = q.bind(b);
+                        }
+                        let n = q.execute(&self.writer).await.map_err(backend)?.rows_affected();
+                        *count += n;
+                        if n < SWEEP_BATCH {
+                            break;
+                        }
+                        tokio::task::yield_now().await;
+                    }
+                }
+                Ok(s)
             }
         }
 

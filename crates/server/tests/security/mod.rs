@@ -14,6 +14,8 @@ on_both_backends!(
     a_burst_of_guesses_gets_no_more_checks_than_the_policy_allows,
     behind_a_trusted_proxy_one_client_cannot_lock_out_the_others,
     forwarding_headers_from_untrusted_peers_are_ignored,
+    anonymous_authorize_requests_are_swept_once_expired,
+    overlong_echoed_parameters_are_refused,
 );
 
 async fn login(s: &TestServer, email: &str, password: &str) -> (u16, Option<String>, Value) {
@@ -33,6 +35,7 @@ async fn login(s: &TestServer, email: &str, password: &str) -> (u16, Option<Stri
 
 async fn repeated_wrong_passwords_lock_the_account_with_the_wait(db: Db) {
     let s = start(db).await;
+    s.clock.freeze(); // the waits are compared to the second
     for _ in 0..4 {
         assert_eq!(login(&s, EMAIL, "wrong password").await.0, 401);
     }
@@ -88,6 +91,7 @@ async fn unknown_and_known_accounts_get_identical_answers(db: Db) {
 
 async fn the_password_grant_locks_too(db: Db) {
     let s = start(db).await;
+    s.clock.freeze(); // the waits are compared to the second
     let grant = |password: &'static str| {
         let s = &s;
         async move {
@@ -140,6 +144,7 @@ async fn the_password_grant_locks_too(db: Db) {
 
 async fn wrong_client_secrets_lock_the_client_at_that_address(db: Db) {
     let s = start(db).await;
+    s.clock.freeze(); // the waits are compared to the second
     let cc = |secret: &'static str| {
         let s = &s;
         async move {
@@ -509,4 +514,66 @@ async fn forwarding_headers_from_untrusted_peers_are_ignored(db: Db) {
             "{extra:?}: the peer address is what counts"
         );
     }
+}
+
+fn code_request<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut v = vec![
+        ("client_id", "web"),
+        ("redirect_uri", CB),
+        ("response_type", "code"),
+        ("scope", "openid"),
+        ("state", "st"),
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
+/// Issue 15, item 3: before the sweeper, every anonymous authorize request
+/// left a row behind for good.
+async fn anonymous_authorize_requests_are_swept_once_expired(db: Db) {
+    let s = start(db).await;
+    let p = s.running.state.provider.clone();
+    for _ in 0..300 {
+        let r = s.authorize(&code_request(&[]), None).await;
+        assert_eq!(r.status(), 302, "to the sign-in screen");
+    }
+    let live = portico_core::sweep::sweep(&p).await.unwrap();
+    assert_eq!(live.auth_requests, 0, "nothing has expired yet");
+    s.clock.advance(p.config.auth_request_ttl + 1);
+    let swept = portico_core::sweep::sweep(&p).await.unwrap();
+    assert_eq!(swept.auth_requests, 300);
+    assert_eq!(portico_core::sweep::sweep(&p).await.unwrap().total(), 0);
+}
+
+async fn overlong_echoed_parameters_are_refused(db: Db) {
+    let s = start(db).await;
+    // A state too long to echo: the browser sees the error page.
+    let long_state = "s".repeat(1025);
+    let r = s
+        .authorize(
+            &[
+                ("client_id", "web"),
+                ("redirect_uri", CB),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("state", &long_state),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    assert!(r.headers().get("location").is_none());
+    // A nonce too long: invalid_request back to the client, with its state.
+    let long_nonce = "n".repeat(513);
+    let r = s
+        .authorize(&code_request(&[("nonce", &long_nonce)]), None)
+        .await;
+    let to = location(r.headers());
+    let q = query_of(&to);
+    assert_eq!(q["error"], "invalid_request");
+    assert_eq!(
+        q["error_description"],
+        "nonce is longer than 512 characters"
+    );
+    assert_eq!(q["state"], "st");
 }
