@@ -99,6 +99,7 @@ fn build() -> World {
                 password_hash: portico_core::password::DUMMY_HASH.into(),
                 created_at: now,
                 updated_at: now,
+                self_registered: false,
             })
             .await
             .expect("user");

@@ -327,6 +327,29 @@ pub async fn login(
     }
 }
 
+/// The operator provisions an email that somebody registered by sign-up.
+/// Whoever signed up may not own the address (sign-up does not verify it
+/// yet), so the provisioned person must not inherit that account: it is
+/// removed first (every grant revoked, so its tokens die; its sessions and
+/// consents deleted) and audited, and the caller creates a fresh account
+/// with a new `sub`. Provisioned accounts are left alone.
+pub async fn reclaim_self_registered(p: &Provider, existing: &User) -> Result<bool> {
+    if !existing.self_registered {
+        return Ok(false);
+    }
+    p.store.delete_user(&existing.id, p.now()).await?;
+    tracing::warn!(
+        user_id = %existing.id,
+        "a self-registered account had a provisioned email: removed, its sessions and grants revoked"
+    );
+    let e = Event::AccountReplaced
+        .entry()
+        .user(&existing.id)
+        .detail("self-registered account removed: its email was provisioned by the operator");
+    audit::record(p, e).await?;
+    Ok(true)
+}
+
 /// Hash a password with a fresh salt.
 pub async fn hash_password(p: &Provider, password: Secret) -> Result<String> {
     let mut salt = [0u8; 16];
@@ -370,6 +393,7 @@ pub async fn sign_up(
         password_hash: hash_password(p, password).await?,
         created_at: p.now(),
         updated_at: p.now(),
+        self_registered: true,
     };
     match p.store.create_user(&user).await {
         Ok(()) => {

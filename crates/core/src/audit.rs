@@ -28,6 +28,9 @@ pub enum Event {
     ClientAuthFailed,
     ClientCreated,
     ClientUpdated,
+    /// A self-registered account removed because the operator provisioned
+    /// its email (its grants revoked, its sessions ended).
+    AccountReplaced,
 }
 
 impl Event {
@@ -46,6 +49,7 @@ impl Event {
             Self::ClientAuthFailed => "client_auth.failed",
             Self::ClientCreated => "client.created",
             Self::ClientUpdated => "client.updated",
+            Self::AccountReplaced => "account.replaced",
         }
     }
 

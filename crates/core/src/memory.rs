@@ -100,10 +100,22 @@ impl UserStore for MemoryStore {
             existing.family_name = u.family_name.clone();
             existing.password_hash = u.password_hash.clone();
             existing.updated_at = u.updated_at;
+            existing.self_registered = u.self_registered;
             return Ok(existing.id.clone());
         }
         g.users.insert(u.id.clone(), u.clone());
         Ok(u.id.clone())
+    }
+    async fn delete_user(&self, id: &str, now: UnixTime) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        for grant in g.grants.values_mut() {
+            if grant.user_id == id && grant.revoked_at.is_none() {
+                grant.revoked_at = Some(now);
+            }
+        }
+        g.sessions.retain(|_, s| s.user_id != id);
+        g.consents.retain(|(user, _), _| user != id);
+        Ok(g.users.remove(id).is_some())
     }
 }
 

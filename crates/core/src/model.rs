@@ -71,6 +71,11 @@ pub struct User {
     pub created_at: UnixTime,
     /// When the profile last changed (the `updated_at` claim).
     pub updated_at: UnixTime,
+    /// Created by the person themselves at sign-up (not provisioned by
+    /// the operator): such an account is never handed over to a
+    /// provisioned person with the same email ([`crate::accounts`]).
+    #[serde(default)]
+    pub self_registered: bool,
 }
 
 impl std::fmt::Debug for User {
@@ -452,6 +457,7 @@ mod redaction_tests {
                     password_hash: hidden.into(),
                     created_at: 0,
                     updated_at: 0,
+                    self_registered: false,
                 }
             ),
             format!(

@@ -47,6 +47,11 @@ pub trait UserStore: Send + Sync {
     /// Insert, or update name and password of the user with this email
     /// (config users). Returns the stored user's id.
     async fn upsert_user_by_email(&self, user: &User) -> StoreResult<String>;
+    /// Remove the user for good, in one transaction: every grant of theirs
+    /// is revoked at `now` (so every token of theirs dies), their sessions
+    /// and consents are deleted, then the account. False when no user has
+    /// this id.
+    async fn delete_user(&self, id: &str, now: UnixTime) -> StoreResult<bool>;
 }
 
 #[async_trait]

@@ -60,9 +60,8 @@ mod tests {
     async fn expired_requests_go_and_live_ones_stay() {
         use crate::testkit::{CB, q};
         let k = kit().await;
-        let query = format!(
-            "client_id=web&redirect_uri={CB}&response_type=code&scope=openid&nonce=n"
-        );
+        let query =
+            format!("client_id=web&redirect_uri={CB}&response_type=code&scope=openid&nonce=n");
         let pairs = q(&query);
         let ask = || crate::authorize::authorize(&k.p, &pairs, None);
         ask().await;

@@ -116,6 +116,7 @@ pub async fn kit() -> Kit {
             password_hash: DUMMY_HASH.into(),
             created_at: T0,
             updated_at: T0 + 5,
+            self_registered: false,
         })
         .await
         .unwrap();

@@ -351,11 +351,20 @@ pub async fn apply(p: &Provider, cfg: &FileConfig) -> Result<(), String> {
         // record stays stable across restarts (no new salt, no write). This
         // costs one argon2 verify per configured user at start, the same as
         // hashing would; it saves the write, not the work.
-        let existing = p
+        let mut existing = p
             .store
             .user_by_email(&email)
             .await
             .map_err(|e| e.to_string())?;
+        // Never hand a stranger's account (sessions, grants, sub) to the
+        // provisioned person.
+        if let Some(x) = &existing
+            && portico_core::accounts::reclaim_self_registered(p, x)
+                .await
+                .map_err(|e| e.to_string())?
+        {
+            existing = None;
+        }
         let same = match &existing {
             Some(x) => portico_core::password::verify(u.password.clone(), x.password_hash.clone())
                 .await
@@ -384,6 +393,7 @@ pub async fn apply(p: &Provider, cfg: &FileConfig) -> Result<(), String> {
             password_hash,
             created_at: p.now(),
             updated_at: p.now(),
+            self_registered: false,
         };
         // Keep updated_at when the profile is unchanged (applied every start).
         let user = match &existing {

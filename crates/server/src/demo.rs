@@ -82,6 +82,7 @@ impl Demo {
                     .await
                     .map_err(|e| e.to_string())?,
                 created_at: p.now(),
+                self_registered: false,
             };
             p.store
                 .upsert_user_by_email(&user)

@@ -456,6 +456,7 @@ async fn duplicate_emails_conflict_case_insensitively(s: Arc<dyn Store>) {
         password_hash: "x".into(),
         created_at: 0,
         updated_at: 0,
+        self_registered: false,
     };
     s.create_user(&u).await.unwrap();
     let dup = User {
@@ -641,6 +642,7 @@ async fn consent_accumulates_per_user_and_client(s: Arc<dyn Store>) {
         password_hash: "x".into(),
         created_at: 0,
         updated_at: 0,
+        self_registered: false,
     };
     s.create_user(&u).await.unwrap();
     assert!(s.consented_scopes("u", "c").await.unwrap().is_empty());
@@ -655,6 +657,33 @@ async fn consent_accumulates_per_user_and_client(s: Arc<dyn Store>) {
     got.sort();
     assert_eq!(got, v(&["email", "openid", "profile"]));
     assert!(s.consented_scopes("u", "other").await.unwrap().is_empty());
+    // Deleting the user takes everything that signs in as them.
+    s.create_session(&portico_core::model::Session {
+        id_hash: "sess".into(),
+        user_id: "u".into(),
+        auth_time: 1,
+        created_at: 1,
+        expires_at: 1000,
+    })
+    .await
+    .unwrap();
+    s.create_grant(&Grant {
+        id: "gu".into(),
+        client_id: "c".into(),
+        user_id: "u".into(),
+        scopes: v(&["openid"]),
+        created_at: 1,
+        revoked_at: None,
+        session_id_hash: Some("sess".into()),
+    })
+    .await
+    .unwrap();
+    assert!(s.delete_user("u", 7).await.unwrap());
+    assert!(s.user_by_id("u").await.unwrap().is_none());
+    assert!(s.session("sess", 2).await.unwrap().is_none());
+    assert!(s.consented_scopes("u", "c").await.unwrap().is_empty());
+    assert_eq!(s.grant("gu").await.unwrap().unwrap().revoked_at, Some(7));
+    assert!(!s.delete_user("u", 8).await.unwrap(), "already gone");
 }
 
 async fn revoked_access_tokens_are_remembered(s: Arc<dyn Store>) {
@@ -711,6 +740,7 @@ async fn profile_fields_round_trip(s: Arc<dyn Store>) {
         password_hash: "x".into(),
         created_at: 3,
         updated_at: 4,
+        self_registered: false,
     };
     s.create_user(&u).await.unwrap();
     assert_eq!(s.user_by_id("u1").await.unwrap().unwrap(), u);

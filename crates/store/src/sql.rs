@@ -76,12 +76,13 @@ macro_rules! impl_store {
                 updated_at: r
                     .get::<Option<i64>, _>("updated_at")
                     .unwrap_or_else(|| r.get("created_at")),
+                self_registered: r.get::<bool, _>("self_registered"),
             }
         }
 
         const USER_COLUMNS: &str =
             "id, email, email_verified, name, password_hash, created_at, given_name, family_name, updated_at, \
-             phone_number, birthdate, terms_accepted_at";
+             phone_number, birthdate, terms_accepted_at, self_registered";
 
         #[async_trait]
         impl UserStore for $store {
@@ -103,7 +104,7 @@ macro_rules! impl_store {
             }
             async fn create_user(&self, u: &User) -> StoreResult<()> {
                 let r = sqlx::query(&format!(
-                    "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                    "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
                 ))
                 .bind(&u.id)
                 .bind(u.email.to_lowercase())
@@ -117,6 +118,7 @@ macro_rules! impl_store {
                 .bind(&u.phone_number)
                 .bind(&u.birthdate)
                 .bind(u.terms_accepted_at)
+                .bind(u.self_registered)
                 .execute(&self.writer)
                 .await;
                 match r {
@@ -129,10 +131,11 @@ macro_rules! impl_store {
             }
             async fn upsert_user_by_email(&self, u: &User) -> StoreResult<String> {
                 let row = sqlx::query(&format!(
-                    "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                    "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                      ON CONFLICT (email) DO UPDATE SET name = excluded.name, password_hash = excluded.password_hash, \
                      email_verified = excluded.email_verified, given_name = excluded.given_name, \
-                     family_name = excluded.family_name, updated_at = excluded.updated_at RETURNING id"
+                     family_name = excluded.family_name, updated_at = excluded.updated_at, \
+                     self_registered = excluded.self_registered RETURNING id"
                 ))
                 .bind(&u.id)
                 .bind(u.email.to_lowercase())
@@ -146,10 +149,34 @@ macro_rules! impl_store {
                 .bind(&u.phone_number)
                 .bind(&u.birthdate)
                 .bind(u.terms_accepted_at)
+                .bind(u.self_registered)
                 .fetch_one(&self.writer)
                 .await
                 .map_err(backend)?;
                 Ok(row.get(0))
+            }
+            async fn delete_user(&self, id: &str, now: UnixTime) -> StoreResult<bool> {
+                let mut tx = self.writer.begin().await.map_err(backend)?;
+                sqlx::query("UPDATE grants SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+                    .bind(id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                for sql in [
+                    "DELETE FROM sessions WHERE user_id = $1",
+                    "DELETE FROM consents WHERE user_id = $1",
+                ] {
+                    sqlx::query(sql).bind(id).execute(&mut *tx).await.map_err(backend)?;
+                }
+                let gone = sqlx::query("DELETE FROM users WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?
+                    .rows_affected();
+                tx.commit().await.map_err(backend)?;
+                Ok(gone > 0)
             }
         }
 

@@ -16,6 +16,7 @@ on_both_backends!(
     forwarding_headers_from_untrusted_peers_are_ignored,
     anonymous_authorize_requests_are_swept_once_expired,
     overlong_echoed_parameters_are_refused,
+    provisioning_an_email_never_hands_over_a_strangers_account,
 );
 
 async fn login(s: &TestServer, email: &str, password: &str) -> (u16, Option<String>, Value) {
@@ -576,4 +577,115 @@ async fn overlong_echoed_parameters_are_refused(db: Db) {
         "nonce is longer than 512 characters"
     );
     assert_eq!(q["state"], "st");
+}
+
+/// A pending sign-up request's id (x_method=sign_up).
+async fn sign_up_request(s: &TestServer) -> String {
+    let r = s
+        .authorize(
+            &code_request(&[("x_method", "sign_up"), ("nonce", "n")]),
+            None,
+        )
+        .await;
+    location(r.headers())
+        .trim_start_matches("/sign-up?request=")
+        .to_owned()
+}
+
+/// Issue 15, item 4: a stranger signs up with an address before the
+/// operator provisions it. Before the fix the provisioned person got the
+/// stranger's account: same sub, the stranger's live session and grants.
+async fn provisioning_an_email_never_hands_over_a_strangers_account(db: Db) {
+    let (url, _guard) = fresh_database(db).await;
+    let issuer = "http://portico.test";
+    let a = start_instance_with(&url, issuer, "").await;
+    let store = a.running.state.provider.store.clone();
+    let alice = store.user_by_email(EMAIL).await.unwrap().unwrap().id;
+    let request = sign_up_request(&a).await;
+    let r = a
+        .ui_post(
+            "/api/ui/sign-up",
+            json!({"request": request, "name": "Mallory", "email": "boss@example.com", "password": "mallory's password"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let stranger_cookie = session_cookie(r.headers()).unwrap();
+    let stranger = store
+        .user_by_email("boss@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stranger.self_registered);
+    let signed_in = |s: &TestServer, cookie: String| {
+        let http = s.http.clone();
+        let url = s.url("/api/ui/session");
+        async move {
+            let v: Value = http
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["signed_in"] == true
+        }
+    };
+    assert!(signed_in(&a, stranger_cookie.clone()).await);
+
+    // The operator provisions the address; a second instance applies it.
+    let provisioned = "[[users]]\nemail = \"Boss@example.com\"\nname = \"The Boss\"\npassword = \"the boss's own password\"\n";
+    let b = start_instance_with(&url, issuer, provisioned).await;
+    let boss = store
+        .user_by_email("boss@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(boss.id, stranger.id, "a fresh account, a new sub");
+    assert!(!boss.self_registered);
+    assert!(
+        !signed_in(&b, stranger_cookie).await,
+        "the stranger's session is over"
+    );
+    assert_eq!(
+        login(&b, "boss@example.com", "mallory's password").await.0,
+        401
+    );
+    assert_eq!(
+        login(&b, "boss@example.com", "the boss's own password")
+            .await
+            .0,
+        200
+    );
+    let events: Vec<String> = store
+        .audit_log(&portico_core::audit::Filter {
+            user_id: Some(stranger.id.clone()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.event)
+        .collect();
+    assert!(
+        events.contains(&"account.replaced".to_owned()),
+        "{events:?}"
+    );
+    // A provisioned account is never replaced, however often it is applied.
+    assert_eq!(store.user_by_email(EMAIL).await.unwrap().unwrap().id, alice);
+    let c = start_instance_with(&url, issuer, provisioned).await;
+    assert_eq!(
+        c.running
+            .state
+            .provider
+            .store
+            .user_by_email("boss@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        boss.id
+    );
 }
