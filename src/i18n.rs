@@ -213,6 +213,9 @@ fn es_message(code: &str) -> Option<&'static str> {
             "Esta solicitud de inicio de sesión ha caducado o ya se ha usado. Vuelve a la aplicación y empieza de nuevo."
         }
         "sign_up_not_offered" => "Aquí no se pueden crear cuentas nuevas. Inicia sesión.",
+        "sign_up_needs_request" => {
+            "Empieza desde la aplicación que quieres usar: las cuentas se crean al entrar en ella."
+        }
         "server_error" => "Algo ha fallado. Inténtalo de nuevo.",
         "network" => "No se ha podido conectar. Revisa tu conexión y vuelve a intentarlo.",
         "email_missing" => "Escribe tu correo electrónico.",

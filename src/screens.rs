@@ -173,7 +173,10 @@ pub fn Login() -> impl IntoView {
     let info = request_info(request);
     let ui = use_ui();
     let t = ui.t;
-    let switch = ui.offers(XMethod::SignUp).then(|| view! {
+    // Accounts are only created on the way into an app (a live request
+    // whose entrypoint offers sign-up): no link without one.
+    let offered = ui.offers(XMethod::SignUp) && request.get_untracked().is_some();
+    let switch = offered.then(|| view! {
         <p class="switch">
             {t.new_here} <a href=move || switch_link("/sign-up", request.get(), return_to.get())>{t.create_an_account}</a>
         </p>

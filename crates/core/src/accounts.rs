@@ -23,6 +23,9 @@ pub enum AccountError {
     Locked(i64),
     /// The entrypoint behind the request does not offer sign-up.
     SignUpNotOffered,
+    /// Sign-up without a live authorization request: there is no
+    /// entrypoint whose rules could apply.
+    RequestRequired,
     Server(OAuthError),
 }
 
@@ -357,15 +360,27 @@ pub async fn hash_password(p: &Provider, password: Secret) -> Result<String> {
     password::hash(password, salt).await
 }
 
-/// Register a new user through the entrypoint behind `request` (the
-/// default one without): it must offer sign-up, and decides which fields
-/// the form must carry.
+/// Register a new user through the entrypoint behind `request`, a live
+/// authorization request: the entrypoint must offer sign-up, and decides
+/// which fields the form must carry. Without a live request there are no
+/// rules to apply, so there is no sign-up.
+///
+/// Attempts are counted per address ([`lockout::sign_up`]), and a taken
+/// address costs the same password hash as a free one, so sign-up is
+/// neither a fast nor a timing oracle for which addresses have accounts.
 pub async fn sign_up(
     p: &Provider,
     request: Option<&str>,
     form: NewAccount<'_>,
+    from: Option<std::net::IpAddr>,
 ) -> Result<User, AccountError> {
-    let (entrypoint, _) = crate::entrypoint::behind(p, request).await?;
+    let Some(request) = request else {
+        return Err(AccountError::RequestRequired);
+    };
+    let Some(req) = p.store.auth_request(request, p.now()).await? else {
+        return Err(AccountError::RequestRequired);
+    };
+    let entrypoint = crate::entrypoint::find_or_default(p, &req.entrypoint).await?;
     if !entrypoint.offers(portico_api_types::XMethod::SignUp) {
         return Err(AccountError::SignUpNotOffered);
     }
@@ -377,6 +392,15 @@ pub async fn sign_up(
         check_new_account(&form, rules, today).map_err(AccountError::Invalid)?;
     let (email, password) = (form.email, form.password);
     let email = normalize_email(email);
+    match lockout::begin(p, lockout::sign_up(from)).await? {
+        lockout::Begin::Go(attempt) => attempt.keep(),
+        lockout::Begin::Locked(wait) => {
+            p.refusals.count(Event::SignedUp, from);
+            return Err(AccountError::Locked(wait));
+        }
+    }
+    // Hashed before the address is looked up: taken and free cost the same.
+    let password_hash = hash_password(p, password).await?;
     if p.store.user_by_email(&email).await?.is_some() {
         return Err(AccountError::EmailTaken);
     }
@@ -390,7 +414,7 @@ pub async fn sign_up(
         phone_number,
         birthdate,
         terms_accepted_at: (rules.terms_url.is_some() && form.accept_terms).then(|| p.now()),
-        password_hash: hash_password(p, password).await?,
+        password_hash,
         created_at: p.now(),
         updated_at: p.now(),
         self_registered: true,

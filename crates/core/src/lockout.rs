@@ -48,6 +48,16 @@ pub const CLIENT: Policy = Policy {
     forget_after: 3600,
 };
 
+/// Per address for sign-up attempts: every attempt that reaches the email
+/// check counts, taken address or free, so sign-up cannot be used to test
+/// thousands of addresses for accounts.
+pub const SIGN_UP: Policy = Policy {
+    free: 20,
+    base: 60,
+    max: 3600,
+    forget_after: 3600,
+};
+
 /// Per signed-in user for device user codes (about 2^34.6 codes).
 pub const USER_CODE: Policy = Policy {
     free: 10,
@@ -125,6 +135,12 @@ pub fn client(client_id: &str, from: Option<IpAddr>) -> Keys {
         fast: true,
         ..Keys::new(account, CLIENT, None)
     }
+}
+
+/// A sign-up attempt: the address it comes from.
+pub fn sign_up(from: Option<IpAddr>) -> Keys {
+    let ip = from.map(ip_key).unwrap_or_default();
+    Keys::new(format!("sign_up:address:{ip}"), SIGN_UP, None)
 }
 
 /// A typed device user code: the signed-in user, and the address.
@@ -310,6 +326,9 @@ impl Attempt {
         Ok(until.map(|u| u - self.now).filter(|&wait| wait > 0))
     }
 
+    /// The attempt stays counted whatever its outcome (sign-up attempts).
+    pub fn keep(self) {}
+
     /// The credential could not be checked (the server is too busy), or
     /// was no guess (a device code that exists but is spent): the attempt
     /// is given back uncounted, and nothing earlier is forgiven.
@@ -366,7 +385,14 @@ mod tests {
         assert_eq!(secs, [0, 0, 0, 0, 30, 60, 120, 240, 480, 900, 900, 900]);
         assert_eq!(ACCOUNT.lock_secs(i64::MAX), 900);
         assert_eq!(ACCOUNT.doublings_to_max(), 5);
-        for p in [ACCOUNT, ADDRESS, CLIENT, USER_CODE, USER_CODE_ADDRESS] {
+        for p in [
+            ACCOUNT,
+            ADDRESS,
+            CLIENT,
+            USER_CODE,
+            USER_CODE_ADDRESS,
+            SIGN_UP,
+        ] {
             assert!(p.forget_after <= FORGET_AFTER);
             let k = p.doublings_to_max();
             assert_eq!(p.lock_secs(p.free + k), p.max);
@@ -386,7 +412,12 @@ mod tests {
     #[test]
     fn each_check_counts_apart() {
         let ip = Some("192.0.2.1".parse().unwrap());
-        let all = [login("x", ip), client("x", ip), user_code("x", ip)];
+        let all = [
+            login("x", ip),
+            client("x", ip),
+            user_code("x", ip),
+            sign_up(ip),
+        ];
         for (i, a) in all.iter().enumerate() {
             for b in &all[i + 1..] {
                 assert!(

@@ -241,6 +241,7 @@ pub async fn theme(
 
 pub async fn sign_up(
     State(state): State<AppState>,
+    peer: Peer,
     body: Result<Json<SignUpRequest>, JsonRejection>,
 ) -> Response {
     let Json(req) = match body {
@@ -255,7 +256,7 @@ pub async fn sign_up(
         birthdate: req.birthdate.as_deref(),
         accept_terms: req.accept_terms,
     };
-    match accounts::sign_up(&state.provider, req.request.as_deref(), form).await {
+    match accounts::sign_up(&state.provider, req.request.as_deref(), form, peer_ip(peer)).await {
         Ok(user) => {
             signed_in(
                 &state,
@@ -298,7 +299,16 @@ pub async fn sign_up(
             "sign_up_not_offered",
             "New accounts cannot be created here. Sign in instead.",
         ),
-        Err(AccountError::InvalidCredentials | AccountError::Locked(_)) => api_error(
+        Err(AccountError::RequestRequired) => api_error(
+            StatusCode::BAD_REQUEST,
+            "sign_up_needs_request",
+            "Start from the app you want to use: accounts are created on its way in.",
+        ),
+        Err(AccountError::Locked(wait)) => too_many(
+            wait,
+            "Too many sign-up attempts from your network. Wait {minutes} and try again.",
+        ),
+        Err(AccountError::InvalidCredentials) => api_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "Could not sign up.",

@@ -17,6 +17,8 @@ on_both_backends!(
     anonymous_authorize_requests_are_swept_once_expired,
     overlong_echoed_parameters_are_refused,
     provisioning_an_email_never_hands_over_a_strangers_account,
+    sign_up_needs_a_live_request,
+    sign_up_is_throttled_per_address_taken_or_free,
 );
 
 async fn login(s: &TestServer, email: &str, password: &str) -> (u16, Option<String>, Value) {
@@ -51,10 +53,11 @@ async fn repeated_wrong_passwords_lock_the_account_with_the_wait(db: Db) {
     // Locked: even the right password is not checked.
     assert_eq!(login(&s, EMAIL, PASSWORD).await.0, 429);
     // Another account from the same address is not affected.
+    let request = sign_up_request(&s).await;
     let r = s
         .ui_post(
             "/api/ui/sign-up",
-            json!({"name": "Bob", "email": "bob@example.com", "password": "bob's long password"}),
+            json!({"request": request, "name": "Bob", "email": "bob@example.com", "password": "bob's long password"}),
         )
         .await;
     assert_eq!(r.status(), 200);
@@ -688,4 +691,87 @@ async fn provisioning_an_email_never_hands_over_a_strangers_account(db: Db) {
             .id,
         boss.id
     );
+}
+
+async fn sign_up_as(s: &TestServer, request: Option<&str>, email: &str) -> (u16, Value) {
+    let mut body = json!({"name": "Eve", "email": email, "password": "a long enough password"});
+    if let Some(r) = request {
+        body["request"] = json!(r);
+    }
+    let r = s.ui_post("/api/ui/sign-up", body).await;
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+/// Issue 15, item 6: before, a sign-up without a request was checked
+/// against the default entrypoint's rules and created the account.
+async fn sign_up_needs_a_live_request(db: Db) {
+    let s = start(db).await;
+    let (status, e) = sign_up_as(&s, None, "eve@example.com").await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("sign_up_needs_request"))
+    );
+    let (status, e) = sign_up_as(&s, Some("no-such-request"), "eve@example.com").await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (400, Some("sign_up_needs_request"))
+    );
+    // An expired request is no request.
+    let request = sign_up_request(&s).await;
+    s.clock
+        .advance(s.running.state.provider.config.auth_request_ttl + 1);
+    let (status, _) = sign_up_as(&s, Some(&request), "eve@example.com").await;
+    assert_eq!(status, 400);
+    let store = &s.running.state.provider.store;
+    assert!(
+        store
+            .user_by_email("eve@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A live one works.
+    let request = sign_up_request(&s).await;
+    assert_eq!(
+        sign_up_as(&s, Some(&request), "eve@example.com").await.0,
+        200
+    );
+}
+
+/// Issue 15, item 5: before, sign-up answered 409 for a taken address as
+/// fast and as often as anyone liked.
+async fn sign_up_is_throttled_per_address_taken_or_free(db: Db) {
+    let s = start(db).await;
+    s.clock.freeze();
+    let free = usize::try_from(portico_core::lockout::SIGN_UP.free).unwrap();
+    for n in 0..free {
+        // Mostly taken addresses, as an enumerating attacker sends them.
+        let email = if n % 5 == 0 {
+            format!("new{n}@example.com")
+        } else {
+            EMAIL.to_owned()
+        };
+        let request = sign_up_request(&s).await;
+        let (status, _) = sign_up_as(&s, Some(&request), &email).await;
+        assert!(status == 200 || status == 409, "attempt {n}: {status}");
+    }
+    let request = sign_up_request(&s).await;
+    let (status, e) = sign_up_as(&s, Some(&request), "another@example.com").await;
+    assert_eq!(
+        (status, e["error"].as_str()),
+        (429, Some("too_many_attempts"))
+    );
+    // Another address is not affected.
+    let elsewhere = start_with(db, "[server]\ntrusted_proxies = [\"127.0.0.1\"]\n").await;
+    let request = sign_up_request(&elsewhere).await;
+    let r = elsewhere
+        .http
+        .post(elsewhere.url("/api/ui/sign-up"))
+        .header("x-portico-csrf", "1")
+        .header("x-forwarded-for", "203.0.113.50")
+        .json(&json!({"request": request, "name": "Zoe", "email": "zoe@example.com", "password": "a long enough password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
 }
