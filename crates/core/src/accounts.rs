@@ -434,10 +434,16 @@ pub async fn sign_up(
 }
 
 /// Start an SSO session. Returns the cookie value (only its hash is stored).
+/// Start an SSO session for `user_id`. `replacing` is the session cookie
+/// the browser still carried, if any: that session never outlives this
+/// one. The same user's old session is absorbed (its grants move to the
+/// new one, so signing out revokes everything given from either); another
+/// user's is signed out (its grants revoked), as if they had signed out.
 pub async fn start_session(
     p: &Provider,
     user_id: &str,
     auth_time: UnixTime,
+    replacing: Option<&str>,
 ) -> Result<(String, Session)> {
     let value = p.random.token(32)?;
     let now = p.now();
@@ -449,6 +455,19 @@ pub async fn start_session(
         expires_at: now + p.config.session_ttl,
     };
     p.store.create_session(&session).await?;
+    if let Some(old_cookie) = replacing {
+        let old_hash = lookup_hash(old_cookie);
+        match p.store.session(&old_hash, now).await? {
+            Some(old) if old.user_id == user_id => {
+                p.store
+                    .move_grants_to_session(&old_hash, &session.id_hash)
+                    .await?;
+                p.store.delete_session(&old_hash).await?;
+            }
+            Some(_) => end_session(p, old_cookie).await?,
+            None => {}
+        }
+    }
     Ok((value, session))
 }
 

@@ -557,9 +557,8 @@ async fn decide(
             Err(OAuthError::new(code, why))
         }
         (Some(screen), _) => {
-            if let Some(s) = session {
-                forget_for_reauthorize(p, &req, &s.user_id).await?;
-            }
+            // Nothing is revoked yet for reauthorize: this is a GET any
+            // site can trigger ([`forget_for_reauthorize`]).
             p.store.put_auth_request(&req).await?;
             Ok(Outcome::Interaction {
                 screen,
@@ -571,10 +570,12 @@ async fn decide(
     }
 }
 
-/// x_method=reauthorize: the moment the flow starts (and again for
-/// whoever signs in to finish it), every token this user holds for this
-/// client dies, by revoking their grants. The SSO session and other
-/// clients' tokens are untouched; backing out leaves the tokens dead.
+/// x_method=reauthorize: once the user has signed in again to finish the
+/// request, every token they hold for this client dies, by revoking their
+/// grants, before the new code is issued. Not when the flow starts: that
+/// is a GET any site can send a signed-in browser to, and it must not be
+/// able to log the user out of an app. The SSO session and other clients'
+/// tokens are untouched; backing out changes nothing.
 async fn forget_for_reauthorize(p: &Provider, req: &AuthRequest, user_id: &str) -> Result<()> {
     if req.x_method == XMethod::Reauthorize {
         let n = p

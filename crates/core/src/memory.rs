@@ -195,6 +195,16 @@ impl GrantStore for MemoryStore {
         }
         Ok(n)
     }
+    async fn move_grants_to_session(&self, from: &str, to: &str) -> StoreResult<u64> {
+        let mut n = 0;
+        for g in self.lock()?.grants.values_mut() {
+            if g.session_id_hash.as_deref() == Some(from) {
+                g.session_id_hash = Some(to.to_owned());
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
     async fn revoke_grants_of(
         &self,
         user_id: &str,

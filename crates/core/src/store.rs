@@ -89,6 +89,11 @@ pub trait GrantStore: Send + Sync {
         session_id_hash: &str,
         now: UnixTime,
     ) -> StoreResult<u64>;
+    /// Re-attach every grant given from session `from` to session `to`, in
+    /// one statement (the same user signed in again on a browser that
+    /// still had a session): signing out of `to` then revokes them too.
+    /// Returns how many moved.
+    async fn move_grants_to_session(&self, from: &str, to: &str) -> StoreResult<u64>;
     /// Revoke every live grant this user gave this client (reauthorize), in
     /// one statement. Returns how many were revoked.
     async fn revoke_grants_of(

@@ -141,12 +141,16 @@ fn return_path(return_to: Option<&str>) -> Option<&str> {
 /// authorization request, finish it: the answer names the next URL.
 async fn signed_in(
     state: &AppState,
+    headers: &HeaderMap,
     user: &User,
     request: Option<&str>,
     return_to: Option<&str>,
 ) -> Response {
     let p = &state.provider;
-    let (cookie, sess) = match accounts::start_session(p, &user.id, p.now()).await {
+    // The browser's earlier session, if any, never outlives this one.
+    let earlier = state.cookies.read(headers);
+    let started = accounts::start_session(p, &user.id, p.now(), earlier.as_deref()).await;
+    let (cookie, sess) = match started {
         Ok(v) => v,
         Err(e) => return core_error(&e),
     };
@@ -164,6 +168,7 @@ async fn signed_in(
 pub async fn login(
     State(state): State<AppState>,
     peer: Peer,
+    headers: HeaderMap,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Response {
     let Json(req) = match body {
@@ -181,6 +186,7 @@ pub async fn login(
         Ok(user) => {
             signed_in(
                 &state,
+                &headers,
                 &user,
                 req.request.as_deref(),
                 req.return_to.as_deref(),
@@ -242,6 +248,7 @@ pub async fn theme(
 pub async fn sign_up(
     State(state): State<AppState>,
     peer: Peer,
+    headers: HeaderMap,
     body: Result<Json<SignUpRequest>, JsonRejection>,
 ) -> Response {
     let Json(req) = match body {
@@ -260,6 +267,7 @@ pub async fn sign_up(
         Ok(user) => {
             signed_in(
                 &state,
+                &headers,
                 &user,
                 req.request.as_deref(),
                 req.return_to.as_deref(),

@@ -310,6 +310,15 @@ macro_rules! impl_store {
                     .map_err(backend)?;
                 Ok(done.rows_affected())
             }
+            async fn move_grants_to_session(&self, from: &str, to: &str) -> StoreResult<u64> {
+                let done = sqlx::query("UPDATE grants SET session_id_hash = $2 WHERE session_id_hash = $1")
+                    .bind(from)
+                    .bind(to)
+                    .execute(&self.writer)
+                    .await
+                    .map_err(backend)?;
+                Ok(done.rows_affected())
+            }
             async fn revoke_grants_of(&self, user_id: &str, client_id: &str, now: UnixTime) -> StoreResult<u64> {
                 let done = sqlx::query("UPDATE grants SET revoked_at = $1 WHERE user_id = $2 AND client_id = $3 AND revoked_at IS NULL")
                     .bind(now)

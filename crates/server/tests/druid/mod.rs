@@ -6,8 +6,10 @@ use crate::on_both_backends;
 use serde_json::{Value, json};
 
 on_both_backends!(
-    reauthorize_kills_that_apps_tokens_at_once_and_nothing_else,
-    backing_out_of_reauthorize_gives_access_denied_and_tokens_stay_dead,
+    reauthorize_kills_that_apps_tokens_once_the_user_signs_in_again,
+    backing_out_of_reauthorize_gives_access_denied_and_changes_nothing,
+    signing_in_again_absorbs_the_old_session_so_logout_ends_both,
+    signing_in_as_someone_else_signs_the_first_user_out,
     reauthorize_with_credentials_issues_a_new_code_with_a_new_auth_time,
     pushed_requests_are_used_once_expire_and_can_be_required,
     logout_with_a_hint_ends_the_session_and_its_tokens_only,
@@ -110,7 +112,7 @@ async fn start_reauthorize(s: &TestServer, cookie: &str) -> String {
     loc.trim_start_matches("/login?request=").to_owned()
 }
 
-async fn reauthorize_kills_that_apps_tokens_at_once_and_nothing_else(db: Db) {
+async fn reauthorize_kills_that_apps_tokens_once_the_user_signs_in_again(db: Db) {
     let s = start(db).await;
     let (redirect, cookie) = s.login_flow(&params("web", &[])).await;
     let web = ("web", WEB_SECRET);
@@ -119,8 +121,20 @@ async fn reauthorize_kills_that_apps_tokens_at_once_and_nothing_else(db: Db) {
     let older = tokens_with_session(&s, &cookie, web).await;
     let other_app = tokens_with_session(&s, &cookie, es).await;
 
-    start_reauthorize(&s, &cookie).await;
-    // At once, before the user does anything: this app's tokens are dead.
+    let request = start_reauthorize(&s, &cookie).await;
+    // Issue 15, item 10: starting the flow is a GET any site can send the
+    // browser to; it revokes nothing.
+    assert_eq!(alive(&s, &old, web).await, (true, true, true));
+    // Once the user has signed in again, this app's tokens are dead.
+    let r = s
+        .ui_post_with_cookie(
+            "/api/ui/login",
+            json!({"request": request, "email": EMAIL, "password": PASSWORD}),
+            &cookie,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let cookie = session_cookie(r.headers()).unwrap();
     assert_eq!(alive(&s, &old, web).await, (false, false, false));
     assert_eq!(alive(&s, &older, web).await, (false, false, false));
     // The other app and the SSO session are untouched.
@@ -145,7 +159,7 @@ async fn reauthorize_kills_that_apps_tokens_at_once_and_nothing_else(db: Db) {
     assert!(r.user_id.is_some());
 }
 
-async fn backing_out_of_reauthorize_gives_access_denied_and_tokens_stay_dead(db: Db) {
+async fn backing_out_of_reauthorize_gives_access_denied_and_changes_nothing(db: Db) {
     let s = start(db).await;
     let (redirect, cookie) = s.login_flow(&params("web", &[])).await;
     let web = ("web", WEB_SECRET);
@@ -160,7 +174,73 @@ async fn backing_out_of_reauthorize_gives_access_denied_and_tokens_stay_dead(db:
     assert_eq!(q["error"], "access_denied");
     assert_eq!(q["state"], "st-6");
     assert!(!q.contains_key("code"));
-    assert_eq!(alive(&s, &old, web).await, (false, false, false));
+    // The user never signed in again: the app's tokens live on.
+    assert_eq!(alive(&s, &old, web).await, (true, true, true));
+}
+
+/// Issue 15, item 9: before, signing in on a browser that still had a
+/// session left that session alive, so signing out of the new one left
+/// what the old one gave working.
+async fn signing_in_again_absorbs_the_old_session_so_logout_ends_both(db: Db) {
+    let s = start(db).await;
+    let web = ("web", WEB_SECRET);
+    let (redirect, first) = s.login_flow(&params("web", &[])).await;
+    let from_first = exchange(&s, &redirect, web).await;
+    // The same browser signs in again (its cookie still set).
+    let r = s
+        .ui_post_with_cookie(
+            "/api/ui/login",
+            json!({"email": EMAIL, "password": PASSWORD}),
+            &first,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let second = session_cookie(r.headers()).unwrap();
+    assert_ne!(second, first);
+    // The first session is over...
+    let r = s.authorize(&params("web", &[]), Some(&first)).await;
+    assert!(location(r.headers()).starts_with("/login?request="));
+    let from_second = tokens_with_session(&s, &second, web).await;
+    // ...and signing out of the second revokes what either gave.
+    let r = logout(
+        &s,
+        &[
+            ("id_token_hint", from_second["id_token"].as_str().unwrap()),
+            ("post_logout_redirect_uri", SIGNED_OUT),
+        ],
+        &second,
+    )
+    .await;
+    assert_eq!(r.status(), 302);
+    assert_eq!(alive(&s, &from_second, web).await, (false, false, false));
+    assert_eq!(alive(&s, &from_first, web).await, (false, false, false));
+}
+
+async fn signing_in_as_someone_else_signs_the_first_user_out(db: Db) {
+    let s = start(db).await;
+    let web = ("web", WEB_SECRET);
+    let (redirect, alices) = s.login_flow(&params("web", &[])).await;
+    let alice_tokens = exchange(&s, &redirect, web).await;
+    let request = {
+        let r = s
+            .authorize(&params("web", &[("x_method", "sign_up")]), Some(&alices))
+            .await;
+        location(r.headers())
+            .trim_start_matches("/sign-up?request=")
+            .to_owned()
+    };
+    let r = s
+        .ui_post_with_cookie(
+            "/api/ui/sign-up",
+            json!({"request": request, "name": "Bob", "email": "bob@example.com", "password": "bob's long password"}),
+            &alices,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    // Alice's session on this browser ended as if she had signed out.
+    assert_eq!(alive(&s, &alice_tokens, web).await, (false, false, false));
+    let r = s.authorize(&params("web", &[]), Some(&alices)).await;
+    assert!(location(r.headers()).starts_with("/login?request="));
 }
 
 async fn reauthorize_with_credentials_issues_a_new_code_with_a_new_auth_time(db: Db) {
