@@ -1127,10 +1127,10 @@ async fn a_request_without_scope_gets_invalid_scope_and_no_token(db: Db) {
                 let loc = location(r.headers());
                 assert!(loc.starts_with(CB), "{loc}");
                 let q = query_of(&loc);
+                assert!(!q.contains_key("code"), "a code without consent: {loc}");
                 assert_eq!(q["error"], "invalid_scope", "{p:?}");
                 assert_eq!(q["state"], "S");
                 assert_eq!(q["iss"], s.issuer);
-                assert!(!q.contains_key("code"), "{loc}");
             }
         }
     }
