@@ -219,7 +219,7 @@ fn error_response(
 ) -> Outcome {
     let mut fields = vec![
         ("error".to_owned(), e.code.as_str().to_owned()),
-        ("error_description".to_owned(), e.description.to_string()),
+        ("error_description".to_owned(), e.description().to_owned()),
     ];
     if let Some(s) = state {
         fields.push(("state".to_owned(), s.to_owned()));
@@ -354,7 +354,9 @@ pub(crate) async fn validate(
     }
     let entrypoint = classified
         .entrypoint
-        .unwrap_or_else(|| DEFAULT_ENTRYPOINT.to_owned());
+        .as_deref()
+        .unwrap_or(DEFAULT_ENTRYPOINT)
+        .to_owned();
     if let Some(e) = p.store.entrypoint(&entrypoint).await?
         && !e.offers(x_method)
     {
@@ -370,6 +372,20 @@ pub(crate) async fn validate(
         })?),
     };
 
+    // RFC 6749 §3.3 lets a request without scope fail with invalid_scope,
+    // and DruID requires one. Without this, an empty scope set would count
+    // as already allowed (every one of no scopes is held) and a third-party
+    // client would get a code for the user without the consent screen. An
+    // entrypoint alone is no permission, so it does not count.
+    if classified.scopes.is_empty() {
+        return Err(OAuthError::invalid_scope(
+            if classified.entrypoint.is_some() {
+                "scope names only an entrypoint; add the scopes the client needs, such as openid"
+            } else {
+                "scope is required"
+            },
+        ));
+    }
     let now = p.now();
     Ok(AuthRequest {
         id: p.random.token(16)?,
@@ -1002,7 +1018,7 @@ mod tests {
     #[tokio::test]
     async fn single_registered_uri_may_be_omitted() {
         let k = kit().await;
-        let o = run(&k, &format!("client_id=spa&response_type=code&code_challenge={CHALLENGE}&code_challenge_method=S256"), None).await;
+        let o = run(&k, &format!("client_id=spa&response_type=code&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256"), None).await;
         assert!(
             matches!(
                 o,
@@ -1575,6 +1591,33 @@ mod tests {
         assert_eq!(fields["error"], "login_required");
         assert_eq!(fields["state"], "st");
         assert!(!fields.contains_key("code"));
+    }
+
+    #[tokio::test]
+    async fn a_request_without_scope_gets_invalid_scope_never_a_silent_code() {
+        let k = kit().await;
+        let s = k.session(T0).await;
+        // Signed in, prompt=none: before, an empty scope set counted as
+        // already allowed and the third-party client got a code silently.
+        for client in ["rp", "web"] {
+            for scope in ["", "&scope=", "&scope=  ", "&scope=shop"] {
+                for extra in ["", "&prompt=none"] {
+                    let query = format!(
+                        "client_id={client}&redirect_uri={CB}&response_type=code&state=st{scope}{extra}"
+                    );
+                    let o = run(&k, &query, Some(&s)).await;
+                    let p = expect_error_redirect(o, "invalid_scope");
+                    assert_eq!(p["state"], "st", "{query}");
+                    assert!(!p.contains_key("code"), "{query}");
+                    let why = &p["error_description"];
+                    if scope.ends_with("shop") {
+                        assert!(why.contains("only an entrypoint"), "{why}");
+                    } else {
+                        assert_eq!(why, "scope is required");
+                    }
+                }
+            }
+        }
     }
 
     #[tokio::test]

@@ -285,7 +285,7 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(e.retry_after, Some(30));
-        assert!(e.description.contains("try again in 30 seconds"), "{e}");
+        assert!(e.description().contains("try again in 30 seconds"), "{e}");
         let e = authenticate(&k.p, &creds(k.secret), attacker)
             .await
             .unwrap_err();

@@ -79,7 +79,8 @@ impl fmt::Display for ErrorCode {
 #[error("{code}: {description}")]
 pub struct OAuthError {
     pub code: ErrorCode,
-    pub description: Cow<'static, str>,
+    /// Private so that every description passes through [`clean`].
+    description: Cow<'static, str>,
     /// Seconds the caller must wait before trying again (a lockout); sent
     /// as `Retry-After`.
     pub retry_after: Option<i64>,
@@ -89,9 +90,14 @@ impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
         Self {
             code,
-            description: description.into(),
+            description: clean(description.into()),
             retry_after: None,
         }
+    }
+    /// The `error_description`: only the characters RFC 6749 §5.2 allows,
+    /// at most [`MAX_DESCRIPTION`] of them.
+    pub fn description(&self) -> &str {
+        &self.description
     }
     /// The same error, telling the caller to wait `secs` seconds.
     #[must_use]
@@ -131,6 +137,41 @@ impl OAuthError {
     }
 }
 
+/// The longest `error_description` sent; anything longer is cut.
+pub const MAX_DESCRIPTION: usize = 200;
+
+/// RFC 6749 §5.2: error-description = 1*( %x20-21 / %x23-5B / %x5D-7E ),
+/// printable ASCII without `"` and `\`.
+fn is_description_char(c: char) -> bool {
+    matches!(c, '\x20'..='\x21' | '\x23'..='\x5B' | '\x5D'..='\x7E')
+}
+
+/// A description RFC 6749 allows. Some descriptions repeat what the client
+/// sent (a parameter name, a prompt value), and the same text reaches JSON,
+/// redirect URIs, `WWW-Authenticate` headers and the error screen, so it is
+/// made safe here, once, for every error: each other character becomes `?`
+/// and a long text is cut, ending in `...`.
+fn clean(d: Cow<'static, str>) -> Cow<'static, str> {
+    if d.len() <= MAX_DESCRIPTION && d.chars().all(is_description_char) {
+        return d;
+    }
+    let long = d.chars().count() > MAX_DESCRIPTION;
+    let keep = if long {
+        MAX_DESCRIPTION - 3
+    } else {
+        MAX_DESCRIPTION
+    };
+    let mut out: String = d
+        .chars()
+        .take(keep)
+        .map(|c| if is_description_char(c) { c } else { '?' })
+        .collect();
+    if long {
+        out.push_str("...");
+    }
+    Cow::Owned(out)
+}
+
 impl From<crate::store::StoreError> for OAuthError {
     fn from(e: crate::store::StoreError) -> Self {
         Self::server_error(e)
@@ -138,3 +179,56 @@ impl From<crate::store::StoreError> for OAuthError {
 }
 
 pub type Result<T, E = OAuthError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn hostile_input_never_reaches_the_description() {
+        let e = OAuthError::invalid_request(format!(
+            "unknown prompt value {}",
+            "a\"b\\c\nd\r\te<script>alert(1)</script>\u{e9}\u{202e}\u{0}"
+        ));
+        assert_eq!(
+            e.description(),
+            "unknown prompt value a?b?c?d??e<script>alert(1)</script>???"
+        );
+        assert_eq!(
+            e.to_string(),
+            format!("invalid_request: {}", e.description())
+        );
+    }
+
+    #[test]
+    fn clean_descriptions_are_kept_as_they_are() {
+        let e =
+            OAuthError::invalid_scope("the scope is not allowed: a!#$%&'()*+,-./:;<=>?@[]^_`{|}~");
+        assert_eq!(
+            e.description(),
+            "the scope is not allowed: a!#$%&'()*+,-./:;<=>?@[]^_`{|}~"
+        );
+        assert!(matches!(e.description, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn long_descriptions_are_cut() {
+        let e = OAuthError::invalid_request("x".repeat(5000));
+        assert_eq!(e.description().len(), MAX_DESCRIPTION);
+        assert!(e.description().ends_with("..."));
+        let exact = OAuthError::invalid_request("y".repeat(MAX_DESCRIPTION));
+        assert_eq!(exact.description(), "y".repeat(MAX_DESCRIPTION));
+    }
+
+    proptest! {
+        /// Whatever goes in, only RFC 6749 §5.2 characters come out, and
+        /// never more than the cap.
+        #[test]
+        fn every_description_is_rfc_6749_text(input in "\\PC{0,300}|[\\x00-\\x7f]{0,300}") {
+            let e = OAuthError::invalid_request(input);
+            prop_assert!(e.description().len() <= MAX_DESCRIPTION);
+            prop_assert!(e.description().chars().all(is_description_char));
+        }
+    }
+}

@@ -43,7 +43,7 @@ pub async fn push(
     let client = client_auth::caller(p, authorization, &params, from).await?;
     if params.get("request_uri").is_some() {
         return Err(OAuthError::invalid_request(
-            "request_uri cannot be pushed (RFC 9126 §2.1)",
+            "request_uri cannot be pushed (RFC 9126 section 2.1)",
         ));
     }
     // What authorize will see: the parameters without the credentials,
@@ -125,6 +125,18 @@ mod tests {
         q(&format!(
             "client_id=web&client_secret=confidential-secret&redirect_uri={CB}&response_type=code&scope=openid&state=pushed{extra}"
         ))
+    }
+
+    #[tokio::test]
+    async fn a_pushed_request_without_scope_is_invalid_scope() {
+        let k = kit().await;
+        let form = q(&format!(
+            "client_id=web&client_secret=confidential-secret&redirect_uri={CB}&response_type=code&state=pushed"
+        ));
+        let Err(e) = push(&k.p, None, &form, None).await else {
+            panic!("a request without scope was accepted")
+        };
+        assert_eq!(e.code, ErrorCode::InvalidScope);
     }
 
     #[tokio::test]

@@ -36,7 +36,7 @@ pub fn validate_challenge(challenge: &str, method: PkceMethod) -> Result<()> {
         Ok(())
     } else {
         Err(OAuthError::invalid_request(
-            "code_challenge is malformed (RFC 7636 §4.2)",
+            "code_challenge is malformed (RFC 7636 section 4.2)",
         ))
     }
 }

@@ -1,13 +1,58 @@
 //! Redirect URIs: exact matching (RFC 9700 §4.1.3) and building responses.
 
-use url::Url;
+use url::{Host, Url};
 
-/// Whether a URI may be registered: absolute, no fragment (RFC 6749 §3.1.2).
-pub fn is_registrable(uri: &str) -> bool {
-    match Url::parse(uri) {
-        Ok(u) => u.fragment().is_none() && !u.cannot_be_a_base() && !uri.contains('#'),
-        Err(_) => false,
+/// Why a URI may not be registered as a redirect URI, or `Ok`. Allowed:
+/// - `https://` URLs;
+/// - `http://` only on a loopback host, `127.0.0.1` (any of 127/8), `[::1]`
+///   or `localhost`, for native apps listening on the loopback interface
+///   (RFC 8252 §7.3, §8.3; RFC 9700 §4.1.1 forbids plain http elsewhere);
+/// - private-use schemes of native apps, named in reverse-domain style so
+///   they hold a dot, such as `com.example.app:/callback` (RFC 8252 §7.1).
+///
+/// Everything else (`javascript:`, `data:`, `file:`, `ftp:`, schemes
+/// without a dot) is refused. A fragment never is allowed (RFC 6749 §3.1.2).
+pub fn check_registrable(uri: &str) -> Result<(), &'static str> {
+    let Ok(u) = Url::parse(uri) else {
+        return Err("is not an absolute URL");
+    };
+    if uri.contains('#') || u.fragment().is_some() {
+        return Err("must not have a fragment (RFC 6749 §3.1.2)");
     }
+    match u.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let loopback = match u.host() {
+                Some(Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(Host::Ipv6(ip)) => ip.is_loopback(),
+                Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                None => false,
+            };
+            if loopback {
+                Ok(())
+            } else {
+                Err("uses http on a host that is not loopback; use https \
+                     (http is only for 127.0.0.1, [::1] or localhost, RFC 8252 §7.3)")
+            }
+        }
+        private if private.contains('.') => {
+            if u.cannot_be_a_base() {
+                Err("must have a path, such as com.example.app:/callback (RFC 8252 §7.1)")
+            } else {
+                Ok(())
+            }
+        }
+        _ => Err(
+            "has a scheme that is not allowed; use https, http on a loopback host, \
+                  or a native app's private-use scheme such as com.example.app:/callback \
+                  (RFC 8252 §7.1)",
+        ),
+    }
+}
+
+/// Whether a URI may be registered ([`check_registrable`]).
+pub fn is_registrable(uri: &str) -> bool {
+    check_registrable(uri).is_ok()
 }
 
 /// Exact string comparison against the registered list: no normalisation,
@@ -132,6 +177,53 @@ mod tests {
         assert!(!is_registrable("https://app.example/cb#x"));
         assert!(!is_registrable("/relative"));
         assert!(!is_registrable("mailto:a@b.c"));
+    }
+
+    #[test]
+    fn https_loopback_http_and_private_use_schemes_are_registrable() {
+        for ok in [
+            "https://app.example/cb",
+            "https://app.example:8443/cb?x=1",
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:9/cb",
+            "http://127.1.2.3:8080/cb",
+            "http://[::1]:53412/cb",
+            "http://localhost:3000/cb",
+            "http://LOCALHOST/cb",
+            "com.example.app:/callback",
+            "com.example.app:/oauth2redirect/example-provider",
+            "com.example.app://callback",
+        ] {
+            assert_eq!(check_registrable(ok), Ok(()), "{ok}");
+        }
+    }
+
+    #[test]
+    fn other_schemes_and_plain_http_are_refused() {
+        for bad in [
+            "http://evil.example/cb",
+            "http://app.example.com/callback",
+            "http://10.0.0.1/cb",
+            "http://[::2]/cb",
+            "http://localhost.evil.example/cb",
+            "http://127.0.0.1.evil.example/cb",
+            "javascript:alert(1)",
+            "javascript://app.example/%0aalert(1)",
+            "JavaScript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "file:///etc/passwd",
+            "ftp://files.example/cb",
+            "ws://app.example/cb",
+            "myapp:/callback",
+            "myapp://callback",
+            "com.example.app:callback",
+            "mailto:a@b.c",
+            "/relative",
+            "",
+        ] {
+            assert!(check_registrable(bad).is_err(), "{bad}");
+            assert!(!is_registrable(bad), "{bad}");
+        }
     }
 
     #[test]

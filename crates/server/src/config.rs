@@ -5,7 +5,7 @@ use portico_core::Provider;
 use portico_core::accounts::{hash_password, normalize_email, validate_email};
 use portico_core::audit::{self, Event};
 use portico_core::model::{Client, Entrypoint, User};
-use portico_core::redirect::is_registrable;
+use portico_core::redirect::check_registrable;
 use portico_core::scope::DEFAULT_ENTRYPOINT;
 use portico_core::secret::Secret;
 use serde::Deserialize;
@@ -261,16 +261,9 @@ fn client_record(p: &Provider, c: &ClientConfig) -> Result<Client, String> {
     if c.redirect_uris.is_empty() && redirects {
         return Err(format!("client {}: redirect_uris is empty", c.id));
     }
-    if let Some(bad) = c
-        .redirect_uris
-        .iter()
-        .chain(&c.post_logout_redirect_uris)
-        .find(|u| !is_registrable(u))
-    {
-        return Err(format!(
-            "client {}: redirect URI {bad} must be an absolute URL without a fragment",
-            c.id
-        ));
+    for uri in c.redirect_uris.iter().chain(&c.post_logout_redirect_uris) {
+        check_registrable(uri)
+            .map_err(|why| format!("client {}: redirect URI {uri} {why}", c.id))?;
     }
     if let Some(alg) = &c.id_token_signed_response_alg
         && !["RS256", "ES256"].contains(&alg.as_str())

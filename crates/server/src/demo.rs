@@ -213,7 +213,7 @@ pub async fn callback(State(state): State<AppState>, RawQuery(q): RawQuery) -> R
             &format!(
                 "<p><code>{}</code>: {}</p>",
                 esc(e.code.as_str()),
-                esc(&e.description)
+                esc(e.description())
             ),
         ),
     }

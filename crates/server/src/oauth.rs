@@ -125,7 +125,7 @@ pub(crate) fn oauth_error(e: &OAuthError) -> Response {
     };
     let mut r = (
         status,
-        Json(json!({"error": e.code.as_str(), "error_description": e.description})),
+        Json(json!({"error": e.code.as_str(), "error_description": e.description()})),
     )
         .into_response();
     if e.code == ErrorCode::InvalidClient {
@@ -298,14 +298,16 @@ pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Resp
                 ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
                 _ => StatusCode::UNAUTHORIZED,
             };
+            // The description never holds `"` or `\` (RFC 6749 §5.2, made
+            // so by OAuthError), so it fits a quoted-string as it is.
             let challenge = format!(
                 "Bearer realm=\"portico\", error=\"{}\", error_description=\"{}\"",
                 e.code.as_str(),
-                e.description.replace('"', "'")
+                e.description()
             );
             let mut r = (
                 status,
-                Json(json!({"error": e.code.as_str(), "error_description": e.description})),
+                Json(json!({"error": e.code.as_str(), "error_description": e.description()})),
             )
                 .into_response();
             if let Ok(v) = HeaderValue::from_str(&challenge) {

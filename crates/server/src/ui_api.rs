@@ -71,7 +71,7 @@ fn core_error(e: &portico_core::OAuthError) -> Response {
         ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     };
-    let mut r = api_error(status, e.code.as_str(), &e.description);
+    let mut r = api_error(status, e.code.as_str(), e.description());
     if let Some(secs) = e.retry_after
         && let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string())
     {
@@ -84,7 +84,7 @@ pub async fn auth_request(State(state): State<AppState>, Path(id): Path<String>)
     match portico_core::authorize::describe(&state.provider, &id).await {
         Ok(info) => json_ok(info),
         Err(e) if e.code == ErrorCode::ServerError => core_error(&e),
-        Err(e) => api_error(StatusCode::NOT_FOUND, "request_not_found", &e.description),
+        Err(e) => api_error(StatusCode::NOT_FOUND, "request_not_found", e.description()),
     }
 }
 
@@ -416,7 +416,7 @@ pub async fn authorize_error(State(state): State<AppState>, RawQuery(q): RawQuer
     .await;
     json_ok(AuthorizeErrorInfo {
         error: e.code.as_str().into(),
-        error_description: e.description.into_owned(),
+        error_description: e.description().to_owned(),
     })
 }
 

@@ -178,7 +178,7 @@ pub async fn session(state: &AppState, headers: &HeaderMap) -> Result<Option<Ses
             api_error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 e.code.as_str(),
-                &e.description,
+                e.description(),
             )
         })
 }

@@ -31,6 +31,9 @@ on_both_backends!(
     concurrent_code_exchanges_across_instances_have_one_winner,
     concurrent_refreshes_across_instances_have_one_winner,
     concurrent_refreshes_within_the_grace_period_all_succeed,
+    a_request_without_scope_gets_invalid_scope_and_no_token,
+    error_descriptions_never_reflect_characters_rfc_6749_forbids,
+    redirect_uris_outside_the_rules_are_refused_at_start,
 );
 
 mod device;
@@ -484,6 +487,7 @@ async fn authorize_errors_redirect_with_error_state_and_iss(db: Db) {
                 ("client_id", "web"),
                 ("redirect_uri", CB),
                 ("response_type", "code"),
+                ("scope", "openid"),
                 ("prompt", "none"),
                 ("state", "S"),
             ],
@@ -1099,4 +1103,173 @@ async fn client_credentials_tokens_verify_with_the_jwks(db: Db) {
             .unwrap()
             .contains(&json!("client_credentials"))
     );
+}
+
+async fn a_request_without_scope_gets_invalid_scope_and_no_token(db: Db) {
+    let s = start(db).await;
+    // A signed-in user: before, a request naming no scope (or only an
+    // entrypoint) counted as already allowed and the third-party client
+    // got a code without the consent screen.
+    let cookie = s.sign_in().await;
+    for client in ["partner", "web"] {
+        for scope in [None, Some(""), Some("shop")] {
+            for prompt in [None, Some("none")] {
+                let mut p = vec![
+                    ("client_id", client),
+                    ("redirect_uri", CB),
+                    ("response_type", "code"),
+                    ("state", "S"),
+                ];
+                p.extend(scope.map(|v| ("scope", v)));
+                p.extend(prompt.map(|v| ("prompt", v)));
+                let r = s.authorize(&p, Some(&cookie)).await;
+                assert_eq!(r.status(), 302, "{p:?}");
+                let loc = location(r.headers());
+                assert!(loc.starts_with(CB), "{loc}");
+                let q = query_of(&loc);
+                assert!(!q.contains_key("code"), "a code without consent: {loc}");
+                assert_eq!(q["error"], "invalid_scope", "{p:?}");
+                assert_eq!(q["state"], "S");
+                assert_eq!(q["iss"], s.issuer);
+            }
+        }
+    }
+    // With a scope the third-party client is asked first, as always.
+    let r = s
+        .authorize(
+            &[
+                ("client_id", "partner"),
+                ("redirect_uri", CB),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("state", "S"),
+            ],
+            Some(&cookie),
+        )
+        .await;
+    assert!(location(r.headers()).starts_with("/consent?request="));
+    // The password grant has no consent screen: no scope, no token.
+    let r = s
+        .token(
+            &[
+                ("grant_type", "password"),
+                ("username", EMAIL),
+                ("password", PASSWORD),
+            ],
+            Some(("legacy", LEGACY_SECRET)),
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"], "invalid_scope");
+    assert!(e.get("access_token").is_none());
+}
+
+/// RFC 6749 §5.2: error-description = 1*( %x20-21 / %x23-5B / %x5D-7E ).
+fn assert_rfc_6749_description(d: &str) {
+    assert!(!d.is_empty() && d.len() <= 200, "{d:?}");
+    assert!(
+        d.bytes().all(|b| b == 0x20
+            || b == 0x21
+            || (0x23..=0x5B).contains(&b)
+            || (0x5D..=0x7E).contains(&b)),
+        "{d:?}"
+    );
+}
+
+async fn error_descriptions_never_reflect_characters_rfc_6749_forbids(db: Db) {
+    let s = start(db).await;
+    let hostile = "a\"b\\c\nd\r<script>alert(1)</script>\u{e9}\u{202e}";
+    // The token endpoint names a repeated parameter in its description.
+    let r = s
+        .token(
+            &[
+                ("grant_type", "client_credentials"),
+                (hostile, "1"),
+                (hostile, "2"),
+            ],
+            Some(("machine", MACHINE_SECRET)),
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"], "invalid_request");
+    let d = e["error_description"].as_str().unwrap();
+    assert_rfc_6749_description(d);
+    assert!(d.ends_with(" is repeated"), "{d}");
+    let long = "x".repeat(5000);
+    let r = s
+        .token(
+            &[(long.as_str(), "1"), (long.as_str(), "2")],
+            Some(("machine", MACHINE_SECRET)),
+        )
+        .await;
+    let e: Value = r.json().await.unwrap();
+    assert_rfc_6749_description(e["error_description"].as_str().unwrap());
+    // The authorization endpoint names an unknown prompt value, and the
+    // description travels in the redirect.
+    let r = s
+        .authorize(
+            &[
+                ("client_id", "web"),
+                ("redirect_uri", CB),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("prompt", hostile),
+                ("state", "S"),
+            ],
+            None,
+        )
+        .await;
+    let q = query_of(&location(r.headers()));
+    assert_eq!(q["error"], "invalid_request");
+    assert_rfc_6749_description(&q["error_description"]);
+    assert!(q["error_description"].starts_with("unknown prompt value a?b?c?d?<script>"));
+}
+
+async fn redirect_uris_outside_the_rules_are_refused_at_start(db: Db) {
+    for (uri, why) in [
+        ("http://evil.example/cb", "not loopback"),
+        ("javascript:alert(1)", "scheme"),
+        ("data:text/html,hi", "scheme"),
+        ("file:///etc/passwd", "scheme"),
+        ("ftp://files.example/cb", "scheme"),
+        ("myapp:/cb", "scheme"),
+        ("https://app.example/cb#x", "fragment"),
+    ] {
+        let e = start_error(
+            db,
+            &format!("[[clients]]\nid = \"bad-app\"\nredirect_uris = [\"{uri}\"]\n"),
+        )
+        .await;
+        assert!(e.contains("client bad-app") && e.contains(uri), "{e}");
+        assert!(e.contains(why), "{uri}: {e}");
+    }
+    // Where RP-initiated logout may return follows the same rules.
+    let e = start_error(
+        db,
+        "[[clients]]\nid = \"bad-app\"\nredirect_uris = [\"https://app.example/cb\"]\npost_logout_redirect_uris = [\"http://app.example/bye\"]\n",
+    )
+    .await;
+    assert!(e.contains("http://app.example/bye"), "{e}");
+    // https, loopback http and a native app's private-use scheme start.
+    let s = start_with(
+        db,
+        "[[clients]]\nid = \"native\"\nredirect_uris = [\"com.example.app:/callback\", \"http://[::1]:8765/cb\", \"http://localhost:8765/cb\", \"https://app.example/cb\"]\n",
+    )
+    .await;
+    let r = s
+        .authorize(
+            &[
+                ("client_id", "native"),
+                ("redirect_uri", "com.example.app:/callback"),
+                ("response_type", "code"),
+                ("scope", "openid"),
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+            ],
+            None,
+        )
+        .await;
+    assert!(location(r.headers()).starts_with("/login?request="));
 }

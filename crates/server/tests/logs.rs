@@ -119,6 +119,7 @@ async fn logs_hold_no_secrets(db: Db, logs: &Captured) {
             ("grant_type", "password"),
             ("username", EMAIL),
             ("password", PASSWORD),
+            ("scope", "openid"),
         ],
         Some(("legacy", LEGACY_SECRET)),
     )

@@ -513,7 +513,10 @@ mod tests {
             .unwrap();
         assert!(t.id_token.is_none());
         assert_eq!(
-            pw("legacy", "wrong", "").await.unwrap_err().code,
+            pw("legacy", "wrong", "&scope=openid")
+                .await
+                .unwrap_err()
+                .code,
             ErrorCode::InvalidGrant
         );
         assert_eq!(
@@ -539,6 +542,34 @@ mod tests {
         .await
         .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidRequest);
+    }
+
+    #[tokio::test]
+    async fn the_password_grant_requires_a_scope_it_has_no_consent_screen() {
+        let k = kit().await;
+        let mut ada = k.p.store.user_by_id("user-1").await.unwrap().unwrap();
+        ada.password_hash = crate::accounts::hash_password(
+            &k.p,
+            crate::secret::Secret::new("correct horse battery"),
+        )
+        .await
+        .unwrap();
+        k.p.store.upsert_user_by_email(&ada).await.unwrap();
+        // Before, no scope meant every scope the client is registered for.
+        for scope in ["", "&scope=", "&scope=  "] {
+            let e = token(
+                &k.p,
+                Some(&basic("legacy", k.secret)),
+                &q(&format!(
+                    "grant_type=password&username=ada@example.com&password=correct horse battery{scope}"
+                )),
+                None,
+            )
+            .await
+            .unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidScope, "{scope:?}");
+            assert_eq!(e.description(), "scope is required with the password grant");
+        }
     }
 
     #[tokio::test]

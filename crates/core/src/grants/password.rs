@@ -28,21 +28,20 @@ pub async fn exchange(
     let password = params
         .get("password")
         .ok_or_else(|| OAuthError::invalid_request("password is missing"))?;
-    let requested = scope::tokens(params.get("scope"))?;
-    // RFC 6749 §3.3: without a scope, the client's registered scopes.
-    let scopes = if requested.is_empty() {
-        client.scopes.clone()
-    } else {
-        if let Some(bad) = requested
-            .iter()
-            .find(|s| !scope::contains(&client.scopes, s))
-        {
-            return Err(OAuthError::invalid_scope(format!(
-                "the client may not ask for the scope {bad}"
-            )));
-        }
-        requested
-    };
+    let scopes = scope::tokens(params.get("scope"))?;
+    // RFC 6749 §3.3 allows a default or invalid_scope. This grant shows the
+    // user no consent screen, so the client must say what it wants: no
+    // silent default of everything it is registered for.
+    if scopes.is_empty() {
+        return Err(OAuthError::invalid_scope(
+            "scope is required with the password grant",
+        ));
+    }
+    if let Some(bad) = scopes.iter().find(|s| !scope::contains(&client.scopes, s)) {
+        return Err(OAuthError::invalid_scope(format!(
+            "the client may not ask for the scope {bad}"
+        )));
+    }
     let user = match accounts::login(p, username, Secret::new(password), from).await {
         Ok(u) => u,
         Err(AccountError::Server(e)) => return Err(e),

@@ -242,12 +242,40 @@ async fn start_full(url: &str, config_text: &str, issuer: Option<&str>) -> TestS
     start_settings(url, Some(config_text), issuer, false).await
 }
 
+/// Why a server with extra config (TOML appended to [`CONFIG`]) refuses to
+/// start. Panics if it starts.
+pub async fn start_error(db: Db, extra_config: &str) -> String {
+    let (url, _guard) = fresh_database(db).await;
+    match try_start_settings(
+        &url,
+        Some(&format!("{CONFIG}\n{extra_config}")),
+        None,
+        false,
+    )
+    .await
+    {
+        Ok(_) => panic!("the server started with {extra_config}"),
+        Err(e) => e,
+    }
+}
+
 async fn start_settings(
     url: &str,
     config_text: Option<&str>,
     issuer: Option<&str>,
     demo: bool,
 ) -> TestServer {
+    try_start_settings(url, config_text, issuer, demo)
+        .await
+        .unwrap()
+}
+
+async fn try_start_settings(
+    url: &str,
+    config_text: Option<&str>,
+    issuer: Option<&str>,
+    demo: bool,
+) -> Result<TestServer, String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let clock = Arc::new(OffsetClock::default());
     let settings = Settings {
@@ -258,14 +286,12 @@ async fn start_settings(
         demo,
         config: config_text.map(|t| config::parse(t).unwrap()),
     };
-    let running = portico_server::start(settings, listener, clock.clone())
-        .await
-        .unwrap();
+    let running = portico_server::start(settings, listener, clock.clone()).await?;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    TestServer {
+    Ok(TestServer {
         base: format!("http://{}", running.addr),
         issuer: running.issuer.clone(),
         clock,
@@ -273,7 +299,7 @@ async fn start_settings(
         database_url: url.to_owned(),
         running,
         _dir: None,
-    }
+    })
 }
 
 pub fn query_of(url: &str) -> HashMap<String, String> {

@@ -131,6 +131,7 @@ async fn the_password_grant_locks_too(db: Db) {
                 ("grant_type", "password"),
                 ("username", EMAIL),
                 ("password", PASSWORD),
+                ("scope", "openid"),
             ],
             Some(("legacy", LEGACY_SECRET)),
         )
