@@ -28,6 +28,11 @@ pub enum Event {
     ClientAuthFailed,
     ClientCreated,
     ClientUpdated,
+    /// The client was disabled (its grants revoked with it).
+    ClientDisabled,
+    ClientEnabled,
+    /// The client was deleted (its grants revoked and consents forgotten).
+    ClientDeleted,
 }
 
 impl Event {
@@ -46,6 +51,9 @@ impl Event {
             Self::ClientAuthFailed => "client_auth.failed",
             Self::ClientCreated => "client.created",
             Self::ClientUpdated => "client.updated",
+            Self::ClientDisabled => "client.disabled",
+            Self::ClientEnabled => "client.enabled",
+            Self::ClientDeleted => "client.deleted",
         }
     }
 

@@ -1,11 +1,12 @@
 //! The storage contracts, checked on every backend: each test below runs
-//! once on SQLite and once on a fresh PostgreSQL database.
+//! once on SQLite and once on a fresh PostgreSQL database (and the newer
+//! ones on core's memory store as well).
 
 use crate::testing::{fresh_pg_database, pg_enabled};
 use crate::{PoolSettings, connect};
 use portico_core::model::{
-    AuthCode, AuthRequest, DeviceApproval, DeviceAuthorization, DeviceStatus, Entrypoint, Grant,
-    PushedRequest, RefreshToken, ResponseMode, SigningKeyRecord, User,
+    AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, DeviceStatus, DisabledBy,
+    Entrypoint, Grant, PushedRequest, RefreshToken, ResponseMode, SigningKeyRecord, User,
 };
 use portico_core::store::{Store, StoreError, Take};
 use std::sync::Arc;
@@ -75,7 +76,158 @@ on_both_backends!(
     entrypoints_keep_their_theme_and_are_listed_by_id,
     lockout_failures_count_atomically_and_restart_when_stale,
     audit_entries_append_and_filter_newest_first,
+    clients_are_listed_by_id_and_keep_their_state,
+    revoking_a_clients_grants_spares_other_clients,
+    deleting_a_client_revokes_its_grants_and_forgets_its_consents,
 );
+
+/// The contracts added with client disable/delete also run on core's memory
+/// store, which core's own tests stand on.
+macro_rules! on_the_memory_store_too {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(std::sync::Arc::new(
+                        portico_core::memory::MemoryStore::default(),
+                    ))
+                    .await;
+                }
+            )*
+        }
+    };
+}
+
+on_the_memory_store_too!(
+    clients_are_listed_by_id_and_keep_their_state,
+    revoking_a_clients_grants_spares_other_clients,
+    deleting_a_client_revokes_its_grants_and_forgets_its_consents,
+);
+
+fn client(id: &str) -> Client {
+    Client {
+        id: id.into(),
+        name: id.to_uppercase(),
+        secret_hash: None,
+        redirect_uris: vec!["https://app.example/cb".into()],
+        grant_types: vec!["authorization_code".into()],
+        response_types: vec!["code".into()],
+        scopes: vec!["openid".into()],
+        first_party: false,
+        id_token_signed_response_alg: None,
+        require_pushed_authorization_requests: false,
+        post_logout_redirect_uris: vec![],
+        introspection: false,
+        from_config: false,
+        disabled: None,
+        tokens_not_before: 0,
+    }
+}
+
+fn grant_of(id: &str, client_id: &str, user_id: &str) -> Grant {
+    Grant {
+        id: id.into(),
+        client_id: client_id.into(),
+        user_id: user_id.into(),
+        scopes: vec!["openid".into()],
+        created_at: 0,
+        revoked_at: None,
+        session_id_hash: None,
+    }
+}
+
+async fn clients_are_listed_by_id_and_keep_their_state(s: Arc<dyn Store>) {
+    assert!(s.clients().await.unwrap().is_empty());
+    let b = Client {
+        introspection: true,
+        from_config: true,
+        disabled: Some(DisabledBy::Config),
+        ..client("b")
+    };
+    s.upsert_client(&b).await.unwrap();
+    s.upsert_client(&client("a")).await.unwrap();
+    let ids: Vec<String> = s
+        .clients()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(ids, ["a", "b"]);
+    assert_eq!(s.client("b").await.unwrap().unwrap(), b);
+    let b = Client {
+        disabled: None,
+        tokens_not_before: 42,
+        ..b
+    };
+    s.upsert_client(&b).await.unwrap();
+    assert_eq!(s.client("b").await.unwrap().unwrap(), b);
+}
+
+async fn revoking_a_clients_grants_spares_other_clients(s: Arc<dyn Store>) {
+    for (id, c, u) in [("a", "c", "u1"), ("b", "c", "u2"), ("x", "c2", "u1")] {
+        s.create_grant(&grant_of(id, c, u)).await.unwrap();
+    }
+    s.revoke_grant("b", 5).await.unwrap();
+    assert_eq!(s.revoke_grants_of_client("c", 9).await.unwrap(), 1);
+    assert_eq!(s.revoke_grants_of_client("c", 10).await.unwrap(), 0);
+    for (id, revoked) in [("a", Some(9)), ("b", Some(5)), ("x", None)] {
+        assert_eq!(
+            s.grant(id).await.unwrap().unwrap().revoked_at,
+            revoked,
+            "{id}"
+        );
+    }
+}
+
+async fn deleting_a_client_revokes_its_grants_and_forgets_its_consents(s: Arc<dyn Store>) {
+    for id in ["c", "c2"] {
+        s.upsert_client(&client(id)).await.unwrap();
+    }
+    let u = User {
+        id: "u".into(),
+        email: "u@x.y".into(),
+        email_verified: false,
+        name: "U".into(),
+        given_name: None,
+        family_name: None,
+        phone_number: None,
+        birthdate: None,
+        terms_accepted_at: None,
+        password_hash: "x".into(),
+        created_at: 0,
+        updated_at: 0,
+    };
+    s.create_user(&u).await.unwrap();
+    for c in ["c", "c2"] {
+        s.add_consent("u", c, &["openid".into()], 1).await.unwrap();
+    }
+    for (id, c) in [("a", "c"), ("b", "c"), ("x", "c2")] {
+        s.create_grant(&grant_of(id, c, "u")).await.unwrap();
+    }
+    s.revoke_grant("b", 5).await.unwrap();
+    assert_eq!(s.delete_client("c", 9).await.unwrap(), Some(1));
+    assert!(s.client("c").await.unwrap().is_none());
+    assert!(s.client("c2").await.unwrap().is_some());
+    for (id, revoked) in [("a", Some(9)), ("b", Some(5)), ("x", None)] {
+        assert_eq!(
+            s.grant(id).await.unwrap().unwrap().revoked_at,
+            revoked,
+            "{id}"
+        );
+    }
+    assert!(s.consented_scopes("u", "c").await.unwrap().is_empty());
+    assert_eq!(s.consented_scopes("u", "c2").await.unwrap(), ["openid"]);
+    // Deleting what is not there changes nothing.
+    assert_eq!(s.delete_client("c", 10).await.unwrap(), None);
+    assert_eq!(s.grant("x").await.unwrap().unwrap().revoked_at, None);
+    // Concurrent deletes of one client: exactly one finds it.
+    s.upsert_client(&client("c")).await.unwrap();
+    let (one, two) = tokio::join!(s.delete_client("c", 11), s.delete_client("c", 11));
+    let found = [one.unwrap(), two.unwrap()];
+    assert_eq!(found.iter().filter(|f| f.is_some()).count(), 1, "{found:?}");
+}
 
 async fn audit_entries_append_and_filter_newest_first(s: Arc<dyn Store>) {
     use portico_core::audit::{Filter, Record};
