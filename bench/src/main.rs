@@ -219,6 +219,7 @@ grant_types = ["authorization_code", "refresh_token", "client_credentials"]
 scopes = ["openid", "offline_access", "api"]
 first_party = true
 id_token_signed_response_alg = "ES256"
+introspection = true
 
 [[users]]
 email = "{USER_EMAIL}"

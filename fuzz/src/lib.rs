@@ -70,6 +70,10 @@ fn build() -> World {
             id_token_signed_response_alg: None,
             require_pushed_authorization_requests: false,
             post_logout_redirect_uris: strings(&["https://app.example/bye"]),
+            introspection: true,
+            from_config: false,
+            disabled: None,
+            tokens_not_before: 0,
         };
         p.store.upsert_client(&web).await.expect("client");
         let spa = Client {

@@ -41,6 +41,10 @@ fn provider(rt: &tokio::runtime::Runtime) -> Provider {
             id_token_signed_response_alg: None,
             require_pushed_authorization_requests: false,
             post_logout_redirect_uris: vec![],
+            introspection: false,
+            from_config: false,
+            disabled: None,
+            tokens_not_before: 0,
         };
         p.store.upsert_client(&client).await.unwrap();
         p

@@ -31,6 +31,11 @@ pub enum Event {
     /// A self-registered account removed because the operator provisioned
     /// its email (its grants revoked, its sessions ended).
     AccountReplaced,
+    /// The client was disabled (its grants revoked with it).
+    ClientDisabled,
+    ClientEnabled,
+    /// The client was deleted (its grants revoked and consents forgotten).
+    ClientDeleted,
 }
 
 impl Event {
@@ -50,6 +55,9 @@ impl Event {
             Self::ClientCreated => "client.created",
             Self::ClientUpdated => "client.updated",
             Self::AccountReplaced => "account.replaced",
+            Self::ClientDisabled => "client.disabled",
+            Self::ClientEnabled => "client.enabled",
+            Self::ClientDeleted => "client.deleted",
         }
     }
 

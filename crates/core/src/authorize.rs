@@ -985,6 +985,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_disabled_public_client_gets_the_error_page_like_an_unknown_one() {
+        let k = kit().await;
+        let query = format!(
+            "client_id=spa&redirect_uri={CB}&response_type=code&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256"
+        );
+        assert!(!matches!(
+            run(&k, &query, None).await,
+            Outcome::ErrorPage(_)
+        ));
+        crate::clients::disable(&k.p, "spa", crate::model::DisabledBy::Admin, "test")
+            .await
+            .unwrap();
+        expect_error_page(run(&k, &query, None).await, ErrorCode::InvalidClient);
+    }
+
+    #[tokio::test]
     async fn unregistered_redirect_uri_never_redirects() {
         let k = kit().await;
         for uri in [

@@ -19,9 +19,12 @@ fn inactive() -> Value {
     json!({ "active": false })
 }
 
-/// `POST /oauth2/introspect`. Only confidential clients (resource servers)
-/// may ask. Any valid access token is described to them; a refresh token
-/// only to the client it was issued to. Everything else is `{"active": false}`.
+/// `POST /oauth2/introspect`. Only confidential clients configured with
+/// `introspection = true` (resource servers) may ask (RFC 7662 §2.1 leaves
+/// the authorization of callers to the server; §4 asks that token scanning
+/// be prevented); any other authenticated client gets `unauthorized_client`.
+/// Any valid access token is described to them; a refresh token only to
+/// the client it was issued to. Everything else is `{"active": false}`.
 pub async fn introspect(
     p: &Provider,
     authorization: Option<&str>,
@@ -33,6 +36,11 @@ pub async fn introspect(
     if client.is_public() {
         return Err(OAuthError::invalid_client(
             "introspection needs client authentication",
+        ));
+    }
+    if !client.introspection {
+        return Err(OAuthError::unauthorized_client(
+            "this client is not allowed to introspect tokens",
         ));
     }
     let token = params

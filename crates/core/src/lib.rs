@@ -7,6 +7,7 @@ pub mod audit;
 pub mod authorize;
 pub mod cache;
 pub mod client_auth;
+pub mod clients;
 pub mod clock;
 pub mod device;
 pub mod discovery;

@@ -65,8 +65,7 @@ pub async fn plan(
     };
     let client = match client_id {
         Some(id) => Some(
-            p.store
-                .client(id)
+            p.client(id)
                 .await?
                 .ok_or_else(|| OAuthError::invalid_request("the client is not registered"))?,
         ),

@@ -53,6 +53,26 @@ impl ClientStore for MemoryStore {
         self.lock()?.clients.insert(c.id.clone(), c.clone());
         Ok(())
     }
+    async fn clients(&self) -> StoreResult<Vec<Client>> {
+        let mut all: Vec<Client> = self.lock()?.clients.values().cloned().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(all)
+    }
+    async fn delete_client(&self, id: &str, now: UnixTime) -> StoreResult<Option<u64>> {
+        let mut g = self.lock()?;
+        if g.clients.remove(id).is_none() {
+            return Ok(None);
+        }
+        let mut n = 0;
+        for grant in g.grants.values_mut() {
+            if grant.client_id == id && grant.revoked_at.is_none() {
+                grant.revoked_at = Some(now);
+                n += 1;
+            }
+        }
+        g.consents.retain(|(_, client), _| client != id);
+        Ok(Some(n))
+    }
 }
 
 #[async_trait]
@@ -214,6 +234,16 @@ impl GrantStore for MemoryStore {
         let mut n = 0;
         for g in self.lock()?.grants.values_mut() {
             if g.user_id == user_id && g.client_id == client_id && g.revoked_at.is_none() {
+                g.revoked_at = Some(now);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+    async fn revoke_grants_of_client(&self, client_id: &str, now: UnixTime) -> StoreResult<u64> {
+        let mut n = 0;
+        for g in self.lock()?.grants.values_mut() {
+            if g.client_id == client_id && g.revoked_at.is_none() {
                 g.revoked_at = Some(now);
                 n += 1;
             }

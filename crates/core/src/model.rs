@@ -35,11 +35,45 @@ pub struct Client {
     /// Where RP-initiated logout may send the browser (matched exactly).
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    /// RFC 7662: this client (a resource server) may call the introspection
+    /// endpoint. Off unless configured: token metadata is for the servers
+    /// that must check tokens, not for every app.
+    #[serde(default)]
+    pub introspection: bool,
+    /// Created by `portico.toml`: disabled at start once the file no longer
+    /// lists it. Clients saved before this field existed read as `false`.
+    #[serde(default)]
+    pub from_config: bool,
+    /// Set while the client is disabled, saying who disabled it. A disabled
+    /// client is treated as unknown everywhere ([`crate::Provider::client`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<DisabledBy>,
+    /// Access tokens of this client issued (`iat`) before this time are
+    /// dead, so the tokens it held before a disable (client_credentials
+    /// ones have no grant to revoke) stay dead once it is enabled again.
+    /// Set by [`crate::clients`]: past the second of the disable, then to
+    /// the time of the enable (if later).
+    #[serde(default)]
+    pub tokens_not_before: UnixTime,
+}
+
+/// Who disabled a client: the difference decides whether listing it in
+/// `portico.toml` again enables it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisabledBy {
+    /// `portico client disable`: only `portico client enable` undoes it.
+    Admin,
+    /// The config file stopped listing it: listing it again enables it.
+    Config,
 }
 
 impl Client {
     pub fn is_public(&self) -> bool {
         self.secret_hash.is_none()
+    }
+    pub fn is_disabled(&self) -> bool {
+        self.disabled.is_some()
     }
     pub fn allows_grant(&self, grant: &str) -> bool {
         self.grant_types.iter().any(|g| g == grant)
@@ -406,6 +440,32 @@ impl std::fmt::Debug for PushedRequest {
             .field("client_id", &self.client_id)
             .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Clients are stored as JSON: one saved before introspection and
+    /// client disable existed loads as enabled, not from the config, and
+    /// not allowed to introspect.
+    #[test]
+    fn clients_saved_before_disable_and_introspection_still_load() {
+        let old = r#"{"id":"web","name":"Web","secret_hash":null,
+            "redirect_uris":["https://app.example/cb"],"grant_types":["authorization_code"],
+            "response_types":["code"],"scopes":["openid"],"first_party":true,
+            "id_token_signed_response_alg":null}"#;
+        let c: Client = serde_json::from_str(old).unwrap();
+        assert!(!c.introspection && !c.from_config && !c.is_disabled());
+        assert_eq!(c.tokens_not_before, 0);
+        let disabled = Client {
+            disabled: Some(DisabledBy::Config),
+            ..c
+        };
+        let json = serde_json::to_string(&disabled).unwrap();
+        assert!(json.contains(r#""disabled":"config""#), "{json}");
+        assert_eq!(serde_json::from_str::<Client>(&json).unwrap(), disabled);
     }
 }
 

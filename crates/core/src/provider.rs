@@ -145,17 +145,28 @@ impl Provider {
         })
     }
 
-    /// A registered client, from the short-lived cache or the store.
+    /// A registered, enabled client, from the short-lived cache or the
+    /// store. Every endpoint looks clients up here, so a disabled client is
+    /// exactly as unknown as one never registered: it fails client
+    /// authentication, gets the error page at authorize, and its access
+    /// tokens stop validating. Disabled through this process, that is at
+    /// once; through the CLI or another instance, within
+    /// [`ProviderConfig::client_cache_ttl`].
     pub async fn client(&self, id: &str) -> Result<Option<Client>> {
         let now = self.now();
-        if let Some(c) = self.clients.get(id, now) {
-            return Ok(Some(c));
-        }
-        let found = self.store.client(id).await?;
-        if let Some(c) = &found {
-            self.clients.put(id, c.clone(), now);
-        }
-        Ok(found)
+        let found = match self.clients.get(id, now) {
+            Some(c) => Some(c),
+            None => {
+                let found = self.store.client(id).await?;
+                if let Some(c) = &found {
+                    // Disabled records are cached too: a disabled client
+                    // hammering the token endpoint costs no reads.
+                    self.clients.put(id, c.clone(), now);
+                }
+                found
+            }
+        };
+        Ok(found.filter(|c| !c.is_disabled()))
     }
 
     /// Save a client and drop this process's cached copy.
@@ -163,6 +174,14 @@ impl Provider {
         self.store.upsert_client(client).await?;
         self.clients.remove(&client.id);
         Ok(())
+    }
+
+    /// Delete a client ([`crate::store::ClientStore::delete_client`]) and
+    /// drop this process's cached copy. `None` when there was none.
+    pub async fn delete_client(&self, id: &str) -> Result<Option<u64>> {
+        let gone = self.store.delete_client(id, self.now()).await?;
+        self.clients.remove(id);
+        Ok(gone)
     }
 
     pub fn now(&self) -> i64 {

@@ -23,9 +23,19 @@ pub type StoreResult<T> = std::result::Result<T, StoreError>;
 
 #[async_trait]
 pub trait ClientStore: Send + Sync {
+    /// The client with this id, disabled or not.
     async fn client(&self, id: &str) -> StoreResult<Option<Client>>;
     /// Insert or replace by id (config is applied idempotently at start).
     async fn upsert_client(&self, client: &Client) -> StoreResult<()>;
+    /// Every client, disabled ones included, by id.
+    async fn clients(&self) -> StoreResult<Vec<Client>>;
+    /// Remove the client together with what it holds, in one transaction
+    /// (all of it happens or none): every live grant of the client is
+    /// revoked at `now` (so every token it was issued dies) and the
+    /// consents given to it are forgotten (a later client with the same id
+    /// starts afresh). Returns how many grants were revoked, or `None`,
+    /// changing nothing, when no client has this id.
+    async fn delete_client(&self, id: &str, now: UnixTime) -> StoreResult<Option<u64>>;
 }
 
 #[async_trait]
@@ -102,6 +112,10 @@ pub trait GrantStore: Send + Sync {
         client_id: &str,
         now: UnixTime,
     ) -> StoreResult<u64>;
+    /// Revoke every live grant of this client, whoever gave it (the client
+    /// is disabled), in one statement; revoked grants keep their first
+    /// revocation time. Returns how many were revoked.
+    async fn revoke_grants_of_client(&self, client_id: &str, now: UnixTime) -> StoreResult<u64>;
 }
 
 /// The result of taking a single-use value (code or refresh token).

@@ -48,6 +48,10 @@ pub async fn kit() -> Kit {
         id_token_signed_response_alg: None,
         require_pushed_authorization_requests: false,
         post_logout_redirect_uris: strings(&["https://app.example/bye"]),
+        introspection: true,
+        from_config: false,
+        disabled: None,
+        tokens_not_before: 0,
     };
     p.upsert_client(&base).await.unwrap();
     // A third-party client allowed every response type: consent applies.

@@ -7,7 +7,8 @@ use crate::provider::Provider;
 use crate::scope::{self, EMAIL, OPENID, PHONE, PROFILE};
 use serde_json::{Map, Value, json};
 
-/// The claims of a valid, unrevoked access token issued by us.
+/// The claims of a valid, unrevoked access token issued by us to a client
+/// that is still registered and enabled.
 pub async fn validate_access_token(p: &Provider, token: &str) -> Result<Map<String, Value>> {
     let bad = || OAuthError::invalid_token("the access token is invalid, expired or revoked");
     let v = p.keys.verify(token).map_err(|_| bad())?;
@@ -26,6 +27,15 @@ pub async fn validate_access_token(p: &Provider, token: &str) -> Result<Map<Stri
         && live_grant(p, gid).await?.is_none()
     {
         return Err(bad());
+    }
+    // A disabled or deleted client's tokens die with it, and those from
+    // before a disable stay dead after it is enabled again: the tokens of
+    // client_credentials have no grant that disabling could revoke.
+    let client_id = c.get("client_id").and_then(Value::as_str).ok_or_else(bad)?;
+    let iat = c.get("iat").and_then(Value::as_i64).ok_or_else(bad)?;
+    match p.client(client_id).await? {
+        Some(client) if iat >= client.tokens_not_before => {}
+        _ => return Err(bad()),
     }
     let jti = c.get("jti").and_then(Value::as_str).ok_or_else(bad)?;
     if p.store.access_token_revoked(jti).await? {

@@ -1,8 +1,14 @@
-//! Admin commands that read or make things without serving: `portico
-//! audit` and `portico client secret`.
+//! Admin commands that read or change things without serving: `portico
+//! audit` and `portico client secret|list|disable|enable|delete`.
 
 use portico_core::audit::{Filter, Record};
+use portico_core::clients::{self, Outcome};
+use portico_core::clock::SystemClock;
+use portico_core::model::{Client, DisabledBy};
 use portico_core::random::{Random, SystemRandom};
+use portico_core::store::Store;
+use portico_core::{Provider, ProviderConfig};
+use std::sync::Arc;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -82,6 +88,98 @@ pub fn json(r: &Record) -> serde_json::Value {
 /// A new client secret: 256 random bits, base64url (43 characters).
 pub fn new_client_secret() -> Result<String, String> {
     SystemRandom.token(32).map_err(|e| e.to_string())
+}
+
+/// A provider for the client commands: they change records and write the
+/// audit log, and issue nothing, so the issuer is a placeholder.
+pub async fn provider(store: Arc<dyn Store>) -> Result<Provider, String> {
+    let config = ProviderConfig {
+        // Read the store every time: a CLI run is one command.
+        client_cache_ttl: 0,
+        ..ProviderConfig::new("urn:portico:cli")
+    };
+    Provider::new(config, store, Arc::new(SystemClock), Arc::new(SystemRandom))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+fn state(c: &Client) -> &'static str {
+    match c.disabled {
+        None => "enabled",
+        Some(DisabledBy::Admin) => "disabled",
+        Some(DisabledBy::Config) => "disabled (not in the config file)",
+    }
+}
+
+/// `portico client list`: one line per client, tab-separated.
+pub async fn client_lines(p: &Provider) -> Result<Vec<String>, String> {
+    let all = p.store.clients().await.map_err(|e| e.to_string())?;
+    Ok(all
+        .iter()
+        .map(|c| {
+            let origin = if c.from_config { "config" } else { "-" };
+            format!("{}\t{}\t{origin}\t{}", c.id, state(c), c.name)
+        })
+        .collect())
+}
+
+/// How long running servers may take to see a change ([`ProviderConfig::client_cache_ttl`]).
+fn within() -> String {
+    let ttl = ProviderConfig::new("x").client_cache_ttl;
+    format!("running servers see it within {ttl} seconds")
+}
+
+fn no_such(id: &str) -> String {
+    format!("no client {id}")
+}
+
+/// `portico client disable ID`.
+pub async fn disable_client(p: &Provider, id: &str) -> Result<String, String> {
+    match clients::disable(
+        p,
+        id,
+        DisabledBy::Admin,
+        "disabled with portico client disable",
+    )
+    .await
+    .map_err(|e| e.to_string())?
+    {
+        Outcome::Done { grants_revoked } => Ok(format!(
+            "portico: client {id} disabled, {grants_revoked} grant(s) revoked; {}",
+            within()
+        )),
+        Outcome::Unchanged => Ok(format!("portico: client {id} is already disabled")),
+        Outcome::NotFound => Err(no_such(id)),
+    }
+}
+
+/// `portico client enable ID`.
+pub async fn enable_client(p: &Provider, id: &str) -> Result<String, String> {
+    match clients::enable(p, id, "enabled with portico client enable")
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Outcome::Done { .. } => Ok(format!(
+            "portico: client {id} enabled (its old grants stay revoked); {}",
+            within()
+        )),
+        Outcome::Unchanged => Ok(format!("portico: client {id} is already enabled")),
+        Outcome::NotFound => Err(no_such(id)),
+    }
+}
+
+/// `portico client delete ID`.
+pub async fn delete_client(p: &Provider, id: &str) -> Result<String, String> {
+    match clients::delete(p, id, "deleted with portico client delete")
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        Outcome::Done { grants_revoked } => Ok(format!(
+            "portico: client {id} deleted, {grants_revoked} grant(s) revoked; {}",
+            within()
+        )),
+        Outcome::Unchanged | Outcome::NotFound => Err(no_such(id)),
+    }
 }
 
 #[cfg(test)]

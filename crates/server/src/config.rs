@@ -4,7 +4,8 @@
 use portico_core::Provider;
 use portico_core::accounts::{hash_password, normalize_email, validate_email};
 use portico_core::audit::{self, Event};
-use portico_core::model::{Client, Entrypoint, User};
+use portico_core::clients;
+use portico_core::model::{Client, DisabledBy, Entrypoint, User};
 use portico_core::redirect::check_registrable;
 use portico_core::scope::DEFAULT_ENTRYPOINT;
 use portico_core::secret::Secret;
@@ -176,6 +177,10 @@ pub struct ClientConfig {
     /// Where RP-initiated logout may return the browser (exact match).
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
+    /// RFC 7662: may call the introspection endpoint (resource servers;
+    /// needs a secret). Default false.
+    #[serde(default)]
+    pub introspection: bool,
 }
 
 fn default_grants() -> Vec<String> {
@@ -281,6 +286,12 @@ fn client_record(p: &Provider, c: &ClientConfig) -> Result<Client, String> {
             c.id
         ));
     }
+    if c.introspection && c.secret.is_none() {
+        return Err(format!(
+            "client {}: introspection = true needs a secret (public clients cannot introspect)",
+            c.id
+        ));
+    }
     Ok(Client {
         id: c.id.clone(),
         name: c.name.clone().unwrap_or_else(|| c.id.clone()),
@@ -293,6 +304,10 @@ fn client_record(p: &Provider, c: &ClientConfig) -> Result<Client, String> {
         id_token_signed_response_alg: c.id_token_signed_response_alg.clone(),
         require_pushed_authorization_requests: c.require_pushed_authorization_requests,
         post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
+        introspection: c.introspection,
+        from_config: true,
+        disabled: None,
+        tokens_not_before: 0,
     })
 }
 
@@ -320,20 +335,43 @@ pub async fn apply(p: &Provider, cfg: &FileConfig) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
     }
-    for c in &cfg.clients {
-        let rec = client_record(p, c)?;
+    let records = cfg
+        .clients
+        .iter()
+        .map(|c| client_record(p, c))
+        .collect::<Result<Vec<_>, _>>()?;
+    for mut rec in records {
         let before = p.store.client(&rec.id).await.map_err(|e| e.to_string())?;
-        if before.as_ref() == Some(&rec) {
-            continue;
+        // The file does not say whether a client is disabled (nor which of
+        // its tokens died with a disable): that state is kept, and lifted
+        // below only when the file itself set it.
+        rec.disabled = before.as_ref().and_then(|b| b.disabled);
+        rec.tokens_not_before = before.as_ref().map_or(0, |b| b.tokens_not_before);
+        if before.as_ref() != Some(&rec) {
+            if before.is_none() {
+                // A new client starts with nothing: a deleted client of
+                // the same id may have left grants made by an instance
+                // whose cache still had it.
+                p.store
+                    .revoke_grants_of_client(&rec.id, p.now())
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            p.upsert_client(&rec).await.map_err(|e| e.to_string())?;
+            let event = if before.is_some() {
+                Event::ClientUpdated
+            } else {
+                Event::ClientCreated
+            };
+            let e = event.entry().client(&rec.id).detail("from the config file");
+            audit::record(p, e).await.map_err(|e| e.to_string())?;
         }
-        p.upsert_client(&rec).await.map_err(|e| e.to_string())?;
-        let event = if before.is_some() {
-            Event::ClientUpdated
-        } else {
-            Event::ClientCreated
-        };
-        let e = event.entry().client(&rec.id).detail("from the config file");
-        audit::record(p, e).await.map_err(|e| e.to_string())?;
+        if rec.disabled == Some(DisabledBy::Config) {
+            clients::enable(p, &rec.id, "listed in the config file again")
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::warn!(client_id = %rec.id, "client listed in the config file again: enabled");
+        }
     }
     for u in &cfg.users {
         if let Some(m) = validate_email(&u.email) {
@@ -409,4 +447,74 @@ pub async fn apply(p: &Provider, cfg: &FileConfig) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// Disable every client the file created that it no longer lists (a warning
+/// in the log and an entry in the audit log each). Disabled, not deleted:
+/// its grants are revoked, and `portico client delete` removes it for good.
+/// Run only when a config file was read: a server started without one (a
+/// wrong working directory) must not disable every configured client.
+pub async fn disable_unlisted_clients(p: &Provider, cfg: &FileConfig) -> Result<(), String> {
+    let listed: std::collections::HashSet<&str> =
+        cfg.clients.iter().map(|c| c.id.as_str()).collect();
+    for c in p.store.clients().await.map_err(|e| e.to_string())? {
+        if !c.from_config || c.is_disabled() || listed.contains(c.id.as_str()) {
+            continue;
+        }
+        let done = clients::disable(p, &c.id, DisabledBy::Config, "no longer in the config file")
+            .await
+            .map_err(|e| e.to_string())?;
+        if let clients::Outcome::Done { grants_revoked } = done {
+            tracing::warn!(
+                client_id = %c.id,
+                grants_revoked,
+                "client no longer in the config file: disabled (portico client delete removes it)"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portico_core::clock::ManualClock;
+    use portico_core::memory::MemoryStore;
+    use portico_core::random::SystemRandom;
+    use std::sync::Arc;
+
+    async fn provider() -> Provider {
+        Provider::new(
+            portico_core::ProviderConfig::new("https://id.example"),
+            Arc::new(MemoryStore::default()),
+            Arc::new(ManualClock::new(1_700_000_000)),
+            Arc::new(SystemRandom),
+        )
+        .await
+        .unwrap()
+    }
+
+    const SECRET: &str = "a-secret-of-at-least-32-characters-0123";
+
+    #[tokio::test]
+    async fn introspection_is_off_unless_set_and_needs_a_secret() {
+        let p = provider().await;
+        let cfg = parse(&format!(
+            "[[clients]]\nid = \"rs\"\nsecret = \"{SECRET}\"\ngrant_types = [\"client_credentials\"]\nintrospection = true\n\n\
+             [[clients]]\nid = \"app\"\nsecret = \"{SECRET}\"\ngrant_types = [\"client_credentials\"]\n"
+        ))
+        .unwrap();
+        apply(&p, &cfg).await.unwrap();
+        let rs = p.store.client("rs").await.unwrap().unwrap();
+        let app = p.store.client("app").await.unwrap().unwrap();
+        assert!(rs.introspection && rs.from_config);
+        assert!(!app.introspection);
+        let public = parse(
+            "[[clients]]\nid = \"spa\"\nredirect_uris = [\"https://app.example/cb\"]\nintrospection = true\n",
+        )
+        .unwrap();
+        let e = apply(&p, &public).await.unwrap_err();
+        assert!(e.contains("introspection = true needs a secret"), "{e}");
+        assert!(p.store.client("spa").await.unwrap().is_none());
+    }
 }

@@ -47,6 +47,10 @@ impl Demo {
             id_token_signed_response_alg: None,
             require_pushed_authorization_requests: false,
             post_logout_redirect_uris: vec![p.url("/")],
+            introspection: false,
+            from_config: false,
+            disabled: None,
+            tokens_not_before: 0,
         };
         p.upsert_client(&client).await.map_err(|e| e.to_string())?;
         let tv = Client {

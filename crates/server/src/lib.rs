@@ -69,6 +69,7 @@ pub async fn start(
         .trim_end_matches('/')
         .to_owned();
     url::Url::parse(&issuer).map_err(|e| format!("the issuer {issuer} is not a URL: {e}"))?;
+    let file_read = settings.config.is_some();
     let file = settings.config.unwrap_or_default();
     let pool = file.database.pool_settings()?;
     let store = portico_store::connect(&settings.database_url, settings.migrate, &pool)
@@ -84,6 +85,9 @@ pub async fn start(
     config::apply(&provider, &file).await?;
     if let Some(every) = file.retention.sweep_interval() {
         tokio::spawn(sweeper(provider.clone(), every));
+    }
+    if file_read {
+        config::disable_unlisted_clients(&provider, &file).await?;
     }
     let demo = if settings.demo {
         Some(Arc::new(demo::Demo::install(&provider).await?))

@@ -71,7 +71,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Client helpers.
+    /// Client helpers: secrets, and turning clients off, on or away.
     #[command(subcommand)]
     Client(ClientCommand),
 }
@@ -80,6 +80,26 @@ enum Command {
 enum ClientCommand {
     /// Print a new client secret (256 random bits) to put in the config.
     Secret,
+    /// List the clients: id, state, whether portico.toml created it, name.
+    List,
+    /// Disable a client: it fails authentication and authorization like an
+    /// unknown one, and its grants (refresh and access tokens) are revoked.
+    /// Running servers see it within 5 seconds.
+    Disable {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+    /// Enable a disabled client again (its old grants stay revoked).
+    Enable {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
+    /// Delete a client: its grants revoked and its consents forgotten. One
+    /// that portico.toml still lists comes back, new, at the next start.
+    Delete {
+        #[arg(allow_hyphen_values = true)]
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -147,6 +167,40 @@ async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Client(ClientCommand::Secret) => {
             println!("{}", portico_server::admin::new_client_secret()?);
+            Ok(())
+        }
+        Command::Client(cmd) => {
+            let store = portico_store::connect(&database_url, true, &pool)
+                .await
+                .map_err(|e| e.to_string())?;
+            let listed = |id: &str| {
+                file.as_ref()
+                    .is_some_and(|f| f.clients.iter().any(|c| c.id == id))
+            };
+            let p = portico_server::admin::provider(store).await?;
+            match cmd {
+                // Answered above, without a database.
+                ClientCommand::Secret => {}
+                ClientCommand::List => {
+                    for line in portico_server::admin::client_lines(&p).await? {
+                        println!("{line}");
+                    }
+                }
+                ClientCommand::Disable { id } => {
+                    println!("{}", portico_server::admin::disable_client(&p, &id).await?);
+                }
+                ClientCommand::Enable { id } => {
+                    println!("{}", portico_server::admin::enable_client(&p, &id).await?);
+                }
+                ClientCommand::Delete { id } => {
+                    println!("{}", portico_server::admin::delete_client(&p, &id).await?);
+                    if listed(&id) {
+                        println!(
+                            "portico: the config file still lists {id}: it comes back at the next start unless removed there"
+                        );
+                    }
+                }
+            }
             Ok(())
         }
         Command::Audit {

@@ -1,7 +1,17 @@
-//! The `portico` binary: start-up errors and migrations.
+//! The `portico` binary: start-up errors, migrations, entrypoints and the
+//! client commands.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::*;
+use serde_json::Value;
 use std::process::Command;
+
+on_both_backends!(
+    disabling_a_client_with_the_cli_stops_it_and_kills_its_tokens,
+    a_client_dropped_from_the_config_is_disabled_at_the_next_start,
+);
 
 fn portico() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_portico"));
@@ -223,4 +233,306 @@ fn entrypoints_are_saved_listed_and_shown_through_the_cli() {
         .arg(&file));
     assert_ne!(code, 0);
     assert!(err.contains("primry"), "{err}");
+}
+
+const OPS_SECRET: &str = "ops-secret-ops-secret-ops-secret-ops-secret-01";
+
+/// A client with both a user grant (password, refresh) and
+/// client_credentials, beside the usual test clients.
+const OPS: &str = r#"
+[[clients]]
+id = "ops"
+secret = "ops-secret-ops-secret-ops-secret-ops-secret-01"
+grant_types = ["password", "refresh_token", "client_credentials"]
+response_types = []
+scopes = ["openid", "offline_access", "api:read"]
+"#;
+
+/// `portico --database-url URL ARGS...` from an empty directory (no
+/// portico.toml): (success, stdout, stderr).
+fn cli(url: &str, args: &[&str]) -> (bool, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = portico()
+        .current_dir(dir.path())
+        .args(["--database-url", url])
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn cli_ok(url: &str, args: &[&str]) -> String {
+    let (ok, out, err) = cli(url, args);
+    assert!(ok, "portico {args:?}: {err}");
+    out
+}
+
+/// The audit entries about a client: (event, detail).
+fn audit_of(url: &str, client: &str) -> Vec<(String, String)> {
+    cli_ok(url, &["audit", "--client", client, "--json"])
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            (
+                v["event"].as_str().unwrap().to_owned(),
+                v["detail"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn password_grant(s: &TestServer) -> Value {
+    let r = s
+        .token(
+            &[
+                ("grant_type", "password"),
+                ("username", EMAIL),
+                ("password", PASSWORD),
+                ("scope", "openid offline_access"),
+            ],
+            Some(("ops", OPS_SECRET)),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+async fn client_credentials(s: &TestServer) -> reqwest::Response {
+    s.token(
+        &[("grant_type", "client_credentials"), ("scope", "api:read")],
+        Some(("ops", OPS_SECRET)),
+    )
+    .await
+}
+
+async fn refresh(s: &TestServer, rt: &str) -> reqwest::Response {
+    s.token(
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+        Some(("ops", OPS_SECRET)),
+    )
+    .await
+}
+
+async fn error_of(r: reqwest::Response) -> (u16, String) {
+    let status = r.status().as_u16();
+    let v: Value = r.json().await.unwrap();
+    (status, v["error"].as_str().unwrap_or_default().to_owned())
+}
+
+/// Whether a resource server (machine) sees the access token as active.
+async fn active(s: &TestServer, at: &str) -> bool {
+    let v: Value = s
+        .http
+        .post(s.url("/oauth2/introspect"))
+        .basic_auth("machine", Some(MACHINE_SECRET))
+        .form(&[("token", at)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["active"] == true
+}
+
+/// Past the client cache: what the CLI changed shows on a running server.
+fn past_the_client_cache(s: &TestServer) {
+    s.clock
+        .advance(portico_core::ProviderConfig::new("x").client_cache_ttl);
+}
+
+async fn disabling_a_client_with_the_cli_stops_it_and_kills_its_tokens(db: Db) {
+    let s = start_with(db, OPS).await;
+    let url = s.database_url.clone();
+    let user = password_grant(&s).await;
+    let rt = user["refresh_token"].as_str().unwrap();
+    let user_at = user["access_token"].as_str().unwrap();
+    let r = client_credentials(&s).await;
+    assert_eq!(r.status(), 200);
+    let cc: Value = r.json().await.unwrap();
+    let cc_at = cc["access_token"].as_str().unwrap();
+    assert!(active(&s, cc_at).await && active(&s, user_at).await);
+
+    let out = cli_ok(&url, &["client", "disable", "ops"]);
+    assert!(
+        out.contains("client ops disabled, 1 grant(s) revoked"),
+        "{out}"
+    );
+    past_the_client_cache(&s);
+    // The client is refused as if unknown, at every step.
+    let invalid_client = (401, "invalid_client".to_owned());
+    assert_eq!(error_of(client_credentials(&s).await).await, invalid_client);
+    assert_eq!(error_of(refresh(&s, rt).await).await, invalid_client);
+    // Its tokens are dead: the user's (grant revoked) and its own.
+    assert!(!active(&s, user_at).await);
+    assert!(!active(&s, cc_at).await);
+    assert_eq!(s.userinfo(user_at).await.status(), 401);
+    let disabled = (
+        "client.disabled".to_owned(),
+        "disabled with portico client disable; 1 grant(s) revoked".to_owned(),
+    );
+    assert!(audit_of(&url, "ops").contains(&disabled));
+    assert!(cli_ok(&url, &["client", "list"]).contains("ops\tdisabled\tconfig\tops\n"));
+    assert!(cli_ok(&url, &["client", "disable", "ops"]).contains("already disabled"));
+
+    // A restart with the same config does not undo the admin's disable.
+    let s2 = start_instance_with(&url, &s.issuer, OPS).await;
+    assert_eq!(
+        error_of(client_credentials(&s2).await).await,
+        invalid_client
+    );
+
+    // Enabled: the client works again, its old refresh token stays revoked.
+    let out = cli_ok(&url, &["client", "enable", "ops"]);
+    assert!(out.contains("client ops enabled"), "{out}");
+    past_the_client_cache(&s2);
+    assert_eq!(client_credentials(&s2).await.status(), 200);
+    assert_eq!(
+        error_of(refresh(&s2, rt).await).await,
+        (400, "invalid_grant".into())
+    );
+    assert!(!active(&s2, user_at).await, "the grant stays revoked");
+    assert!(!active(&s2, cc_at).await, "old access tokens stay dead");
+    let fresh = password_grant(&s2).await;
+    assert_eq!(
+        refresh(&s2, fresh["refresh_token"].as_str().unwrap())
+            .await
+            .status(),
+        200
+    );
+    assert!(
+        audit_of(&url, "ops")
+            .iter()
+            .any(|(e, _)| e == "client.enabled")
+    );
+
+    // Deleted: gone, with its grants; a second delete finds nothing.
+    let out = cli_ok(&url, &["client", "delete", "ops"]);
+    assert!(
+        out.contains("client ops deleted, 1 grant(s) revoked"),
+        "{out}"
+    );
+    past_the_client_cache(&s2);
+    assert_eq!(
+        error_of(client_credentials(&s2).await).await,
+        invalid_client
+    );
+    assert!(!cli_ok(&url, &["client", "list"]).contains("ops"));
+    assert!(
+        audit_of(&url, "ops")
+            .iter()
+            .any(|(e, _)| e == "client.deleted")
+    );
+    let (ok, _, err) = cli(&url, &["client", "delete", "ops"]);
+    assert!(!ok);
+    assert_eq!(err.trim(), "portico: no client ops");
+    let (ok, _, err) = cli(&url, &["client", "enable", "nope"]);
+    assert!(!ok && err.contains("no client nope"), "{err}");
+}
+
+async fn a_client_dropped_from_the_config_is_disabled_at_the_next_start(db: Db) {
+    let s = start_with(db, OPS).await;
+    let url = s.database_url.clone();
+    let user = password_grant(&s).await;
+    let rt = user["refresh_token"].as_str().unwrap();
+    s.running.task.abort();
+
+    // The file no longer lists ops: disabled at start, its grants revoked.
+    let s2 = start_instance(&url, &s.issuer).await;
+    assert_eq!(
+        error_of(client_credentials(&s2).await).await,
+        (401, "invalid_client".into())
+    );
+    assert_eq!(
+        error_of(refresh(&s2, rt).await).await,
+        (401, "invalid_client".into())
+    );
+    let disabled = (
+        "client.disabled".to_owned(),
+        "no longer in the config file; 1 grant(s) revoked".to_owned(),
+    );
+    assert!(audit_of(&url, "ops").contains(&disabled));
+    assert!(
+        cli_ok(&url, &["client", "list"])
+            .contains("ops\tdisabled (not in the config file)\tconfig\t")
+    );
+    // Clients the CLI or the demo made are not the file's to disable.
+    assert!(cli_ok(&url, &["client", "list"]).contains("web\tenabled\tconfig\t"));
+    s2.running.task.abort();
+
+    // Listed again: enabled, with nothing of what it had before.
+    let s3 = start_instance_with(&url, &s.issuer, OPS).await;
+    assert_eq!(client_credentials(&s3).await.status(), 200);
+    assert_eq!(
+        error_of(refresh(&s3, rt).await).await,
+        (400, "invalid_grant".into())
+    );
+    assert!(
+        audit_of(&url, "ops")
+            .iter()
+            .any(|(e, _)| e == "client.enabled")
+    );
+}
+
+/// The disable at start is said in the server's log, not only in the audit
+/// log; a server started without a config file disables nothing.
+#[test]
+fn dropping_a_client_from_the_config_logs_that_it_is_disabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let db_url = db.to_str().unwrap();
+    let cfg = dir.path().join("portico.toml");
+    let elsewhere = tempfile::tempdir().unwrap();
+    // Serve (with the config file or without any) until it listens; return
+    // everything it printed before.
+    let serve = |with_config: bool| {
+        let mut c = portico();
+        c.current_dir(elsewhere.path()).env("RUST_LOG", "warn");
+        if with_config {
+            c.arg("--config").arg(&cfg);
+        }
+        let mut child = c
+            .arg("--database-url")
+            .arg(&db)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut printed = String::new();
+        loop {
+            let mut line = String::new();
+            if std::io::BufRead::read_line(&mut stdout, &mut line).unwrap() == 0 {
+                break;
+            }
+            printed.push_str(&line);
+            if line.contains("listening on") {
+                break;
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        printed
+    };
+    std::fs::write(&cfg, OPS).unwrap();
+    let first = serve(true);
+    assert!(first.contains("listening on"), "{first}");
+    assert!(!first.contains("disabled"), "{first}");
+    // Started without any config file (say, from the wrong directory), the
+    // server leaves the file's clients alone.
+    let bare = serve(false);
+    assert!(!bare.contains("disabled"), "{bare}");
+    assert!(cli_ok(db_url, &["client", "list"]).contains("ops\tenabled\tconfig\t"));
+    std::fs::write(&cfg, "").unwrap();
+    let second = serve(true);
+    let line = second
+        .lines()
+        .find(|l| l.contains("no longer in the config file"))
+        .unwrap_or_else(|| panic!("no log line: {second}"));
+    assert!(line.contains("WARN") && line.contains("ops"), "{line}");
+    assert!(cli_ok(db_url, &["client", "list"]).contains("ops\tdisabled (not in the config file)"));
 }

@@ -1,11 +1,12 @@
 //! The storage contracts, checked on every backend: each test below runs
-//! once on SQLite and once on a fresh PostgreSQL database.
+//! once on SQLite and once on a fresh PostgreSQL database (and the newer
+//! ones on core's memory store as well).
 
 use crate::testing::{fresh_pg_database, pg_enabled};
 use crate::{PoolSettings, connect};
 use portico_core::model::{
-    AuthCode, AuthRequest, DeviceApproval, DeviceAuthorization, DeviceStatus, Entrypoint, Grant,
-    PushedRequest, RefreshToken, ResponseMode, SigningKeyRecord, User,
+    AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, DeviceStatus, DisabledBy,
+    Entrypoint, Grant, PushedRequest, RefreshToken, ResponseMode, SigningKeyRecord, User,
 };
 use portico_core::store::{Store, StoreError, Take};
 use std::sync::Arc;
@@ -76,149 +77,158 @@ on_both_backends!(
     lockout_failures_count_atomically_and_restart_when_stale,
     audit_entries_append_and_filter_newest_first,
     the_sweep_deletes_what_is_dead_and_nothing_else,
+    clients_are_listed_by_id_and_keep_their_state,
+    revoking_a_clients_grants_spares_other_clients,
+    deleting_a_client_revokes_its_grants_and_forgets_its_consents,
 );
 
-async fn the_sweep_deletes_what_is_dead_and_nothing_else(s: Arc<dyn Store>) {
-    use portico_core::audit::{Filter, Record};
-    use portico_core::store::{Cutoffs, LockPolicy};
-    let grant = |id: &str| Grant {
+/// The contracts added with client disable/delete also run on core's memory
+/// store, which core's own tests stand on.
+macro_rules! on_the_memory_store_too {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(std::sync::Arc::new(
+                        portico_core::memory::MemoryStore::default(),
+                    ))
+                    .await;
+                }
+            )*
+        }
+    };
+}
+
+on_the_memory_store_too!(
+    clients_are_listed_by_id_and_keep_their_state,
+    revoking_a_clients_grants_spares_other_clients,
+    deleting_a_client_revokes_its_grants_and_forgets_its_consents,
+);
+
+fn client(id: &str) -> Client {
+    Client {
         id: id.into(),
-        client_id: "c".into(),
-        user_id: "u".into(),
+        name: id.to_uppercase(),
+        secret_hash: None,
+        redirect_uris: vec!["https://app.example/cb".into()],
+        grant_types: vec!["authorization_code".into()],
+        response_types: vec!["code".into()],
+        scopes: vec!["openid".into()],
+        first_party: false,
+        id_token_signed_response_alg: None,
+        require_pushed_authorization_requests: false,
+        post_logout_redirect_uris: vec![],
+        introspection: false,
+        from_config: false,
+        disabled: None,
+        tokens_not_before: 0,
+    }
+}
+
+fn grant_of(id: &str, client_id: &str, user_id: &str) -> Grant {
+    Grant {
+        id: id.into(),
+        client_id: client_id.into(),
+        user_id: user_id.into(),
         scopes: vec!["openid".into()],
         created_at: 0,
         revoked_at: None,
         session_id_hash: None,
-    };
-    // g-old is referred to only by a code that is swept; g-live by a live
-    // refresh token; g-device by a live device authorization.
-    for g in ["g-old", "g-live", "g-device"] {
-        s.create_grant(&grant(g)).await.unwrap();
     }
-    s.put_code(&AuthCode {
-        grant_id: "g-old".into(),
-        ..code("c-old")
-    })
-    .await
-    .unwrap();
-    s.put_code(&AuthCode {
-        grant_id: "g-live".into(),
-        expires_at: 200,
-        ..code("c-live")
-    })
-    .await
-    .unwrap();
-    let rt = |hash: &str, expires_at| RefreshToken {
-        token_hash: hash.into(),
-        grant_id: "g-live".into(),
-        client_id: "c".into(),
-        user_id: "u".into(),
-        scopes: vec![],
-        auth_time: 1,
-        acr: None,
-        created_at: 1,
-        expires_at,
+}
+
+async fn clients_are_listed_by_id_and_keep_their_state(s: Arc<dyn Store>) {
+    assert!(s.clients().await.unwrap().is_empty());
+    let b = Client {
+        introspection: true,
+        from_config: true,
+        disabled: Some(DisabledBy::Config),
+        ..client("b")
     };
-    s.put_refresh_token(&rt("rt-dead", 50)).await.unwrap();
-    s.put_refresh_token(&rt("rt-live", 10_000)).await.unwrap();
-    let mut d = device("dev", "user-code");
-    d.expires_at = 500;
-    s.put_device_authorization(&d, 0).await.unwrap();
-    s.decide_device(
-        "user-code",
-        Some(&DeviceApproval {
-            grant_id: "g-device".into(),
-            ..approval()
-        }),
-        1,
-    )
-    .await
-    .unwrap();
-    let mut dead_device = device("dev2", "user-code-2");
-    dead_device.expires_at = 50;
-    s.put_device_authorization(&dead_device, 0).await.unwrap();
-    let pushed = |hash: &str, expires_at| PushedRequest {
-        uri_hash: hash.into(),
-        client_id: "c".into(),
-        params: vec![],
+    s.upsert_client(&b).await.unwrap();
+    s.upsert_client(&client("a")).await.unwrap();
+    let ids: Vec<String> = s
+        .clients()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(ids, ["a", "b"]);
+    assert_eq!(s.client("b").await.unwrap().unwrap(), b);
+    let b = Client {
+        disabled: None,
+        tokens_not_before: 42,
+        ..b
+    };
+    s.upsert_client(&b).await.unwrap();
+    assert_eq!(s.client("b").await.unwrap().unwrap(), b);
+}
+
+async fn revoking_a_clients_grants_spares_other_clients(s: Arc<dyn Store>) {
+    for (id, c, u) in [("a", "c", "u1"), ("b", "c", "u2"), ("x", "c2", "u1")] {
+        s.create_grant(&grant_of(id, c, u)).await.unwrap();
+    }
+    s.revoke_grant("b", 5).await.unwrap();
+    assert_eq!(s.revoke_grants_of_client("c", 9).await.unwrap(), 1);
+    assert_eq!(s.revoke_grants_of_client("c", 10).await.unwrap(), 0);
+    for (id, revoked) in [("a", Some(9)), ("b", Some(5)), ("x", None)] {
+        assert_eq!(
+            s.grant(id).await.unwrap().unwrap().revoked_at,
+            revoked,
+            "{id}"
+        );
+    }
+}
+
+async fn deleting_a_client_revokes_its_grants_and_forgets_its_consents(s: Arc<dyn Store>) {
+    for id in ["c", "c2"] {
+        s.upsert_client(&client(id)).await.unwrap();
+    }
+    let u = User {
+        id: "u".into(),
+        email: "u@x.y".into(),
+        email_verified: false,
+        name: "U".into(),
+        given_name: None,
+        family_name: None,
+        phone_number: None,
+        birthdate: None,
+        terms_accepted_at: None,
+        password_hash: "x".into(),
         created_at: 0,
-        expires_at,
+        updated_at: 0,
+        self_registered: false,
     };
-    s.put_pushed_request(&pushed("p-dead", 50)).await.unwrap();
-    s.put_pushed_request(&pushed("p-live", 500)).await.unwrap();
-    s.revoke_access_token("jti-dead", 50).await.unwrap();
-    s.revoke_access_token("jti-live", 500).await.unwrap();
-    let quiet = LockPolicy {
-        free: 5,
-        base: 30,
-        max: 900,
-        forget_after: 3600,
-    };
-    let strict = LockPolicy {
-        free: 1,
-        base: 1000,
-        max: 1000,
-        ..quiet
-    };
-    s.reserve_attempt("stale", 10, quiet).await.unwrap();
-    s.reserve_attempt("locked", 10, strict).await.unwrap();
-    s.reserve_attempt("recent", 99, quiet).await.unwrap();
-    for at in [50, 150] {
-        s.append_audit(&Record {
-            id: 0,
-            at,
-            event: "session.ended".into(),
-            user_id: None,
-            client_id: None,
-            ip: None,
-            detail: String::new(),
-        })
-        .await
-        .unwrap();
+    s.create_user(&u).await.unwrap();
+    for c in ["c", "c2"] {
+        s.add_consent("u", c, &["openid".into()], 1).await.unwrap();
     }
-    let cutoffs = Cutoffs {
-        expired_before: 100,
-        codes_expired_before: 100,
-        grants_created_before: 100,
-        lockouts_failed_before: 95,
-        audit_before: 100,
-    };
-    let swept = s.sweep_expired(&cutoffs).await.unwrap();
-    assert_eq!(
-        swept,
-        portico_core::store::Swept {
-            auth_requests: 0,
-            pushed_requests: 1,
-            device_authorizations: 1,
-            sessions: 0,
-            codes: 1,
-            refresh_tokens: 1,
-            grants: 1,
-            revoked_jtis: 1,
-            lockouts: 1,
-            audit: 1,
-        }
-    );
-    assert!(s.grant("g-old").await.unwrap().is_none());
-    for g in ["g-live", "g-device"] {
-        assert!(s.grant(g).await.unwrap().is_some(), "{g}");
+    for (id, c) in [("a", "c"), ("b", "c"), ("x", "c2")] {
+        s.create_grant(&grant_of(id, c, "u")).await.unwrap();
     }
-    assert!(s.refresh_token("rt-live").await.unwrap().is_some());
-    assert!(s.refresh_token("rt-dead").await.unwrap().is_none());
-    assert!(s.access_token_revoked("jti-live").await.unwrap());
-    assert!(!s.access_token_revoked("jti-dead").await.unwrap());
-    assert!(s.lockout("stale").await.unwrap().is_none());
-    assert!(s.lockout("locked").await.unwrap().is_some());
-    assert!(s.lockout("recent").await.unwrap().is_some());
-    let audit = s
-        .audit_log(&Filter {
-            limit: 10,
-            ..Filter::default()
-        })
-        .await
-        .unwrap();
-    assert_eq!(audit.iter().map(|r| r.at).collect::<Vec<_>>(), [150]);
-    assert_eq!(s.sweep_expired(&cutoffs).await.unwrap().total(), 0, "once");
+    s.revoke_grant("b", 5).await.unwrap();
+    assert_eq!(s.delete_client("c", 9).await.unwrap(), Some(1));
+    assert!(s.client("c").await.unwrap().is_none());
+    assert!(s.client("c2").await.unwrap().is_some());
+    for (id, revoked) in [("a", Some(9)), ("b", Some(5)), ("x", None)] {
+        assert_eq!(
+            s.grant(id).await.unwrap().unwrap().revoked_at,
+            revoked,
+            "{id}"
+        );
+    }
+    assert!(s.consented_scopes("u", "c").await.unwrap().is_empty());
+    assert_eq!(s.consented_scopes("u", "c2").await.unwrap(), ["openid"]);
+    // Deleting what is not there changes nothing.
+    assert_eq!(s.delete_client("c", 10).await.unwrap(), None);
+    assert_eq!(s.grant("x").await.unwrap().unwrap().revoked_at, None);
+    // Concurrent deletes of one client: exactly one finds it.
+    s.upsert_client(&client("c")).await.unwrap();
+    let (one, two) = tokio::join!(s.delete_client("c", 11), s.delete_client("c", 11));
+    let found = [one.unwrap(), two.unwrap()];
+    assert_eq!(found.iter().filter(|f| f.is_some()).count(), 1, "{found:?}");
 }
 
 async fn audit_entries_append_and_filter_newest_first(s: Arc<dyn Store>) {
@@ -910,4 +920,147 @@ async fn pushed_requests_are_taken_once_and_expire(s: Arc<dyn Store>) {
         None,
         "expired"
     );
+}
+
+async fn the_sweep_deletes_what_is_dead_and_nothing_else(s: Arc<dyn Store>) {
+    use portico_core::audit::{Filter, Record};
+    use portico_core::store::{Cutoffs, LockPolicy};
+    let grant = |id: &str| Grant {
+        id: id.into(),
+        client_id: "c".into(),
+        user_id: "u".into(),
+        scopes: vec!["openid".into()],
+        created_at: 0,
+        revoked_at: None,
+        session_id_hash: None,
+    };
+    // g-old is referred to only by a code that is swept; g-live by a live
+    // refresh token; g-device by a live device authorization.
+    for g in ["g-old", "g-live", "g-device"] {
+        s.create_grant(&grant(g)).await.unwrap();
+    }
+    s.put_code(&AuthCode {
+        grant_id: "g-old".into(),
+        ..code("c-old")
+    })
+    .await
+    .unwrap();
+    s.put_code(&AuthCode {
+        grant_id: "g-live".into(),
+        expires_at: 200,
+        ..code("c-live")
+    })
+    .await
+    .unwrap();
+    let rt = |hash: &str, expires_at| RefreshToken {
+        token_hash: hash.into(),
+        grant_id: "g-live".into(),
+        client_id: "c".into(),
+        user_id: "u".into(),
+        scopes: vec![],
+        auth_time: 1,
+        acr: None,
+        created_at: 1,
+        expires_at,
+    };
+    s.put_refresh_token(&rt("rt-dead", 50)).await.unwrap();
+    s.put_refresh_token(&rt("rt-live", 10_000)).await.unwrap();
+    let mut d = device("dev", "user-code");
+    d.expires_at = 500;
+    s.put_device_authorization(&d, 0).await.unwrap();
+    s.decide_device(
+        "user-code",
+        Some(&DeviceApproval {
+            grant_id: "g-device".into(),
+            ..approval()
+        }),
+        1,
+    )
+    .await
+    .unwrap();
+    let mut dead_device = device("dev2", "user-code-2");
+    dead_device.expires_at = 50;
+    s.put_device_authorization(&dead_device, 0).await.unwrap();
+    let pushed = |hash: &str, expires_at| PushedRequest {
+        uri_hash: hash.into(),
+        client_id: "c".into(),
+        params: vec![],
+        created_at: 0,
+        expires_at,
+    };
+    s.put_pushed_request(&pushed("p-dead", 50)).await.unwrap();
+    s.put_pushed_request(&pushed("p-live", 500)).await.unwrap();
+    s.revoke_access_token("jti-dead", 50).await.unwrap();
+    s.revoke_access_token("jti-live", 500).await.unwrap();
+    let quiet = LockPolicy {
+        free: 5,
+        base: 30,
+        max: 900,
+        forget_after: 3600,
+    };
+    let strict = LockPolicy {
+        free: 1,
+        base: 1000,
+        max: 1000,
+        ..quiet
+    };
+    s.reserve_attempt("stale", 10, quiet).await.unwrap();
+    s.reserve_attempt("locked", 10, strict).await.unwrap();
+    s.reserve_attempt("recent", 99, quiet).await.unwrap();
+    for at in [50, 150] {
+        s.append_audit(&Record {
+            id: 0,
+            at,
+            event: "session.ended".into(),
+            user_id: None,
+            client_id: None,
+            ip: None,
+            detail: String::new(),
+        })
+        .await
+        .unwrap();
+    }
+    let cutoffs = Cutoffs {
+        expired_before: 100,
+        codes_expired_before: 100,
+        grants_created_before: 100,
+        lockouts_failed_before: 95,
+        audit_before: 100,
+    };
+    let swept = s.sweep_expired(&cutoffs).await.unwrap();
+    assert_eq!(
+        swept,
+        portico_core::store::Swept {
+            auth_requests: 0,
+            pushed_requests: 1,
+            device_authorizations: 1,
+            sessions: 0,
+            codes: 1,
+            refresh_tokens: 1,
+            grants: 1,
+            revoked_jtis: 1,
+            lockouts: 1,
+            audit: 1,
+        }
+    );
+    assert!(s.grant("g-old").await.unwrap().is_none());
+    for g in ["g-live", "g-device"] {
+        assert!(s.grant(g).await.unwrap().is_some(), "{g}");
+    }
+    assert!(s.refresh_token("rt-live").await.unwrap().is_some());
+    assert!(s.refresh_token("rt-dead").await.unwrap().is_none());
+    assert!(s.access_token_revoked("jti-live").await.unwrap());
+    assert!(!s.access_token_revoked("jti-dead").await.unwrap());
+    assert!(s.lockout("stale").await.unwrap().is_none());
+    assert!(s.lockout("locked").await.unwrap().is_some());
+    assert!(s.lockout("recent").await.unwrap().is_some());
+    let audit = s
+        .audit_log(&Filter {
+            limit: 10,
+            ..Filter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.iter().map(|r| r.at).collect::<Vec<_>>(), [150]);
+    assert_eq!(s.sweep_expired(&cutoffs).await.unwrap().total(), 0, "once");
 }

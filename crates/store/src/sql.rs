@@ -30,6 +30,43 @@ macro_rules! impl_store {
                     .map_err(backend)?;
                 Ok(())
             }
+            async fn clients(&self) -> StoreResult<Vec<Client>> {
+                let rows = sqlx::query("SELECT data FROM clients ORDER BY id")
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                rows.iter().map(|r| from_json(r.get::<&str, _>(0))).collect()
+            }
+            async fn delete_client(&self, id: &str, now: UnixTime) -> StoreResult<Option<u64>> {
+                // A rare admin action: grants and consents are found by
+                // scanning (no index leads with client_id), inside one
+                // transaction so a failure leaves the client whole.
+                let mut tx = self.writer.begin().await.map_err(backend)?;
+                let gone = sqlx::query("DELETE FROM clients WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?
+                    .rows_affected();
+                if gone == 0 {
+                    tx.rollback().await.map_err(backend)?;
+                    return Ok(None);
+                }
+                let revoked = sqlx::query("UPDATE grants SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL")
+                    .bind(now)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?
+                    .rows_affected();
+                sqlx::query("DELETE FROM consents WHERE client_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                tx.commit().await.map_err(backend)?;
+                Ok(Some(revoked))
+            }
         }
 
         #[async_trait]
@@ -323,6 +360,15 @@ macro_rules! impl_store {
                 let done = sqlx::query("UPDATE grants SET revoked_at = $1 WHERE user_id = $2 AND client_id = $3 AND revoked_at IS NULL")
                     .bind(now)
                     .bind(user_id)
+                    .bind(client_id)
+                    .execute(&self.writer)
+                    .await
+                    .map_err(backend)?;
+                Ok(done.rows_affected())
+            }
+            async fn revoke_grants_of_client(&self, client_id: &str, now: UnixTime) -> StoreResult<u64> {
+                let done = sqlx::query("UPDATE grants SET revoked_at = $1 WHERE client_id = $2 AND revoked_at IS NULL")
+                    .bind(now)
                     .bind(client_id)
                     .execute(&self.writer)
                     .await

@@ -616,6 +616,19 @@ mod tests {
         .await
         .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidClient);
+        // Confidential clients not configured to introspect are refused.
+        let mut rp = k.p.store.client("rp").await.unwrap().unwrap();
+        rp.introspection = false;
+        k.p.upsert_client(&rp).await.unwrap();
+        let e = crate::introspection::introspect(
+            &k.p,
+            Some(&basic("rp", k.secret)),
+            &q(&format!("token={}", t.access_token)),
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnauthorizedClient);
         // Revoking the access token: inactive at introspection and userinfo,
         // while the refresh token lives on.
         crate::introspection::revoke(

@@ -29,6 +29,7 @@ redirect_uris = ["http://127.0.0.1:9/cb", "http://127.0.0.1:9/other"]
 post_logout_redirect_uris = ["http://127.0.0.1:9/signed-out"]
 scopes = ["openid", "profile", "email", "phone", "offline_access"]
 first_party = true
+introspection = true
 
 [[clients]]
 id = "spa"
@@ -68,6 +69,7 @@ id = "machine"
 secret = "machine-secret-machine-secret-machine-secret-01"
 grant_types = ["client_credentials"]
 scopes = ["api:read", "api:write"]
+introspection = true
 
 [[clients]]
 id = "tv"

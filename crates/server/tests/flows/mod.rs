@@ -16,6 +16,7 @@ on_both_backends!(
     the_password_grant,
     refresh_grace_then_reuse_revokes_the_family,
     introspection_and_revocation,
+    only_clients_configured_to_introspect_may_introspect,
     discovery_advertises_what_works,
     the_id_token_alone_carries_the_users_claims,
 );
@@ -794,6 +795,35 @@ async fn introspection_and_revocation(db: Db) {
         .await
         .unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_request");
+}
+
+async fn only_clients_configured_to_introspect_may_introspect(db: Db) {
+    let s = start(db).await;
+    let machine = ("machine", MACHINE_SECRET);
+    let cc: Value = s
+        .token(&[("grant_type", "client_credentials")], Some(machine))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let at = cc["access_token"].as_str().unwrap();
+    // A confidential client without introspection = true is refused, for
+    // any token, even a dead one.
+    for token in [at, "no-such-token"] {
+        for who in [("partner", PARTNER_SECRET), ("legacy", LEGACY_SECRET)] {
+            let r = introspect(&s, token, who).await;
+            assert_eq!(r.status(), 400, "{who:?}");
+            assert_eq!(r.headers()["cache-control"], "no-store");
+            let e: Value = r.json().await.unwrap();
+            assert_eq!(e["error"], "unauthorized_client", "{who:?}");
+        }
+    }
+    // Clients configured for it get the answer.
+    for who in [machine, ("web", WEB_SECRET)] {
+        let v: Value = introspect(&s, at, who).await.json().await.unwrap();
+        assert_eq!(v["active"], true, "{who:?}");
+        assert_eq!(v["client_id"], "machine");
+    }
 }
 
 async fn discovery_advertises_what_works(db: Db) {
