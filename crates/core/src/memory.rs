@@ -304,7 +304,8 @@ impl RefreshTokenStore for MemoryStore {
     async fn put_refresh_token(&self, t: &RefreshToken) -> StoreResult<()> {
         self.lock()?
             .refresh
-            .insert(t.token_hash.clone(), (t.clone(), None));
+            .entry(t.token_hash.clone())
+            .or_insert_with(|| (t.clone(), None));
         Ok(())
     }
     async fn take_refresh_token(&self, h: &str, now: UnixTime) -> StoreResult<Take<RefreshToken>> {

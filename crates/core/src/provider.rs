@@ -7,7 +7,7 @@ use crate::error::{OAuthError, Result};
 use crate::jose::{Alg, KeySet, SigningKey};
 use crate::model::Client;
 use crate::random::Random;
-use crate::secret::ClientSecretHasher;
+use crate::secret::{ClientSecretHasher, SuccessorKey};
 use crate::store::Store;
 use std::sync::Arc;
 
@@ -20,7 +20,10 @@ pub struct ProviderConfig {
     pub access_token_ttl: i64,
     pub refresh_token_ttl: i64,
     /// How long a rotated refresh token still works (a client retrying after
-    /// a lost response); a reuse after this revokes the whole family.
+    /// a lost response), answered with the same successor token; 0 (the
+    /// default, as in Hydra, Auth0 and Okta) makes refresh tokens strictly
+    /// single use. A reuse outside this window, or once the successor has
+    /// been used, revokes the whole family (RFC 9700 §4.14.2).
     pub refresh_token_grace: i64,
     pub id_token_ttl: i64,
     pub auth_request_ttl: i64,
@@ -54,7 +57,7 @@ impl ProviderConfig {
             code_ttl: 60,
             access_token_ttl: 3600,
             refresh_token_ttl: 30 * 24 * 3600,
-            refresh_token_grace: 30,
+            refresh_token_grace: 0,
             id_token_ttl: 3600,
             auth_request_ttl: 600,
             session_ttl: 14 * 24 * 3600,
@@ -77,6 +80,8 @@ pub struct Provider {
     pub random: Arc<dyn Random>,
     pub keys: KeySet,
     pub client_secrets: ClientSecretHasher,
+    /// Derives each rotated refresh token from the one it replaces.
+    pub refresh_successors: SuccessorKey,
     clients: TtlCache<Client>,
     /// Lockout keys a read found without any record.
     pub(crate) clear_lockouts: TtlCache<()>,
@@ -90,9 +95,23 @@ pub struct Provider {
 }
 
 const CLIENT_SECRET_KEY_NAME: &str = "client_secret_hmac_key";
+/// A key of its own, so no client secret hash can ever equal a successor.
+const REFRESH_SUCCESSOR_KEY_NAME: &str = "refresh_successor_hmac_key";
+
+/// The named installation secret, drawn on first start (first writer wins,
+/// so every instance sharing the database gets the same key).
+async fn installation_key(store: &dyn Store, random: &dyn Random, name: &str) -> Result<Vec<u8>> {
+    let mut candidate = [0u8; 32];
+    random.fill(&mut candidate)?;
+    let secret = store.installation_secret(name, &candidate).await?;
+    if secret.len() < 32 {
+        return Err(OAuthError::server_error("installation secret too short"));
+    }
+    Ok(secret)
+}
 
 impl Provider {
-    /// Load the signing keys and the installation secret from the store,
+    /// Load the signing keys and the installation secrets from the store,
     /// creating them on first start. When several instances start at once
     /// on one database, the first writer wins and the others load its keys.
     ///
@@ -123,14 +142,8 @@ impl Provider {
         keys.key(Alg::RS256)?;
         keys.key(Alg::ES256)?;
 
-        let mut candidate = [0u8; 32];
-        random.fill(&mut candidate)?;
-        let secret = store
-            .installation_secret(CLIENT_SECRET_KEY_NAME, &candidate)
-            .await?;
-        if secret.len() < 32 {
-            return Err(OAuthError::server_error("installation secret too short"));
-        }
+        let client_key = installation_key(&*store, &*random, CLIENT_SECRET_KEY_NAME).await?;
+        let successor_key = installation_key(&*store, &*random, REFRESH_SUCCESSOR_KEY_NAME).await?;
         Ok(Self {
             clients: TtlCache::new(config.client_cache_ttl, 10_000),
             clear_lockouts: TtlCache::new(config.lockout_cache_ttl, 100_000),
@@ -141,7 +154,8 @@ impl Provider {
             clock,
             random,
             keys,
-            client_secrets: ClientSecretHasher::new(&secret),
+            client_secrets: ClientSecretHasher::new(&client_key),
+            refresh_successors: SuccessorKey::new(&successor_key),
         })
     }
 

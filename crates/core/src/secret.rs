@@ -1,5 +1,6 @@
 //! Secrets: redacted wrappers, lookup hashes for high-entropy tokens, keyed
-//! hashes for client secrets, constant-time comparison.
+//! hashes for client secrets, derived refresh token successors,
+//! constant-time comparison.
 
 use aws_lc_rs::{digest, hmac};
 use base64::Engine;
@@ -88,6 +89,37 @@ impl ClientSecretHasher {
     }
 }
 
+/// Derives the refresh token that replaces another: HMAC-SHA256 of the old
+/// token's clear text under an installation key. Rotation is therefore a
+/// function: every use of one token (a retry in the grace period, on any
+/// instance) yields the same successor, so a family never forks, and no
+/// clear text has to be stored to answer a retry. Without the key, neither
+/// the old token nor its lookup hash (all a database holds) tells the
+/// successor.
+#[derive(Clone)]
+pub struct SuccessorKey {
+    key: hmac::Key,
+}
+
+impl std::fmt::Debug for SuccessorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SuccessorKey(<redacted>)")
+    }
+}
+
+impl SuccessorKey {
+    pub fn new(key: &[u8]) -> Self {
+        Self {
+            key: hmac::Key::new(hmac::HMAC_SHA256, key),
+        }
+    }
+
+    /// The successor of `token`: 32 bytes, base64url like a random token.
+    pub fn successor(&self, token: &str) -> String {
+        URL_SAFE_NO_PAD.encode(hmac::sign(&self.key, token.as_bytes()).as_ref())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +148,29 @@ mod tests {
         assert!(!ClientSecretHasher::new(b"k2").verify("s3cret", &stored));
         assert!(!h.verify("s3cret", "plain"));
         assert!(!h.verify("s3cret", "hmac-sha256$!!"));
+    }
+
+    #[test]
+    fn successors_are_stable_per_key_and_look_like_random_tokens() {
+        let k = SuccessorKey::new(b"k1");
+        let next = k.successor("rt1");
+        assert_eq!(next, k.successor("rt1"));
+        assert_eq!(next.len(), 43);
+        assert_ne!(next, k.successor("rt2"));
+        assert_ne!(next, SuccessorKey::new(b"k2").successor("rt1"));
+        assert_ne!(next, lookup_hash("rt1"));
+    }
+
+    #[test]
+    fn keyed_helpers_debug_is_redacted() {
+        assert_eq!(
+            format!("{:?}", ClientSecretHasher::new(b"k1")),
+            "ClientSecretHasher(<redacted>)"
+        );
+        assert_eq!(
+            format!("{:?}", SuccessorKey::new(b"k1")),
+            "SuccessorKey(<redacted>)"
+        );
     }
 
     #[test]

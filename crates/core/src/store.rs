@@ -146,6 +146,11 @@ pub trait CodeStore: Send + Sync {
 
 #[async_trait]
 pub trait RefreshTokenStore: Send + Sync {
+    /// Insert the token unless one with the same hash exists, in one
+    /// statement; an existing token, its use included, is left as it was.
+    /// A rotated token's successor is derived from it, so every retry of one
+    /// token puts the same successor: concurrent puts leave one row, and a
+    /// retry never revives a successor that was used meanwhile.
     async fn put_refresh_token(&self, token: &RefreshToken) -> StoreResult<()>;
     /// Same contract as [`CodeStore::take_code`]: exactly one concurrent
     /// taker wins; a used token yields [`Take::AlreadyUsed`].

@@ -92,6 +92,10 @@ pub struct UserGrant<'a> {
     pub nonce: Option<&'a str>,
     /// The authentication context achieved, if a user signed in.
     pub acr: Option<&'a str>,
+    /// The refresh token this response rotates (refresh grant): the new
+    /// refresh token is its derived successor rather than a random one, so
+    /// every use of it gets the same successor.
+    pub rotates: Option<&'a str>,
 }
 
 /// A signed access token (RFC 9068) for a user's grant, or for the client
@@ -194,7 +198,12 @@ pub async fn issue_for_user(p: &Provider, g: UserGrant<'_>) -> Result<TokenRespo
     let refresh_token = if scope::contains(g.refresh_scopes, OFFLINE_ACCESS)
         && g.client.allows_grant(crate::model::GRANT_REFRESH_TOKEN)
     {
-        let value = p.random.token(32)?;
+        let value = match g.rotates {
+            Some(old) => p.refresh_successors.successor(old),
+            None => p.random.token(32)?,
+        };
+        // A retry's successor exists already: the stored one, its use
+        // included, is kept.
         p.store
             .put_refresh_token(&RefreshToken {
                 token_hash: lookup_hash(&value),

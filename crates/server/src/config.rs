@@ -52,7 +52,8 @@ pub struct ServerSection {
 pub struct TokensSection {
     pub access_token_ttl_secs: Option<i64>,
     pub refresh_token_ttl_secs: Option<i64>,
-    /// How long a rotated refresh token keeps working (default 30).
+    /// How long a rotated refresh token keeps working, answered with the
+    /// same successor (default 0: strictly single use).
     pub refresh_token_grace_secs: Option<i64>,
     /// Lifetime of device and user codes (RFC 8628 expires_in; default 600).
     pub device_code_ttl_secs: Option<i64>,

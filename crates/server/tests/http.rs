@@ -14,6 +14,7 @@ on_both_backends!(
     code_replay_fails_and_revokes_what_the_code_issued,
     codes_expire_after_sixty_seconds,
     refresh_rotates_and_old_tokens_stop_working,
+    a_refresh_token_replayed_seconds_later_is_refused_and_revokes_the_family,
     userinfo_returns_the_claims_the_scopes_allow,
     authorize_errors_that_cannot_redirect_show_an_error_page,
     authorize_errors_redirect_with_error_state_and_iss,
@@ -30,7 +31,7 @@ on_both_backends!(
     two_instances_on_one_database_serve_one_flow,
     concurrent_code_exchanges_across_instances_have_one_winner,
     concurrent_refreshes_across_instances_have_one_winner,
-    concurrent_refreshes_within_the_grace_period_all_succeed,
+    concurrent_refreshes_within_an_opted_in_grace_period_share_one_successor,
     a_request_without_scope_gets_invalid_scope_and_no_token,
     error_descriptions_never_reflect_characters_rfc_6749_forbids,
     redirect_uris_outside_the_rules_are_refused_at_start,
@@ -315,8 +316,7 @@ async fn refresh_rotates_and_old_tokens_stop_working(db: Db) {
     );
     s.verify_id_token(t2["id_token"].as_str().unwrap(), "web")
         .await;
-    // Past the 30 s grace period for retries, the old token is a replay.
-    s.clock.advance(31);
+    // No grace period by default: the old token is a replay at once.
     let r = s
         .token(
             &[("grant_type", "refresh_token"), ("refresh_token", &rt1)],
@@ -324,6 +324,41 @@ async fn refresh_rotates_and_old_tokens_stop_working(db: Db) {
         )
         .await;
     assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_grant");
+}
+
+/// What an independent relying party (openid-client) did: replay a
+/// rotated-out refresh token 3 s after rotation. With the default
+/// configuration that is theft (RFC 9700 §4.14.2): refused, and everything
+/// issued from the grant dies.
+async fn a_refresh_token_replayed_seconds_later_is_refused_and_revokes_the_family(db: Db) {
+    let s = start(db).await;
+    let (code, _) = code_via_login(&s, &[]).await;
+    let t: Value = exchange(&s, &code, &[]).await.json().await.unwrap();
+    let rt1 = t["refresh_token"].as_str().unwrap();
+    let r = refresh(&s, rt1).await;
+    assert_eq!(r.status(), 200);
+    let t2: Value = r.json().await.unwrap();
+    s.clock.advance(3);
+    let r = refresh(&s, rt1).await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    // The family is revoked: the successor and its access token are dead.
+    let r = refresh(&s, t2["refresh_token"].as_str().unwrap()).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    assert_eq!(
+        s.userinfo(t2["access_token"].as_str().unwrap())
+            .await
+            .status(),
+        401
+    );
+}
+
+async fn refresh(s: &TestServer, rt: &str) -> reqwest::Response {
+    s.token(
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+        Some(("web", WEB_SECRET)),
+    )
+    .await
 }
 
 async fn userinfo_returns_the_claims_the_scopes_allow(db: Db) {
@@ -934,6 +969,24 @@ async fn race(
     n: usize,
     form: &[(&str, &str)],
 ) -> (usize, Vec<String>) {
+    let results = race_bodies(a, b, n, form).await;
+    let wins = results.iter().filter(|(s, _)| s.as_u16() == 200).count();
+    let errors = results
+        .iter()
+        .filter(|(s, _)| s.as_u16() != 200)
+        .map(|(_, b)| b["error"].as_str().unwrap_or("?").to_owned())
+        .collect();
+    (wins, errors)
+}
+
+/// Send `form` to the token endpoint `n` times at once, alternating between
+/// the instances; every answer's status and body.
+async fn race_bodies(
+    a: &TestServer,
+    b: &TestServer,
+    n: usize,
+    form: &[(&str, &str)],
+) -> Vec<(reqwest::StatusCode, Value)> {
     let pick = |i: usize| if i.is_multiple_of(2) { a } else { b };
     let warm = (0..n).map(|i| {
         let s = pick(i);
@@ -972,13 +1025,7 @@ async fn race(
     for t in tasks {
         results.push(t.await.unwrap());
     }
-    let wins = results.iter().filter(|(s, _)| s.as_u16() == 200).count();
-    let errors = results
-        .iter()
-        .filter(|(s, _)| s.as_u16() != 200)
-        .map(|(_, b)| b["error"].as_str().unwrap_or("?").to_owned())
-        .collect();
-    (wins, errors)
+    results
 }
 
 /// Rounds per race test: each round is a fresh code or token, so a broken
@@ -1007,9 +1054,9 @@ async fn concurrent_code_exchanges_across_instances_have_one_winner(db: Db) {
     }
 }
 
-/// Without a grace period, a refresh token is strictly single use.
+/// By default (no grace period), a refresh token is strictly single use.
 async fn concurrent_refreshes_across_instances_have_one_winner(db: Db) {
-    let (a, b, _guard) = pair_with(db, "[tokens]\nrefresh_token_grace_secs = 0").await;
+    let (a, b, _guard) = pair(db).await;
     for _ in 0..ROUNDS {
         let (redirect, _) = a.login_flow(&code_params(&[])).await;
         let code = query_of(&redirect)["code"].clone();
@@ -1027,28 +1074,54 @@ async fn concurrent_refreshes_across_instances_have_one_winner(db: Db) {
     }
 }
 
-/// With the default grace period, concurrent uses of one refresh token are
-/// retries of one client: every one is answered, and the family lives on.
-async fn concurrent_refreshes_within_the_grace_period_all_succeed(db: Db) {
-    let (a, b, _guard) = pair(db).await;
-    let (redirect, _) = a.login_flow(&code_params(&[])).await;
-    let code = query_of(&redirect)["code"].clone();
-    let t: Value = exchange(&a, &code, &[]).await.json().await.unwrap();
-    let rt = t["refresh_token"].as_str().unwrap();
-    let (wins, errors) = race(
-        &a,
-        &b,
-        20,
-        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
-    )
-    .await;
-    assert_eq!(wins, 20, "{errors:?}");
-    assert_eq!(
-        b.userinfo(t["access_token"].as_str().unwrap())
-            .await
-            .status(),
-        200
-    );
+/// With a grace period opted into, concurrent uses of one refresh token are
+/// treated as retries of one client: every one is answered, all with the
+/// same successor, so the family has exactly one live refresh token.
+async fn concurrent_refreshes_within_an_opted_in_grace_period_share_one_successor(db: Db) {
+    let (a, b, _guard) = pair_with(db, "[tokens]\nrefresh_token_grace_secs = 30").await;
+    for _ in 0..ROUNDS {
+        let (redirect, _) = a.login_flow(&code_params(&[])).await;
+        let code = query_of(&redirect)["code"].clone();
+        let t: Value = exchange(&a, &code, &[]).await.json().await.unwrap();
+        let rt = t["refresh_token"].as_str().unwrap();
+        let results = race_bodies(
+            &a,
+            &b,
+            20,
+            &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+        )
+        .await;
+        assert!(
+            results.iter().all(|(s, _)| s.as_u16() == 200),
+            "{results:?}"
+        );
+        let successors: std::collections::BTreeSet<&str> = results
+            .iter()
+            .map(|(_, body)| body["refresh_token"].as_str().unwrap())
+            .collect();
+        assert_eq!(successors.len(), 1, "one live descendant: {successors:?}");
+        // Every returned refresh token was tried: the one works, and the
+        // family lives on.
+        for successor in successors {
+            assert_eq!(refresh(&b, successor).await.status(), 200);
+        }
+        assert_eq!(
+            b.userinfo(t["access_token"].as_str().unwrap())
+                .await
+                .status(),
+            200
+        );
+        // The successor is used: a retry of the original is now a reuse
+        // that revokes the family, grace period or not.
+        let r = refresh(&a, rt).await;
+        assert_eq!(r.json::<Value>().await.unwrap()["error"], "invalid_grant");
+        assert_eq!(
+            b.userinfo(t["access_token"].as_str().unwrap())
+                .await
+                .status(),
+            401
+        );
+    }
 }
 
 async fn client_credentials_tokens_verify_with_the_jwks(db: Db) {

@@ -1,6 +1,6 @@
 //! The storage contracts, checked on every backend: each test below runs
-//! once on SQLite and once on a fresh PostgreSQL database (and the newer
-//! ones on core's memory store as well).
+//! once on SQLite and once on a fresh PostgreSQL database; most also run on
+//! core's memory store.
 
 use crate::testing::{fresh_pg_database, pg_enabled};
 use crate::{PoolSettings, connect};
@@ -57,6 +57,20 @@ macro_rules! on_both_backends {
     };
 }
 
+/// The same contracts on core's memory store, which core's own tests use.
+macro_rules! on_the_memory_store_too {
+    ($($name:ident),* $(,)?) => {
+        mod memory {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(std::sync::Arc::new(portico_core::memory::MemoryStore::default())).await;
+                }
+            )*
+        }
+    };
+}
+
 on_both_backends!(
     concurrent_takes_of_one_code_have_exactly_one_winner,
     duplicate_emails_conflict_case_insensitively,
@@ -67,6 +81,7 @@ on_both_backends!(
     consent_accumulates_per_user_and_client,
     revoked_access_tokens_are_remembered,
     refresh_tokens_can_be_read_and_record_their_use_time,
+    concurrent_puts_of_one_refresh_token_leave_one_that_is_taken_once,
     profile_fields_round_trip,
     device_codes_round_trip_and_user_codes_are_unique_while_live,
     concurrent_device_decisions_have_exactly_one_winner,
@@ -82,25 +97,28 @@ on_both_backends!(
     deleting_a_client_revokes_its_grants_and_forgets_its_consents,
 );
 
-/// The contracts added with client disable/delete also run on core's memory
-/// store, which core's own tests stand on.
-macro_rules! on_the_memory_store_too {
-    ($($name:ident),* $(,)?) => {
-        mod memory {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    super::$name(std::sync::Arc::new(
-                        portico_core::memory::MemoryStore::default(),
-                    ))
-                    .await;
-                }
-            )*
-        }
-    };
-}
-
+// Not `duplicate_emails_conflict_case_insensitively`: the memory store
+// compares emails as given.
 on_the_memory_store_too!(
+    concurrent_takes_of_one_code_have_exactly_one_winner,
+    auth_requests_are_taken_once_and_expire,
+    first_key_and_secret_writer_wins,
+    revoking_a_grant_keeps_the_first_time,
+    values_of_a_revoked_grant_cannot_be_taken,
+    consent_accumulates_per_user_and_client,
+    revoked_access_tokens_are_remembered,
+    refresh_tokens_can_be_read_and_record_their_use_time,
+    concurrent_puts_of_one_refresh_token_leave_one_that_is_taken_once,
+    profile_fields_round_trip,
+    device_codes_round_trip_and_user_codes_are_unique_while_live,
+    concurrent_device_decisions_have_exactly_one_winner,
+    polls_too_soon_grow_the_interval,
+    approved_device_codes_are_taken_once,
+    pushed_requests_are_taken_once_and_expire,
+    entrypoints_keep_their_theme_and_are_listed_by_id,
+    lockout_failures_count_atomically_and_restart_when_stale,
+    audit_entries_append_and_filter_newest_first,
+    the_sweep_deletes_what_is_dead_and_nothing_else,
     clients_are_listed_by_id_and_keep_their_state,
     revoking_a_clients_grants_spares_other_clients,
     deleting_a_client_revokes_its_grants_and_forgets_its_consents,
@@ -704,9 +722,9 @@ async fn revoked_access_tokens_are_remembered(s: Arc<dyn Store>) {
     assert!(!s.access_token_revoked("j2").await.unwrap());
 }
 
-async fn refresh_tokens_can_be_read_and_record_their_use_time(s: Arc<dyn Store>) {
-    let t = RefreshToken {
-        token_hash: "rt".into(),
+fn refresh(hash: &str) -> RefreshToken {
+    RefreshToken {
+        token_hash: hash.into(),
         grant_id: "g1".into(),
         client_id: "c".into(),
         user_id: "u".into(),
@@ -715,7 +733,11 @@ async fn refresh_tokens_can_be_read_and_record_their_use_time(s: Arc<dyn Store>)
         acr: None,
         created_at: 1,
         expires_at: 100,
-    };
+    }
+}
+
+async fn refresh_tokens_can_be_read_and_record_their_use_time(s: Arc<dyn Store>) {
+    let t = refresh("rt");
     s.put_refresh_token(&t).await.unwrap();
     assert_eq!(
         s.refresh_token("rt").await.unwrap(),
@@ -734,6 +756,50 @@ async fn refresh_tokens_can_be_read_and_record_their_use_time(s: Arc<dyn Store>)
         Take::AlreadyUsed(t, 7)
     );
     assert_eq!(s.refresh_token("nope").await.unwrap(), None);
+}
+
+/// A retry in the grace period puts the successor the first use put (or is
+/// putting): every put after the first leaves the stored token alone, its
+/// use included, so a used successor is never revived.
+async fn concurrent_puts_of_one_refresh_token_leave_one_that_is_taken_once(s: Arc<dyn Store>) {
+    let tasks: Vec<_> = (0..20)
+        .map(|i| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let t = RefreshToken {
+                    created_at: i,
+                    ..refresh("rt2")
+                };
+                s.put_refresh_token(&t).await.unwrap();
+                s.take_refresh_token("rt2", 10 + i).await.unwrap()
+            })
+        })
+        .collect();
+    let mut taken = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Take::Taken(_) => taken += 1,
+            Take::AlreadyUsed(t, _) => assert_eq!(t.token_hash, "rt2"),
+            Take::NotFound | Take::Revoked => panic!("the token was put before the take"),
+        }
+    }
+    assert_eq!(taken, 1, "one row, taken once");
+    let (stored, used_at) = s.refresh_token("rt2").await.unwrap().unwrap();
+    let used_at = used_at.unwrap();
+    // A put after the use changes nothing.
+    let again = RefreshToken {
+        created_at: 99,
+        ..refresh("rt2")
+    };
+    s.put_refresh_token(&again).await.unwrap();
+    assert_eq!(
+        s.refresh_token("rt2").await.unwrap(),
+        Some((stored.clone(), Some(used_at)))
+    );
+    assert_eq!(
+        s.take_refresh_token("rt2", 50).await.unwrap(),
+        Take::AlreadyUsed(stored, used_at)
+    );
 }
 
 async fn profile_fields_round_trip(s: Arc<dyn Store>) {

@@ -446,7 +446,7 @@ macro_rules! impl_store {
         #[async_trait]
         impl RefreshTokenStore for $store {
             async fn put_refresh_token(&self, t: &RefreshToken) -> StoreResult<()> {
-                sqlx::query("INSERT INTO refresh_tokens (token_hash, grant_id, data, expires_at) VALUES ($1, $2, $3, $4)")
+                sqlx::query("INSERT INTO refresh_tokens (token_hash, grant_id, data, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT (token_hash) DO NOTHING")
                     .bind(&t.token_hash)
                     .bind(&t.grant_id)
                     .bind(to_json(t)?)

@@ -81,6 +81,7 @@ pub async fn exchange(
             auth_time: now,
             nonce: None,
             acr: Some(ACR_CREDENTIALS),
+            rotates: None,
         },
     )
     .await

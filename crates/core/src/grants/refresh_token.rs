@@ -1,7 +1,14 @@
 //! grant_type=refresh_token (RFC 6749 §6) with rotation (RFC 9700 §4.14.2):
-//! every use returns a new refresh token. A rotated token still works for
-//! `refresh_token_grace` seconds, so a client that lost the response can
-//! retry; any later reuse revokes the whole token family (the grant).
+//! every use returns a new refresh token, and any reuse of a rotated token
+//! revokes the whole token family (the grant). By default there is no grace:
+//! a refresh token is strictly single use.
+//!
+//! An operator may allow `refresh_token_grace` seconds in which a client
+//! that lost the response can retry. The successor is derived from the old
+//! token ([`crate::secret::SuccessorKey`]), so every retry, concurrent or
+//! not, on any instance, gets the same successor back: a family never has
+//! two live refresh tokens. Once the successor has been used the client has
+//! moved on, and a retry is a reuse like any other.
 
 use crate::error::{OAuthError, Result};
 use crate::grants::live_grant;
@@ -21,12 +28,14 @@ pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Res
     let now = p.now();
     let take = p.store.take_refresh_token(&lookup_hash(value), now).await?;
     let t = match take {
-        // A retry inside the grace window: answer again, unless the family
-        // was revoked meanwhile (a used token's take does not check that).
+        // A retry inside the grace window: answer again with the same
+        // successor, unless that was used or the family was revoked meanwhile
+        // (a used token's take does not check that).
         Take::AlreadyUsed(t, used_at)
             if p.config.refresh_token_grace > 0
                 && now - used_at <= p.config.refresh_token_grace
                 && t.client_id == client.id
+                && !successor_used(p, value).await?
                 && live_grant(p, &t.grant_id).await?.is_some() =>
         {
             tracing::info!(client_id = %client.id, "rotated refresh token reused within the grace period");
@@ -67,7 +76,20 @@ pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Res
             auth_time: t.auth_time,
             nonce: None,
             acr: t.acr.as_deref(),
+            rotates: Some(value),
         },
     )
     .await
+}
+
+/// Whether the successor of the refresh token `value` has been used. Read
+/// apart from the take: a successor used just after this read was handed
+/// out already, so the retry hands out the same, now used, token and
+/// nothing forks.
+async fn successor_used(p: &Provider, value: &str) -> Result<bool> {
+    let successor = lookup_hash(&p.refresh_successors.successor(value));
+    Ok(p.store
+        .refresh_token(&successor)
+        .await?
+        .is_some_and(|(_, used_at)| used_at.is_some()))
 }
