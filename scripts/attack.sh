@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# A scripted brute-force attack on one account, for SECURITY.md: 1,000 wrong
-# passwords against the demo user from one address (8 at a time), while
-# another user keeps signing in from another loopback address.
-#   RATE=200 scripts/attack.sh     (attempts per second; RATE=burst: 8 at a time) Prints what
-# the attacker got, whether the victim is locked, and the other user's
-# sign-in latency before and during the attack. Everything stays on
-# 127.0.0.1/127.0.0.2 and ends when the attack does.
+# Scripted brute-force attacks on one account, for SECURITY.md. Two parts,
+# against a fresh `portico serve --demo` (release build, SQLite):
+#
+#  1. The burst: BURST (default 300) guesses for the demo user sent all at
+#     once, the right password last among them. It prints how many guesses
+#     were verified (the audit log's "wrong password" rows: argon2 ran) and
+#     how many were refused unchecked (locked), and whether the right
+#     password got in. The policy allows 5 checks before the first lock.
+#  2. The paced attack: 1,000 wrong passwords from one address (RATE per
+#     second, default 200; RATE=burst: 8 at a time) while another user keeps
+#     signing in from another loopback address: the attacker's answers, the
+#     victim's lock, and the other user's sign-in latency before, during and
+#     after.
+#
+#   scripts/attack.sh                 both parts
+#   BURST=500 RATE=100 scripts/attack.sh
+#
+# Everything stays on 127.0.0.1/127.0.0.2 and ends when the attack does.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -15,7 +26,9 @@ work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 
 cargo build -q --profile server-release -p portico-server
-RUST_LOG=warn target/server-release/portico --database-url "$work/portico.db" \
+portico=target/server-release/portico
+db="$work/portico.db"
+RUST_LOG=warn "$portico" --database-url "$db" \
   serve --demo --bind "127.0.0.1:$port" --ui-dir dist >"$work/server.log" 2>&1 &
 pid=$!
 for _ in $(seq 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.2; done
@@ -25,9 +38,52 @@ post() { # address json -> "status seconds"
     -H 'content-type: application/json' -H 'x-portico-csrf: 1' \
     -d "$2" "$base/api/ui/login"
 }
+
+# A pending sign-in request of the demo app (sign-up needs one).
+request_id() {
+  curl -s -o /dev/null -w '%{redirect_url}' --interface "$1" \
+    "$base/oauth2/authorize?client_id=portico-demo&redirect_uri=$base/demo/callback&response_type=code&scope=openid&x_method=sign_up&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t5URWBfn2ymW3w5ko&code_challenge_method=S256" \
+    | sed 's/.*request=//'
+}
+
+# curl config lines for one sign-in attempt.
+attempt() { # password [write-out]
+  local fmt='%{http_code} %{time_total}'
+  [ -z "${2:-}" ] || fmt=$2
+  printf 'url = "%s/api/ui/login"\nheader = "content-type: application/json"\nheader = "x-portico-csrf: 1"\ndata = "{\\"email\\":\\"demo@example.com\\",\\"password\\":\\"%s\\"}"\noutput = "/dev/null"\nwrite-out = "%s\\n"\n' \
+    "$base" "$1" "$fmt"
+}
+
+# ---------------------------------------------------------------- 1. burst
+burst=${BURST:-300}
+for i in $(seq "$burst"); do
+  [ "$i" = 1 ] || echo next
+  # %{urlnum} names each answer: they come back in whatever order.
+  if [ "$i" = "$burst" ]; then pw=portico-demo; else pw="wrong guess $i"; fi
+  attempt "$pw" '%{http_code} %{time_total} %{urlnum}'
+
+done >"$work/burst.curl"
+curl -s --no-progress-meter --parallel --parallel-immediate --parallel-max "$burst" \
+  --interface 127.0.0.1 -K "$work/burst.curl" >"$work/burst"
+verified=$("$portico" --database-url "$db" audit --limit 100000 --json \
+  | grep -c '"detail":"wrong password"' || true)
+refused=$(awk '$1==429' "$work/burst" | wc -l)
+right=$(awk -v n=$((burst - 1)) '$3==n {print $1}' "$work/burst")
+echo "burst: $burst guesses at once for demo@example.com, the right password last"
+awk '{c[$1]++} END {for (s in c) printf "  HTTP %s: %d\n", s, c[s]}' "$work/burst" | sort
+echo "  verified (argon2 ran): $verified of $((burst - 1)) wrong guesses"
+echo "  answered 429 (locked; all but the lock-setting one refused unchecked): $refused"
+echo "  the right password, sent last: HTTP $right (200 = signed in, 429 = refused)"
+
+# The lock the burst left must not slow the paced part: wait it out.
+"$portico" --database-url "$db" audit --limit 1 >/dev/null
+sleep "${BURST_COOLDOWN:-31}"
+
+# ---------------------------------------------------------------- 2. paced
 other='{"email":"other@example.com","password":"the other user password"}'
+req=$(request_id 127.0.0.2)
 curl -s -o /dev/null -H 'content-type: application/json' -H 'x-portico-csrf: 1' \
-  -d '{"name":"Other","email":"other@example.com","password":"the other user password"}' \
+  -d "{\"request\":\"$req\",\"name\":\"Other\",\"email\":\"other@example.com\",\"password\":\"the other user password\"}" \
   --interface 127.0.0.2 "$base/api/ui/sign-up"
 
 latency() { # label file
@@ -42,7 +98,7 @@ for _ in $(seq 20); do post 127.0.0.2 "$other"; done | awk '$1==200 {print $2}' 
 # all of them at once, 8 at a time.
 for i in $(seq 1000); do
   [ "$i" = 1 ] || echo next
-  printf 'url = "%s/api/ui/login"\nheader = "content-type: application/json"\nheader = "x-portico-csrf: 1"\ndata = "{\\"email\\":\\"demo@example.com\\",\\"password\\":\\"wrong guess\\"}"\noutput = "/dev/null"\nwrite-out = "%%{http_code} %%{time_total}\\n"\n' "$base"
+  attempt "wrong guess"
 done >"$work/attack.curl"
 start=$(date +%s.%N)
 if [ "${RATE:-200}" = burst ]; then pace=(--parallel --parallel-max 8); else pace=(--rate "${RATE:-200}/s"); fi
@@ -53,7 +109,7 @@ while kill -0 $attack 2>/dev/null; do post 127.0.0.2 "$other" | awk '$1==200 {pr
 wait $attack
 secs=$(echo "$(date +%s.%N) - $start" | bc)
 
-echo "attack: 1000 wrong passwords for demo@example.com in ${secs%???????} s from 127.0.0.1"
+echo "paced: 1000 wrong passwords for demo@example.com in ${secs%???????} s from 127.0.0.1"
 awk '{c[$1]++} END {for (s in c) printf "  HTTP %s: %d\n", s, c[s]}' "$work/attack" | sort
 victim=$(post 127.0.0.1 '{"email":"demo@example.com","password":"portico-demo"}' | cut -d' ' -f1)
 echo "the right password for the victim right after: HTTP $victim (429 = still locked)"

@@ -48,6 +48,68 @@ pub struct FormPost {
     pub fields: Vec<(String, String)>,
 }
 
+/// Where the hosted UI posts a form_post answer: a same-origin page that
+/// renders the self-submitting form to the client. The UI cannot post to
+/// the client itself: its own CSP allows forms to go to Portico only
+/// (`form-action 'self'`), and widening that for every page would let any
+/// injected form post anywhere.
+pub const RELAY_PATH: &str = "/oauth2/form-post";
+
+/// Seconds a relayed answer may take to come back (it is posted at once).
+const RELAY_TTL: i64 = 120;
+
+/// The fields the relay adds; a client's own fields never use these names.
+const RELAY_ACTION: &str = "portico_relay_action";
+const RELAY_EXPIRES: &str = "portico_relay_expires";
+const RELAY_SIG: &str = "portico_relay_sig";
+
+fn relay_message(action: &str, expires: i64, fields: &[(String, String)]) -> Vec<u8> {
+    // JSON of a tuple: unambiguous however the values look.
+    serde_json::to_vec(&(action, expires, fields)).unwrap_or_default()
+}
+
+/// The same answer, addressed to [`RELAY_PATH`] and signed, so the UI can
+/// hand it to Portico's own page, which posts it on to the client.
+pub fn relay(p: &Provider, f: &FormPost) -> FormPost {
+    let expires = p.now() + RELAY_TTL;
+    let sig = p
+        .relay_key
+        .sign(&relay_message(&f.action, expires, &f.fields));
+    let mut fields = f.fields.clone();
+    fields.push((RELAY_ACTION.into(), f.action.clone()));
+    fields.push((RELAY_EXPIRES.into(), expires.to_string()));
+    fields.push((RELAY_SIG.into(), sig));
+    FormPost {
+        action: RELAY_PATH.into(),
+        fields,
+    }
+}
+
+/// The answer behind a relayed form, if its signature holds and it has not
+/// expired. Anything else is refused: the page only ever posts what
+/// Portico itself produced, to the redirect URI it validated.
+pub fn unrelay(p: &Provider, pairs: &[(String, String)]) -> Result<FormPost> {
+    let refused = || OAuthError::invalid_request("this answer is not one Portico made, or it has expired");
+    let mut fields = Vec::new();
+    let (mut action, mut expires, mut sig) = (None, None, None);
+    for (k, v) in pairs {
+        match k.as_str() {
+            RELAY_ACTION if action.is_none() => action = Some(v.clone()),
+            RELAY_EXPIRES if expires.is_none() => expires = v.parse::<i64>().ok(),
+            RELAY_SIG if sig.is_none() => sig = Some(v.clone()),
+            RELAY_ACTION | RELAY_EXPIRES | RELAY_SIG => return Err(refused()),
+            _ => fields.push((k.clone(), v.clone())),
+        }
+    }
+    let (Some(action), Some(expires), Some(sig)) = (action, expires, sig) else {
+        return Err(refused());
+    };
+    if expires < p.now() || !p.relay_key.verify(&relay_message(&action, expires, &fields), &sig) {
+        return Err(refused());
+    }
+    Ok(FormPost { action, fields })
+}
+
 impl std::fmt::Debug for FormPost {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The fields carry codes and tokens: only their names are shown.
@@ -1820,5 +1882,45 @@ mod tests {
         // prompt=none with no session: login_required.
         let url = redirect_url(run(&k, &format!("{}&prompt=none", base()), None).await);
         assert_eq!(redirect_params(&url)["error"], "login_required");
+    }
+}
+
+#[cfg(test)]
+mod relay_tests {
+    use super::*;
+    use crate::testkit::kit;
+
+    fn answer() -> FormPost {
+        FormPost {
+            action: "https://app.example/cb".into(),
+            fields: vec![
+                ("code".into(), "the-code".into()),
+                ("state".into(), "s".into()),
+            ],
+        }
+    }
+
+    #[tokio::test]
+    async fn a_relayed_answer_comes_back_as_it_went_and_only_so() {
+        let k = kit().await;
+        let relayed = relay(&k.p, &answer());
+        assert_eq!(relayed.action, RELAY_PATH);
+        assert_eq!(unrelay(&k.p, &relayed.fields).unwrap(), answer());
+        // Another target, another field, a changed value: refused.
+        let tamper = |f: &dyn Fn(&mut Vec<(String, String)>)| {
+            let mut fields = relayed.fields.clone();
+            f(&mut fields);
+            unrelay(&k.p, &fields).is_err()
+        };
+        assert!(tamper(&|v| v[2].1 = "https://evil.example/cb".into()));
+        assert!(tamper(&|v| v.push(("extra".into(), "x".into()))));
+        assert!(tamper(&|v| v[0].1 = "other-code".into()));
+        assert!(tamper(&|v| v.push((RELAY_SIG.into(), "x".into()))));
+        assert!(tamper(&|v| {
+            v.pop();
+        }));
+        // Too late.
+        k.clock.advance(RELAY_TTL + 1);
+        assert!(unrelay(&k.p, &relayed.fields).is_err());
     }
 }

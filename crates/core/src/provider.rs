@@ -7,7 +7,7 @@ use crate::error::{OAuthError, Result};
 use crate::jose::{Alg, KeySet, SigningKey};
 use crate::model::Client;
 use crate::random::Random;
-use crate::secret::{ClientSecretHasher, SuccessorKey};
+use crate::secret::{ClientSecretHasher, MacKey, SuccessorKey};
 use crate::store::Store;
 use std::sync::Arc;
 
@@ -82,6 +82,8 @@ pub struct Provider {
     pub client_secrets: ClientSecretHasher,
     /// Derives each rotated refresh token from the one it replaces.
     pub refresh_successors: SuccessorKey,
+    /// Signs form_post answers relayed through the browser.
+    pub relay_key: MacKey,
     clients: TtlCache<Client>,
     /// Lockout keys a read found without any record.
     pub(crate) clear_lockouts: TtlCache<()>,
@@ -97,6 +99,7 @@ pub struct Provider {
 const CLIENT_SECRET_KEY_NAME: &str = "client_secret_hmac_key";
 /// A key of its own, so no client secret hash can ever equal a successor.
 const REFRESH_SUCCESSOR_KEY_NAME: &str = "refresh_successor_hmac_key";
+const RELAY_KEY_NAME: &str = "form_post_relay_hmac_key";
 
 /// The named installation secret, drawn on first start (first writer wins,
 /// so every instance sharing the database gets the same key).
@@ -144,6 +147,7 @@ impl Provider {
 
         let client_key = installation_key(&*store, &*random, CLIENT_SECRET_KEY_NAME).await?;
         let successor_key = installation_key(&*store, &*random, REFRESH_SUCCESSOR_KEY_NAME).await?;
+        let relay_key = installation_key(&*store, &*random, RELAY_KEY_NAME).await?;
         Ok(Self {
             clients: TtlCache::new(config.client_cache_ttl, 10_000),
             clear_lockouts: TtlCache::new(config.lockout_cache_ttl, 100_000),
@@ -156,6 +160,7 @@ impl Provider {
             keys,
             client_secrets: ClientSecretHasher::new(&client_key),
             refresh_successors: SuccessorKey::new(&successor_key),
+            relay_key: MacKey::new(&relay_key),
         })
     }
 

@@ -120,6 +120,38 @@ impl SuccessorKey {
     }
 }
 
+/// An HMAC key that signs what Portico hands to the browser to hand back
+/// (the form_post relay, [`crate::authorize::relay`]); verification is
+/// constant-time.
+#[derive(Clone)]
+pub struct MacKey {
+    key: hmac::Key,
+}
+
+impl std::fmt::Debug for MacKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MacKey(<redacted>)")
+    }
+}
+
+impl MacKey {
+    pub fn new(key: &[u8]) -> Self {
+        Self {
+            key: hmac::Key::new(hmac::HMAC_SHA256, key),
+        }
+    }
+
+    pub fn sign(&self, message: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(hmac::sign(&self.key, message).as_ref())
+    }
+
+    pub fn verify(&self, message: &[u8], signature: &str) -> bool {
+        URL_SAFE_NO_PAD
+            .decode(signature)
+            .is_ok_and(|tag| hmac::verify(&self.key, message, &tag).is_ok())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

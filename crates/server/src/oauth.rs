@@ -55,6 +55,21 @@ pub async fn authorize(
     }
 }
 
+/// `POST /oauth2/form-post`: the hosted UI hands back a signed form_post
+/// answer ([`portico_core::authorize::relay`]) and gets the page that posts
+/// it on to the client. Only answers Portico signed, unexpired, are served.
+pub async fn form_post_relay(State(state): State<AppState>, body: Bytes) -> Response {
+    match portico_core::authorize::unrelay(&state.provider, &pairs(&body)) {
+        Ok(f) => form_post(&f),
+        Err(e) => {
+            tracing::info!("a form_post relay was refused");
+            let mut r = (StatusCode::BAD_REQUEST, e.description().to_owned()).into_response();
+            no_store(&mut r);
+            r
+        }
+    }
+}
+
 /// The self-submitting form of response_mode=form_post (OAuth 2.0 Form Post
 /// Response Mode §2). Its one script is allowed by hash in the page's CSP,
 /// and a "Continue" button covers browsers without script.

@@ -29,13 +29,18 @@ fn json_ok<T: serde::Serialize>(v: T) -> Response {
 
 /// Where the browser goes after a screen: the client (a redirect or a
 /// form post) or the next screen.
-fn next_step(o: Outcome) -> Response {
+fn next_step(p: &portico_core::Provider, o: Outcome) -> Response {
     match o {
         Outcome::Redirect(url) => json_ok(NextStep::go(url)),
-        Outcome::FormPost(f) => json_ok(NextStep {
-            redirect_to: f.action,
-            form_post: Some(f.fields),
-        }),
+        // Through Portico's own relay page: the UI's CSP keeps its forms
+        // on Portico ([`portico_core::authorize::relay`]).
+        Outcome::FormPost(f) => {
+            let f = portico_core::authorize::relay(p, &f);
+            json_ok(NextStep {
+                redirect_to: f.action,
+                form_post: Some(f.fields),
+            })
+        }
         Outcome::Interaction { screen, request_id } => {
             json_ok(NextStep::go(screen.path(&request_id)))
         }
@@ -156,7 +161,7 @@ async fn signed_in(
     };
     let mut r = match request {
         Some(id) => match portico_core::authorize::complete(p, id, &sess, true).await {
-            Ok(o) => next_step(o),
+            Ok(o) => next_step(p, o),
             Err(e) => core_error(&e),
         },
         None => json_ok(NextStep::go(return_path(return_to).unwrap_or("/"))),
@@ -353,7 +358,7 @@ pub async fn continue_request(
         Err(r) => return r,
     };
     match portico_core::authorize::complete(&state.provider, &req.request, &sess, false).await {
-        Ok(o) => next_step(o),
+        Ok(o) => next_step(&state.provider, o),
         Err(e) => core_error(&e),
     }
 }
@@ -372,7 +377,7 @@ pub async fn consent(
         Err(r) => return r,
     };
     match portico_core::authorize::consent(&state.provider, &req.request, &sess, req.allow).await {
-        Ok(o) => next_step(o),
+        Ok(o) => next_step(&state.provider, o),
         Err(e) => core_error(&e),
     }
 }
@@ -392,7 +397,7 @@ pub async fn cancel(
     )
     .await
     {
-        Ok(o) => next_step(o),
+        Ok(o) => next_step(&state.provider, o),
         Err(e) => core_error(&e),
     }
 }

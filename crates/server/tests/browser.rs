@@ -927,3 +927,72 @@ async fn reauthorize_with_an_sso_session_still_shows_the_login_form() {
     assert!(query_of(&back).contains_key("code"), "{back}");
     b.stop().await;
 }
+
+/// A stand-in for a client's redirect_uri that keeps the body of every POST
+/// (response_mode=form_post) and answers with a page.
+async fn recording_callback_server() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = seen.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().fallback(move |body: String| {
+        let keep = keep.clone();
+        async move {
+            keep.lock().unwrap().push(body);
+            axum::response::Html("<!doctype html><title>client</title><p>client callback</p>")
+        }
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/callback"), seen)
+}
+
+/// Issue 15, item 14: after typing the password, the code travels to the
+/// client in a form post. The UI's own CSP (`form-action 'self'`) blocked
+/// the cross-origin post it used to build itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_post_after_an_interactive_sign_in_reaches_the_client() {
+    let (cb, seen) = recording_callback_server().await;
+    let s = app_server(&cb).await;
+    let b = Browser::start().await;
+    let c = &b.client;
+    c.goto(&app_authorize(
+        &s,
+        &cb,
+        "openid",
+        &[("response_mode", "form_post"), ("nonce", "fp-nonce")],
+    ))
+    .await
+    .unwrap();
+    wait_for_url(c, &s.url("/login?request=")).await;
+    type_credentials(c).await;
+    wait_for_url(c, &cb).await;
+    let mut body = None;
+    for _ in 0..100 {
+        if let Some(b) = seen.lock().unwrap().first().cloned() {
+            body = Some(b);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let body = body.expect("the client received a POST");
+    let fields: std::collections::HashMap<String, String> =
+        url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+    assert_eq!(fields["state"], "b-state");
+    assert!(!fields["code"].is_empty(), "{fields:?}");
+    assert_eq!(fields["iss"], s.issuer);
+    // The code is good at the token endpoint.
+    let t = s
+        .token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &fields["code"]),
+                ("redirect_uri", &cb),
+                ("client_id", "browser-app"),
+                ("code_verifier", VERIFIER),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(t.status(), 200);
+    b.stop().await;
+}
