@@ -89,7 +89,8 @@ pub fn relay(p: &Provider, f: &FormPost) -> FormPost {
 /// expired. Anything else is refused: the page only ever posts what
 /// Portico itself produced, to the redirect URI it validated.
 pub fn unrelay(p: &Provider, pairs: &[(String, String)]) -> Result<FormPost> {
-    let refused = || OAuthError::invalid_request("this answer is not one Portico made, or it has expired");
+    let refused =
+        || OAuthError::invalid_request("this answer is not one Portico made, or it has expired");
     let mut fields = Vec::new();
     let (mut action, mut expires, mut sig) = (None, None, None);
     for (k, v) in pairs {
@@ -104,7 +105,11 @@ pub fn unrelay(p: &Provider, pairs: &[(String, String)]) -> Result<FormPost> {
     let (Some(action), Some(expires), Some(sig)) = (action, expires, sig) else {
         return Err(refused());
     };
-    if expires < p.now() || !p.relay_key.verify(&relay_message(&action, expires, &fields), &sig) {
+    if expires < p.now()
+        || !p
+            .relay_key
+            .verify(&relay_message(&action, expires, &fields), &sig)
+    {
         return Err(refused());
     }
     Ok(FormPost { action, fields })
@@ -1907,7 +1912,8 @@ mod relay_tests {
         assert_eq!(relayed.action, RELAY_PATH);
         assert_eq!(unrelay(&k.p, &relayed.fields).unwrap(), answer());
         // Another target, another field, a changed value: refused.
-        let tamper = |f: &dyn Fn(&mut Vec<(String, String)>)| {
+        type Fields = Vec<(String, String)>;
+        let tamper = |f: &dyn Fn(&mut Fields)| {
             let mut fields = relayed.fields.clone();
             f(&mut fields);
             unrelay(&k.p, &fields).is_err()

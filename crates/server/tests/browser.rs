@@ -976,7 +976,9 @@ async fn form_post_after_an_interactive_sign_in_reaches_the_client() {
     }
     let body = body.expect("the client received a POST");
     let fields: std::collections::HashMap<String, String> =
-        url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+        url::form_urlencoded::parse(body.as_bytes())
+            .into_owned()
+            .collect();
     assert_eq!(fields["state"], "b-state");
     assert!(!fields["code"].is_empty(), "{fields:?}");
     assert_eq!(fields["iss"], s.issuer);

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use std::collections::HashMap;
 
 on_both_backends!(
+    a_forged_form_post_relay_is_refused,
     every_response_type_and_mode_answers_as_specified,
     form_post_is_a_self_submitting_form_with_a_tight_policy,
     consent_is_asked_remembered_and_can_be_refused,
@@ -932,4 +933,24 @@ async fn the_id_token_alone_carries_the_users_claims(db: Db) {
     assert!(c.get("email").is_none());
     let info: Value = s.userinfo(&f["access_token"]).await.json().await.unwrap();
     assert_eq!(info["family_name"], "Liddell");
+}
+
+/// The relay page only posts answers Portico signed (issue 15, item 14):
+/// it must not become a way to make a browser post anything anywhere.
+async fn a_forged_form_post_relay_is_refused(db: Db) {
+    let s = start(db).await;
+    let r = s
+        .http
+        .post(s.url("/oauth2/form-post"))
+        .form(&[
+            ("code", "x"),
+            ("portico_relay_action", "https://evil.example/steal"),
+            ("portico_relay_expires", "99999999999"),
+            ("portico_relay_sig", "AAAA"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(!r.text().await.unwrap().contains("evil.example"));
 }
