@@ -59,6 +59,9 @@ pub struct TokensSection {
     pub device_code_ttl_secs: Option<i64>,
     /// The polling interval devices start with (default 5).
     pub device_poll_interval_secs: Option<i64>,
+    /// How long a sign-in may take from authorize to the answer (default
+    /// 600); a pending request older than this is gone, and swept.
+    pub auth_request_ttl_secs: Option<i64>,
 }
 
 impl TokensSection {
@@ -84,6 +87,9 @@ impl TokensSection {
         }
         if let Some(v) = self.device_poll_interval_secs {
             c.device_poll_interval = positive("device_poll_interval_secs", v, 1)?;
+        }
+        if let Some(v) = self.auth_request_ttl_secs {
+            c.auth_request_ttl = positive("auth_request_ttl_secs", v, 30)?;
         }
         Ok(())
     }
