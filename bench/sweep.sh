@@ -100,7 +100,7 @@ done
 tokens "idle, after both sweeps"
 
 echo "Sweeps logged by the server:"
-grep -o 'swept expired rows.*' "$work/server.log" | sed 's/^/  /' || true
+sed 's/\x1b\[[0-9;]*m//g' "$work/server.log" | grep -o 'swept expired rows.*' | sed 's/^/  /' || true
 echo
 cat "$work/sizes"
 echo
