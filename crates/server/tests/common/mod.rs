@@ -418,6 +418,29 @@ impl TestServer {
         (next["redirect_to"].as_str().unwrap().to_owned(), cookie)
     }
 
+    /// A pending sign-up request of the `web` client (x_method=sign_up):
+    /// accounts are only made on the way into an app.
+    pub async fn sign_up_request(&self) -> String {
+        let r = self
+            .authorize(
+                &[
+                    ("client_id", "web"),
+                    ("redirect_uri", CB),
+                    ("response_type", "code"),
+                    ("scope", "openid"),
+                    ("state", "st"),
+                    ("nonce", "n"),
+                    ("x_method", "sign_up"),
+                ],
+                None,
+            )
+            .await;
+        let to = location(r.headers());
+        to.strip_prefix("/sign-up?request=")
+            .unwrap_or_else(|| panic!("not the sign-up screen: {to}"))
+            .to_owned()
+    }
+
     /// Sign in on the UI API without a request; returns the session cookie.
     pub async fn sign_in(&self) -> String {
         let r = self

@@ -361,21 +361,7 @@ async fn wrong_codes_lock_the_user_and_the_address(db: Db) {
     let mut refused_at = None;
     'outer: for n in 0..4 {
         // Accounts are made on the way into an app (a pending request).
-        let r = s
-            .authorize(
-                &[
-                    ("client_id", "web"),
-                    ("redirect_uri", CB),
-                    ("response_type", "code"),
-                    ("scope", "openid"),
-                    ("x_method", "sign_up"),
-                ],
-                None,
-            )
-            .await;
-        let request = location(r.headers())
-            .trim_start_matches("/sign-up?request=")
-            .to_owned();
+        let request = s.sign_up_request().await;
         let r = s
             .ui_post(
                 "/api/ui/sign-up",

@@ -53,7 +53,7 @@ async fn repeated_wrong_passwords_lock_the_account_with_the_wait(db: Db) {
     // Locked: even the right password is not checked.
     assert_eq!(login(&s, EMAIL, PASSWORD).await.0, 429);
     // Another account from the same address is not affected.
-    let request = sign_up_request(&s).await;
+    let request = s.sign_up_request().await;
     let r = s
         .ui_post(
             "/api/ui/sign-up",
@@ -583,19 +583,6 @@ async fn overlong_echoed_parameters_are_refused(db: Db) {
     assert_eq!(q["state"], "st");
 }
 
-/// A pending sign-up request's id (x_method=sign_up).
-async fn sign_up_request(s: &TestServer) -> String {
-    let r = s
-        .authorize(
-            &code_request(&[("x_method", "sign_up"), ("nonce", "n")]),
-            None,
-        )
-        .await;
-    location(r.headers())
-        .trim_start_matches("/sign-up?request=")
-        .to_owned()
-}
-
 /// Issue 15, item 4: a stranger signs up with an address before the
 /// operator provisions it. Before the fix the provisioned person got the
 /// stranger's account: same sub, the stranger's live session and grants.
@@ -605,7 +592,7 @@ async fn provisioning_an_email_never_hands_over_a_strangers_account(db: Db) {
     let a = start_instance_with(&url, issuer, "").await;
     let store = a.running.state.provider.store.clone();
     let alice = store.user_by_email(EMAIL).await.unwrap().unwrap().id;
-    let request = sign_up_request(&a).await;
+    let request = a.sign_up_request().await;
     let r = a
         .ui_post(
             "/api/ui/sign-up",
@@ -718,7 +705,7 @@ async fn sign_up_needs_a_live_request(db: Db) {
         (400, Some("sign_up_needs_request"))
     );
     // An expired request is no request.
-    let request = sign_up_request(&s).await;
+    let request = s.sign_up_request().await;
     s.clock
         .advance(s.running.state.provider.config.auth_request_ttl + 1);
     let (status, _) = sign_up_as(&s, Some(&request), "eve@example.com").await;
@@ -732,7 +719,7 @@ async fn sign_up_needs_a_live_request(db: Db) {
             .is_none()
     );
     // A live one works.
-    let request = sign_up_request(&s).await;
+    let request = s.sign_up_request().await;
     assert_eq!(
         sign_up_as(&s, Some(&request), "eve@example.com").await.0,
         200
@@ -752,11 +739,11 @@ async fn sign_up_is_throttled_per_address_taken_or_free(db: Db) {
         } else {
             EMAIL.to_owned()
         };
-        let request = sign_up_request(&s).await;
+        let request = s.sign_up_request().await;
         let (status, _) = sign_up_as(&s, Some(&request), &email).await;
         assert!(status == 200 || status == 409, "attempt {n}: {status}");
     }
-    let request = sign_up_request(&s).await;
+    let request = s.sign_up_request().await;
     let (status, e) = sign_up_as(&s, Some(&request), "another@example.com").await;
     assert_eq!(
         (status, e["error"].as_str()),
@@ -764,7 +751,7 @@ async fn sign_up_is_throttled_per_address_taken_or_free(db: Db) {
     );
     // Another address is not affected.
     let elsewhere = start_with(db, "[server]\ntrusted_proxies = [\"127.0.0.1\"]\n").await;
-    let request = sign_up_request(&elsewhere).await;
+    let request = elsewhere.sign_up_request().await;
     let r = elsewhere
         .http
         .post(elsewhere.url("/api/ui/sign-up"))
