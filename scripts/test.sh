@@ -10,8 +10,10 @@ scripts/setup.sh --test
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 host=(-p portico-api-types -p portico-core -p portico-store -p portico-server -p portico-bench)
 
-echo "==> formatting and lints"
+echo "==> formatting, lints and layering"
 cargo fmt --all -- --check
+# No import cycles among a crate's modules (each layer imports only below).
+python3 scripts/check-cycles.py crates/core/src crates/server/src
 cargo clippy "${host[@]}" --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -p portico-ui --all-targets -- -D warnings
 

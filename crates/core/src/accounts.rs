@@ -41,9 +41,7 @@ impl From<StoreError> for AccountError {
     }
 }
 
-pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
-}
+pub use crate::model::normalize_email;
 
 /// One form field that needs fixing: which, a stable code the UI
 /// translates, and the English sentence.

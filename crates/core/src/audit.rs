@@ -4,63 +4,14 @@
 //! with `portico audit`), never holding a secret, code, token or typed
 //! password: accounts appear by id, never by what was typed.
 
-use crate::clock::UnixTime;
 use crate::error::Result;
 use crate::provider::Provider;
 use std::net::IpAddr;
 
-/// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Event {
-    LoginSucceeded,
-    LoginFailed,
-    /// Too many failures: a key is locked (the detail says which kind).
-    LockedOut,
-    SignedUp,
-    SignedOut,
-    ConsentGiven,
-    ConsentDenied,
-    /// x_method=reauthorize: the client's grants for the user are revoked
-    /// until the user signs in and consents again.
-    Reauthorized,
-    TokensIssued,
-    TokensRevoked,
-    ClientAuthFailed,
-    ClientCreated,
-    ClientUpdated,
-    /// A self-registered account removed because the operator provisioned
-    /// its email (its grants revoked, its sessions ended).
-    AccountReplaced,
-    /// The client was disabled (its grants revoked with it).
-    ClientDisabled,
-    ClientEnabled,
-    /// The client was deleted (its grants revoked and consents forgotten).
-    ClientDeleted,
-}
+pub use crate::cache::Refusals;
+pub use crate::model::{AuditEvent as Event, AuditFilter as Filter, AuditRecord as Record};
 
 impl Event {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::LoginSucceeded => "login.succeeded",
-            Self::LoginFailed => "login.failed",
-            Self::LockedOut => "lockout",
-            Self::SignedUp => "account.created",
-            Self::SignedOut => "session.ended",
-            Self::ConsentGiven => "consent.given",
-            Self::ConsentDenied => "consent.denied",
-            Self::Reauthorized => "reauthorize",
-            Self::TokensIssued => "tokens.issued",
-            Self::TokensRevoked => "tokens.revoked",
-            Self::ClientAuthFailed => "client_auth.failed",
-            Self::ClientCreated => "client.created",
-            Self::ClientUpdated => "client.updated",
-            Self::AccountReplaced => "account.replaced",
-            Self::ClientDisabled => "client.disabled",
-            Self::ClientEnabled => "client.enabled",
-            Self::ClientDeleted => "client.deleted",
-        }
-    }
-
     /// An entry for this event, to be filled in and [`record`]ed.
     pub fn entry(self) -> Entry {
         Entry {
@@ -111,30 +62,6 @@ impl Entry {
     }
 }
 
-/// A stored entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
-    pub id: i64,
-    pub at: UnixTime,
-    pub event: String,
-    pub user_id: Option<String>,
-    pub client_id: Option<String>,
-    pub ip: Option<String>,
-    pub detail: String,
-}
-
-/// Which entries to read: all given conditions hold; newest first.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Filter {
-    pub user_id: Option<String>,
-    pub client_id: Option<String>,
-    /// At or after.
-    pub since: Option<UnixTime>,
-    /// Before.
-    pub until: Option<UnixTime>,
-    pub limit: i64,
-}
-
 /// Store an entry now. A failure is an error for the caller: an action
 /// the log cannot record does not happen quietly.
 pub async fn record(p: &Provider, e: Entry) -> Result<()> {
@@ -150,40 +77,10 @@ pub async fn record(p: &Provider, e: Entry) -> Result<()> {
     Ok(p.store.append_audit(&r).await?)
 }
 
-/// Attempts refused unchecked because a key was locked. A flood of them
-/// must not be a flood of rows: they are counted in memory per event and
-/// address and written as one entry each when [`Refusals::flush`] runs
-/// (the sweeper does, every minute). At most [`Refusals::MAX_KEYS`]
-/// addresses are told apart; past that the rest count without one.
-#[derive(Default)]
-pub struct Refusals(std::sync::Mutex<std::collections::HashMap<(Event, Option<IpAddr>), u64>>);
-
 impl Refusals {
-    pub const MAX_KEYS: usize = 10_000;
-
-    fn map(
-        &self,
-    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<(Event, Option<IpAddr>), u64>> {
-        // Every change is one insert or add: a poisoned lock is fine.
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// One more refusal of `event` from `ip`.
-    pub fn count(&self, event: Event, ip: Option<IpAddr>) {
-        let mut m = self.map();
-        let ip = if m.len() >= Self::MAX_KEYS && !m.contains_key(&(event, ip)) {
-            None
-        } else {
-            ip
-        };
-        *m.entry((event, ip)).or_insert(0) += 1;
-    }
-
     /// Write one entry per event and address counted since the last flush.
     pub async fn flush(p: &Provider) -> Result<usize> {
-        let counted: Vec<_> = p.refusals.map().drain().collect();
+        let counted: Vec<_> = p.refusals.take();
         let n = counted.len();
         for ((event, ip), times) in counted {
             let detail = format!("{times} attempts refused while locked out");

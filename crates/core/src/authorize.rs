@@ -4,6 +4,7 @@
 //! show a screen (login, sign-up, consent) or answer the client.
 
 use crate::audit::{self, Event};
+use crate::entrypoint::{classify_scope, entrypoint_info};
 use crate::error::{ErrorCode, OAuthError, Result};
 use crate::model::{
     AuthCode, AuthRequest, Client, GRANT_AUTHORIZATION_CODE, Grant, PkceMethod, ResponseMode,
@@ -13,10 +14,11 @@ use crate::params::Params;
 use crate::pkce;
 use crate::provider::Provider;
 use crate::redirect::{matches_registered, with_fragment, with_query};
+use crate::scope::scope_infos;
 use crate::scope::{self, DEFAULT_ENTRYPOINT};
 use crate::secret::lookup_hash;
 use crate::tokens::{IdTokenExtras, access_token, id_token};
-use portico_api_types::{AuthRequestInfo, EntrypointInfo, ScopeInfo, XMethod};
+use portico_api_types::{AuthRequestInfo, XMethod};
 
 /// The screens of the hosted UI an authorization request can need.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -478,28 +480,6 @@ pub(crate) async fn validate(
     })
 }
 
-/// Scope: client scopes plus at most one entrypoint (DruID). Errors are
-/// `invalid_scope`.
-pub(crate) async fn classify_scope(
-    p: &Provider,
-    client: &Client,
-    raw: Option<&str>,
-) -> Result<scope::Classified> {
-    let tokens = scope::tokens(raw)?;
-    let mut entrypoints = Vec::new();
-    for t in &tokens {
-        if !scope::contains(&client.scopes, t)
-            && !scope::STANDARD_SCOPES.contains(&t.as_str())
-            && p.store.entrypoint(t).await?.is_some()
-        {
-            entrypoints.push(t.clone());
-        }
-    }
-    scope::classify(tokens, &client.scopes, |t| {
-        entrypoints.iter().any(|e| e == t)
-    })
-}
-
 fn split(v: Option<&str>) -> Vec<String> {
     v.unwrap_or("")
         .split(' ')
@@ -556,7 +536,7 @@ pub async fn authorize(
     session: Option<&Session>,
 ) -> Outcome {
     let query = Params::new(pairs);
-    let pushed = match crate::par::resolve(p, &query).await {
+    let pushed = match resolve(p, &query).await {
         Ok(v) => v,
         Err(e) => return Outcome::ErrorPage(e),
     };
@@ -950,30 +930,6 @@ pub async fn describe(p: &Provider, request_id: &str) -> Result<AuthRequestInfo>
     })
 }
 
-/// The entrypoint a screen is themed for; without one, the client's name.
-pub(crate) async fn entrypoint_info(
-    p: &Provider,
-    id: &str,
-    client: &Client,
-) -> Result<EntrypointInfo> {
-    let ep = p.store.entrypoint(id).await?;
-    Ok(EntrypointInfo {
-        id: id.to_owned(),
-        display_name: ep.map_or_else(|| client.name.clone(), |e| e.display_name),
-    })
-}
-
-/// Scopes in plain words, for the consent screens.
-pub(crate) fn scope_infos(scopes: &[String]) -> Vec<ScopeInfo> {
-    scopes
-        .iter()
-        .map(|s| ScopeInfo {
-            name: s.clone(),
-            description: scope::describe(s),
-        })
-        .collect()
-}
-
 /// For the UI's error screen: why the request could not be redirected.
 /// Only the never-redirect errors are explained; anything else gets a
 /// generic answer so this cannot be used to probe a client's settings.
@@ -990,6 +946,49 @@ pub async fn explain_error(p: &Provider, pairs: &[(String, String)]) -> OAuthErr
         Err(e) => e,
         Ok(_) => OAuthError::invalid_request("the authorization request could not be processed"),
     }
+}
+
+/// Pushed authorization requests (RFC 9126), the authorization endpoint's
+/// side; [`crate::par`] is the pushing endpoint.
+/// RFC 9126 §2.2: the request_uri's prefix.
+pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
+
+fn unusable() -> OAuthError {
+    OAuthError::new(
+        ErrorCode::InvalidRequestUri,
+        "the request_uri is unknown, expired or already used; start again from the app",
+    )
+}
+
+/// At the authorization endpoint: when the query names a request_uri, the
+/// pushed parameters, taken once (RFC 9126 §4: the rest of the query is
+/// ignored). `Ok(None)` when there is no request_uri. Errors are never
+/// redirected: without the pushed request the redirect_uri is unknown.
+pub async fn resolve(p: &Provider, query: &Params<'_>) -> Result<Option<Vec<(String, String)>>> {
+    let Some(uri) = query.get("request_uri") else {
+        return Ok(None);
+    };
+    if query.is_repeated("request_uri") || query.is_repeated("client_id") {
+        return Err(OAuthError::invalid_request(
+            "request_uri or client_id is repeated",
+        ));
+    }
+    let client_id = query
+        .get("client_id")
+        .ok_or_else(|| OAuthError::invalid_request("client_id is missing"))?;
+    if !uri.starts_with(REQUEST_URI_PREFIX) || uri.len() > 200 {
+        return Err(unusable());
+    }
+    let pushed = p
+        .store
+        .take_pushed_request(&lookup_hash(uri), p.now())
+        .await?
+        .ok_or_else(unusable)?;
+    if pushed.client_id != client_id {
+        tracing::warn!(%client_id, "request_uri presented by another client");
+        return Err(unusable());
+    }
+    Ok(Some(pushed.params))
 }
 
 #[cfg(test)]

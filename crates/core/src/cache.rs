@@ -12,7 +12,9 @@
 //! the whole need is a bounded map with expiry times.
 
 use crate::clock::UnixTime;
+use crate::model::AuditEvent;
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard};
 
 pub struct TtlCache<V> {
@@ -76,6 +78,44 @@ impl<V: Clone> TtlCache<V> {
 
     pub fn remove(&self, key: &str) {
         self.map().remove(key);
+    }
+}
+
+/// Attempts refused unchecked because a key was locked. A flood of them
+/// must not be a flood of rows: they are counted in memory per event and
+/// address and written as one entry each when `Refusals::flush` (in [`crate::audit`]) runs
+/// (the sweeper does, every minute). At most [`Refusals::MAX_KEYS`]
+/// addresses are told apart; past that the rest count without one.
+#[derive(Default)]
+pub struct Refusals(std::sync::Mutex<std::collections::HashMap<(AuditEvent, Option<IpAddr>), u64>>);
+
+impl Refusals {
+    pub const MAX_KEYS: usize = 10_000;
+
+    fn map(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<(AuditEvent, Option<IpAddr>), u64>>
+    {
+        // Every change is one insert or add: a poisoned lock is fine.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Everything counted so far, emptying the tally.
+    pub fn take(&self) -> Vec<((AuditEvent, Option<IpAddr>), u64)> {
+        self.map().drain().collect()
+    }
+
+    /// One more refusal of `event` from `ip`.
+    pub fn count(&self, event: AuditEvent, ip: Option<IpAddr>) {
+        let mut m = self.map();
+        let ip = if m.len() >= Self::MAX_KEYS && !m.contains_key(&(event, ip)) {
+            None
+        } else {
+            ip
+        };
+        *m.entry((event, ip)).or_insert(0) += 1;
     }
 }
 

@@ -4,12 +4,13 @@
 //! decided at most once.
 
 use crate::audit::{self, Event};
-use crate::authorize::{entrypoint_info, scope_infos};
+use crate::entrypoint::entrypoint_info;
 use crate::error::{OAuthError, Result};
 use crate::lockout;
 use crate::model::{Client, DeviceApproval, DeviceAuthorization, DeviceStatus, Grant, Session};
 use crate::provider::Provider;
 use crate::random::Random;
+use crate::scope::scope_infos;
 use crate::store::StoreError;
 use portico_api_types::DeviceInfo;
 use std::net::IpAddr;

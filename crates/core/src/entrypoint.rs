@@ -3,8 +3,9 @@
 //! language, its sign-up fields and screens.
 
 use crate::error::Result;
-use crate::model::Entrypoint;
+use crate::model::{Client, Entrypoint};
 use crate::provider::Provider;
+use crate::scope;
 use crate::scope::{DEFAULT_ENTRYPOINT, STANDARD_SCOPES};
 use crate::theme;
 use portico_api_types::{EntrypointInfo, LOCALES, ThemeInfo};
@@ -127,6 +128,41 @@ pub async fn theme_info(
             id: e.id,
             display_name: e.display_name,
         },
+    })
+}
+
+/// Scope: client scopes plus at most one entrypoint (DruID). Errors are
+/// `invalid_scope`.
+pub(crate) async fn classify_scope(
+    p: &Provider,
+    client: &Client,
+    raw: Option<&str>,
+) -> Result<scope::Classified> {
+    let tokens = scope::tokens(raw)?;
+    let mut entrypoints = Vec::new();
+    for t in &tokens {
+        if !scope::contains(&client.scopes, t)
+            && !scope::STANDARD_SCOPES.contains(&t.as_str())
+            && p.store.entrypoint(t).await?.is_some()
+        {
+            entrypoints.push(t.clone());
+        }
+    }
+    scope::classify(tokens, &client.scopes, |t| {
+        entrypoints.iter().any(|e| e == t)
+    })
+}
+
+/// The entrypoint a screen is themed for; without one, the client's name.
+pub(crate) async fn entrypoint_info(
+    p: &Provider,
+    id: &str,
+    client: &Client,
+) -> Result<EntrypointInfo> {
+    let ep = p.store.entrypoint(id).await?;
+    Ok(EntrypointInfo {
+        id: id.to_owned(),
+        display_name: ep.map_or_else(|| client.name.clone(), |e| e.display_name),
     })
 }
 

@@ -172,12 +172,6 @@ fn clean(d: Cow<'static, str>) -> Cow<'static, str> {
     Cow::Owned(out)
 }
 
-impl From<crate::store::StoreError> for OAuthError {
-    fn from(e: crate::store::StoreError) -> Self {
-        Self::server_error(e)
-    }
-}
-
 pub type Result<T, E = OAuthError> = std::result::Result<T, E>;
 
 #[cfg(test)]

@@ -6,11 +6,11 @@
 
 use crate::client_auth;
 use crate::error::{OAuthError, Result};
-use crate::grants::live_grant;
 use crate::model::Client;
 use crate::params::Params;
 use crate::provider::Provider;
 use crate::secret::lookup_hash;
+use crate::tokens::live_grant;
 use crate::userinfo::validate_access_token;
 use serde_json::{Value, json};
 use std::net::IpAddr;

@@ -121,7 +121,7 @@ pub fn ip_key(ip: IpAddr) -> String {
 pub fn login(email: &str, from: Option<IpAddr>) -> Keys {
     let account = format!(
         "login:account:{}",
-        lookup_hash(&crate::accounts::normalize_email(email))
+        lookup_hash(&crate::model::normalize_email(email))
     );
     let address = from.map(|ip| (format!("login:address:{}", ip_key(ip)), ADDRESS));
     Keys::new(account, ACCOUNT, address)

@@ -112,6 +112,11 @@ pub struct User {
     pub self_registered: bool,
 }
 
+/// An email as accounts are stored and looked up by: trimmed, lower-cased.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
 impl std::fmt::Debug for User {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("User")
@@ -593,4 +598,81 @@ mod redaction_tests {
             assert!(!s.contains(&format!("{:?}", hidden.as_bytes())), "{s}");
         }
     }
+}
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditEvent {
+    LoginSucceeded,
+    LoginFailed,
+    /// Too many failures: a key is locked (the detail says which kind).
+    LockedOut,
+    SignedUp,
+    SignedOut,
+    ConsentGiven,
+    ConsentDenied,
+    /// x_method=reauthorize: the client's grants for the user are revoked
+    /// until the user signs in and consents again.
+    Reauthorized,
+    TokensIssued,
+    TokensRevoked,
+    ClientAuthFailed,
+    ClientCreated,
+    ClientUpdated,
+    /// A self-registered account removed because the operator provisioned
+    /// its email (its grants revoked, its sessions ended).
+    AccountReplaced,
+    /// The client was disabled (its grants revoked with it).
+    ClientDisabled,
+    ClientEnabled,
+    /// The client was deleted (its grants revoked and consents forgotten).
+    ClientDeleted,
+}
+
+impl AuditEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LoginSucceeded => "login.succeeded",
+            Self::LoginFailed => "login.failed",
+            Self::LockedOut => "lockout",
+            Self::SignedUp => "account.created",
+            Self::SignedOut => "session.ended",
+            Self::ConsentGiven => "consent.given",
+            Self::ConsentDenied => "consent.denied",
+            Self::Reauthorized => "reauthorize",
+            Self::TokensIssued => "tokens.issued",
+            Self::TokensRevoked => "tokens.revoked",
+            Self::ClientAuthFailed => "client_auth.failed",
+            Self::ClientCreated => "client.created",
+            Self::ClientUpdated => "client.updated",
+            Self::AccountReplaced => "account.replaced",
+            Self::ClientDisabled => "client.disabled",
+            Self::ClientEnabled => "client.enabled",
+            Self::ClientDeleted => "client.deleted",
+        }
+    }
+}
+
+/// A stored entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at: UnixTime,
+    pub event: String,
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    pub ip: Option<String>,
+    pub detail: String,
+}
+
+/// Which entries to read: all given conditions hold; newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    /// At or after.
+    pub since: Option<UnixTime>,
+    /// Before.
+    pub until: Option<UnixTime>,
+    pub limit: i64,
 }

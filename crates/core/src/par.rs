@@ -6,7 +6,7 @@
 
 use crate::authorize::{client_and_redirect, validate};
 use crate::client_auth;
-use crate::error::{ErrorCode, OAuthError, Result};
+use crate::error::{OAuthError, Result};
 use crate::model::PushedRequest;
 use crate::params::Params;
 use crate::provider::Provider;
@@ -14,8 +14,7 @@ use crate::secret::lookup_hash;
 use serde::Serialize;
 use std::net::IpAddr;
 
-/// RFC 9126 §2.2: the request_uri's prefix.
-pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
+pub use crate::authorize::{REQUEST_URI_PREFIX, resolve};
 
 /// The pushed authorization response (RFC 9126 §2.2).
 #[derive(Serialize, Clone, PartialEq, Eq)]
@@ -76,49 +75,12 @@ pub async fn push(
     })
 }
 
-fn unusable() -> OAuthError {
-    OAuthError::new(
-        ErrorCode::InvalidRequestUri,
-        "the request_uri is unknown, expired or already used; start again from the app",
-    )
-}
-
-/// At the authorization endpoint: when the query names a request_uri, the
-/// pushed parameters, taken once (RFC 9126 §4: the rest of the query is
-/// ignored). `Ok(None)` when there is no request_uri. Errors are never
-/// redirected: without the pushed request the redirect_uri is unknown.
-pub async fn resolve(p: &Provider, query: &Params<'_>) -> Result<Option<Vec<(String, String)>>> {
-    let Some(uri) = query.get("request_uri") else {
-        return Ok(None);
-    };
-    if query.is_repeated("request_uri") || query.is_repeated("client_id") {
-        return Err(OAuthError::invalid_request(
-            "request_uri or client_id is repeated",
-        ));
-    }
-    let client_id = query
-        .get("client_id")
-        .ok_or_else(|| OAuthError::invalid_request("client_id is missing"))?;
-    if !uri.starts_with(REQUEST_URI_PREFIX) || uri.len() > 200 {
-        return Err(unusable());
-    }
-    let pushed = p
-        .store
-        .take_pushed_request(&lookup_hash(uri), p.now())
-        .await?
-        .ok_or_else(unusable)?;
-    if pushed.client_id != client_id {
-        tracing::warn!(%client_id, "request_uri presented by another client");
-        return Err(unusable());
-    }
-    Ok(Some(pushed.params))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::authorize::{Outcome, authorize, explain_error};
     use crate::clock::Clock;
+    use crate::error::ErrorCode;
     use crate::testkit::*;
 
     fn push_form(extra: &str) -> Vec<(String, String)> {

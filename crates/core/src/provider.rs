@@ -92,8 +92,8 @@ pub struct Provider {
     /// a failure cannot hide the failure's lock.
     pub(crate) lockout_epoch: std::sync::atomic::AtomicU64,
     /// Attempts refused while locked, waiting to be written as one audit
-    /// entry per address ([`crate::audit::Refusals`]).
-    pub refusals: crate::audit::Refusals,
+    /// entry per address ([`crate::cache::Refusals`]).
+    pub refusals: crate::cache::Refusals,
 }
 
 const CLIENT_SECRET_KEY_NAME: &str = "client_secret_hmac_key";
@@ -152,7 +152,7 @@ impl Provider {
             clients: TtlCache::new(config.client_cache_ttl, 10_000),
             clear_lockouts: TtlCache::new(config.lockout_cache_ttl, 100_000),
             lockout_epoch: std::sync::atomic::AtomicU64::new(0),
-            refusals: crate::audit::Refusals::default(),
+            refusals: crate::cache::Refusals::default(),
             config,
             store,
             clock,

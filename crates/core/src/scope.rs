@@ -98,6 +98,17 @@ pub fn classify(
     Ok(Classified { scopes, entrypoint })
 }
 
+/// Scopes in plain words, for the consent screens.
+pub(crate) fn scope_infos(scopes: &[String]) -> Vec<portico_api_types::ScopeInfo> {
+    scopes
+        .iter()
+        .map(|s| portico_api_types::ScopeInfo {
+            name: s.clone(),
+            description: describe(s),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,6 +21,12 @@ pub enum StoreError {
 
 pub type StoreResult<T> = std::result::Result<T, StoreError>;
 
+impl From<StoreError> for crate::error::OAuthError {
+    fn from(e: StoreError) -> Self {
+        Self::server_error(e)
+    }
+}
+
 #[async_trait]
 pub trait ClientStore: Send + Sync {
     /// The client with this id, disabled or not.
@@ -344,13 +350,13 @@ pub trait KeyStore: Send + Sync {
 pub trait AuditStore: Send + Sync {
     /// Append `record` (its `id` is ignored; the store numbers entries in
     /// the order they are appended).
-    async fn append_audit(&self, record: &crate::audit::Record) -> StoreResult<()>;
+    async fn append_audit(&self, record: &crate::model::AuditRecord) -> StoreResult<()>;
     /// Entries matching every condition of `filter`, newest first, at most
     /// `filter.limit`.
     async fn audit_log(
         &self,
-        filter: &crate::audit::Filter,
-    ) -> StoreResult<Vec<crate::audit::Record>>;
+        filter: &crate::model::AuditFilter,
+    ) -> StoreResult<Vec<crate::model::AuditRecord>>;
 }
 
 /// What [`SweepStore::sweep_expired`] may delete: each cutoff is a time;

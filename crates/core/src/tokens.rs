@@ -4,7 +4,7 @@
 use crate::clock::UnixTime;
 use crate::error::{OAuthError, Result};
 use crate::jose::{Alg, half_hash};
-use crate::model::{Client, RefreshToken};
+use crate::model::{Client, Grant, RefreshToken};
 use crate::provider::Provider;
 use crate::scope::{self, OFFLINE_ACCESS, OPENID};
 use crate::secret::lookup_hash;
@@ -247,4 +247,8 @@ pub async fn issue_for_user(p: &Provider, g: UserGrant<'_>) -> Result<TokenRespo
         refresh_token,
         id_token,
     })
+}
+/// The grant, if it exists and is not revoked.
+pub(crate) async fn live_grant(p: &Provider, id: &str) -> Result<Option<Grant>> {
+    Ok(p.store.grant(id).await?.filter(|g| g.revoked_at.is_none()))
 }

@@ -1,10 +1,10 @@
 //! The UserInfo endpoint (OIDC Core §5.3) and access token validation.
 
 use crate::error::{ErrorCode, OAuthError, Result};
-use crate::grants::live_grant;
 use crate::model::User;
 use crate::provider::Provider;
 use crate::scope::{self, EMAIL, OPENID, PHONE, PROFILE};
+use crate::tokens::live_grant;
 use serde_json::{Map, Value, json};
 
 /// The claims of a valid, unrevoked access token issued by us to a client

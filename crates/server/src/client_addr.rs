@@ -19,6 +19,14 @@ use std::net::IpAddr;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub IpAddr);
 
+/// The client address, when the server put one in the request (handlers
+/// take it as an extractor).
+pub type Peer = Option<axum::Extension<ClientAddr>>;
+
+pub fn peer_ip(peer: Peer) -> Option<IpAddr> {
+    peer.map(|axum::Extension(ClientAddr(a))| a)
+}
+
 /// The proxies whose forwarding headers are believed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustedProxies(Vec<IpNet>);

@@ -160,7 +160,7 @@ pub async fn callback(State(state): State<AppState>, RawQuery(q): RawQuery) -> R
     let Some(demo) = &state.demo else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let params: Vec<(String, String)> = crate::oauth::pairs(q.unwrap_or_default().as_bytes());
+    let params: Vec<(String, String)> = crate::web::pairs(q.unwrap_or_default().as_bytes());
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     if let Some(err) = get("error") {
         let body = format!(

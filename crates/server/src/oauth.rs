@@ -1,7 +1,7 @@
 //! The protocol endpoints: authorize, token, userinfo, discovery, JWKS.
 
 use crate::AppState;
-use crate::web::{no_store, session, spa_shell};
+use crate::web::{no_store, pairs, session, spa_shell};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -11,10 +11,6 @@ use axum::response::{IntoResponse, Response};
 use portico_core::authorize::{FormPost, Outcome, authorize as core_authorize};
 use portico_core::{ErrorCode, OAuthError};
 use serde_json::json;
-
-pub(crate) fn pairs(raw: &[u8]) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(raw).into_owned().collect()
-}
 
 fn found(location: &str) -> Response {
     let mut r = StatusCode::FOUND.into_response();
@@ -191,11 +187,12 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for BackChannel {
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let peer = <crate::ui_api::Peer as axum::extract::FromRequestParts<S>>::from_request_parts(
-            &mut parts, state,
-        )
-        .await
-        .unwrap_or(None);
+        let peer =
+            <crate::client_addr::Peer as axum::extract::FromRequestParts<S>>::from_request_parts(
+                &mut parts, state,
+            )
+            .await
+            .unwrap_or(None);
         let req = axum::extract::Request::from_parts(parts, body);
         let body = Bytes::from_request(req, state)
             .await
@@ -203,7 +200,7 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for BackChannel {
         Ok(Self {
             authorization,
             form: pairs(&body),
-            from: crate::ui_api::peer_ip(peer),
+            from: crate::client_addr::peer_ip(peer),
         })
     }
 }

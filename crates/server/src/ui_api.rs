@@ -1,9 +1,9 @@
 //! The UI's JSON API (`/api/ui/...`), behind the CSRF guard.
 
 use crate::AppState;
-use crate::oauth::pairs;
+use crate::client_addr::{Peer, peer_ip};
+use crate::web::pairs;
 use crate::web::{self, api_error, no_store, set_cookie};
-use axum::Extension;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, RawQuery, State};
@@ -423,14 +423,6 @@ pub async fn authorize_error(State(state): State<AppState>, RawQuery(q): RawQuer
         error: e.code.as_str().into(),
         error_description: e.description().to_owned(),
     })
-}
-
-/// The client address ([`crate::client_addr`]), when the server put one
-/// in the request.
-pub type Peer = Option<Extension<crate::client_addr::ClientAddr>>;
-
-pub fn peer_ip(peer: Peer) -> Option<std::net::IpAddr> {
-    peer.map(|Extension(crate::client_addr::ClientAddr(a))| a)
 }
 
 /// HTTP 429 with Retry-After; `{minutes}` in the message becomes the wait

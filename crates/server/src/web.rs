@@ -167,6 +167,12 @@ impl CookieSettings {
     }
 }
 
+/// A form body or query as name/value pairs (repeats kept, so callers can
+/// refuse them).
+pub(crate) fn pairs(raw: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(raw).into_owned().collect()
+}
+
 /// The live SSO session of the request, if any.
 pub async fn session(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, Response> {
     let Some(cookie) = state.cookies.read(headers) else {

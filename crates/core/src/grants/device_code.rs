@@ -2,9 +2,9 @@
 //! endpoint (§3.1–3.2) and the device polling the token endpoint with
 //! grant_type=urn:ietf:params:oauth:grant-type:device_code (§3.4–3.5).
 
-use crate::authorize::classify_scope;
 use crate::client_auth;
 use crate::device::{display_user_code, generate_user_code, user_code_hash};
+use crate::entrypoint::classify_scope;
 use crate::error::{ErrorCode, OAuthError, Result};
 use crate::model::{Client, DeviceAuthorization, DeviceStatus, GRANT_DEVICE_CODE};
 use crate::params::Params;

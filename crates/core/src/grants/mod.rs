@@ -11,12 +11,13 @@ use crate::client_auth;
 use crate::error::{ErrorCode, OAuthError, Result};
 use crate::model::{
     GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_DEVICE_CODE, GRANT_PASSWORD,
-    GRANT_REFRESH_TOKEN, Grant,
+    GRANT_REFRESH_TOKEN,
 };
 use crate::params::Params;
 use crate::provider::Provider;
 use crate::store::Take;
 use crate::tokens::TokenResponse;
+pub(crate) use crate::tokens::live_grant;
 
 /// Handle `POST /oauth2/token`. `authorization` is the Authorization
 /// header; `from` the client's address (password grant lockouts).
@@ -105,11 +106,6 @@ pub(crate) async fn revoked(
         e = e.user(&g.user_id);
     }
     crate::audit::record(p, e).await
-}
-
-/// The grant, if it exists and is not revoked.
-pub(crate) async fn live_grant(p: &Provider, id: &str) -> Result<Option<Grant>> {
-    Ok(p.store.grant(id).await?.filter(|g| g.revoked_at.is_none()))
 }
 
 #[cfg(test)]

@@ -11,13 +11,13 @@
 //! moved on, and a retry is a reuse like any other.
 
 use crate::error::{OAuthError, Result};
-use crate::grants::live_grant;
 use crate::model::Client;
 use crate::params::Params;
 use crate::provider::Provider;
 use crate::scope;
 use crate::secret::lookup_hash;
 use crate::store::Take;
+use crate::tokens::live_grant;
 use crate::tokens::{TokenResponse, UserGrant, issue_for_user};
 
 pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Result<TokenResponse> {
