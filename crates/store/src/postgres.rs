@@ -6,15 +6,8 @@
 //! sqlx's advisory lock, so instances starting together do not collide.
 
 use crate::sql::impl_store;
-use crate::{PoolSettings, backend, from_json, redact_url, to_json};
-use async_trait::async_trait;
-use portico_core::clock::UnixTime;
-use portico_core::model::{
-    AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, DeviceStatus, Entrypoint,
-    Grant, PushedRequest, RefreshToken, Session, SigningKeyRecord, User,
-};
-use portico_core::store::*;
-use sqlx::Row;
+use crate::{PoolSettings, backend, redact_url};
+use portico_core::store::{StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 

@@ -3,15 +3,8 @@
 //! UPDATE/DELETE ... RETURNING) wherever a value must be taken exactly once.
 
 use crate::sql::impl_store;
-use crate::{PoolSettings, backend, from_json, to_json};
-use async_trait::async_trait;
-use portico_core::clock::UnixTime;
-use portico_core::model::{
-    AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, DeviceStatus, Entrypoint,
-    Grant, PushedRequest, RefreshToken, Session, SigningKeyRecord, User,
-};
-use portico_core::store::*;
-use sqlx::Row;
+use crate::{PoolSettings, backend};
+use portico_core::store::{StoreError, StoreResult};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };

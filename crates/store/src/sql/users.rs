@@ -1,0 +1,218 @@
+//! Users, their sessions and their consents.
+
+macro_rules! impl_users {
+    ($store:ty, $row:ty, $pool:ty) => {
+        mod users {
+            use super::*;
+            use $crate::backend;
+            use $crate::sql::col;
+            use async_trait::async_trait;
+            use portico_core::clock::UnixTime;
+            use portico_core::model::{Session, User};
+            use portico_core::store::{
+                ConsentStore, SessionStore, StoreError, StoreResult, UserStore,
+            };
+
+            fn user_from_row(r: &$row) -> StoreResult<User> {
+                let created_at: UnixTime = col(r, "created_at")?;
+                Ok(User {
+                    id: col(r, "id")?,
+                    email: col(r, "email")?,
+                    email_verified: col(r, "email_verified")?,
+                    name: col(r, "name")?,
+                    given_name: col(r, "given_name")?,
+                    family_name: col(r, "family_name")?,
+                    phone_number: col(r, "phone_number")?,
+                    birthdate: col(r, "birthdate")?,
+                    terms_accepted_at: col(r, "terms_accepted_at")?,
+                    password_hash: col(r, "password_hash")?,
+                    created_at,
+                    updated_at: col::<Option<UnixTime>, _, _>(r, "updated_at")?
+                        .unwrap_or(created_at),
+                    self_registered: col(r, "self_registered")?,
+                })
+            }
+
+            const USER_COLUMNS: &str =
+                "id, email, email_verified, name, password_hash, created_at, given_name, family_name, updated_at, \
+                 phone_number, birthdate, terms_accepted_at, self_registered";
+
+            #[async_trait]
+            impl UserStore for $store {
+                async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+                    let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1"))
+                        .bind(email.to_lowercase())
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    row.as_ref().map(user_from_row).transpose()
+                }
+                async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>> {
+                    let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    row.as_ref().map(user_from_row).transpose()
+                }
+                async fn create_user(&self, u: &User) -> StoreResult<()> {
+                    let r = sqlx::query(&format!(
+                        "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                    ))
+                    .bind(&u.id)
+                    .bind(u.email.to_lowercase())
+                    .bind(u.email_verified)
+                    .bind(&u.name)
+                    .bind(&u.password_hash)
+                    .bind(u.created_at)
+                    .bind(&u.given_name)
+                    .bind(&u.family_name)
+                    .bind(u.updated_at)
+                    .bind(&u.phone_number)
+                    .bind(&u.birthdate)
+                    .bind(u.terms_accepted_at)
+                    .bind(u.self_registered)
+                    .execute(&self.writer)
+                    .await;
+                    match r {
+                        Ok(_) => Ok(()),
+                        Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                            Err(StoreError::Conflict("email already registered".into()))
+                        }
+                        Err(e) => Err(backend(e)),
+                    }
+                }
+                async fn upsert_user_by_email(&self, u: &User) -> StoreResult<String> {
+                    let row = sqlx::query(&format!(
+                        "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+                         ON CONFLICT (email) DO UPDATE SET name = excluded.name, password_hash = excluded.password_hash, \
+                         email_verified = excluded.email_verified, given_name = excluded.given_name, \
+                         family_name = excluded.family_name, updated_at = excluded.updated_at, \
+                         self_registered = excluded.self_registered RETURNING id"
+                    ))
+                    .bind(&u.id)
+                    .bind(u.email.to_lowercase())
+                    .bind(u.email_verified)
+                    .bind(&u.name)
+                    .bind(&u.password_hash)
+                    .bind(u.created_at)
+                    .bind(&u.given_name)
+                    .bind(&u.family_name)
+                    .bind(u.updated_at)
+                    .bind(&u.phone_number)
+                    .bind(&u.birthdate)
+                    .bind(u.terms_accepted_at)
+                    .bind(u.self_registered)
+                    .fetch_one(&self.writer)
+                    .await
+                    .map_err(backend)?;
+                    col(&row, 0)
+                }
+                async fn delete_user(&self, id: &str, now: UnixTime) -> StoreResult<bool> {
+                    let mut tx = self.writer.begin().await.map_err(backend)?;
+                    sqlx::query("UPDATE grants SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+                        .bind(id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    for sql in [
+                        "DELETE FROM sessions WHERE user_id = $1",
+                        "DELETE FROM consents WHERE user_id = $1",
+                    ] {
+                        sqlx::query(sql).bind(id).execute(&mut *tx).await.map_err(backend)?;
+                    }
+                    let gone = sqlx::query("DELETE FROM users WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?
+                        .rows_affected();
+                    tx.commit().await.map_err(backend)?;
+                    Ok(gone > 0)
+                }
+            }
+
+            #[async_trait]
+            impl SessionStore for $store {
+                async fn create_session(&self, s: &Session) -> StoreResult<()> {
+                    sqlx::query("INSERT INTO sessions (id_hash, user_id, auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(&s.id_hash)
+                        .bind(&s.user_id)
+                        .bind(s.auth_time)
+                        .bind(s.created_at)
+                        .bind(s.expires_at)
+                        .execute(&self.writer)
+                        .await
+                        .map_err(backend)?;
+                    Ok(())
+                }
+                async fn session(&self, id_hash: &str, now: UnixTime) -> StoreResult<Option<Session>> {
+                    let row = sqlx::query(
+                        "SELECT id_hash, user_id, auth_time, created_at, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+                    )
+                    .bind(id_hash)
+                    .bind(now)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    row.map(|r| {
+                        Ok(Session {
+                            id_hash: col(&r, 0)?,
+                            user_id: col(&r, 1)?,
+                            auth_time: col(&r, 2)?,
+                            created_at: col(&r, 3)?,
+                            expires_at: col(&r, 4)?,
+                        })
+                    })
+                    .transpose()
+                }
+                async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
+                    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+                        .bind(id_hash)
+                        .execute(&self.writer)
+                        .await
+                        .map_err(backend)?;
+                    Ok(())
+                }
+            }
+
+            #[async_trait]
+            impl ConsentStore for $store {
+                async fn consented_scopes(&self, user_id: &str, client_id: &str) -> StoreResult<Vec<String>> {
+                    let rows = sqlx::query("SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2 ORDER BY scope")
+                        .bind(user_id)
+                        .bind(client_id)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    rows.iter().map(|r| col(r, 0)).collect()
+                }
+                async fn add_consent(
+                    &self,
+                    user_id: &str,
+                    client_id: &str,
+                    scopes: &[String],
+                    now: UnixTime,
+                ) -> StoreResult<()> {
+                    // One statement per scope, each idempotent: no transaction is
+                    // needed because a partial write only forgets some consent
+                    // (the user is asked again), never grants more.
+                    for scope in scopes {
+                        sqlx::query("INSERT INTO consents (user_id, client_id, scope, granted_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+                            .bind(user_id)
+                            .bind(client_id)
+                            .bind(scope)
+                            .bind(now)
+                            .execute(&self.writer)
+                            .await
+                            .map_err(backend)?;
+                    }
+                    Ok(())
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use impl_users;
