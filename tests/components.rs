@@ -6,7 +6,9 @@ use portico_api_types::{
     ApiError, EntrypointInfo, FieldError, FieldRule, SignUpFields, ThemeInfo, ThemeTexts,
     ThemeTokens, XMethod,
 };
-use portico_ui::components::{ConsentChoices, ErrorBanner, Field, LoginForm, SignUpForm};
+use portico_ui::components::{
+    ConsentChoices, ErrorBanner, Field, Loading, LoginForm, SignUpForm, SignedInAs,
+};
 use portico_ui::theme::Ui;
 use wasm_bindgen_test::*;
 
@@ -137,6 +139,44 @@ async fn the_error_banner_is_an_alert_with_the_servers_message() {
         text(&root, "[role=alert]"),
         "An account with this email already exists."
     );
+}
+
+#[wasm_bindgen_test]
+fn signed_in_as_names_the_account_in_the_uis_language() {
+    let root = container();
+    leptos::mount::mount_to(
+        root.clone(),
+        || view! { <SignedInAs email="ana@example.com"/> },
+    )
+    .forget();
+    assert_eq!(text(&root, ".signed-in-as"), "Signed in as ana@example.com");
+    assert_eq!(text(&root, ".signed-in-as strong"), "ana@example.com");
+
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        provide_context(Ui::new(Some(theme_info("es"))));
+        view! { <SignedInAs email="ana@example.com"/> }
+    })
+    .forget();
+    assert_eq!(
+        text(&root, ".signed-in-as"),
+        "Sesión iniciada como ana@example.com"
+    );
+}
+
+#[wasm_bindgen_test]
+fn the_loading_line_is_a_status_for_screen_readers() {
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || view! { <Loading/> }).forget();
+    assert_eq!(text(&root, "[role=status]"), "Loading\u{2026}");
+
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        provide_context(Ui::new(Some(theme_info("es"))));
+        view! { <Loading/> }
+    })
+    .forget();
+    assert_eq!(text(&root, "[role=status]"), "Cargando\u{2026}");
 }
 
 #[wasm_bindgen_test]
