@@ -6,6 +6,9 @@
 --       authorize with the session cookie (-H Cookie), take the code from
 --       the redirect, exchange it (TOKEN_BODY_PREFIX .. code); one round
 --       trip = one authorize + one token request
+--   logins EMAIL_PREFIX PASSWORD N
+--       POST the JSON sign-in of PREFIX0@example.com ... PREFIX(N-1)@...,
+--       round robin, each thread starting elsewhere (many people signing in)
 --   refresh TOKEN_PATH THREADS TOKEN...
 --       each thread rotates its own share of the refresh tokens
 -- done() prints one line, `BENCH {json}`, that the harness reads.
@@ -71,6 +74,18 @@ local function refresh_response(status, headers, body)
   end
 end
 
+local login_prefix, login_password, login_n, login_i
+local function login_request()
+  login_i = login_i + 1
+  local body = string.format('{"email":"%s%d@example.com","password":"%s"}',
+    login_prefix, login_i % login_n, login_password)
+  local headers = { ["Content-Type"] = "application/json" }
+  for k, v in pairs(wrk.headers) do
+    headers[k] = v
+  end
+  return wrk.format("POST", nil, headers, body)
+end
+
 function init(args)
   mode = args[1]
   -- wrk.format replaces wrk.headers (the -H ones) when given headers.
@@ -85,6 +100,10 @@ function init(args)
     authorize_path, token_path, token_body = args[2], args[3], args[4]
     request = roundtrip_request
     response = roundtrip_response
+  elseif mode == "logins" then
+    login_prefix, login_password, login_n = args[2], args[3], tonumber(args[4])
+    login_i = tid * 7
+    request = login_request
   elseif mode == "refresh" then
     token_path = args[2]
     local n = tonumber(args[3])

@@ -3,7 +3,7 @@
 use crate::R;
 use crate::flows::{authorize_path, basic, token_body_prefix};
 use crate::report::{Measure, Row, cpu_ticks, reset_peak, rss_kb, steal_since};
-use crate::servers::{Server, USER_EMAIL, USER_PASSWORD};
+use crate::servers::{LOGIN_EMAIL_PREFIX, LOGIN_USERS, Server, USER_PASSWORD};
 use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
@@ -208,15 +208,19 @@ fn load<'a>(
             ),
             vec![auth],
         ),
-        Kind::Logins => {
-            let mut l = post(
-                "/api/ui/login",
-                serde_json::json!({ "email": USER_EMAIL, "password": USER_PASSWORD }).to_string(),
-                vec!["x-portico-csrf: 1".into()],
-            );
-            l.script_args.push("application/json".into());
-            l
-        }
+        Kind::Logins => Load {
+            path: "/api/ui/login".to_owned(),
+            conns,
+            secs,
+            headers: vec!["x-portico-csrf: 1".into()],
+            script_args: vec![
+                "logins".into(),
+                LOGIN_EMAIL_PREFIX.into(),
+                USER_PASSWORD.into(),
+                LOGIN_USERS.to_string(),
+            ],
+            script,
+        },
         Kind::Discovery | Kind::Jwks => Load {
             path: if kind == Kind::Jwks {
                 s.jwks.to_owned()

@@ -12,6 +12,12 @@ pub const REDIRECT_URI: &str = "https://bench.example/cb";
 pub const REDIRECT_URI_ENC: &str = "https%3A%2F%2Fbench.example%2Fcb";
 pub const USER_EMAIL: &str = "bench@example.com";
 pub const USER_PASSWORD: &str = "bench-password-0123";
+/// Accounts the login scenarios spread over (`login0@example.com`...): a
+/// storm of sign-ins is many people, and Portico counts each sign-in
+/// against its account before checking it, so one account signing in on 16
+/// connections at once would lock itself out, as a burst of guesses does.
+pub const LOGIN_USERS: usize = 32;
+pub const LOGIN_EMAIL_PREFIX: &str = "login";
 
 /// A server under test: where it listens, its pid, and its endpoint paths.
 pub struct Server {
@@ -84,7 +90,14 @@ email = "{USER_EMAIL}"
 name = "Bench User"
 password = "{USER_PASSWORD}"
 email_verified = true
-"#
+{login_users}"#,
+        login_users = (0..LOGIN_USERS)
+            .map(|n| {
+                format!(
+                    "\n[[users]]\nemail = \"{LOGIN_EMAIL_PREFIX}{n}@example.com\"\nname = \"Login {n}\"\npassword = \"{USER_PASSWORD}\"\n"
+                )
+            })
+            .collect::<String>()
     );
     let config_path = dir.join("portico.toml");
     std::fs::write(&config_path, config).map_err(|e| e.to_string())?;

@@ -168,12 +168,13 @@ pub enum Begin {
 /// A credential check under way, counted one of two ways.
 ///
 /// Passwords and device user codes are *reserved*: the attempt is counted
-/// as a failure (and the key locked as if it failed) before the credential
-/// is looked at, in one atomic statement
+/// as a failure against the account (and the account locked as if it
+/// failed) before the credential is looked at, in one atomic statement
 /// ([`crate::store::LockoutStore::reserve_attempt`]), and given back when
-/// it was right. However many checks run at once, on however many
-/// instances, no more are made than the policy allows. One person signs in
-/// once at a time, so a burst is always an attack.
+/// it was right. However many checks of one account run at once, on
+/// however many instances, no more are made than the policy allows. One
+/// person signs in once at a time, so a burst is always an attack. The
+/// address is read (its lock refuses) and counted on a failure.
 ///
 /// Client secrets cannot be counted that way: a machine client sends many
 /// requests at once, and counting them in advance would lock it out of
@@ -232,32 +233,39 @@ pub async fn begin(p: &Provider, keys: Keys) -> Result<Begin> {
             None => attempt(keys, Counted::Read),
         };
     }
-    let mut reserved = Vec::with_capacity(keys.keys.len());
-    for (k, policy) in &keys.keys {
-        match p.store.reserve_attempt(k, now, *policy).await? {
-            Some(r) => reserved.push(r),
-            None => {
-                // Give back what the earlier keys counted: this check
-                // never runs.
-                for ((earlier, _), r) in keys.keys.iter().zip(&reserved) {
-                    p.store.release_attempt(earlier, r.locked_until).await?;
-                }
-                let wait = p
-                    .store
-                    .lockout(k)
-                    .await?
-                    .map_or(1, |l| (l.locked_until - now).max(1));
-                return Ok(Begin::Locked(wait));
-            }
+    // The account's key is reserved; the address's is read (a lock
+    // refuses) and counted only on a failure. Reserving the address too
+    // would count every sign-in in flight from it as a failure: a busy
+    // proxy or NAT (50 people signing in at once) would lock itself out.
+    // A spray over many accounts from one address is bounded by the hash
+    // queue and stopped by the address's lock once its failures count.
+    let Some((account, policy)) = keys.keys.first() else {
+        return attempt(keys, Counted::Reserved(Vec::new()));
+    };
+    let Some(mine) = p.store.reserve_attempt(account, now, *policy).await? else {
+        let wait = p
+            .store
+            .lockout(account)
+            .await?
+            .map_or(1, |l| (l.locked_until - now).max(1));
+        return Ok(Begin::Locked(wait));
+    };
+    for (k, _) in keys.keys.iter().skip(1) {
+        if let Some(l) = p.store.lockout(k).await?
+            && l.locked_until > now
+        {
+            // This check never runs: give the account its count back.
+            p.store.release_attempt(account, mine.locked_until).await?;
+            return Ok(Begin::Locked(l.locked_until - now));
         }
     }
-    attempt(keys, Counted::Reserved(reserved))
+    attempt(keys, Counted::Reserved(vec![mine]))
 }
 
 impl Attempt {
-    /// The credential was right. The account starts afresh and the other
-    /// keys get their count back (the address keeps its earlier failures,
-    /// or one good account would unlock a spray from the same place).
+    /// The credential was right. The account starts afresh; the address
+    /// keeps its earlier failures (or one good account would unlock a spray
+    /// from the same place).
     ///
     /// Re-checks first: if checks that began after this one failed and
     /// locked the account while this one was being checked, the lock wins
@@ -287,16 +295,16 @@ impl Attempt {
         let Some(mine) = reserved.first() else {
             return Ok(Ok(()));
         };
+        // Against the time now, not when the check began: a later attempt
+        // that set no lock leaves `locked_until` at its own start.
+        let now = p.now();
         if let Some(l) = p.store.lockout(self.keys.account()).await?
             && l.failures > mine.failures
-            && l.locked_until > self.now
+            && l.locked_until > now
         {
-            return Ok(Err(l.locked_until - self.now));
+            return Ok(Err(l.locked_until - now));
         }
         p.store.clear_lockout(self.keys.account()).await?;
-        for ((k, _), r) in self.keys.keys.iter().zip(reserved).skip(1) {
-            p.store.release_attempt(k, r.locked_until).await?;
-        }
         Ok(Ok(()))
     }
 
@@ -308,21 +316,19 @@ impl Attempt {
         for (k, _) in &self.keys.keys {
             p.clear_lockouts.remove(k);
         }
-        let until = match &self.how {
-            Counted::Reserved(r) => r.iter().map(|r| r.locked_until).max(),
-            Counted::Read | Counted::Fast => {
-                let mut until = None;
-                for (k, policy) in &self.keys.keys {
-                    let at = match p.store.reserve_attempt(k, self.now, *policy).await? {
-                        Some(r) => r.locked_until,
-                        // Locked meanwhile by another failure.
-                        None => p.store.lockout(k).await?.map_or(0, |l| l.locked_until),
-                    };
-                    until = until.max(Some(at));
-                }
-                until
-            }
+        let (mut until, counted) = match &self.how {
+            // The account was counted when the check began; the rest now.
+            Counted::Reserved(r) => (r.iter().map(|r| r.locked_until).max(), r.len()),
+            Counted::Read | Counted::Fast => (None, 0),
         };
+        for (k, policy) in self.keys.keys.iter().skip(counted) {
+            let at = match p.store.reserve_attempt(k, self.now, *policy).await? {
+                Some(r) => r.locked_until,
+                // Locked meanwhile by another failure.
+                None => p.store.lockout(k).await?.map_or(0, |l| l.locked_until),
+            };
+            until = until.max(Some(at));
+        }
         Ok(until.map(|u| u - self.now).filter(|&wait| wait > 0))
     }
 
@@ -589,6 +595,17 @@ mod tests {
             let _ = fail(&k, &keys).await;
         }
         assert_eq!(right.succeeded(&k.p).await.unwrap(), Err(30));
+    }
+
+    #[tokio::test]
+    async fn a_later_attempt_that_set_no_lock_does_not_refuse_an_earlier_right_one() {
+        let k = kit().await;
+        let keys = login("ada@example.com", Some("192.0.2.1".parse().unwrap()));
+        let first = go(&k, &keys).await;
+        k.clock.advance(1);
+        let second = go(&k, &keys).await;
+        assert_eq!(first.succeeded(&k.p).await.unwrap(), Ok(()));
+        assert_eq!(second.succeeded(&k.p).await.unwrap(), Ok(()));
     }
 
     #[tokio::test]
