@@ -2,6 +2,7 @@
 //! requests themselves; every protocol decision is the server's.
 
 use gloo_net::http::{Request, Response};
+use portico_api_types::routes;
 use portico_api_types::{
     ApiError, AuthRequestInfo, AuthorizeErrorInfo, CSRF_HEADER, CSRF_HEADER_VALUE, ConsentRequest,
     ContinueRequest, DeviceCodeRequest, DeviceDecisionRequest, DeviceDone, DeviceInfo,
@@ -65,24 +66,24 @@ pub fn encode_segment(s: &str) -> String {
 }
 
 pub async fn auth_request(id: &str) -> Result<AuthRequestInfo, ApiError> {
-    get(&format!("/api/ui/auth-requests/{}", encode_segment(id))).await
+    get(&format!("{}/{}", routes::AUTH_REQUESTS, encode_segment(id))).await
 }
 
 pub async fn session() -> Result<SessionInfo, ApiError> {
-    get("/api/ui/session").await
+    get(routes::SESSION).await
 }
 
 pub async fn login(req: &LoginRequest) -> Result<NextStep, ApiError> {
-    post("/api/ui/login", req).await
+    post(routes::LOGIN, req).await
 }
 
 pub async fn sign_up(req: &SignUpRequest) -> Result<NextStep, ApiError> {
-    post("/api/ui/sign-up", req).await
+    post(routes::SIGN_UP, req).await
 }
 
 pub async fn continue_request(request: &str) -> Result<NextStep, ApiError> {
     post(
-        "/api/ui/continue",
+        routes::CONTINUE,
         &ContinueRequest {
             request: request.into(),
         },
@@ -92,7 +93,7 @@ pub async fn continue_request(request: &str) -> Result<NextStep, ApiError> {
 
 pub async fn cancel(request: &str) -> Result<NextStep, ApiError> {
     post(
-        "/api/ui/cancel",
+        routes::CANCEL,
         &ContinueRequest {
             request: request.into(),
         },
@@ -102,7 +103,7 @@ pub async fn cancel(request: &str) -> Result<NextStep, ApiError> {
 
 pub async fn consent(request: &str, allow: bool) -> Result<NextStep, ApiError> {
     post(
-        "/api/ui/consent",
+        routes::CONSENT,
         &ConsentRequest {
             request: request.into(),
             allow,
@@ -114,7 +115,7 @@ pub async fn consent(request: &str, allow: bool) -> Result<NextStep, ApiError> {
 /// The device page's "Continue": which device the typed code belongs to.
 pub async fn device_lookup(user_code: &str) -> Result<DeviceInfo, ApiError> {
     post(
-        "/api/ui/device/lookup",
+        routes::DEVICE_LOOKUP,
         &DeviceCodeRequest {
             user_code: user_code.into(),
         },
@@ -125,7 +126,7 @@ pub async fn device_lookup(user_code: &str) -> Result<DeviceInfo, ApiError> {
 /// "Allow" (true) or "Don't allow" (false) for the device with this code.
 pub async fn device_decide(user_code: &str, allow: bool) -> Result<DeviceDone, ApiError> {
     post(
-        "/api/ui/device/decide",
+        routes::DEVICE_DECIDE,
         &DeviceDecisionRequest {
             user_code: user_code.into(),
             allow,
@@ -136,13 +137,13 @@ pub async fn device_decide(user_code: &str, allow: bool) -> Result<DeviceDone, A
 
 /// What the "Sign out?" screen shows for the logout request in `search`.
 pub async fn end_session_info(search: &str) -> Result<EndSessionInfo, ApiError> {
-    get(&format!("/api/ui/end-session{search}")).await
+    get(&format!("{}{search}", routes::END_SESSION)).await
 }
 
 /// "Sign out" on that screen.
 pub async fn end_session(search: &str) -> Result<NextStep, ApiError> {
     post(
-        "/api/ui/end-session",
+        routes::END_SESSION,
         &EndSessionRequest {
             query: search.into(),
         },
@@ -151,7 +152,7 @@ pub async fn end_session(search: &str) -> Result<NextStep, ApiError> {
 }
 
 pub async fn logout() -> Result<(), ApiError> {
-    let resp = Request::post("/api/ui/logout")
+    let resp = Request::post(routes::LOGOUT)
         .header(CSRF_HEADER, CSRF_HEADER_VALUE)
         .send()
         .await
@@ -165,7 +166,7 @@ pub async fn logout() -> Result<(), ApiError> {
 
 /// Why the authorize request in `search` (`?client_id=...`) was refused.
 pub async fn authorize_error(search: &str) -> Result<AuthorizeErrorInfo, ApiError> {
-    get(&format!("/api/ui/authorize-error{search}")).await
+    get(&format!("{}{search}", routes::AUTHORIZE_ERROR)).await
 }
 
 /// The look and language for this page. `search` is the page's own query
@@ -177,8 +178,8 @@ pub async fn theme(search: &str) -> Result<ThemeInfo, ApiError> {
         .filter(|kv| kv.starts_with("request=") || kv.starts_with("ui_locales="))
         .collect();
     if kept.is_empty() {
-        get("/api/ui/theme").await
+        get(routes::THEME).await
     } else {
-        get(&format!("/api/ui/theme?{}", kept.join("&"))).await
+        get(&format!("{}?{}", routes::THEME, kept.join("&"))).await
     }
 }

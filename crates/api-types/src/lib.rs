@@ -6,6 +6,27 @@ use serde::{Deserialize, Serialize};
 /// The header every state-changing UI API request must carry (CSRF defence:
 /// a cross-site page cannot set a custom header without a CORS preflight,
 /// which Portico never grants).
+/// The UI API's routes, named once for the server's router and the UI's
+/// calls.
+pub mod routes {
+    /// Where the UI API is mounted; every path below starts with it.
+    pub const UI_API: &str = "/api/ui";
+    /// Followed by `/{id}`.
+    pub const AUTH_REQUESTS: &str = "/api/ui/auth-requests";
+    pub const SESSION: &str = "/api/ui/session";
+    pub const THEME: &str = "/api/ui/theme";
+    pub const LOGIN: &str = "/api/ui/login";
+    pub const SIGN_UP: &str = "/api/ui/sign-up";
+    pub const CONTINUE: &str = "/api/ui/continue";
+    pub const CANCEL: &str = "/api/ui/cancel";
+    pub const CONSENT: &str = "/api/ui/consent";
+    pub const END_SESSION: &str = "/api/ui/end-session";
+    pub const DEVICE_LOOKUP: &str = "/api/ui/device/lookup";
+    pub const DEVICE_DECIDE: &str = "/api/ui/device/decide";
+    pub const LOGOUT: &str = "/api/ui/logout";
+    pub const AUTHORIZE_ERROR: &str = "/api/ui/authorize-error";
+}
+
 pub const CSRF_HEADER: &str = "x-portico-csrf";
 /// The value of [`CSRF_HEADER`].
 pub const CSRF_HEADER_VALUE: &str = "1";

@@ -5,12 +5,48 @@ use crate::theme::Theme;
 use portico_api_types::{SignUpFields, XMethod};
 use serde::{Deserialize, Serialize};
 
-pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
-pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
-pub const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
-pub const GRANT_PASSWORD: &str = "password";
+/// The grant types of the token endpoint (RFC 6749 §4, RFC 8628 §3.4),
+/// parsed once from the request; the endpoint matches on it exhaustively,
+/// so a new grant cannot be half wired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+    Password,
+    DeviceCode,
+}
+
+impl GrantType {
+    pub const ALL: [Self; 5] = [
+        Self::AuthorizationCode,
+        Self::RefreshToken,
+        Self::ClientCredentials,
+        Self::Password,
+        Self::DeviceCode,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
+            Self::ClientCredentials => "client_credentials",
+            Self::Password => "password",
+            Self::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+}
+
+pub const GRANT_AUTHORIZATION_CODE: &str = GrantType::AuthorizationCode.as_str();
+pub const GRANT_REFRESH_TOKEN: &str = GrantType::RefreshToken.as_str();
+pub const GRANT_CLIENT_CREDENTIALS: &str = GrantType::ClientCredentials.as_str();
+pub const GRANT_PASSWORD: &str = GrantType::Password.as_str();
 /// RFC 8628 §3.4.
-pub const GRANT_DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+pub const GRANT_DEVICE_CODE: &str = GrantType::DeviceCode.as_str();
 
 /// A registered client.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -451,6 +487,19 @@ impl std::fmt::Debug for PushedRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grant_types_parse_back_to_themselves_and_nothing_else() {
+        for g in GrantType::ALL {
+            assert_eq!(GrantType::parse(g.as_str()), Some(g));
+        }
+        assert_eq!(
+            GrantType::parse("implicit"),
+            None,
+            "not a token endpoint grant"
+        );
+        assert_eq!(GrantType::parse("Password"), None);
+    }
 
     /// Clients are stored as JSON: one saved before introspection and
     /// client disable existed loads as enabled, not from the config, and

@@ -14,6 +14,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
+use portico_api_types::routes;
 use portico_core::clock::Clock;
 use portico_core::random::SystemRandom;
 use portico_core::{Provider, ProviderConfig};
@@ -138,23 +139,28 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
         .precompressed_gzip()
         .fallback(get(web::spa).with_state(state.clone()));
     let policy = hardening::Policy::for_issuer(&state.cookies.origin);
+    // The UI API: every path from api-types' `routes`, so the UI's calls
+    // and this table cannot drift apart.
     let ui_api = Router::new()
-        .route("/auth-requests/{id}", get(ui_api::auth_request))
-        .route("/session", get(ui_api::session))
-        .route("/theme", get(ui_api::theme))
-        .route("/login", post(ui_api::login))
-        .route("/sign-up", post(ui_api::sign_up))
-        .route("/continue", post(ui_api::continue_request))
-        .route("/cancel", post(ui_api::cancel))
-        .route("/consent", post(ui_api::consent))
         .route(
-            "/end-session",
+            &format!("{}/{{id}}", routes::AUTH_REQUESTS),
+            get(ui_api::auth_request),
+        )
+        .route(routes::SESSION, get(ui_api::session))
+        .route(routes::THEME, get(ui_api::theme))
+        .route(routes::LOGIN, post(ui_api::login))
+        .route(routes::SIGN_UP, post(ui_api::sign_up))
+        .route(routes::CONTINUE, post(ui_api::continue_request))
+        .route(routes::CANCEL, post(ui_api::cancel))
+        .route(routes::CONSENT, post(ui_api::consent))
+        .route(
+            routes::END_SESSION,
             get(ui_api::end_session_info).post(ui_api::end_session_confirm),
         )
-        .route("/device/lookup", post(ui_api::device_lookup))
-        .route("/device/decide", post(ui_api::device_decide))
-        .route("/logout", post(ui_api::logout))
-        .route("/authorize-error", get(ui_api::authorize_error))
+        .route(routes::DEVICE_LOOKUP, post(ui_api::device_lookup))
+        .route(routes::DEVICE_DECIDE, post(ui_api::device_decide))
+        .route(routes::LOGOUT, post(ui_api::logout))
+        .route(routes::AUTHORIZE_ERROR, get(ui_api::authorize_error))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             web::csrf_guard,
@@ -186,7 +192,7 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
         .route("/", get(web::spa))
         .route("/index.html", get(web::spa))
         .route(web::BOOT_PATH, get(web::boot_js))
-        .nest("/api/ui", ui_api)
+        .merge(ui_api)
         .fallback_service(spa)
         .layer(DefaultBodyLimit::max(hardening::MAX_BODY))
         .layer(TimeoutLayer::with_status_code(

@@ -9,10 +9,7 @@ pub mod refresh_token;
 
 use crate::client_auth;
 use crate::error::{ErrorCode, OAuthError, Result};
-use crate::model::{
-    GRANT_AUTHORIZATION_CODE, GRANT_CLIENT_CREDENTIALS, GRANT_DEVICE_CODE, GRANT_PASSWORD,
-    GRANT_REFRESH_TOKEN,
-};
+use crate::model::GrantType;
 use crate::params::Params;
 use crate::provider::Provider;
 use crate::store::Take;
@@ -35,30 +32,23 @@ pub async fn token(
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("grant_type is missing"))?;
     let client = client_auth::caller(p, authorization, &params, from).await?;
-    let known = [
-        GRANT_AUTHORIZATION_CODE,
-        GRANT_REFRESH_TOKEN,
-        GRANT_CLIENT_CREDENTIALS,
-        GRANT_PASSWORD,
-        GRANT_DEVICE_CODE,
-    ];
-    if !known.contains(&grant_type) {
+    let Some(grant) = GrantType::parse(grant_type) else {
         return Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
             "the grant_type is not supported",
         ));
-    }
-    if !client.allows_grant(grant_type) {
+    };
+    if !client.allows_grant(grant.as_str()) {
         return Err(OAuthError::unauthorized_client(
             "the client may not use this grant_type",
         ));
     }
-    match grant_type {
-        GRANT_AUTHORIZATION_CODE => authorization_code::exchange(p, &client, &params).await,
-        GRANT_CLIENT_CREDENTIALS => client_credentials::exchange(p, &client, &params).await,
-        GRANT_PASSWORD => password::exchange(p, &client, &params, from).await,
-        GRANT_DEVICE_CODE => device_code::exchange(p, &client, &params).await,
-        _ => refresh_token::exchange(p, &client, &params).await,
+    match grant {
+        GrantType::AuthorizationCode => authorization_code::exchange(p, &client, &params).await,
+        GrantType::ClientCredentials => client_credentials::exchange(p, &client, &params).await,
+        GrantType::Password => password::exchange(p, &client, &params, from).await,
+        GrantType::DeviceCode => device_code::exchange(p, &client, &params).await,
+        GrantType::RefreshToken => refresh_token::exchange(p, &client, &params).await,
     }
 }
 
