@@ -25,6 +25,7 @@ pub mod params;
 pub mod password;
 pub mod pkce;
 pub mod provider;
+pub mod provision;
 pub mod random;
 pub mod redirect;
 pub mod scope;
