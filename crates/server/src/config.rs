@@ -38,7 +38,7 @@ pub struct ServerSection {
     pub database_url: Option<String>,
     pub ui_dir: Option<String>,
     /// Reverse proxies (addresses or CIDR blocks) whose `Forwarded` /
-    /// `X-Forwarded-For` headers name the client ([`crate::client_addr`]).
+    /// `X-Forwarded-For` headers name the client ([`crate::http::client_addr`]).
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
 }

@@ -145,13 +145,13 @@ fn page(title: &str, body: &str) -> Response {
     // Its one inline style is allowed by hash; nothing else loads.
     let csp = format!(
         "default-src 'none'; style-src {}; frame-ancestors 'none'; base-uri 'none'",
-        crate::hardening::sha256_source(PAGE_STYLE)
+        crate::http::security::sha256_source(PAGE_STYLE)
     );
     if let Ok(v) = axum::http::HeaderValue::from_str(&csp) {
         r.headers_mut()
             .insert(axum::http::header::CONTENT_SECURITY_POLICY, v);
     }
-    crate::web::no_store(&mut r);
+    crate::http::error::no_store(&mut r);
     r
 }
 
@@ -160,7 +160,8 @@ pub async fn callback(State(state): State<AppState>, RawQuery(q): RawQuery) -> R
     let Some(demo) = &state.demo else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let params: Vec<(String, String)> = crate::web::pairs(q.unwrap_or_default().as_bytes());
+    let params: Vec<(String, String)> =
+        crate::http::extract::pairs(q.unwrap_or_default().as_bytes());
     let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     if let Some(err) = get("error") {
         let body = format!(

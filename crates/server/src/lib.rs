@@ -1,29 +1,22 @@
-//! The `portico` server: settings, start-up and routing. Handlers are thin:
-//! parse the request, call `portico_core`, render the answer.
+//! The `portico` server: settings and start-up. The URL table is in
+//! `routes`; handlers are thin: parse the request with `http/`'s
+//! extractors, call `portico_core`, render the answer.
 
 pub mod admin;
-pub mod client_addr;
 pub mod config;
 mod demo;
-pub mod hardening;
-mod oauth;
-mod ui_api;
-mod web;
+mod handlers;
+pub mod http;
+mod routes;
 
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
-use axum::routing::{get, post};
-use portico_api_types::routes;
+pub use routes::router;
+
 use portico_core::clock::Clock;
 use portico_core::random::SystemRandom;
 use portico_core::{Provider, ProviderConfig};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tower_http::services::ServeDir;
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 /// Everything `serve` needs, after the CLI, the file and the environment.
 #[derive(Debug)]
@@ -40,8 +33,8 @@ pub struct Settings {
 #[derive(Clone)]
 pub struct AppState {
     pub provider: Arc<Provider>,
-    pub(crate) ui: Arc<web::Ui>,
-    pub(crate) cookies: web::CookieSettings,
+    pub(crate) ui: Arc<http::shell::Ui>,
+    pub(crate) cookies: http::session::CookieSettings,
     pub(crate) demo: Option<Arc<demo::Demo>>,
 }
 
@@ -99,14 +92,14 @@ pub async fn start(
     let demo_themed_url = demo.as_ref().map(|d| d.themed_authorize_url.clone());
     let state = AppState {
         provider,
-        ui: Arc::new(web::Ui::load(&settings.ui_dir)),
-        cookies: web::CookieSettings::for_issuer(&issuer),
+        ui: Arc::new(http::shell::Ui::load(&settings.ui_dir)),
+        cookies: http::session::CookieSettings::for_issuer(&issuer),
         demo,
     };
     let app = router(state.clone(), &settings.ui_dir);
     // The client address (behind trusted proxies) feeds per-address lockouts.
-    let proxies = client_addr::TrustedProxies::parse(&file.server.trusted_proxies)?;
-    let task = tokio::spawn(hardening::serve(listener, app, Arc::new(proxies)));
+    let proxies = http::client_addr::TrustedProxies::parse(&file.server.trusted_proxies)?;
+    let task = tokio::spawn(http::listener::serve(listener, app, Arc::new(proxies)));
     Ok(Running {
         issuer,
         addr,
@@ -128,86 +121,6 @@ async fn sweeper(provider: Arc<Provider>, every: std::time::Duration) {
             tracing::warn!(error = %e, "sweep failed");
         }
     }
-}
-
-pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
-    // Built assets from dist/; every other path is a screen of the SPA.
-    let spa = ServeDir::new(ui_dir)
-        .append_index_html_on_directories(false)
-        // The `.br` / `.gz` copies scripts/build-ui.sh stores beside each asset.
-        .precompressed_br()
-        .precompressed_gzip()
-        .fallback(get(web::spa).with_state(state.clone()));
-    let policy = hardening::Policy::for_issuer(&state.cookies.origin);
-    // The UI API: every path from api-types' `routes`, so the UI's calls
-    // and this table cannot drift apart.
-    let ui_api = Router::new()
-        .route(
-            &format!("{}/{{id}}", routes::AUTH_REQUESTS),
-            get(ui_api::auth_request),
-        )
-        .route(routes::SESSION, get(ui_api::session))
-        .route(routes::THEME, get(ui_api::theme))
-        .route(routes::LOGIN, post(ui_api::login))
-        .route(routes::SIGN_UP, post(ui_api::sign_up))
-        .route(routes::CONTINUE, post(ui_api::continue_request))
-        .route(routes::CANCEL, post(ui_api::cancel))
-        .route(routes::CONSENT, post(ui_api::consent))
-        .route(
-            routes::END_SESSION,
-            get(ui_api::end_session_info).post(ui_api::end_session_confirm),
-        )
-        .route(routes::DEVICE_LOOKUP, post(ui_api::device_lookup))
-        .route(routes::DEVICE_DECIDE, post(ui_api::device_decide))
-        .route(routes::LOGOUT, post(ui_api::logout))
-        .route(routes::AUTHORIZE_ERROR, get(ui_api::authorize_error))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            web::csrf_guard,
-        ));
-    Router::new()
-        .route("/oauth2/authorize", get(oauth::authorize))
-        .route("/oauth2/auth", get(oauth::authorize))
-        .route("/oauth2/token", post(oauth::token))
-        .route("/oauth2/par", post(oauth::par))
-        .route(
-            portico_core::authorize::RELAY_PATH,
-            post(oauth::form_post_relay),
-        )
-        .route(
-            "/oauth2/logout",
-            get(oauth::end_session).post(oauth::end_session),
-        )
-        .route(
-            "/oauth2/device_authorization",
-            post(oauth::device_authorization),
-        )
-        .route("/oauth2/introspect", post(oauth::introspect))
-        .route("/oauth2/revoke", post(oauth::revoke))
-        .route("/oauth2/userinfo", get(oauth::userinfo).post(oauth::userinfo))
-        .route("/.well-known/openid-configuration", get(oauth::discovery))
-        .route("/.well-known/jwks.json", get(oauth::jwks))
-        .route("/demo/callback", get(demo::callback))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/", get(web::spa))
-        .route("/index.html", get(web::spa))
-        .route(web::BOOT_PATH, get(web::boot_js))
-        .merge(ui_api)
-        .fallback_service(spa)
-        .layer(DefaultBodyLimit::max(hardening::MAX_BODY))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            hardening::REQUEST_TIMEOUT,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            policy,
-            hardening::security_headers,
-        ))
-        // Spans carry the method and path only: query strings can hold codes.
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
-        }))
-        .with_state(state)
 }
 
 /// The demo user's email and password (`serve --demo`).

@@ -1,16 +1,20 @@
 //! The protocol endpoints: authorize, token, userinfo, discovery, JWKS.
 
 use crate::AppState;
-use crate::web::{no_store, pairs, session, spa_shell};
+use crate::http::error::{Error, json, no_store};
+use crate::http::extract::{BackChannel, MaybeSignedIn, form_ok, not_a_form, pairs};
+use crate::http::security::sha256_source;
+use crate::http::session::{self, set_cookie};
+use crate::http::shell::spa_shell;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use portico_core::ErrorCode;
+use portico_core::OAuthError;
 use portico_core::authorize::{FormPost, Outcome, authorize as core_authorize};
-use portico_core::{ErrorCode, OAuthError};
-use serde_json::json;
 
 fn found(location: &str) -> Response {
     let mut r = StatusCode::FOUND.into_response();
@@ -27,14 +31,10 @@ fn found(location: &str) -> Response {
 /// `GET /oauth2/authorize` (and `/oauth2/auth`).
 pub async fn authorize(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    MaybeSignedIn(session): MaybeSignedIn,
     RawQuery(q): RawQuery,
 ) -> Response {
     let params = pairs(q.unwrap_or_default().as_bytes());
-    let session = match session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     match core_authorize(&state.provider, &params, session.as_ref()).await {
         Outcome::Redirect(url) => found(&url),
         Outcome::FormPost(f) => form_post(&f),
@@ -69,7 +69,7 @@ pub async fn form_post_relay(State(state): State<AppState>, body: Bytes) -> Resp
 /// The self-submitting form of response_mode=form_post (OAuth 2.0 Form Post
 /// Response Mode §2). Its one script is allowed by hash in the page's CSP,
 /// and a "Continue" button covers browsers without script.
-pub(crate) fn form_post(f: &FormPost) -> Response {
+fn form_post(f: &FormPost) -> Response {
     let esc = |s: &str| {
         s.replace('&', "&amp;")
             .replace('"', "&quot;")
@@ -101,7 +101,7 @@ pub(crate) fn form_post(f: &FormPost) -> Response {
         .into_response();
     let csp = format!(
         "default-src 'none'; script-src {}; form-action {}; frame-ancestors 'none'; base-uri 'none'",
-        crate::hardening::sha256_source(FORM_POST_SCRIPT),
+        sha256_source(FORM_POST_SCRIPT),
         csp_source(&f.action)
     );
     if let Ok(v) = HeaderValue::from_str(&csp) {
@@ -127,94 +127,14 @@ fn csp_source(action: &str) -> String {
         .unwrap_or_else(|| "'none'".into())
 }
 
-/// RFC 6749 §5.2 error response.
-pub(crate) fn oauth_error(e: &OAuthError) -> Response {
-    let status = match e.code {
-        ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
-        ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
-        _ => StatusCode::BAD_REQUEST,
-    };
-    let mut r = (
-        status,
-        Json(json!({"error": e.code.as_str(), "error_description": e.description()})),
-    )
-        .into_response();
-    if e.code == ErrorCode::InvalidClient {
-        r.headers_mut().insert(
-            WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"portico\""),
-        );
-    }
-    if let Some(secs) = e.retry_after
-        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
-    {
-        r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
-    }
-    no_store(&mut r);
-    r
-}
-
 /// `POST /oauth2/token`.
 pub async fn token(State(state): State<AppState>, bc: BackChannel) -> Response {
     json_answer(portico_core::grants::token(&state.provider, bc.auth(), &bc.form, bc.from).await)
 }
 
-/// A back-channel request (token, PAR, device authorization,
-/// introspection, revocation): a form body, the Authorization header and
-/// the caller's address. Anything but a form is `invalid_request`.
-pub struct BackChannel {
-    authorization: Option<String>,
-    pub form: Vec<(String, String)>,
-    pub from: Option<std::net::IpAddr>,
-}
-
-impl BackChannel {
-    pub fn auth(&self) -> Option<&str> {
-        self.authorization.as_deref()
-    }
-}
-
-impl<S: Send + Sync> axum::extract::FromRequest<S> for BackChannel {
-    type Rejection = Response;
-
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Response> {
-        let (mut parts, body) = req.into_parts();
-        if !form_ok(&parts.headers) {
-            return Err(not_a_form());
-        }
-        let authorization = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let peer =
-            <crate::client_addr::Peer as axum::extract::FromRequestParts<S>>::from_request_parts(
-                &mut parts, state,
-            )
-            .await
-            .unwrap_or(None);
-        let req = axum::extract::Request::from_parts(parts, body);
-        let body = Bytes::from_request(req, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        Ok(Self {
-            authorization,
-            form: pairs(&body),
-            from: crate::client_addr::peer_ip(peer),
-        })
-    }
-}
-
 /// A core answer as JSON (never cached), or its RFC 6749 error.
 fn json_answer<T: serde::Serialize>(r: Result<T, OAuthError>) -> Response {
-    match r {
-        Ok(v) => {
-            let mut r = Json(v).into_response();
-            no_store(&mut r);
-            r
-        }
-        Err(e) => oauth_error(&e),
-    }
+    r.map(json).map_err(Error::OAuth).into_response()
 }
 
 /// `POST /oauth2/device_authorization` (RFC 8628 §3.1).
@@ -235,10 +155,10 @@ pub async fn end_session(
     method: axum::http::Method,
     RawQuery(q): RawQuery,
     body: Bytes,
-) -> Response {
+) -> Result<Response, Error> {
     let raw = if method == axum::http::Method::POST {
         if !form_ok(&headers) {
-            return not_a_form();
+            return Err(not_a_form());
         }
         String::from_utf8_lossy(&body).into_owned()
     } else {
@@ -246,28 +166,25 @@ pub async fn end_session(
     };
     let params = pairs(raw.as_bytes());
     let cookie = state.cookies.read(&headers);
-    let session = match session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    let session = session::current(&state, &headers).await?;
     let plan = portico_core::logout::plan(&state.provider, &params, session.as_ref()).await;
     match plan {
         Ok(plan) if plan.confirmed || session.is_none() => {
             if let Some(c) = cookie
                 && let Err(e) = portico_core::accounts::end_session(&state.provider, &c).await
             {
-                return oauth_error(&e);
+                return Err(Error::OAuth(e));
             }
             let mut r = found(plan.redirect.as_deref().unwrap_or("/"));
-            crate::web::set_cookie(&mut r, state.cookies.clear());
-            r
+            set_cookie(&mut r, state.cookies.clear());
+            Ok(r)
         }
         // Ask first, or explain the error: the screen calls the UI API.
         _ => {
             let shown: String = url::form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(&params)
                 .finish();
-            found(&format!("/logout?{shown}"))
+            Ok(found(&format!("/logout?{shown}")))
         }
     }
 }
@@ -283,69 +200,21 @@ pub async fn par(State(state): State<AppState>, bc: BackChannel) -> Response {
 }
 
 /// `GET/POST /oauth2/userinfo` with a Bearer token (RFC 6750 §2.1).
-pub async fn userinfo(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn userinfo(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
     let token = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, t)| t.trim());
-    let Some(token) = token else {
-        let mut r = StatusCode::UNAUTHORIZED.into_response();
-        r.headers_mut().insert(
-            WWW_AUTHENTICATE,
-            HeaderValue::from_static("Bearer realm=\"portico\""),
-        );
-        return r;
-    };
+    let token = token.ok_or(Error::Bearer(None))?;
     match portico_core::userinfo::userinfo(&state.provider, token).await {
-        Ok(v) => {
-            let mut r = Json(v).into_response();
-            no_store(&mut r);
-            r
-        }
-        Err(e) => {
-            let status = match e.code {
-                ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
-                ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
-                _ => StatusCode::UNAUTHORIZED,
-            };
-            // The description never holds `"` or `\` (RFC 6749 §5.2, made
-            // so by OAuthError), so it fits a quoted-string as it is.
-            let challenge = format!(
-                "Bearer realm=\"portico\", error=\"{}\", error_description=\"{}\"",
-                e.code.as_str(),
-                e.description()
-            );
-            let mut r = (
-                status,
-                Json(json!({"error": e.code.as_str(), "error_description": e.description()})),
-            )
-                .into_response();
-            if let Ok(v) = HeaderValue::from_str(&challenge) {
-                r.headers_mut().insert(WWW_AUTHENTICATE, v);
-            }
-            r
-        }
+        Ok(v) => Ok(json(v)),
+        Err(e) => Err(Error::Bearer(Some(e))),
     }
-}
-
-fn form_ok(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';').next().is_some_and(|m| {
-                m.trim()
-                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            })
-        })
-}
-
-fn not_a_form() -> Response {
-    oauth_error(&OAuthError::invalid_request(
-        "the body must be application/x-www-form-urlencoded",
-    ))
 }
 
 /// `POST /oauth2/introspect` (RFC 7662).
@@ -363,7 +232,7 @@ pub async fn revoke(State(state): State<AppState>, bc: BackChannel) -> Response 
             no_store(&mut r);
             r
         }
-        Err(e) => oauth_error(&e),
+        Err(e) => Error::OAuth(e).into_response(),
     }
 }
 

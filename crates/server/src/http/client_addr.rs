@@ -15,7 +15,7 @@ use ipnet::IpNet;
 use std::net::IpAddr;
 
 /// The request's client address, put in the request's extensions by
-/// [`crate::hardening::serve`].
+/// [`super::listener::serve`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientAddr(pub IpAddr);
 

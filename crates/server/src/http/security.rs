@@ -1,11 +1,11 @@
 //! HTTP hardening: security headers on every response, request size
-//! limits, timeouts, and the accept loop that bounds how long a client may
-//! take to send its headers.
+//! limits and timeouts (the header deadline is enforced by
+//! [`super::listener`]), and the CSRF guard of the UI API.
 
-use crate::client_addr::{ClientAddr, TrustedProxies};
-use axum::Router;
-use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use super::error::Error;
+use crate::AppState;
+use axum::extract::{Request, State};
+use axum::http::Method;
 use axum::http::header::{
     CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY,
     X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
@@ -13,11 +13,8 @@ use axum::http::header::{
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use hyper_util::rt::{TokioIo, TokioTimer};
-use std::net::SocketAddr;
+use portico_api_types::{CSRF_HEADER, CSRF_HEADER_VALUE};
 use std::time::Duration;
-use tokio::net::TcpListener;
-use tower::ServiceExt;
 
 /// Largest request body (forms and the UI's JSON); larger gets 413.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -108,48 +105,33 @@ pub async fn security_headers(State(policy): State<Policy>, req: Request, next: 
     r
 }
 
-/// Serve `app` on `listener`. This is `axum::serve` plus what it lacks: a
-/// deadline for the request headers (hyper enforces it once it has a
-/// timer) and a cap on the header buffer. The peer address goes into the
-/// request as `ConnectInfo`, as `into_make_service_with_connect_info` does,
-/// and the client's address (behind `proxies`) as [`ClientAddr`].
-pub async fn serve(
-    listener: TcpListener,
-    app: Router,
-    proxies: std::sync::Arc<TrustedProxies>,
-) -> std::io::Result<()> {
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .max_buf_size(MAX_URI + 56 * 1024);
-    loop {
-        let (stream, peer) = match listener.accept().await {
-            Ok(c) => c,
-            Err(e) => {
-                // Out of file descriptors and the like: wait, do not spin.
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let app = app.clone();
-        let http = http.clone();
-        let proxies = proxies.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                let mut req = req.map(Body::new);
-                let client = ClientAddr(proxies.client(peer.ip(), req.headers()));
-                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-                req.extensions_mut().insert(client);
-                app.clone().oneshot(req)
-            });
-            if let Err(e) = http
-                .serve_connection(TokioIo::new(stream), service)
-                .with_upgrades()
-                .await
-            {
-                tracing::debug!(error = %e, "connection ended with an error");
-            }
-        });
+/// CSRF defence for the UI JSON API: state-changing requests must carry the
+/// custom header (which no cross-site form or simple request can set without
+/// a CORS preflight, and Portico answers no preflight), and when the browser
+/// says where the request comes from, it must be this origin.
+pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() == Method::GET || req.method() == Method::HEAD {
+        return next.run(req).await;
+    }
+    let h = req.headers();
+    let header_ok = h.get(CSRF_HEADER).is_some_and(|v| v == CSRF_HEADER_VALUE);
+    let origin_ok = h
+        .get("origin")
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|o| o == state.cookies.origin);
+    let site_ok = h
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|s| s == "same-origin");
+    if header_ok && origin_ok && site_ok {
+        next.run(req).await
+    } else {
+        tracing::warn!(path = %req.uri().path(), "cross-site request to the UI API refused");
+        Error::api(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "This request did not come from Portico's own pages.",
+        )
+        .into_response()
     }
 }

@@ -1,0 +1,6 @@
+//! The handlers: parse with `http/`'s extractors, call `portico_core`,
+//! render the answer. They import `http/` and core, never each other.
+
+pub mod oauth;
+pub mod spa;
+pub mod ui;

@@ -1,0 +1,463 @@
+//! The UI's JSON API (`/api/ui/...`), behind the CSRF guard.
+
+use crate::AppState;
+use crate::http::client_addr::{Peer, peer_ip};
+use crate::http::error::{Error, json};
+use crate::http::extract::{MaybeSignedIn, SignedIn, UiJson, pairs};
+use crate::http::session::set_cookie;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use portico_api_types::{
+    ApiError, AuthorizeErrorInfo, ConsentRequest, ContinueRequest, DeviceCodeRequest,
+    DeviceDecisionRequest, DeviceDone, EndSessionInfo, EndSessionRequest, FieldError, LoginRequest,
+    NextStep, SessionInfo, SignUpRequest,
+};
+use portico_core::ErrorCode;
+use portico_core::accounts::{self, AccountError};
+use portico_core::authorize::Outcome;
+use portico_core::device::{self, Attempt, CodeError};
+use portico_core::model::User;
+use portico_core::secret::Secret;
+
+/// What a UI API handler answers: a JSON answer, or a refusal.
+type Answer = Result<Response, Error>;
+
+/// Where the browser goes after a screen: the client (a redirect or a
+/// form post) or the next screen.
+fn next_step(p: &portico_core::Provider, o: Outcome) -> Answer {
+    match o {
+        Outcome::Redirect(url) => Ok(json(NextStep::go(url))),
+        // Through Portico's own relay page: the UI's CSP keeps its forms
+        // on Portico ([`portico_core::authorize::relay`]).
+        Outcome::FormPost(f) => {
+            let f = portico_core::authorize::relay(p, &f);
+            Ok(json(NextStep {
+                redirect_to: f.action,
+                form_post: Some(f.fields),
+            }))
+        }
+        Outcome::Interaction { screen, request_id } => {
+            Ok(json(NextStep::go(screen.path(&request_id))))
+        }
+        Outcome::ErrorPage(e) => Err(Error::Core(e)),
+    }
+}
+
+pub async fn auth_request(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
+    match portico_core::authorize::describe(&state.provider, &id).await {
+        Ok(info) => Ok(json(info)),
+        Err(e) if e.code == ErrorCode::ServerError => Err(Error::Core(e)),
+        Err(e) => Err(Error::api(
+            StatusCode::NOT_FOUND,
+            "request_not_found",
+            e.description(),
+        )),
+    }
+}
+
+pub async fn session(State(state): State<AppState>, MaybeSignedIn(s): MaybeSignedIn) -> Answer {
+    let signed_out = SessionInfo {
+        signed_in: false,
+        email: None,
+        name: None,
+    };
+    let Some(s) = s else {
+        return Ok(json(signed_out));
+    };
+    let user = state
+        .provider
+        .store
+        .user_by_id(&s.user_id)
+        .await
+        .map_err(|e| Error::Core(e.into()))?;
+    Ok(json(match user {
+        Some(u) => SessionInfo {
+            signed_in: true,
+            email: Some(u.email),
+            name: Some(u.name),
+        },
+        None => signed_out,
+    }))
+}
+
+/// The UI pages a sign-in without a request may return to. Only these
+/// fixed paths (with a plain query) are honoured, so `return_to` can never
+/// send the browser to another site.
+const RETURN_PAGES: [&str; 1] = ["/device"];
+
+fn return_path(return_to: Option<&str>) -> Option<&str> {
+    let r = return_to?;
+    let (path, query) = r.split_once('?').unwrap_or((r, ""));
+    let plain = query
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_.=&%+".contains(&b));
+    (RETURN_PAGES.contains(&path) && plain).then_some(r)
+}
+
+/// Start a session for `user` and, when the sign-in belongs to an
+/// authorization request, finish it: the answer names the next URL.
+async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: &User,
+    request: Option<&str>,
+    return_to: Option<&str>,
+) -> Answer {
+    let p = &state.provider;
+    // The browser's earlier session, if any, never outlives this one.
+    let earlier = state.cookies.read(headers);
+    let started = accounts::start_session(p, &user.id, p.now(), earlier.as_deref()).await;
+    let (cookie, sess) = started.map_err(Error::Core)?;
+    // The cookie goes with every answer from here on, refusals included:
+    // the session has started.
+    let mut r = match request {
+        Some(id) => match portico_core::authorize::complete(p, id, &sess, true).await {
+            Ok(o) => next_step(p, o),
+            Err(e) => Err(Error::Core(e)),
+        },
+        None => Ok(json(NextStep::go(return_path(return_to).unwrap_or("/")))),
+    }
+    .into_response();
+    set_cookie(&mut r, state.cookies.set(&cookie, p.config.session_ttl));
+    Ok(r)
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    peer: Peer,
+    headers: HeaderMap,
+    UiJson(req): UiJson<LoginRequest>,
+) -> Answer {
+    match accounts::login(
+        &state.provider,
+        &req.email,
+        Secret::new(req.password),
+        peer_ip(peer),
+    )
+    .await
+    {
+        Ok(user) => {
+            signed_in(
+                &state,
+                &headers,
+                &user,
+                req.request.as_deref(),
+                req.return_to.as_deref(),
+            )
+            .await
+        }
+        Err(AccountError::InvalidCredentials) => {
+            tracing::info!("sign-in failed: wrong email or password");
+            Err(Error::api(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "The email or password is not right.",
+            ))
+        }
+        Err(AccountError::Locked(wait)) => {
+            tracing::warn!("sign-in refused: locked after repeated failures");
+            Err(Error::TooMany {
+                wait,
+                message: "Too many failed sign-ins. Wait {minutes} and try again.",
+            })
+        }
+        Err(AccountError::Server(e)) => Err(Error::Core(e)),
+        Err(other) => {
+            tracing::error!(?other, "unexpected sign-in outcome");
+            Err(Error::api(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "Something went wrong. Try again.",
+            ))
+        }
+    }
+}
+
+/// `GET /api/ui/theme?request=&ui_locales=`: the look and language of
+/// the screens for the entrypoint behind the request.
+pub async fn theme(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> Answer {
+    let q = pairs(q.unwrap_or_default().as_bytes());
+    let get = |name: &str| q.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let accept = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    portico_core::entrypoint::theme_info(&state.provider, get("request"), get("ui_locales"), accept)
+        .await
+        .map(json)
+        .map_err(Error::Core)
+}
+
+pub async fn sign_up(
+    State(state): State<AppState>,
+    peer: Peer,
+    headers: HeaderMap,
+    UiJson(req): UiJson<SignUpRequest>,
+) -> Answer {
+    let form = accounts::NewAccount {
+        name: &req.name,
+        email: &req.email,
+        password: Secret::new(req.password),
+        phone_number: req.phone_number.as_deref(),
+        birthdate: req.birthdate.as_deref(),
+        accept_terms: req.accept_terms,
+    };
+    let e = match accounts::sign_up(&state.provider, req.request.as_deref(), form, peer_ip(peer))
+        .await
+    {
+        Ok(user) => {
+            return signed_in(
+                &state,
+                &headers,
+                &user,
+                req.request.as_deref(),
+                req.return_to.as_deref(),
+            )
+            .await;
+        }
+        Err(e) => e,
+    };
+    Err(match e {
+        AccountError::Invalid(fields) => Error::Fields(
+            StatusCode::BAD_REQUEST,
+            ApiError {
+                error: "validation_failed".into(),
+                message: "Some fields need your attention.".into(),
+                field_errors: fields
+                    .into_iter()
+                    .map(|f| FieldError {
+                        field: f.field.into(),
+                        code: f.code.into(),
+                        message: f.message,
+                    })
+                    .collect(),
+            },
+        ),
+        AccountError::EmailTaken => Error::Fields(
+            StatusCode::CONFLICT,
+            ApiError {
+                error: "email_taken".into(),
+                message: "An account with this email already exists.".into(),
+                field_errors: vec![FieldError {
+                    field: "email".into(),
+                    code: "email_taken".into(),
+                    message: "This email is already registered. Sign in instead.".into(),
+                }],
+            },
+        ),
+        AccountError::Server(e) => Error::Core(e),
+        AccountError::SignUpNotOffered => Error::api(
+            StatusCode::FORBIDDEN,
+            "sign_up_not_offered",
+            "New accounts cannot be created here. Sign in instead.",
+        ),
+        AccountError::RequestRequired => Error::api(
+            StatusCode::BAD_REQUEST,
+            "sign_up_needs_request",
+            "Start from the app you want to use: accounts are created on its way in.",
+        ),
+        AccountError::Locked(wait) => Error::TooMany {
+            wait,
+            message: "Too many sign-up attempts from your network. Wait {minutes} and try again.",
+        },
+        AccountError::InvalidCredentials => Error::api(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Could not sign up.",
+        ),
+    })
+}
+
+pub async fn continue_request(
+    State(state): State<AppState>,
+    SignedIn(sess): SignedIn,
+    UiJson(req): UiJson<ContinueRequest>,
+) -> Answer {
+    let p = &state.provider;
+    let o = portico_core::authorize::complete(p, &req.request, &sess, false)
+        .await
+        .map_err(Error::Core)?;
+    next_step(p, o)
+}
+
+pub async fn consent(
+    State(state): State<AppState>,
+    SignedIn(sess): SignedIn,
+    UiJson(req): UiJson<ConsentRequest>,
+) -> Answer {
+    let p = &state.provider;
+    let o = portico_core::authorize::consent(p, &req.request, &sess, req.allow)
+        .await
+        .map_err(Error::Core)?;
+    next_step(p, o)
+}
+
+pub async fn cancel(State(state): State<AppState>, UiJson(req): UiJson<ContinueRequest>) -> Answer {
+    let p = &state.provider;
+    let o = portico_core::authorize::cancel(p, &req.request, "the user cancelled the sign-in")
+        .await
+        .map_err(Error::Core)?;
+    next_step(p, o)
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Answer {
+    if let Some(c) = state.cookies.read(&headers) {
+        accounts::end_session(&state.provider, &c)
+            .await
+            .map_err(Error::Core)?;
+    }
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    set_cookie(&mut r, state.cookies.clear());
+    Ok(r)
+}
+
+pub async fn authorize_error(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
+    let e = portico_core::authorize::explain_error(
+        &state.provider,
+        &pairs(q.unwrap_or_default().as_bytes()),
+    )
+    .await;
+    json(AuthorizeErrorInfo {
+        error: e.code.as_str().into(),
+        error_description: e.description().to_owned(),
+    })
+}
+
+fn code_error(e: CodeError) -> Error {
+    let field = |code: &str, message: &str| {
+        Error::Fields(
+            StatusCode::BAD_REQUEST,
+            ApiError {
+                error: code.into(),
+                message: message.into(),
+                field_errors: vec![FieldError {
+                    field: "user_code".into(),
+                    code: code.into(),
+                    message: message.into(),
+                }],
+            },
+        )
+    };
+    match e {
+        CodeError::Throttled(wait) => Error::TooMany {
+            wait,
+            message: "Too many codes were tried. Wait {minutes} and try again.",
+        },
+        CodeError::Invalid => field(
+            "invalid_code",
+            "That code is not right. Check the code on your device and try again.",
+        ),
+        CodeError::Expired => field(
+            "expired_code",
+            "That code has expired. Start again on your device to get a new code.",
+        ),
+        CodeError::Used => field(
+            "used_code",
+            "That code has already been used. Start again on your device to get a new code.",
+        ),
+        CodeError::Server(e) => Error::Core(e),
+    }
+}
+
+/// `POST /api/ui/device/lookup`: the device page's "Continue".
+pub async fn device_lookup(
+    State(state): State<AppState>,
+    peer: Peer,
+    SignedIn(session): SignedIn,
+    UiJson(req): UiJson<DeviceCodeRequest>,
+) -> Answer {
+    let who = Attempt {
+        session: &session,
+        ip: peer_ip(peer),
+    };
+    device::lookup(&state.provider, who, &req.user_code)
+        .await
+        .map(json)
+        .map_err(code_error)
+}
+
+/// `POST /api/ui/device/decide`: "Allow" or "Don't allow" for a device.
+pub async fn device_decide(
+    State(state): State<AppState>,
+    peer: Peer,
+    SignedIn(session): SignedIn,
+    UiJson(req): UiJson<DeviceDecisionRequest>,
+) -> Answer {
+    let who = Attempt {
+        session: &session,
+        ip: peer_ip(peer),
+    };
+    device::decide(&state.provider, who, &req.user_code, req.allow)
+        .await
+        .map(|allowed| json(DeviceDone { allowed }))
+        .map_err(code_error)
+}
+
+/// `GET /api/ui/end-session?<logout query>`: what the "Sign out?" screen
+/// shows, or why the logout request is refused.
+pub async fn end_session_info(
+    State(state): State<AppState>,
+    MaybeSignedIn(sess): MaybeSignedIn,
+    RawQuery(q): RawQuery,
+) -> Answer {
+    let params = pairs(q.unwrap_or_default().as_bytes());
+    let plan = portico_core::logout::plan(&state.provider, &params, sess.as_ref())
+        .await
+        .map_err(Error::Core)?;
+    Ok(json(EndSessionInfo {
+        client_name: plan.client_name,
+    }))
+}
+
+/// `POST /api/ui/end-session`: "Sign out" on the screen. Ends the session,
+/// revokes what it granted, and names where to go.
+pub async fn end_session_confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    MaybeSignedIn(sess): MaybeSignedIn,
+    UiJson(req): UiJson<EndSessionRequest>,
+) -> Answer {
+    let params = pairs(req.query.trim_start_matches('?').as_bytes());
+    let plan = portico_core::logout::plan(&state.provider, &params, sess.as_ref())
+        .await
+        .map_err(Error::Core)?;
+    if let Some(c) = state.cookies.read(&headers) {
+        accounts::end_session(&state.provider, &c)
+            .await
+            .map_err(Error::Core)?;
+    }
+    let mut r = json(NextStep::go(plan.redirect.unwrap_or_else(|| "/".into())));
+    set_cookie(&mut r, state.cookies.clear());
+    Ok(r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_known_pages_are_returned_to() {
+        assert_eq!(return_path(Some("/device")), Some("/device"));
+        assert_eq!(
+            return_path(Some("/device?user_code=BCDF-GHJK")),
+            Some("/device?user_code=BCDF-GHJK")
+        );
+        for bad in [
+            "https://evil.example/device",
+            "//evil.example/device",
+            "/device/../x",
+            "/\\evil.example",
+            "/devices",
+            "/device?x=<script>",
+            "/device?next=//evil",
+            "/",
+        ] {
+            assert_eq!(return_path(Some(bad)), None, "{bad}");
+        }
+        assert_eq!(return_path(None), None);
+    }
+}

@@ -1,0 +1,150 @@
+//! Extractors: the UI's JSON body, the signed-in session, the back
+//! channel's form. Each does its parsing and refusing once, so a handler
+//! starts with what it needs.
+
+use super::client_addr::{Peer, peer_ip};
+use super::error::Error;
+use super::session;
+use crate::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use portico_core::OAuthError;
+use portico_core::model::Session;
+
+/// A form body or query as name/value pairs (repeats kept, so callers can
+/// refuse them).
+pub fn pairs(raw: &[u8]) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(raw).into_owned().collect()
+}
+
+/// The UI API's JSON body; anything unreadable is refused with an
+/// [`portico_api_types::ApiError`] the screens can show.
+pub struct UiJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for UiJson<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Self(v)),
+            Err(e) => Err(bad_body(&e)),
+        }
+    }
+}
+
+fn bad_body(e: &JsonRejection) -> Error {
+    // Keep the rejection's status where it says more than 400 (413 for a
+    // body over the limit, 415 for a missing JSON content type).
+    let status = match e.status() {
+        s if s.is_client_error() => s,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        Error::api(status, "body_too_large", "The request body is too large.")
+    } else {
+        Error::api(
+            status,
+            "invalid_body",
+            format!("The request body is not valid: {}", e.body_text()),
+        )
+    }
+}
+
+/// The browser's live session, if it has one.
+pub struct MaybeSignedIn(pub Option<Session>);
+
+impl FromRequestParts<AppState> for MaybeSignedIn {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        session::current(state, &parts.headers).await.map(Self)
+    }
+}
+
+/// The browser's session, for a screen that needs one; without it the
+/// answer is 401 `login_required`.
+pub struct SignedIn(pub Session);
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        match session::current(state, &parts.headers).await? {
+            Some(s) => Ok(Self(s)),
+            None => Err(Error::api(
+                StatusCode::UNAUTHORIZED,
+                "login_required",
+                "Sign in first.",
+            )),
+        }
+    }
+}
+
+/// A back-channel request (token, PAR, device authorization,
+/// introspection, revocation): a form body, the Authorization header and
+/// the caller's address. Anything but a form is `invalid_request`.
+pub struct BackChannel {
+    authorization: Option<String>,
+    pub form: Vec<(String, String)>,
+    pub from: Option<std::net::IpAddr>,
+}
+
+impl BackChannel {
+    pub fn auth(&self) -> Option<&str> {
+        self.authorization.as_deref()
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for BackChannel {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        if !form_ok(&parts.headers) {
+            return Err(not_a_form().into_response());
+        }
+        let authorization = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let peer = <Peer as FromRequestParts<S>>::from_request_parts(&mut parts, state)
+            .await
+            .unwrap_or(None);
+        let req = Request::from_parts(parts, body);
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Self {
+            authorization,
+            form: pairs(&body),
+            from: peer_ip(peer),
+        })
+    }
+}
+
+/// Whether the body is a form (`application/x-www-form-urlencoded`).
+pub fn form_ok(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';').next().is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+        })
+}
+
+/// The refusal of a back-channel body that is not a form.
+pub fn not_a_form() -> Error {
+    Error::OAuth(OAuthError::invalid_request(
+        "the body must be application/x-www-form-urlencoded",
+    ))
+}

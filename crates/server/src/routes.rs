@@ -1,0 +1,96 @@
+//! The whole URL table: every path the server answers, its handler, and
+//! the layers around them (limits, timeouts, security headers, tracing).
+
+use crate::AppState;
+use crate::demo;
+use crate::handlers::{oauth, spa, ui};
+use crate::http::security;
+use crate::http::shell::BOOT_PATH;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use portico_api_types::routes;
+use tower_http::services::ServeDir;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
+    // Built assets from dist/; every other path is a screen of the SPA.
+    let spa = ServeDir::new(ui_dir)
+        .append_index_html_on_directories(false)
+        // The `.br` / `.gz` copies scripts/build-ui.sh stores beside each asset.
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(get(spa::spa).with_state(state.clone()));
+    let policy = security::Policy::for_issuer(&state.cookies.origin);
+    // The UI API: every path from api-types' `routes`, so the UI's calls
+    // and this table cannot drift apart.
+    let ui_api = Router::new()
+        .route(
+            &format!("{}/{{id}}", routes::AUTH_REQUESTS),
+            get(ui::auth_request),
+        )
+        .route(routes::SESSION, get(ui::session))
+        .route(routes::THEME, get(ui::theme))
+        .route(routes::LOGIN, post(ui::login))
+        .route(routes::SIGN_UP, post(ui::sign_up))
+        .route(routes::CONTINUE, post(ui::continue_request))
+        .route(routes::CANCEL, post(ui::cancel))
+        .route(routes::CONSENT, post(ui::consent))
+        .route(
+            routes::END_SESSION,
+            get(ui::end_session_info).post(ui::end_session_confirm),
+        )
+        .route(routes::DEVICE_LOOKUP, post(ui::device_lookup))
+        .route(routes::DEVICE_DECIDE, post(ui::device_decide))
+        .route(routes::LOGOUT, post(ui::logout))
+        .route(routes::AUTHORIZE_ERROR, get(ui::authorize_error))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::csrf_guard,
+        ));
+    Router::new()
+        .route("/oauth2/authorize", get(oauth::authorize))
+        .route("/oauth2/auth", get(oauth::authorize))
+        .route("/oauth2/token", post(oauth::token))
+        .route("/oauth2/par", post(oauth::par))
+        .route(
+            portico_core::authorize::RELAY_PATH,
+            post(oauth::form_post_relay),
+        )
+        .route(
+            "/oauth2/logout",
+            get(oauth::end_session).post(oauth::end_session),
+        )
+        .route(
+            "/oauth2/device_authorization",
+            post(oauth::device_authorization),
+        )
+        .route("/oauth2/introspect", post(oauth::introspect))
+        .route("/oauth2/revoke", post(oauth::revoke))
+        .route("/oauth2/userinfo", get(oauth::userinfo).post(oauth::userinfo))
+        .route("/.well-known/openid-configuration", get(oauth::discovery))
+        .route("/.well-known/jwks.json", get(oauth::jwks))
+        .route("/demo/callback", get(demo::callback))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/", get(spa::spa))
+        .route("/index.html", get(spa::spa))
+        .route(BOOT_PATH, get(spa::boot_js))
+        .merge(ui_api)
+        .fallback_service(spa)
+        .layer(DefaultBodyLimit::max(security::MAX_BODY))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            security::REQUEST_TIMEOUT,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            policy,
+            security::security_headers,
+        ))
+        // Spans carry the method and path only: query strings can hold codes.
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+        }))
+        .with_state(state)
+}
