@@ -2,6 +2,7 @@
 //! requests themselves; every protocol decision is the server's.
 
 use gloo_net::http::{Request, Response};
+use portico_api_types::codes;
 use portico_api_types::routes;
 use portico_api_types::{
     ApiError, AuthRequestInfo, AuthorizeErrorInfo, CSRF_HEADER, CSRF_HEADER_VALUE, ConsentRequest,
@@ -14,7 +15,7 @@ use serde::de::DeserializeOwned;
 
 fn network_error() -> ApiError {
     ApiError {
-        error: "network".into(),
+        error: codes::NETWORK.into(),
         message: "Portico could not be reached. Check your connection and try again.".into(),
         field_errors: vec![],
     }
@@ -25,7 +26,7 @@ async fn read<R: DeserializeOwned>(resp: Response) -> Result<R, ApiError> {
         resp.json::<R>().await.map_err(|_| network_error())
     } else {
         Err(resp.json::<ApiError>().await.unwrap_or_else(|_| ApiError {
-            error: "server_error".into(),
+            error: codes::SERVER_ERROR.into(),
             message: format!("Something went wrong (HTTP {}). Try again.", resp.status()),
             field_errors: vec![],
         }))

@@ -6,6 +6,8 @@
 //! Server messages are English with a stable code; the Spanish UI shows
 //! its own sentence for every code it knows and the server's otherwise.
 
+use portico_api_types::codes;
+
 /// Every sentence a screen shows. Pieces that surround a name end or start
 /// with a space where the language needs one.
 pub struct Strings {
@@ -205,22 +207,24 @@ pub fn strings(locale: &str) -> &'static Strings {
 /// The Spanish sentence for a server error or field code.
 fn es_message(code: &str) -> Option<&'static str> {
     Some(match code {
-        "invalid_credentials" => "El correo electrónico o la contraseña no son correctos.",
-        "validation_failed" => "Revisa los campos marcados.",
-        "too_many_attempts" => "Demasiados intentos. Espera unos minutos y vuelve a intentarlo.",
-        "login_required" => "Inicia sesión primero.",
-        "request_not_found" => {
+        codes::INVALID_CREDENTIALS => "El correo electrónico o la contraseña no son correctos.",
+        codes::VALIDATION_FAILED => "Revisa los campos marcados.",
+        codes::TOO_MANY_ATTEMPTS => {
+            "Demasiados intentos. Espera unos minutos y vuelve a intentarlo."
+        }
+        codes::LOGIN_REQUIRED => "Inicia sesión primero.",
+        codes::REQUEST_NOT_FOUND => {
             "Esta solicitud de inicio de sesión ha caducado o ya se ha usado. Vuelve a la aplicación y empieza de nuevo."
         }
-        "sign_up_not_offered" => "Aquí no se pueden crear cuentas nuevas. Inicia sesión.",
-        "sign_up_needs_request" => {
+        codes::SIGN_UP_NOT_OFFERED => "Aquí no se pueden crear cuentas nuevas. Inicia sesión.",
+        codes::SIGN_UP_NEEDS_REQUEST => {
             "Empieza desde la aplicación que quieres usar: las cuentas se crean al entrar en ella."
         }
-        "server_error" => "Algo ha fallado. Inténtalo de nuevo.",
-        "network" => "No se ha podido conectar. Revisa tu conexión y vuelve a intentarlo.",
+        codes::SERVER_ERROR => "Algo ha fallado. Inténtalo de nuevo.",
+        codes::NETWORK => "No se ha podido conectar. Revisa tu conexión y vuelve a intentarlo.",
         "email_missing" => "Escribe tu correo electrónico.",
         "email_invalid" => "Escribe un correo electrónico como nombre@ejemplo.com.",
-        "email_taken" => "Este correo electrónico ya está registrado. Inicia sesión.",
+        codes::EMAIL_TAKEN => "Este correo electrónico ya está registrado. Inicia sesión.",
         "password_too_short" => "Usa al menos 8 caracteres.",
         "password_too_long" => "Usa como máximo 1024 caracteres.",
         "name_missing" => "Escribe tu nombre.",
@@ -233,13 +237,13 @@ fn es_message(code: &str) -> Option<&'static str> {
         "birthdate_invalid" => "Escribe tu fecha de nacimiento con año, mes y día.",
         "birthdate_out_of_range" => "Escribe tu fecha de nacimiento real.",
         "terms_required" => "Acepta los términos para crear tu cuenta.",
-        "invalid_code" => {
+        codes::INVALID_CODE => {
             "El código no es correcto. Revisa el código de tu dispositivo y vuelve a intentarlo."
         }
-        "expired_code" => {
+        codes::EXPIRED_CODE => {
             "El código ha caducado. Empieza de nuevo en tu dispositivo para obtener uno nuevo."
         }
-        "used_code" => {
+        codes::USED_CODE => {
             "El código ya se ha usado. Empieza de nuevo en tu dispositivo para obtener uno nuevo."
         }
         _ => return None,

@@ -6,6 +6,45 @@ use serde::{Deserialize, Serialize};
 /// The header every state-changing UI API request must carry (CSRF defence:
 /// a cross-site page cannot set a custom header without a CORS preflight,
 /// which Portico never grants).
+/// The `error` codes of the UI API's answers, named once for the server
+/// that sends them and the UI that translates them.
+pub mod codes {
+    /// The sign-in request has expired or was used.
+    pub const REQUEST_NOT_FOUND: &str = "request_not_found";
+    /// Wrong email or password (never says which).
+    pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
+    /// Something failed on the server.
+    pub const SERVER_ERROR: &str = "server_error";
+    /// Form fields need fixing (see `field_errors`).
+    pub const VALIDATION_FAILED: &str = "validation_failed";
+    /// Sign-up: the address has an account.
+    pub const EMAIL_TAKEN: &str = "email_taken";
+    /// The entrypoint does not offer sign-up.
+    pub const SIGN_UP_NOT_OFFERED: &str = "sign_up_not_offered";
+    /// Sign-up without a live authorization request.
+    pub const SIGN_UP_NEEDS_REQUEST: &str = "sign_up_needs_request";
+    /// A device user code that matches nothing.
+    pub const INVALID_CODE: &str = "invalid_code";
+    /// A device user code past its life.
+    pub const EXPIRED_CODE: &str = "expired_code";
+    /// A device user code already decided.
+    pub const USED_CODE: &str = "used_code";
+    /// Locked out for a while (with Retry-After).
+    pub const TOO_MANY_ATTEMPTS: &str = "too_many_attempts";
+    /// The request body is over the limit.
+    pub const BODY_TOO_LARGE: &str = "body_too_large";
+    /// The request body is not the JSON expected.
+    pub const INVALID_BODY: &str = "invalid_body";
+    /// The screen needs a signed-in session.
+    pub const LOGIN_REQUIRED: &str = "login_required";
+    /// The UI's CSRF header is missing.
+    pub const CSRF: &str = "csrf";
+    /// Anything else the request got wrong.
+    pub const INVALID_REQUEST: &str = "invalid_request";
+    /// The UI could not reach the server (set by the UI itself).
+    pub const NETWORK: &str = "network";
+}
+
 /// The UI API's routes, named once for the server's router and the UI's
 /// calls.
 pub mod routes {

@@ -8,6 +8,7 @@ use crate::http::session::set_cookie;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use portico_api_types::codes;
 use portico_api_types::{
     ApiError, AuthorizeErrorInfo, ConsentRequest, ContinueRequest, DeviceCodeRequest,
     DeviceDecisionRequest, DeviceDone, EndSessionInfo, EndSessionRequest, FieldError, LoginRequest,
@@ -50,7 +51,7 @@ pub async fn auth_request(State(state): State<AppState>, Path(id): Path<String>)
         Err(e) if e.code == ErrorCode::ServerError => Err(Error::Core(e)),
         Err(e) => Err(Error::api(
             StatusCode::NOT_FOUND,
-            "request_not_found",
+            codes::REQUEST_NOT_FOUND,
             e.description(),
         )),
     }
@@ -151,7 +152,7 @@ pub async fn login(
             tracing::info!("sign-in failed: wrong email or password");
             Err(Error::api(
                 StatusCode::UNAUTHORIZED,
-                "invalid_credentials",
+                codes::INVALID_CREDENTIALS,
                 "The email or password is not right.",
             ))
         }
@@ -167,7 +168,7 @@ pub async fn login(
             tracing::error!(?other, "unexpected sign-in outcome");
             Err(Error::api(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "server_error",
+                codes::SERVER_ERROR,
                 "Something went wrong. Try again.",
             ))
         }
@@ -225,7 +226,7 @@ pub async fn sign_up(
         AccountError::Invalid(fields) => Error::Fields(
             StatusCode::BAD_REQUEST,
             ApiError {
-                error: "validation_failed".into(),
+                error: codes::VALIDATION_FAILED.into(),
                 message: "Some fields need your attention.".into(),
                 field_errors: fields
                     .into_iter()
@@ -240,11 +241,11 @@ pub async fn sign_up(
         AccountError::EmailTaken => Error::Fields(
             StatusCode::CONFLICT,
             ApiError {
-                error: "email_taken".into(),
+                error: codes::EMAIL_TAKEN.into(),
                 message: "An account with this email already exists.".into(),
                 field_errors: vec![FieldError {
                     field: "email".into(),
-                    code: "email_taken".into(),
+                    code: codes::EMAIL_TAKEN.into(),
                     message: "This email is already registered. Sign in instead.".into(),
                 }],
             },
@@ -252,12 +253,12 @@ pub async fn sign_up(
         AccountError::Server(e) => Error::Core(e),
         AccountError::SignUpNotOffered => Error::api(
             StatusCode::FORBIDDEN,
-            "sign_up_not_offered",
+            codes::SIGN_UP_NOT_OFFERED,
             "New accounts cannot be created here. Sign in instead.",
         ),
         AccountError::RequestRequired => Error::api(
             StatusCode::BAD_REQUEST,
-            "sign_up_needs_request",
+            codes::SIGN_UP_NEEDS_REQUEST,
             "Start from the app you want to use: accounts are created on its way in.",
         ),
         AccountError::Locked(wait) => Error::TooMany {
@@ -266,7 +267,7 @@ pub async fn sign_up(
         },
         AccountError::InvalidCredentials => Error::api(
             StatusCode::BAD_REQUEST,
-            "invalid_request",
+            codes::INVALID_REQUEST,
             "Could not sign up.",
         ),
     })
@@ -348,15 +349,15 @@ fn code_error(e: CodeError) -> Error {
             message: "Too many codes were tried. Wait {minutes} and try again.",
         },
         CodeError::Invalid => field(
-            "invalid_code",
+            codes::INVALID_CODE,
             "That code is not right. Check the code on your device and try again.",
         ),
         CodeError::Expired => field(
-            "expired_code",
+            codes::EXPIRED_CODE,
             "That code has expired. Start again on your device to get a new code.",
         ),
         CodeError::Used => field(
-            "used_code",
+            codes::USED_CODE,
             "That code has already been used. Start again on your device to get a new code.",
         ),
         CodeError::Server(e) => Error::Core(e),

@@ -8,6 +8,7 @@ use axum::http::header::{CACHE_CONTROL, PRAGMA, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use portico_api_types::ApiError;
+use portico_api_types::codes;
 use portico_core::{ErrorCode, OAuthError};
 use serde_json::json;
 
@@ -75,7 +76,7 @@ impl IntoResponse for Error {
                 let words = format!("{minutes} minute{}", if minutes == 1 { "" } else { "s" });
                 let mut r = api_error(
                     StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_attempts",
+                    codes::TOO_MANY_ATTEMPTS,
                     &message.replace("{minutes}", &words),
                 );
                 retry_after(&mut r, wait);

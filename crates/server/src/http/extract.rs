@@ -14,6 +14,7 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use portico_api_types::codes;
 use portico_core::OAuthError;
 use portico_core::model::Session;
 
@@ -46,11 +47,15 @@ fn bad_body(e: &JsonRejection) -> Error {
         _ => StatusCode::BAD_REQUEST,
     };
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        Error::api(status, "body_too_large", "The request body is too large.")
+        Error::api(
+            status,
+            codes::BODY_TOO_LARGE,
+            "The request body is too large.",
+        )
     } else {
         Error::api(
             status,
-            "invalid_body",
+            codes::INVALID_BODY,
             format!("The request body is not valid: {}", e.body_text()),
         )
     }
@@ -79,7 +84,7 @@ impl FromRequestParts<AppState> for SignedIn {
             Some(s) => Ok(Self(s)),
             None => Err(Error::api(
                 StatusCode::UNAUTHORIZED,
-                "login_required",
+                codes::LOGIN_REQUIRED,
                 "Sign in first.",
             )),
         }

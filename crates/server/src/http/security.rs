@@ -13,6 +13,7 @@ use axum::http::header::{
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use portico_api_types::codes;
 use portico_api_types::{CSRF_HEADER, CSRF_HEADER_VALUE};
 use std::time::Duration;
 
@@ -129,7 +130,7 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
         tracing::warn!(path = %req.uri().path(), "cross-site request to the UI API refused");
         Error::api(
             StatusCode::FORBIDDEN,
-            "csrf",
+            codes::CSRF,
             "This request did not come from Portico's own pages.",
         )
         .into_response()
