@@ -7,8 +7,8 @@ use crate::audit::{self, Event};
 use crate::entrypoint::{classify_scope, entrypoint_info};
 use crate::error::{ErrorCode, OAuthError, Result};
 use crate::model::{
-    AuthCode, AuthRequest, Client, GRANT_AUTHORIZATION_CODE, Grant, PkceMethod, ResponseMode,
-    Session,
+    AuthCode, AuthRequest, Client, GRANT_AUTHORIZATION_CODE, Grant, PkceMethod, Prompt,
+    ResponseMode, Session,
 };
 use crate::params::Params;
 use crate::pkce;
@@ -161,8 +161,6 @@ impl std::fmt::Debug for Outcome {
         }
     }
 }
-
-const PROMPTS: [&str; 5] = ["none", "login", "consent", "select_account", "create"];
 
 /// The response types Portico answers, normalised (OIDC Core §3: code,
 /// implicit and hybrid flows).
@@ -407,18 +405,19 @@ pub(crate) async fn validate(
             ));
         }
     };
-    let prompt = split(params.get("prompt"));
-    if let Some(bad) = prompt.iter().find(|v| !PROMPTS.contains(&v.as_str())) {
-        return Err(OAuthError::invalid_request(format!(
-            "unknown prompt value {bad}"
-        )));
-    }
-    if prompt.iter().any(|v| v == "none") && prompt.len() > 1 {
+    let prompt = split(params.get("prompt"))
+        .iter()
+        .map(|v| {
+            Prompt::parse(v)
+                .ok_or_else(|| OAuthError::invalid_request(format!("unknown prompt value {v}")))
+        })
+        .collect::<Result<Vec<Prompt>>>()?;
+    if prompt.contains(&Prompt::None) && prompt.len() > 1 {
         return Err(OAuthError::invalid_request(
             "prompt=none cannot be combined with other values",
         ));
     }
-    if prompt.iter().any(|v| v == "create") {
+    if prompt.contains(&Prompt::Create) {
         x_method = XMethod::SignUp;
     }
     let entrypoint = classified
@@ -506,7 +505,7 @@ fn needs_fresh_login(req: &AuthRequest, session: Option<&Session>, now: i64, fre
         return false;
     }
     req.x_method == XMethod::Reauthorize
-        || req.prompt.iter().any(|v| v == "login")
+        || req.prompt.contains(&Prompt::Login)
         || req.max_age.is_some_and(|m| now - s.auth_time > m)
         || wanted_acr(req) == Some("1")
 }
@@ -521,7 +520,7 @@ async fn needs_consent(
     if client.first_party {
         return Ok(false);
     }
-    if req.prompt.iter().any(|v| v == "consent") {
+    if req.prompt.contains(&Prompt::Consent) {
         return Ok(true);
     }
     let held = p.store.consented_scopes(user_id, &client.id).await?;
@@ -589,12 +588,12 @@ async fn decide(
     session: Option<&Session>,
 ) -> Result<Outcome> {
     let now = p.now();
-    let prompt_none = req.prompt.iter().any(|v| v == "none");
+    let prompt_none = req.prompt.contains(&Prompt::None);
     let screen = if req.x_method == XMethod::SignUp {
         Some(Screen::SignUp)
     } else if needs_fresh_login(&req, session, now, false)
         // select_account: the login screen doubles as the account chooser.
-        || req.prompt.iter().any(|v| v == "select_account")
+        || req.prompt.contains(&Prompt::SelectAccount)
     {
         Some(Screen::Login)
     } else {
@@ -926,7 +925,7 @@ pub async fn describe(p: &Provider, request_id: &str) -> Result<AuthRequestInfo>
         id: req.id,
         client_name: client.name,
         x_method: req.x_method,
-        select_account: req.prompt.iter().any(|v| v == "select_account"),
+        select_account: req.prompt.contains(&Prompt::SelectAccount),
     })
 }
 

@@ -255,6 +255,43 @@ pub enum PkceMethod {
     Plain,
 }
 
+/// OIDC Core §3.1.2.1 `prompt` values, parsed once at the authorization
+/// endpoint (stored as the same words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prompt {
+    None,
+    Login,
+    Consent,
+    SelectAccount,
+    /// OIDC Prompt Create 1.0: start on the sign-up screen.
+    Create,
+}
+
+impl Prompt {
+    pub const ALL: [Self; 5] = [
+        Self::None,
+        Self::Login,
+        Self::Consent,
+        Self::SelectAccount,
+        Self::Create,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Login => "login",
+            Self::Consent => "consent",
+            Self::SelectAccount => "select_account",
+            Self::Create => "create",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
 /// A validated authorization request waiting for the user (login, sign-up).
 /// The browser only ever carries its opaque `id`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -276,7 +313,7 @@ pub struct AuthRequest {
     pub code_challenge: Option<String>,
     pub code_challenge_method: Option<PkceMethod>,
     pub x_method: XMethod,
-    pub prompt: Vec<String>,
+    pub prompt: Vec<Prompt>,
     pub max_age: Option<i64>,
     /// `acr_values`, in the client's order of preference.
     #[serde(default)]
@@ -487,6 +524,17 @@ impl std::fmt::Debug for PushedRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prompts_are_stored_as_their_words_so_older_rows_still_load() {
+        for p in Prompt::ALL {
+            assert_eq!(Prompt::parse(p.as_str()), Some(p));
+            assert_eq!(serde_json::to_value(p).unwrap(), p.as_str());
+        }
+        let stored: Vec<Prompt> = serde_json::from_str(r#"["login","select_account"]"#).unwrap();
+        assert_eq!(stored, [Prompt::Login, Prompt::SelectAccount]);
+        assert_eq!(Prompt::parse("Login"), None);
+    }
 
     #[test]
     fn grant_types_parse_back_to_themselves_and_nothing_else() {
