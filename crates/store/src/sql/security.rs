@@ -164,56 +164,46 @@ macro_rules! impl_security {
                     const SWEEP_BATCH: u64 = $crate::sql::SWEEP_BATCH;
                     let t = c.expired_before;
                     let mut s = Swept::default();
-                    let kinds: [(&str, &str, &str, i64, &mut u64); 8] = [
-                        ("auth_requests", "id", "expires_at < $1", t, &mut s.auth_requests),
-                        ("pushed_requests", "uri_hash", "expires_at < $1", t, &mut s.pushed_requests),
-                        ("device_authorizations", "device_code_hash", "expires_at < $1", t, &mut s.device_authorizations),
-                        ("sessions", "id_hash", "expires_at < $1", t, &mut s.sessions),
-                        ("auth_codes", "code_hash", "expires_at < $1", c.codes_expired_before, &mut s.codes),
-                        ("refresh_tokens", "token_hash", "expires_at < $1", t, &mut s.refresh_tokens),
-                        ("revoked_access_tokens", "jti", "expires_at < $1", t, &mut s.revoked_jtis),
-                        ("audit_log", "id", "at < $1", c.audit_before, &mut s.audit),
-                    ];
-                    for (table, key, dead, cutoff, count) in kinds {
-                        let sql = format!(
+                    let batch = |table: &str, key: &str, dead: &str| {
+                        format!(
                             "DELETE FROM {table} WHERE {key} IN \
                              (SELECT {key} FROM {table} WHERE {dead} LIMIT {SWEEP_BATCH})"
-                        );
+                        )
+                    };
+                    // In this order: a grant goes once no code, refresh token
+                    // or device refers to it any more.
+                    let kinds: [(String, Vec<i64>, &mut u64); 10] = [
+                        (batch("auth_requests", "id", "expires_at < $1"), vec![t], &mut s.auth_requests),
+                        (batch("pushed_requests", "uri_hash", "expires_at < $1"), vec![t], &mut s.pushed_requests),
+                        (batch("device_authorizations", "device_code_hash", "expires_at < $1"), vec![t], &mut s.device_authorizations),
+                        (batch("sessions", "id_hash", "expires_at < $1"), vec![t], &mut s.sessions),
+                        (batch("auth_codes", "code_hash", "expires_at < $1"), vec![c.codes_expired_before], &mut s.codes),
+                        (batch("refresh_tokens", "token_hash", "expires_at < $1"), vec![t], &mut s.refresh_tokens),
+                        (batch("revoked_access_tokens", "jti", "expires_at < $1"), vec![t], &mut s.revoked_jtis),
+                        (batch("audit_log", "id", "at < $1"), vec![c.audit_before], &mut s.audit),
+                        (
+                            batch(
+                                "grants",
+                                "id",
+                                "created_at < $1 \
+                                 AND NOT EXISTS (SELECT 1 FROM auth_codes x WHERE x.grant_id = grants.id) \
+                                 AND NOT EXISTS (SELECT 1 FROM refresh_tokens x WHERE x.grant_id = grants.id) \
+                                 AND NOT EXISTS (SELECT 1 FROM device_authorizations x WHERE x.grant_id = grants.id)",
+                            ),
+                            vec![c.grants_created_before],
+                            &mut s.grants,
+                        ),
+                        (
+                            batch("lockouts", "key", "last_failure < $1 AND locked_until <= $2"),
+                            vec![c.lockouts_failed_before, t],
+                            &mut s.lockouts,
+                        ),
+                    ];
+                    for (sql, binds, count) in kinds {
                         loop {
-                            let n = sqlx::query(&sql)
-                                .bind(cutoff)
-                                .execute(&self.writer)
-                                .await
-                                .map_err(backend)?
-                                .rows_affected();
-                            *count += n;
-                            if n < SWEEP_BATCH {
-                                break;
-                            }
-                            tokio::task::yield_now().await;
-                        }
-                    }
-                    // After codes, refresh tokens and devices: a grant goes once
-                    // nothing refers to it any more.
-                    let grants = format!(
-                        "DELETE FROM grants WHERE id IN (SELECT g.id FROM grants g WHERE g.created_at < $1 \
-                         AND NOT EXISTS (SELECT 1 FROM auth_codes x WHERE x.grant_id = g.id) \
-                         AND NOT EXISTS (SELECT 1 FROM refresh_tokens x WHERE x.grant_id = g.id) \
-                         AND NOT EXISTS (SELECT 1 FROM device_authorizations x WHERE x.grant_id = g.id) \
-                         LIMIT {SWEEP_BATCH})"
-                    );
-                    let lockouts = format!(
-                        "DELETE FROM lockouts WHERE key IN (SELECT key FROM lockouts \
-                         WHERE last_failure < $1 AND locked_until <= $2 LIMIT {SWEEP_BATCH})"
-                    );
-                    for (sql, count, a, b) in [
-                        (&grants, &mut s.grants, c.grants_created_before, 0),
-                        (&lockouts, &mut s.lockouts, c.lockouts_failed_before, t),
-                    ] {
-                        loop {
-                            let mut q = sqlx::query(sql).bind(a);
-                            if sql.contains("$2") {
-                                q = q.bind(b);
+                            let mut q = sqlx::query(&sql);
+                            for b in &binds {
+                                q = q.bind(*b);
                             }
                             let n = q.execute(&self.writer).await.map_err(backend)?.rows_affected();
                             *count += n;
