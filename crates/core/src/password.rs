@@ -86,11 +86,6 @@ fn hasher(jobs: &Receiver<Job>) {
     }
 }
 
-/// The hashers' queue is full: the caller answers "busy, try again".
-pub fn is_busy(e: &OAuthError) -> bool {
-    e.code == crate::error::ErrorCode::TemporarilyUnavailable
-}
-
 /// Run `work` on a hasher thread and wait for it without blocking the
 /// runtime. Refused with `temporarily_unavailable` when the queue is full;
 /// skipped when the caller stopped waiting before a thread got to it.
@@ -299,7 +294,11 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
         let refused = on(&queue, job(ran.clone())).await.unwrap_err();
-        assert!(is_busy(&refused), "{refused:?}");
+        assert_eq!(
+            refused.code,
+            crate::error::ErrorCode::TemporarilyUnavailable,
+            "{refused:?}"
+        );
         // The first queued caller hangs up before its turn.
         gone.abort();
         let _ = gone.await;
