@@ -2,7 +2,7 @@
 //! form credentials, then checked against the store.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use portico_core::client_auth::{authenticate, parse_basic, presented};
+use portico_core::services::client_auth::{authenticate, parse_basic, presented};
 use portico_fuzz::world;
 
 fuzz_target!(|data: &[u8]| {

@@ -6,7 +6,7 @@
 #![no_main]
 use base64::Engine;
 use libfuzzer_sys::fuzz_target;
-use portico_core::jose::Alg;
+use portico_core::protocol::types::SigningAlg;
 use portico_fuzz::{WEB_SECRET, world};
 
 fuzz_target!(|data: &[u8]| {
@@ -23,7 +23,11 @@ fuzz_target!(|data: &[u8]| {
         let Ok(claims) = serde_json::from_slice::<serde_json::Value>(rest) else {
             return;
         };
-        let alg = if mode % 4 == 1 { Alg::ES256 } else { Alg::RS256 };
+        let alg = if mode % 4 == 1 {
+            SigningAlg::ES256
+        } else {
+            SigningAlg::RS256
+        };
         let typ = if mode % 8 < 4 { "at+jwt" } else { "JWT" };
         let Ok(key) = w.p.keys.key(alg) else {
             return;
@@ -41,12 +45,16 @@ fuzz_target!(|data: &[u8]| {
     let form = vec![("token".to_owned(), token.clone())];
     let hint = vec![
         ("id_token_hint".to_owned(), token.clone()),
-        ("post_logout_redirect_uri".to_owned(), "https://app.example/bye".to_owned()),
+        (
+            "post_logout_redirect_uri".to_owned(),
+            "https://app.example/bye".to_owned(),
+        ),
     ];
     w.rt.block_on(async {
-        let _ = portico_core::introspection::introspect(&w.p, Some(&basic), &form, None).await;
-        let _ = portico_core::userinfo::userinfo(&w.p, &token).await;
-        let _ = portico_core::logout::plan(&w.p, &hint, None).await;
-        let _ = portico_core::logout::plan(&w.p, &hint, Some(&w.session)).await;
+        let _ =
+            portico_core::endpoints::introspect::introspect(&w.p, Some(&basic), &form, None).await;
+        let _ = portico_core::endpoints::userinfo::userinfo(&w.p, &token).await;
+        let _ = portico_core::endpoints::end_session::plan(&w.p, &hint, None).await;
+        let _ = portico_core::endpoints::end_session::plan(&w.p, &hint, Some(&w.session)).await;
     });
 });

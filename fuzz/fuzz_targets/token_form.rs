@@ -13,8 +13,9 @@ fuzz_target!(|data: &[u8]| {
         base64::engine::general_purpose::STANDARD.encode(format!("web:{WEB_SECRET}"))
     );
     w.rt.block_on(async {
-        let _ = portico_core::grants::token(&w.p, Some(&basic), &form, None).await;
-        let _ = portico_core::grants::token(&w.p, None, &form, None).await;
-        let _ = portico_core::par::push(&w.p, Some(&basic), &form, None).await;
+        let _ = portico_core::endpoints::token::token(&w.p, Some(&basic), &form, None).await;
+        let _ = portico_core::endpoints::token::token(&w.p, None, &form, None).await;
+        let _ =
+            portico_core::endpoints::authorize::par::push(&w.p, Some(&basic), &form, None).await;
     });
 });

@@ -2,10 +2,10 @@
 //! clients, a user and a session, and a runtime to drive the async core.
 //! The targets assert one thing: no input makes Portico panic.
 
-use portico_core::clock::ManualClock;
-use portico_core::memory::MemoryStore;
+use portico_core::infra::clock::ManualClock;
+use portico_core::infra::memory::MemoryStore;
+use portico_core::infra::random::SequenceRandom;
 use portico_core::model::{Client, Entrypoint, Session, User};
-use portico_core::random::SequenceRandom;
 use portico_core::{Provider, ProviderConfig};
 use std::sync::{Arc, OnceLock};
 
@@ -61,7 +61,7 @@ fn build() -> World {
                 "password",
                 "implicit",
             ]),
-            response_types: portico_core::authorize::RESPONSE_TYPES
+            response_types: portico_core::protocol::types::RESPONSE_TYPES
                 .iter()
                 .map(|s| (*s).to_owned())
                 .collect(),
@@ -79,7 +79,11 @@ fn build() -> World {
         let spa = Client {
             id: "spa".into(),
             secret_hash: None,
-            grant_types: strings(&["authorization_code", "refresh_token", portico_core::model::GRANT_DEVICE_CODE]),
+            grant_types: strings(&[
+                "authorization_code",
+                "refresh_token",
+                portico_core::protocol::types::GRANT_DEVICE_CODE,
+            ]),
             ..web.clone()
         };
         p.store.upsert_client(&spa).await.expect("client");
@@ -100,7 +104,7 @@ fn build() -> World {
                 phone_number: None,
                 birthdate: None,
                 terms_accepted_at: None,
-                password_hash: portico_core::password::DUMMY_HASH.into(),
+                password_hash: portico_core::infra::password::DUMMY_HASH.into(),
                 created_at: now,
                 updated_at: now,
                 self_registered: false,
@@ -116,6 +120,7 @@ fn build() -> World {
         created_at: now - 10,
         expires_at: now + 3600,
     };
-    rt.block_on(p.store.create_session(&session)).expect("session");
+    rt.block_on(p.store.create_session(&session))
+        .expect("session");
     World { rt, p, session }
 }

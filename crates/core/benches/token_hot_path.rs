@@ -7,11 +7,11 @@
 
 use base64::Engine;
 use criterion::{Criterion, criterion_group, criterion_main};
-use portico_core::clock::SystemClock;
-use portico_core::grants;
-use portico_core::memory::MemoryStore;
+use portico_core::endpoints::token;
+use portico_core::infra::clock::SystemClock;
+use portico_core::infra::memory::MemoryStore;
+use portico_core::infra::random::SystemRandom;
 use portico_core::model::Client;
-use portico_core::random::SystemRandom;
 use portico_core::{Provider, ProviderConfig};
 use std::hint::black_box;
 use std::sync::Arc;
@@ -64,7 +64,7 @@ fn hot_path(c: &mut Criterion) {
     // Correctness first: the path under measurement issues a token.
     let form: Vec<(String, String)> = url::form_urlencoded::parse(BODY).into_owned().collect();
     let t = rt
-        .block_on(grants::token(&p, Some(&basic), &form, None))
+        .block_on(token::token(&p, Some(&basic), &form, None))
         .unwrap();
     assert_eq!(t.access_token.split('.').count(), 3);
 
@@ -75,14 +75,14 @@ fn hot_path(c: &mut Criterion) {
                 let form: Vec<(String, String)> = url::form_urlencoded::parse(black_box(BODY))
                     .into_owned()
                     .collect();
-                rt.block_on(grants::token(&p, Some(black_box(&basic)), &form, None))
+                rt.block_on(token::token(&p, Some(black_box(&basic)), &form, None))
                     .unwrap()
             })
         },
     );
     c.bench_function("access token: claims and ES256 signature only", |b| {
         b.iter(|| {
-            portico_core::tokens::access_token(
+            portico_core::services::tokens::access_token(
                 &p,
                 black_box("bench"),
                 "bench",
@@ -102,19 +102,19 @@ fn password_hash(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let secret = || portico_core::secret::Secret::new("correct horse battery staple");
+    let secret = || portico_core::protocol::secret::Secret::new("correct horse battery staple");
     let phc = rt
-        .block_on(portico_core::password::hash(secret(), [3u8; 16]))
+        .block_on(portico_core::infra::password::hash(secret(), [3u8; 16]))
         .unwrap();
     assert!(
-        rt.block_on(portico_core::password::verify(secret(), phc.clone()))
+        rt.block_on(portico_core::infra::password::verify(secret(), phc.clone()))
             .unwrap()
     );
     let mut g = c.benchmark_group("password");
     g.sample_size(20);
     g.bench_function("argon2id verify (m=19 MiB, t=2, p=1), one core", |b| {
         b.iter(|| {
-            rt.block_on(portico_core::password::verify(secret(), phc.clone()))
+            rt.block_on(portico_core::infra::password::verify(secret(), phc.clone()))
                 .unwrap()
         })
     });

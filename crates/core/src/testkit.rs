@@ -1,11 +1,11 @@
 //! Fixtures for core's unit tests: an in-memory provider with a fixed clock.
 
-use crate::clock::ManualClock;
-use crate::memory::MemoryStore;
+use crate::infra::clock::ManualClock;
+use crate::infra::memory::MemoryStore;
+use crate::infra::password::DUMMY_HASH;
+use crate::infra::provider::{Provider, ProviderConfig};
+use crate::infra::random::SequenceRandom;
 use crate::model::{Client, Entrypoint, Session, User};
-use crate::password::DUMMY_HASH;
-use crate::provider::{Provider, ProviderConfig};
-use crate::random::SequenceRandom;
 use std::sync::Arc;
 
 pub const T0: i64 = 1_700_000_000;
@@ -59,7 +59,7 @@ pub async fn kit() -> Kit {
         id: "rp".into(),
         name: "Partner App".into(),
         grant_types: strings(&["authorization_code", "implicit", "refresh_token"]),
-        response_types: crate::authorize::RESPONSE_TYPES
+        response_types: crate::protocol::types::RESPONSE_TYPES
             .iter()
             .map(|s| (*s).to_owned())
             .collect(),
@@ -94,7 +94,7 @@ pub async fn kit() -> Kit {
         name: "TV".into(),
         secret_hash: None,
         redirect_uris: vec![],
-        grant_types: strings(&[crate::model::GRANT_DEVICE_CODE, "refresh_token"]),
+        grant_types: strings(&[crate::protocol::types::GRANT_DEVICE_CODE, "refresh_token"]),
         response_types: vec![],
         first_party: false,
         ..base.clone()
@@ -153,9 +153,9 @@ pub fn q(s: &str) -> Vec<(String, String)> {
 }
 
 /// The URL of a redirect outcome.
-pub fn redirect_url(o: crate::authorize::Outcome) -> String {
+pub fn redirect_url(o: crate::endpoints::authorize::Outcome) -> String {
     match o {
-        crate::authorize::Outcome::Redirect(u) => u,
+        crate::endpoints::authorize::Outcome::Redirect(u) => u,
         other => panic!("expected a redirect, got {other:?}"),
     }
 }

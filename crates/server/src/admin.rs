@@ -1,12 +1,12 @@
 //! Admin commands that read or change things without serving: `portico
 //! audit` and `portico client secret|list|disable|enable|delete`.
 
-use portico_core::audit::{Filter, Record};
-use portico_core::clients::{self, Outcome};
-use portico_core::clock::SystemClock;
+use portico_core::infra::clock::SystemClock;
+use portico_core::infra::random::{Random, SystemRandom};
+use portico_core::infra::store::Store;
 use portico_core::model::{Client, DisabledBy};
-use portico_core::random::{Random, SystemRandom};
-use portico_core::store::Store;
+use portico_core::services::audit::{Filter, Record};
+use portico_core::services::clients::{self, Outcome};
 use portico_core::{Provider, ProviderConfig};
 use std::sync::Arc;
 use time::OffsetDateTime;

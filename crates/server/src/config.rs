@@ -6,7 +6,7 @@ use portico_core::model::Entrypoint;
 use serde::Deserialize;
 
 /// `[[clients]]` and `[[users]]`: their keys and rules are core's.
-pub use portico_core::provision::{ClientSpec as ClientConfig, UserSpec as UserConfig};
+pub use portico_core::services::provision::{ClientSpec as ClientConfig, UserSpec as UserConfig};
 use std::path::Path;
 
 #[derive(Debug, Default, Deserialize)]
@@ -162,7 +162,7 @@ impl DatabaseSection {
 pub fn parse_entrypoint(text: &str) -> Result<Entrypoint, String> {
     let e: Entrypoint =
         toml::from_str(text).map_err(|e| format!("the entrypoint is not valid: {e}"))?;
-    portico_core::entrypoint::check(&e)?;
+    portico_core::services::entrypoint::check(&e)?;
     Ok(e)
 }
 
@@ -178,21 +178,21 @@ pub fn parse(text: &str) -> Result<FileConfig, String> {
 
 /// Apply the file's clients, entrypoints and users (core's provisioning).
 pub async fn apply(p: &Provider, cfg: &FileConfig) -> Result<(), String> {
-    portico_core::provision::apply(p, &cfg.entrypoints, &cfg.clients, &cfg.users).await
+    portico_core::services::provision::apply(p, &cfg.entrypoints, &cfg.clients, &cfg.users).await
 }
 
 /// Disable the clients the file created and no longer lists; only when a
 /// file was read (a start without one must not disable them all).
 pub async fn disable_unlisted_clients(p: &Provider, cfg: &FileConfig) -> Result<(), String> {
-    portico_core::provision::disable_unlisted_clients(p, &cfg.clients).await
+    portico_core::services::provision::disable_unlisted_clients(p, &cfg.clients).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use portico_core::clock::ManualClock;
-    use portico_core::memory::MemoryStore;
-    use portico_core::random::SystemRandom;
+    use portico_core::infra::clock::ManualClock;
+    use portico_core::infra::memory::MemoryStore;
+    use portico_core::infra::random::SystemRandom;
     use std::sync::Arc;
 
     async fn provider() -> Provider {

@@ -7,10 +7,10 @@ use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use portico_core::Provider;
-use portico_core::accounts::hash_password;
 use portico_core::model::{Client, User};
-use portico_core::pkce::s256_challenge;
-use portico_core::secret::Secret;
+use portico_core::protocol::pkce::s256_challenge;
+use portico_core::protocol::secret::Secret;
+use portico_core::services::accounts::hash_password;
 use serde_json::Value;
 
 pub const CLIENT_ID: &str = "portico-demo";
@@ -58,7 +58,7 @@ impl Demo {
             name: "Portico demo TV".into(),
             redirect_uris: vec![],
             grant_types: vec![
-                portico_core::model::GRANT_DEVICE_CODE.into(),
+                portico_core::protocol::types::GRANT_DEVICE_CODE.into(),
                 "refresh_token".into(),
             ],
             response_types: vec![],
@@ -185,7 +185,7 @@ pub async fn callback(State(state): State<AppState>, RawQuery(q): RawQuery) -> R
             demo.verifier.expose().to_owned(),
         ),
     ];
-    match portico_core::grants::token(&state.provider, None, &form, None).await {
+    match portico_core::endpoints::token::token(&state.provider, None, &form, None).await {
         Ok(t) => {
             let claims = t
                 .id_token
@@ -193,9 +193,10 @@ pub async fn callback(State(state): State<AppState>, RawQuery(q): RawQuery) -> R
                 .and_then(|id| state.provider.keys.verify(id).ok())
                 .map(|v| Value::Object(v.claims))
                 .unwrap_or(Value::Null);
-            let info = portico_core::userinfo::userinfo(&state.provider, &t.access_token)
-                .await
-                .unwrap_or(Value::Null);
+            let info =
+                portico_core::endpoints::userinfo::userinfo(&state.provider, &t.access_token)
+                    .await
+                    .unwrap_or(Value::Null);
             let pretty = |v: &Value| esc(&serde_json::to_string_pretty(v).unwrap_or_default());
             let body = format!(
                 "<p>The demo app received the code <code>{}…</code> with state <code>{}</code> and exchanged it with its PKCE verifier.</p>\
@@ -257,7 +258,7 @@ mod tests {
     #[test]
     fn the_demo_entrypoint_passes_the_checks_it_shows_off() {
         assert_eq!(
-            portico_core::entrypoint::check(&super::themed_entrypoint()),
+            portico_core::services::entrypoint::check(&super::themed_entrypoint()),
             Ok(())
         );
     }

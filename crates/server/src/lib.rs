@@ -11,8 +11,8 @@ mod routes;
 
 pub use routes::router;
 
-use portico_core::clock::Clock;
-use portico_core::random::SystemRandom;
+use portico_core::infra::clock::Clock;
+use portico_core::infra::random::SystemRandom;
 use portico_core::{Provider, ProviderConfig};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -117,7 +117,7 @@ async fn sweeper(provider: Arc<Provider>, every: std::time::Duration) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        if let Err(e) = portico_core::sweep::sweep(&provider).await {
+        if let Err(e) = portico_core::services::sweep::sweep(&provider).await {
             tracing::warn!(error = %e, "sweep failed");
         }
     }

@@ -1,7 +1,7 @@
 //! `portico`: serve, migrate, and the admin commands.
 
 use clap::{Parser, Subcommand};
-use portico_core::clock::SystemClock;
+use portico_core::infra::clock::SystemClock;
 use portico_server::{Settings, config};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -315,7 +315,7 @@ fn read_entrypoint(path: &std::path::Path) -> Result<portico_core::model::Entryp
 }
 
 async fn entrypoint_command(
-    store: &dyn portico_core::store::Store,
+    store: &dyn portico_core::infra::store::Store,
     cmd: EntrypointCommand,
 ) -> Result<(), String> {
     match cmd {

@@ -56,7 +56,7 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
         .route("/oauth2/token", post(oauth::token))
         .route("/oauth2/par", post(oauth::par))
         .route(
-            portico_core::authorize::RELAY_PATH,
+            portico_core::endpoints::authorize::RELAY_PATH,
             post(oauth::form_post_relay),
         )
         .route(

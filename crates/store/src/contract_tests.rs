@@ -4,11 +4,12 @@
 
 use crate::testing::{fresh_pg_database, pg_enabled};
 use crate::{PoolSettings, connect};
+use portico_core::infra::store::{Store, StoreError, Take};
 use portico_core::model::{
     AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, DeviceStatus, DisabledBy,
-    Entrypoint, Grant, PushedRequest, RefreshToken, ResponseMode, SigningKeyRecord, User,
+    Entrypoint, Grant, PushedRequest, RefreshToken, SigningKeyRecord, User,
 };
-use portico_core::store::{Store, StoreError, Take};
+use portico_core::protocol::types::ResponseMode;
 use std::sync::Arc;
 
 pub(crate) async fn sqlite_store() -> (Option<tempfile::TempDir>, Arc<dyn Store>) {
@@ -64,7 +65,7 @@ macro_rules! on_the_memory_store_too {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
                 async fn $name() {
-                    super::$name(std::sync::Arc::new(portico_core::memory::MemoryStore::default())).await;
+                    super::$name(std::sync::Arc::new(portico_core::infra::memory::MemoryStore::default())).await;
                 }
             )*
         }
@@ -250,7 +251,7 @@ async fn deleting_a_client_revokes_its_grants_and_forgets_its_consents(s: Arc<dy
 }
 
 async fn audit_entries_append_and_filter_newest_first(s: Arc<dyn Store>) {
-    use portico_core::audit::{Filter, Record};
+    use portico_core::services::audit::{Filter, Record};
     let rec = |at: i64, event: &str, user: Option<&str>, client: Option<&str>| Record {
         id: 0,
         at,
@@ -325,7 +326,7 @@ async fn audit_entries_append_and_filter_newest_first(s: Arc<dyn Store>) {
 }
 
 async fn lockout_failures_count_atomically_and_restart_when_stale(s: Arc<dyn Store>) {
-    use portico_core::store::{LockPolicy, Lockout, Reservation};
+    use portico_core::infra::store::{LockPolicy, Lockout, Reservation};
     let policy = LockPolicy {
         free: 5,
         base: 30,
@@ -989,8 +990,8 @@ async fn pushed_requests_are_taken_once_and_expire(s: Arc<dyn Store>) {
 }
 
 async fn the_sweep_deletes_what_is_dead_and_nothing_else(s: Arc<dyn Store>) {
-    use portico_core::audit::{Filter, Record};
-    use portico_core::store::{Cutoffs, LockPolicy};
+    use portico_core::infra::store::{Cutoffs, LockPolicy};
+    use portico_core::services::audit::{Filter, Record};
     let grant = |id: &str| Grant {
         id: id.into(),
         client_id: "c".into(),
@@ -1096,7 +1097,7 @@ async fn the_sweep_deletes_what_is_dead_and_nothing_else(s: Arc<dyn Store>) {
     let swept = s.sweep_expired(&cutoffs).await.unwrap();
     assert_eq!(
         swept,
-        portico_core::store::Swept {
+        portico_core::infra::store::Swept {
             auth_requests: 0,
             pushed_requests: 1,
             device_authorizations: 1,

@@ -12,7 +12,7 @@ mod sqlite;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-pub use portico_core::store::{Store, StoreError};
+pub use portico_core::infra::store::{Store, StoreError};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 use std::sync::Arc;

@@ -7,7 +7,7 @@
 
 use crate::sql::impl_store;
 use crate::{PoolSettings, backend, redact_url};
-use portico_core::store::{StoreError, StoreResult};
+use portico_core::infra::store::{StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 

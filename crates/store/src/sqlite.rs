@@ -4,7 +4,7 @@
 
 use crate::sql::impl_store;
 use crate::{PoolSettings, backend};
-use portico_core::store::{StoreError, StoreResult};
+use portico_core::infra::store::{StoreError, StoreResult};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };

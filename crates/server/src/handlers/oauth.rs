@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use portico_core::ErrorCode;
 use portico_core::OAuthError;
-use portico_core::authorize::{FormPost, Outcome, authorize as core_authorize};
+use portico_core::endpoints::authorize::{FormPost, Outcome, authorize as core_authorize};
 
 fn found(location: &str) -> Response {
     let mut r = StatusCode::FOUND.into_response();
@@ -52,10 +52,10 @@ pub async fn authorize(
 }
 
 /// `POST /oauth2/form-post`: the hosted UI hands back a signed form_post
-/// answer ([`portico_core::authorize::relay`]) and gets the page that posts
+/// answer ([`portico_core::endpoints::authorize::relay`]) and gets the page that posts
 /// it on to the client. Only answers Portico signed, unexpired, are served.
 pub async fn form_post_relay(State(state): State<AppState>, body: Bytes) -> Response {
-    match portico_core::authorize::unrelay(&state.provider, &pairs(&body)) {
+    match portico_core::endpoints::authorize::unrelay(&state.provider, &pairs(&body)) {
         Ok(f) => form_post(&f),
         Err(e) => {
             tracing::info!("a form_post relay was refused");
@@ -129,7 +129,9 @@ fn csp_source(action: &str) -> String {
 
 /// `POST /oauth2/token`.
 pub async fn token(State(state): State<AppState>, bc: BackChannel) -> Response {
-    json_answer(portico_core::grants::token(&state.provider, bc.auth(), &bc.form, bc.from).await)
+    json_answer(
+        portico_core::endpoints::token::token(&state.provider, bc.auth(), &bc.form, bc.from).await,
+    )
 }
 
 /// A core answer as JSON (never cached), or its RFC 6749 error.
@@ -141,7 +143,7 @@ fn json_answer<T: serde::Serialize>(r: Result<T, OAuthError>) -> Response {
 pub async fn device_authorization(State(state): State<AppState>, bc: BackChannel) -> Response {
     let p = &state.provider;
     json_answer(
-        portico_core::grants::device_code::authorize_device(p, bc.auth(), &bc.form, bc.from).await,
+        portico_core::endpoints::device::authorize_device(p, bc.auth(), &bc.form, bc.from).await,
     )
 }
 
@@ -167,11 +169,14 @@ pub async fn end_session(
     let params = pairs(raw.as_bytes());
     let cookie = state.cookies.read(&headers);
     let session = session::current(&state, &headers).await?;
-    let plan = portico_core::logout::plan(&state.provider, &params, session.as_ref()).await;
+    let plan =
+        portico_core::endpoints::end_session::plan(&state.provider, &params, session.as_ref())
+            .await;
     match plan {
         Ok(plan) if plan.confirmed || session.is_none() => {
             if let Some(c) = cookie
-                && let Err(e) = portico_core::accounts::end_session(&state.provider, &c).await
+                && let Err(e) =
+                    portico_core::services::accounts::end_session(&state.provider, &c).await
             {
                 return Err(Error::OAuth(e));
             }
@@ -191,8 +196,15 @@ pub async fn end_session(
 
 /// `POST /oauth2/par` (RFC 9126): 201 with request_uri and expires_in.
 pub async fn par(State(state): State<AppState>, bc: BackChannel) -> Response {
-    let mut r =
-        json_answer(portico_core::par::push(&state.provider, bc.auth(), &bc.form, bc.from).await);
+    let mut r = json_answer(
+        portico_core::endpoints::authorize::par::push(
+            &state.provider,
+            bc.auth(),
+            &bc.form,
+            bc.from,
+        )
+        .await,
+    );
     if r.status() == StatusCode::OK {
         *r.status_mut() = StatusCode::CREATED;
     }
@@ -211,7 +223,7 @@ pub async fn userinfo(
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, t)| t.trim());
     let token = token.ok_or(Error::Bearer(None))?;
-    match portico_core::userinfo::userinfo(&state.provider, token).await {
+    match portico_core::endpoints::userinfo::userinfo(&state.provider, token).await {
         Ok(v) => Ok(json(v)),
         Err(e) => Err(Error::Bearer(Some(e))),
     }
@@ -220,13 +232,15 @@ pub async fn userinfo(
 /// `POST /oauth2/introspect` (RFC 7662).
 pub async fn introspect(State(state): State<AppState>, bc: BackChannel) -> Response {
     let p = &state.provider;
-    json_answer(portico_core::introspection::introspect(p, bc.auth(), &bc.form, bc.from).await)
+    json_answer(
+        portico_core::endpoints::introspect::introspect(p, bc.auth(), &bc.form, bc.from).await,
+    )
 }
 
 /// `POST /oauth2/revoke` (RFC 7009): 200 with an empty body on success.
 pub async fn revoke(State(state): State<AppState>, bc: BackChannel) -> Response {
     let p = &state.provider;
-    match portico_core::introspection::revoke(p, bc.auth(), &bc.form, bc.from).await {
+    match portico_core::endpoints::revoke::revoke(p, bc.auth(), &bc.form, bc.from).await {
         Ok(()) => {
             let mut r = StatusCode::OK.into_response();
             no_store(&mut r);
@@ -237,7 +251,9 @@ pub async fn revoke(State(state): State<AppState>, bc: BackChannel) -> Response 
 }
 
 pub async fn discovery(State(state): State<AppState>) -> Json<serde_json::Value> {
-    Json(portico_core::discovery::metadata(&state.provider))
+    Json(portico_core::endpoints::discovery::metadata(
+        &state.provider,
+    ))
 }
 
 pub async fn jwks(State(state): State<AppState>) -> Response {

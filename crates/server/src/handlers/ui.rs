@@ -15,11 +15,11 @@ use portico_api_types::{
     NextStep, SessionInfo, SignUpRequest,
 };
 use portico_core::ErrorCode;
-use portico_core::accounts::{self, AccountError};
-use portico_core::authorize::Outcome;
-use portico_core::device::{self, Attempt, CodeError};
+use portico_core::endpoints::authorize::Outcome;
+use portico_core::endpoints::device::verify::{self, Attempt, CodeError};
 use portico_core::model::User;
-use portico_core::secret::Secret;
+use portico_core::protocol::secret::Secret;
+use portico_core::services::accounts::{self, AccountError};
 
 /// What a UI API handler answers: a JSON answer, or a refusal.
 type Answer = Result<Response, Error>;
@@ -30,9 +30,9 @@ fn next_step(p: &portico_core::Provider, o: Outcome) -> Answer {
     match o {
         Outcome::Redirect(url) => Ok(json(NextStep::go(url))),
         // Through Portico's own relay page: the UI's CSP keeps its forms
-        // on Portico ([`portico_core::authorize::relay`]).
+        // on Portico ([`portico_core::endpoints::authorize::relay`]).
         Outcome::FormPost(f) => {
-            let f = portico_core::authorize::relay(p, &f);
+            let f = portico_core::endpoints::authorize::relay(p, &f);
             Ok(json(NextStep {
                 redirect_to: f.action,
                 form_post: Some(f.fields),
@@ -46,7 +46,7 @@ fn next_step(p: &portico_core::Provider, o: Outcome) -> Answer {
 }
 
 pub async fn auth_request(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
-    match portico_core::authorize::describe(&state.provider, &id).await {
+    match portico_core::endpoints::authorize::describe(&state.provider, &id).await {
         Ok(info) => Ok(json(info)),
         Err(e) if e.code == ErrorCode::ServerError => Err(Error::Core(e)),
         Err(e) => Err(Error::api(
@@ -113,7 +113,7 @@ async fn signed_in(
     // The cookie goes with every answer from here on, refusals included:
     // the session has started.
     let mut r = match request {
-        Some(id) => match portico_core::authorize::complete(p, id, &sess, true).await {
+        Some(id) => match portico_core::endpoints::authorize::complete(p, id, &sess, true).await {
             Ok(o) => next_step(p, o),
             Err(e) => Err(Error::Core(e)),
         },
@@ -187,10 +187,15 @@ pub async fn theme(
     let accept = headers
         .get(axum::http::header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
-    portico_core::entrypoint::theme_info(&state.provider, get("request"), get("ui_locales"), accept)
-        .await
-        .map(json)
-        .map_err(Error::Core)
+    portico_core::services::entrypoint::theme_info(
+        &state.provider,
+        get("request"),
+        get("ui_locales"),
+        accept,
+    )
+    .await
+    .map(json)
+    .map_err(Error::Core)
 }
 
 pub async fn sign_up(
@@ -279,7 +284,7 @@ pub async fn continue_request(
     UiJson(req): UiJson<ContinueRequest>,
 ) -> Answer {
     let p = &state.provider;
-    let o = portico_core::authorize::complete(p, &req.request, &sess, false)
+    let o = portico_core::endpoints::authorize::complete(p, &req.request, &sess, false)
         .await
         .map_err(Error::Core)?;
     next_step(p, o)
@@ -291,7 +296,7 @@ pub async fn consent(
     UiJson(req): UiJson<ConsentRequest>,
 ) -> Answer {
     let p = &state.provider;
-    let o = portico_core::authorize::consent(p, &req.request, &sess, req.allow)
+    let o = portico_core::endpoints::authorize::consent(p, &req.request, &sess, req.allow)
         .await
         .map_err(Error::Core)?;
     next_step(p, o)
@@ -299,9 +304,13 @@ pub async fn consent(
 
 pub async fn cancel(State(state): State<AppState>, UiJson(req): UiJson<ContinueRequest>) -> Answer {
     let p = &state.provider;
-    let o = portico_core::authorize::cancel(p, &req.request, "the user cancelled the sign-in")
-        .await
-        .map_err(Error::Core)?;
+    let o = portico_core::endpoints::authorize::cancel(
+        p,
+        &req.request,
+        "the user cancelled the sign-in",
+    )
+    .await
+    .map_err(Error::Core)?;
     next_step(p, o)
 }
 
@@ -317,7 +326,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Answer
 }
 
 pub async fn authorize_error(State(state): State<AppState>, RawQuery(q): RawQuery) -> Response {
-    let e = portico_core::authorize::explain_error(
+    let e = portico_core::endpoints::authorize::explain_error(
         &state.provider,
         &pairs(q.unwrap_or_default().as_bytes()),
     )
@@ -375,7 +384,7 @@ pub async fn device_lookup(
         session: &session,
         ip: peer_ip(peer),
     };
-    device::lookup(&state.provider, who, &req.user_code)
+    verify::lookup(&state.provider, who, &req.user_code)
         .await
         .map(json)
         .map_err(code_error)
@@ -392,7 +401,7 @@ pub async fn device_decide(
         session: &session,
         ip: peer_ip(peer),
     };
-    device::decide(&state.provider, who, &req.user_code, req.allow)
+    verify::decide(&state.provider, who, &req.user_code, req.allow)
         .await
         .map(|allowed| json(DeviceDone { allowed }))
         .map_err(code_error)
@@ -406,7 +415,7 @@ pub async fn end_session_info(
     RawQuery(q): RawQuery,
 ) -> Answer {
     let params = pairs(q.unwrap_or_default().as_bytes());
-    let plan = portico_core::logout::plan(&state.provider, &params, sess.as_ref())
+    let plan = portico_core::endpoints::end_session::plan(&state.provider, &params, sess.as_ref())
         .await
         .map_err(Error::Core)?;
     Ok(json(EndSessionInfo {
@@ -423,7 +432,7 @@ pub async fn end_session_confirm(
     UiJson(req): UiJson<EndSessionRequest>,
 ) -> Answer {
     let params = pairs(req.query.trim_start_matches('?').as_bytes());
-    let plan = portico_core::logout::plan(&state.provider, &params, sess.as_ref())
+    let plan = portico_core::endpoints::end_session::plan(&state.provider, &params, sess.as_ref())
         .await
         .map_err(Error::Core)?;
     if let Some(c) = state.cookies.read(&headers) {

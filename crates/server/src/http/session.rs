@@ -81,7 +81,7 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Ses
     let Some(cookie) = state.cookies.read(headers) else {
         return Ok(None);
     };
-    portico_core::accounts::session_from_cookie(&state.provider, &cookie)
+    portico_core::services::accounts::session_from_cookie(&state.provider, &cookie)
         .await
         .map_err(|e| {
             Error::api(

@@ -147,7 +147,7 @@ async fn reauthorize_kills_that_apps_tokens_once_the_user_signs_in_again(db: Db)
         .state
         .provider
         .store
-        .audit_log(&portico_core::audit::Filter {
+        .audit_log(&portico_core::services::audit::Filter {
             client_id: Some("web".into()),
             limit: 20,
             ..Default::default()

@@ -210,7 +210,7 @@ async fn wrong_client_secrets_lock_the_client_at_that_address(db: Db) {
 }
 
 async fn the_audit_log_records_what_happened_and_the_cli_reads_it(db: Db) {
-    use portico_core::audit::Filter;
+    use portico_core::services::audit::Filter;
     let s = start(db).await;
     let store = s.running.state.provider.store.clone();
     let alice = store.user_by_email(EMAIL).await.unwrap().unwrap().id;
@@ -346,7 +346,7 @@ async fn the_audit_log_records_what_happened_and_the_cli_reads_it(db: Db) {
     assert_eq!(last["user_id"], alice.as_str());
     // Random ids may start with '-': they are still values, not flags.
     assert_eq!(cli(&["--user", "-no-such-user"]), "");
-    let now = portico_core::clock::Clock::now(s.clock.as_ref());
+    let now = portico_core::infra::clock::Clock::now(s.clock.as_ref());
     assert_eq!(cli(&["--since", &(now + 60).to_string()]), "");
     assert_eq!(
         cli(&["--until", "2000-01-01"]),
@@ -359,7 +359,7 @@ async fn the_audit_log_records_what_happened_and_the_cli_reads_it(db: Db) {
 /// them. Before the fix every guess was checked (the lock was read before
 /// argon2 and counted after) and the right one got a session.
 async fn a_burst_of_guesses_gets_no_more_checks_than_the_policy_allows(db: Db) {
-    use portico_core::audit::Filter;
+    use portico_core::services::audit::Filter;
     let s = std::sync::Arc::new(start(db).await);
     let store = s.running.state.provider.store.clone();
     let alice = store.user_by_email(EMAIL).await.unwrap().unwrap().id;
@@ -395,7 +395,7 @@ async fn a_burst_of_guesses_gets_no_more_checks_than_the_policy_allows(db: Db) {
         .iter()
         .filter(|r| r.detail == "wrong password")
         .count();
-    let allowed = usize::try_from(portico_core::lockout::ACCOUNT.free).unwrap();
+    let allowed = usize::try_from(portico_core::services::lockout::ACCOUNT.free).unwrap();
     assert!(
         verified <= allowed,
         "{verified} guesses were checked; the policy allows {allowed} ({answers:?})"
@@ -403,7 +403,7 @@ async fn a_burst_of_guesses_gets_no_more_checks_than_the_policy_allows(db: Db) {
     assert_eq!(answers.get(&401).copied().unwrap_or(0) + 1, verified.max(1));
     assert_eq!(answers.values().sum::<usize>(), 200);
     // The refused ones are not one audit row each.
-    portico_core::audit::Refusals::flush(&s.running.state.provider)
+    portico_core::services::audit::Refusals::flush(&s.running.state.provider)
         .await
         .unwrap();
     let rows = store
@@ -543,12 +543,18 @@ async fn anonymous_authorize_requests_are_swept_once_expired(db: Db) {
         let r = s.authorize(&code_request(&[]), None).await;
         assert_eq!(r.status(), 302, "to the sign-in screen");
     }
-    let live = portico_core::sweep::sweep(&p).await.unwrap();
+    let live = portico_core::services::sweep::sweep(&p).await.unwrap();
     assert_eq!(live.auth_requests, 0, "nothing has expired yet");
     s.clock.advance(p.config.auth_request_ttl + 1);
-    let swept = portico_core::sweep::sweep(&p).await.unwrap();
+    let swept = portico_core::services::sweep::sweep(&p).await.unwrap();
     assert_eq!(swept.auth_requests, 300);
-    assert_eq!(portico_core::sweep::sweep(&p).await.unwrap().total(), 0);
+    assert_eq!(
+        portico_core::services::sweep::sweep(&p)
+            .await
+            .unwrap()
+            .total(),
+        0
+    );
 }
 
 async fn overlong_echoed_parameters_are_refused(db: Db) {
@@ -651,7 +657,7 @@ async fn provisioning_an_email_never_hands_over_a_strangers_account(db: Db) {
         200
     );
     let events: Vec<String> = store
-        .audit_log(&portico_core::audit::Filter {
+        .audit_log(&portico_core::services::audit::Filter {
             user_id: Some(stranger.id.clone()),
             limit: 10,
             ..Default::default()
@@ -732,7 +738,7 @@ async fn sign_up_needs_a_live_request(db: Db) {
 async fn sign_up_is_throttled_per_address_taken_or_free(db: Db) {
     let s = start(db).await;
     s.clock.freeze();
-    let free = usize::try_from(portico_core::lockout::SIGN_UP.free).unwrap();
+    let free = usize::try_from(portico_core::services::lockout::SIGN_UP.free).unwrap();
     for n in 0..free {
         // Mostly taken addresses, as an enumerating attacker sends them.
         let email = if n % 5 == 0 {

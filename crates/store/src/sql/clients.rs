@@ -7,9 +7,9 @@ macro_rules! impl_clients {
             use $crate::sql::json_col;
             use $crate::{backend, to_json};
             use async_trait::async_trait;
-            use portico_core::clock::UnixTime;
+            use portico_core::model::UnixTime;
             use portico_core::model::{Client, Entrypoint};
-            use portico_core::store::{ClientStore, EntrypointStore, StoreResult};
+            use portico_core::infra::store::{ClientStore, EntrypointStore, StoreResult};
 
             #[async_trait]
             impl ClientStore for $store {

@@ -8,7 +8,7 @@ macro_rules! impl_keys {
             use $crate::sql::col;
             use async_trait::async_trait;
             use portico_core::model::SigningKeyRecord;
-            use portico_core::store::{KeyStore, StoreResult};
+            use portico_core::infra::store::{KeyStore, StoreResult};
 
             #[async_trait]
             impl KeyStore for $store {

@@ -26,7 +26,7 @@ pub(crate) use tokens::impl_tokens;
 pub(crate) use users::impl_users;
 
 use crate::{backend, from_json};
-use portico_core::store::StoreResult;
+use portico_core::infra::store::StoreResult;
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 /// Rows one sweep statement deletes at most.

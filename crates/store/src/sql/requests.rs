@@ -8,11 +8,11 @@ macro_rules! impl_requests {
             use $crate::sql::{col, json_col, words_col};
             use $crate::{backend, to_json};
             use async_trait::async_trait;
-            use portico_core::clock::UnixTime;
+            use portico_core::model::UnixTime;
             use portico_core::model::{
                 AuthRequest, DeviceApproval, DeviceAuthorization, DeviceStatus, PushedRequest,
             };
-            use portico_core::store::{
+            use portico_core::infra::store::{
                 AuthRequestStore, DeviceStore, PushedRequestStore, StoreError, StoreResult,
             };
 

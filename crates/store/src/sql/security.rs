@@ -8,9 +8,9 @@ macro_rules! impl_security {
             use $crate::backend;
             use $crate::sql::col;
             use async_trait::async_trait;
-            use portico_core::audit::{Filter, Record};
-            use portico_core::clock::UnixTime;
-            use portico_core::store::{
+            use portico_core::services::audit::{Filter, Record};
+            use portico_core::model::UnixTime;
+            use portico_core::infra::store::{
                 AuditStore, Cutoffs, LockPolicy, Lockout, LockoutStore, Reservation, StoreResult,
                 SweepStore, Swept,
             };

@@ -8,9 +8,9 @@ macro_rules! impl_tokens {
             use $crate::sql::{col, json_col, words_col};
             use $crate::{backend, to_json};
             use async_trait::async_trait;
-            use portico_core::clock::UnixTime;
+            use portico_core::model::UnixTime;
             use portico_core::model::{AuthCode, Grant, RefreshToken};
-            use portico_core::store::{
+            use portico_core::infra::store::{
                 CodeStore, GrantStore, RefreshTokenStore, RevocationStore, StoreResult, Take,
             };
 

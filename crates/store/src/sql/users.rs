@@ -7,9 +7,9 @@ macro_rules! impl_users {
             use $crate::backend;
             use $crate::sql::col;
             use async_trait::async_trait;
-            use portico_core::clock::UnixTime;
+            use portico_core::model::UnixTime;
             use portico_core::model::{Session, User};
-            use portico_core::store::{
+            use portico_core::infra::store::{
                 ConsentStore, SessionStore, StoreError, StoreResult, UserStore,
             };
 

@@ -1,0 +1,96 @@
+//! grant_type=refresh_token (RFC 6749 §6) with rotation (RFC 9700 §4.14.2):
+//! every use returns a new refresh token, and any reuse of a rotated token
+//! revokes the whole token family (the grant). By default there is no grace:
+//! a refresh token is strictly single use.
+//!
+//! An operator may allow `refresh_token_grace` seconds in which a client
+//! that lost the response can retry. The successor is derived from the old
+//! token ([`crate::protocol::secret::SuccessorKey`]), so every retry, concurrent or
+//! not, on any instance, gets the same successor back: a family never has
+//! two live refresh tokens. Once the successor has been used the client has
+//! moved on, and a retry is a reuse like any other.
+
+use crate::infra::provider::Provider;
+use crate::infra::store::Take;
+use crate::model::Client;
+use crate::protocol::error::{OAuthError, Result};
+use crate::protocol::params::Params;
+use crate::protocol::scope;
+use crate::protocol::secret::lookup_hash;
+use crate::services::grants;
+use crate::services::grants::live_grant;
+use crate::services::tokens::{TokenResponse, UserGrant, issue_for_user};
+
+pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Result<TokenResponse> {
+    let value = params
+        .get("refresh_token")
+        .ok_or_else(|| OAuthError::invalid_request("refresh_token is missing"))?;
+    let invalid = || OAuthError::invalid_grant("the refresh token is invalid, expired or revoked");
+    let now = p.now();
+    let take = p.store.take_refresh_token(&lookup_hash(value), now).await?;
+    let t = match take {
+        // A retry inside the grace window: answer again with the same
+        // successor, unless that was used or the family was revoked meanwhile
+        // (a used token's take does not check that).
+        Take::AlreadyUsed(t, used_at)
+            if p.config.refresh_token_grace > 0
+                && now - used_at <= p.config.refresh_token_grace
+                && t.client_id == client.id
+                && !successor_used(p, value).await?
+                && live_grant(p, &t.grant_id).await?.is_some() =>
+        {
+            tracing::info!(client_id = %client.id, "rotated refresh token reused within the grace period");
+            t
+        }
+        other => grants::won(p, &client.id, other, |t| &t.grant_id, invalid).await?,
+    };
+    if t.client_id != client.id {
+        // A token presented by another client has leaked: kill its family.
+        p.store.revoke_grant(&t.grant_id, now).await?;
+        grants::revoked(p, &t.client_id, &t.grant_id, "presented by another client").await?;
+        return Err(invalid());
+    }
+    if t.expires_at <= now {
+        return Err(invalid());
+    }
+    if p.store.user_by_id(&t.user_id).await?.is_none() {
+        return Err(invalid());
+    }
+    let requested = scope::tokens(params.get("scope"))?;
+    let scopes = if requested.is_empty() {
+        t.scopes.clone()
+    } else if requested.iter().all(|s| scope::contains(&t.scopes, s)) {
+        requested
+    } else {
+        return Err(OAuthError::invalid_scope(
+            "a refresh may narrow the scope, never widen it",
+        ));
+    };
+    issue_for_user(
+        p,
+        UserGrant {
+            client,
+            user_id: &t.user_id,
+            grant_id: &t.grant_id,
+            scopes: &scopes,
+            refresh_scopes: &t.scopes,
+            auth_time: t.auth_time,
+            nonce: None,
+            acr: t.acr.as_deref(),
+            rotates: Some(value),
+        },
+    )
+    .await
+}
+
+/// Whether the successor of the refresh token `value` has been used. Read
+/// apart from the take: a successor used just after this read was handed
+/// out already, so the retry hands out the same, now used, token and
+/// nothing forks.
+async fn successor_used(p: &Provider, value: &str) -> Result<bool> {
+    let successor = lookup_hash(&p.refresh_successors.successor(value));
+    Ok(p.store
+        .refresh_token(&successor)
+        .await?
+        .is_some_and(|(_, used_at)| used_at.is_some()))
+}

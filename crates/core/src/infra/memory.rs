@@ -1,0 +1,620 @@
+//! An in-memory [`Store`](crate::infra::store::Store) for core's own tests and for
+//! fuzzing. One mutex makes every operation atomic. Not for production: it
+//! forgets everything on restart.
+
+use crate::infra::store::*;
+use crate::model::UnixTime;
+use crate::model::{
+    AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, DeviceStatus, Entrypoint,
+    Grant, PushedRequest, RefreshToken, Session, SigningKeyRecord, User,
+};
+use async_trait::async_trait;
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+#[derive(Default)]
+struct Inner {
+    clients: HashMap<String, Client>,
+    entrypoints: HashMap<String, Entrypoint>,
+    users: HashMap<String, User>,
+    sessions: HashMap<String, Session>,
+    requests: HashMap<String, AuthRequest>,
+    grants: HashMap<String, Grant>,
+    codes: HashMap<String, (AuthCode, Option<UnixTime>)>,
+    refresh: HashMap<String, (RefreshToken, Option<UnixTime>)>,
+    consents: HashMap<(String, String), Vec<String>>,
+    revoked_jti: HashMap<String, UnixTime>,
+    devices: HashMap<String, DeviceAuthorization>,
+    /// key -> (failures, locked_until, last failure)
+    lockouts: HashMap<String, (i64, UnixTime, UnixTime)>,
+    pushed: HashMap<String, PushedRequest>,
+    audit: Vec<crate::services::audit::Record>,
+    keys: Vec<SigningKeyRecord>,
+    secrets: HashMap<String, Vec<u8>>,
+}
+
+#[derive(Default)]
+pub struct MemoryStore(Mutex<Inner>);
+
+impl MemoryStore {
+    fn lock(&self) -> StoreResult<MutexGuard<'_, Inner>> {
+        self.0
+            .lock()
+            .map_err(|_| StoreError::Backend("memory store poisoned".into()))
+    }
+}
+
+#[async_trait]
+impl ClientStore for MemoryStore {
+    async fn client(&self, id: &str) -> StoreResult<Option<Client>> {
+        Ok(self.lock()?.clients.get(id).cloned())
+    }
+    async fn upsert_client(&self, c: &Client) -> StoreResult<()> {
+        self.lock()?.clients.insert(c.id.clone(), c.clone());
+        Ok(())
+    }
+    async fn clients(&self) -> StoreResult<Vec<Client>> {
+        let mut all: Vec<Client> = self.lock()?.clients.values().cloned().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(all)
+    }
+    async fn delete_client(&self, id: &str, now: UnixTime) -> StoreResult<Option<u64>> {
+        let mut g = self.lock()?;
+        if g.clients.remove(id).is_none() {
+            return Ok(None);
+        }
+        let mut n = 0;
+        for grant in g.grants.values_mut() {
+            if grant.client_id == id && grant.revoked_at.is_none() {
+                grant.revoked_at = Some(now);
+                n += 1;
+            }
+        }
+        g.consents.retain(|(_, client), _| client != id);
+        Ok(Some(n))
+    }
+}
+
+#[async_trait]
+impl EntrypointStore for MemoryStore {
+    async fn entrypoint(&self, id: &str) -> StoreResult<Option<Entrypoint>> {
+        Ok(self.lock()?.entrypoints.get(id).cloned())
+    }
+    async fn upsert_entrypoint(&self, e: &Entrypoint) -> StoreResult<()> {
+        self.lock()?.entrypoints.insert(e.id.clone(), e.clone());
+        Ok(())
+    }
+    async fn entrypoints(&self) -> StoreResult<Vec<Entrypoint>> {
+        let mut all: Vec<Entrypoint> = self.lock()?.entrypoints.values().cloned().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(all)
+    }
+}
+
+#[async_trait]
+impl UserStore for MemoryStore {
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        Ok(self
+            .lock()?
+            .users
+            .values()
+            .find(|u| u.email == email.to_lowercase())
+            .cloned())
+    }
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>> {
+        Ok(self.lock()?.users.get(id).cloned())
+    }
+    async fn create_user(&self, u: &User) -> StoreResult<()> {
+        let mut g = self.lock()?;
+        if g.users.values().any(|x| x.email == u.email) {
+            return Err(StoreError::Conflict("email".into()));
+        }
+        g.users.insert(u.id.clone(), u.clone());
+        Ok(())
+    }
+    async fn upsert_user_by_email(&self, u: &User) -> StoreResult<String> {
+        let mut g = self.lock()?;
+        if let Some(existing) = g.users.values_mut().find(|x| x.email == u.email) {
+            existing.name = u.name.clone();
+            existing.given_name = u.given_name.clone();
+            existing.family_name = u.family_name.clone();
+            existing.password_hash = u.password_hash.clone();
+            existing.updated_at = u.updated_at;
+            existing.self_registered = u.self_registered;
+            return Ok(existing.id.clone());
+        }
+        g.users.insert(u.id.clone(), u.clone());
+        Ok(u.id.clone())
+    }
+    async fn delete_user(&self, id: &str, now: UnixTime) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        for grant in g.grants.values_mut() {
+            if grant.user_id == id && grant.revoked_at.is_none() {
+                grant.revoked_at = Some(now);
+            }
+        }
+        g.sessions.retain(|_, s| s.user_id != id);
+        g.consents.retain(|(user, _), _| user != id);
+        Ok(g.users.remove(id).is_some())
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemoryStore {
+    async fn create_session(&self, s: &Session) -> StoreResult<()> {
+        self.lock()?.sessions.insert(s.id_hash.clone(), s.clone());
+        Ok(())
+    }
+    async fn session(&self, id_hash: &str, now: UnixTime) -> StoreResult<Option<Session>> {
+        Ok(self
+            .lock()?
+            .sessions
+            .get(id_hash)
+            .filter(|s| s.expires_at > now)
+            .cloned())
+    }
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
+        self.lock()?.sessions.remove(id_hash);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AuthRequestStore for MemoryStore {
+    async fn put_auth_request(&self, r: &AuthRequest) -> StoreResult<()> {
+        self.lock()?.requests.insert(r.id.clone(), r.clone());
+        Ok(())
+    }
+    async fn auth_request(&self, id: &str, now: UnixTime) -> StoreResult<Option<AuthRequest>> {
+        Ok(self
+            .lock()?
+            .requests
+            .get(id)
+            .filter(|r| r.expires_at > now)
+            .cloned())
+    }
+    async fn update_auth_request(&self, r: &AuthRequest, now: UnixTime) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        match g.requests.get_mut(&r.id) {
+            Some(old) if old.expires_at > now => {
+                *old = r.clone();
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+    async fn take_auth_request(&self, id: &str, now: UnixTime) -> StoreResult<Option<AuthRequest>> {
+        Ok(self
+            .lock()?
+            .requests
+            .remove(id)
+            .filter(|r| r.expires_at > now))
+    }
+}
+
+#[async_trait]
+impl GrantStore for MemoryStore {
+    async fn create_grant(&self, g: &Grant) -> StoreResult<()> {
+        self.lock()?.grants.insert(g.id.clone(), g.clone());
+        Ok(())
+    }
+    async fn grant(&self, id: &str) -> StoreResult<Option<Grant>> {
+        Ok(self.lock()?.grants.get(id).cloned())
+    }
+    async fn revoke_grants_of_session(
+        &self,
+        session_id_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<u64> {
+        let mut n = 0;
+        for g in self.lock()?.grants.values_mut() {
+            if g.session_id_hash.as_deref() == Some(session_id_hash) && g.revoked_at.is_none() {
+                g.revoked_at = Some(now);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+    async fn move_grants_to_session(&self, from: &str, to: &str) -> StoreResult<u64> {
+        let mut n = 0;
+        for g in self.lock()?.grants.values_mut() {
+            if g.session_id_hash.as_deref() == Some(from) {
+                g.session_id_hash = Some(to.to_owned());
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+    async fn revoke_grants_of(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        now: UnixTime,
+    ) -> StoreResult<u64> {
+        let mut n = 0;
+        for g in self.lock()?.grants.values_mut() {
+            if g.user_id == user_id && g.client_id == client_id && g.revoked_at.is_none() {
+                g.revoked_at = Some(now);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+    async fn revoke_grants_of_client(&self, client_id: &str, now: UnixTime) -> StoreResult<u64> {
+        let mut n = 0;
+        for g in self.lock()?.grants.values_mut() {
+            if g.client_id == client_id && g.revoked_at.is_none() {
+                g.revoked_at = Some(now);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+    async fn revoke_grant(&self, id: &str, now: UnixTime) -> StoreResult<()> {
+        if let Some(g) = self.lock()?.grants.get_mut(id) {
+            g.revoked_at.get_or_insert(now);
+        }
+        Ok(())
+    }
+}
+
+fn take<T: Clone>(
+    m: &mut HashMap<String, (T, Option<UnixTime>)>,
+    grants: &HashMap<String, Grant>,
+    key: &str,
+    now: UnixTime,
+    grant_of: impl Fn(&T) -> &str,
+) -> Take<T> {
+    match m.get_mut(key) {
+        None => Take::NotFound,
+        Some((v, Some(at))) => Take::AlreadyUsed(v.clone(), *at),
+        Some((v, _))
+            if grants
+                .get(grant_of(v))
+                .is_some_and(|g| g.revoked_at.is_some()) =>
+        {
+            Take::Revoked
+        }
+        Some((v, used)) => {
+            *used = Some(now);
+            Take::Taken(v.clone())
+        }
+    }
+}
+
+#[async_trait]
+impl CodeStore for MemoryStore {
+    async fn put_code(&self, c: &AuthCode) -> StoreResult<()> {
+        self.lock()?
+            .codes
+            .insert(c.code_hash.clone(), (c.clone(), None));
+        Ok(())
+    }
+    async fn take_code(&self, h: &str, now: UnixTime) -> StoreResult<Take<AuthCode>> {
+        let mut g = self.lock()?;
+        let inner = &mut *g;
+        Ok(take(&mut inner.codes, &inner.grants, h, now, |c| {
+            &c.grant_id
+        }))
+    }
+}
+
+#[async_trait]
+impl RefreshTokenStore for MemoryStore {
+    async fn put_refresh_token(&self, t: &RefreshToken) -> StoreResult<()> {
+        self.lock()?
+            .refresh
+            .entry(t.token_hash.clone())
+            .or_insert_with(|| (t.clone(), None));
+        Ok(())
+    }
+    async fn take_refresh_token(&self, h: &str, now: UnixTime) -> StoreResult<Take<RefreshToken>> {
+        let mut g = self.lock()?;
+        let inner = &mut *g;
+        Ok(take(&mut inner.refresh, &inner.grants, h, now, |t| {
+            &t.grant_id
+        }))
+    }
+    async fn refresh_token(
+        &self,
+        h: &str,
+    ) -> StoreResult<Option<(RefreshToken, Option<UnixTime>)>> {
+        Ok(self.lock()?.refresh.get(h).cloned())
+    }
+}
+
+#[async_trait]
+impl ConsentStore for MemoryStore {
+    async fn consented_scopes(&self, user_id: &str, client_id: &str) -> StoreResult<Vec<String>> {
+        Ok(self
+            .lock()?
+            .consents
+            .get(&(user_id.to_owned(), client_id.to_owned()))
+            .cloned()
+            .unwrap_or_default())
+    }
+    async fn add_consent(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        scopes: &[String],
+        _now: UnixTime,
+    ) -> StoreResult<()> {
+        let mut g = self.lock()?;
+        let held = g
+            .consents
+            .entry((user_id.to_owned(), client_id.to_owned()))
+            .or_default();
+        for s in scopes {
+            if !held.contains(s) {
+                held.push(s.clone());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl RevocationStore for MemoryStore {
+    async fn revoke_access_token(&self, jti: &str, expires_at: UnixTime) -> StoreResult<()> {
+        self.lock()?.revoked_jti.insert(jti.to_owned(), expires_at);
+        Ok(())
+    }
+    async fn access_token_revoked(&self, jti: &str) -> StoreResult<bool> {
+        Ok(self.lock()?.revoked_jti.contains_key(jti))
+    }
+}
+
+#[async_trait]
+impl DeviceStore for MemoryStore {
+    async fn put_device_authorization(
+        &self,
+        d: &DeviceAuthorization,
+        now: UnixTime,
+    ) -> StoreResult<()> {
+        let mut g = self.lock()?;
+        g.devices
+            .retain(|_, x| x.user_code_hash != d.user_code_hash || x.expires_at > now);
+        if g.devices.contains_key(&d.device_code_hash)
+            || g.devices
+                .values()
+                .any(|x| x.user_code_hash == d.user_code_hash)
+        {
+            return Err(StoreError::Conflict("user code".into()));
+        }
+        g.devices.insert(d.device_code_hash.clone(), d.clone());
+        Ok(())
+    }
+    async fn device_by_user_code(
+        &self,
+        user_code_hash: &str,
+    ) -> StoreResult<Option<DeviceAuthorization>> {
+        Ok(self
+            .lock()?
+            .devices
+            .values()
+            .find(|x| x.user_code_hash == user_code_hash)
+            .cloned())
+    }
+    async fn decide_device(
+        &self,
+        user_code_hash: &str,
+        approval: Option<&DeviceApproval>,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        let Some(d) = g.devices.values_mut().find(|x| {
+            x.user_code_hash == user_code_hash
+                && x.status == DeviceStatus::Pending
+                && x.expires_at > now
+        }) else {
+            return Ok(false);
+        };
+        d.status = if approval.is_some() {
+            DeviceStatus::Approved
+        } else {
+            DeviceStatus::Denied
+        };
+        d.approval = approval.cloned();
+        Ok(true)
+    }
+    async fn poll_device(
+        &self,
+        device_code_hash: &str,
+        client_id: &str,
+        now: UnixTime,
+        step: i64,
+    ) -> StoreResult<Option<(DeviceAuthorization, bool)>> {
+        let mut g = self.lock()?;
+        let Some(d) = g
+            .devices
+            .get_mut(device_code_hash)
+            .filter(|d| d.client_id == client_id)
+        else {
+            return Ok(None);
+        };
+        let slow = d.last_polled_at.is_some_and(|t| now - t < d.interval);
+        if slow {
+            d.interval += step;
+        }
+        d.last_polled_at = Some(now);
+        Ok(Some((d.clone(), slow)))
+    }
+    async fn take_device(&self, device_code_hash: &str, now: UnixTime) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        match g.devices.get_mut(device_code_hash) {
+            Some(d) if d.status == DeviceStatus::Approved && d.used_at.is_none() => {
+                d.used_at = Some(now);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
+#[async_trait]
+impl PushedRequestStore for MemoryStore {
+    async fn put_pushed_request(&self, r: &PushedRequest) -> StoreResult<()> {
+        self.lock()?.pushed.insert(r.uri_hash.clone(), r.clone());
+        Ok(())
+    }
+    async fn take_pushed_request(
+        &self,
+        uri_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<PushedRequest>> {
+        Ok(self
+            .lock()?
+            .pushed
+            .remove(uri_hash)
+            .filter(|r| r.expires_at > now))
+    }
+}
+
+#[async_trait]
+impl SweepStore for MemoryStore {
+    async fn sweep_expired(&self, c: &Cutoffs) -> StoreResult<Swept> {
+        fn drop_where<K, V>(m: &mut HashMap<K, V>, dead: impl Fn(&V) -> bool) -> u64 {
+            let before = m.len();
+            m.retain(|_, v| !dead(v));
+            (before - m.len()) as u64
+        }
+        let mut g = self.lock()?;
+        let g = &mut *g;
+        let t = c.expired_before;
+        let mut s = Swept {
+            auth_requests: drop_where(&mut g.requests, |r| r.expires_at < t),
+            pushed_requests: drop_where(&mut g.pushed, |r| r.expires_at < t),
+            device_authorizations: drop_where(&mut g.devices, |d| d.expires_at < t),
+            sessions: drop_where(&mut g.sessions, |s| s.expires_at < t),
+            codes: drop_where(&mut g.codes, |(code, _)| {
+                code.expires_at < c.codes_expired_before
+            }),
+            refresh_tokens: drop_where(&mut g.refresh, |(r, _)| r.expires_at < t),
+            revoked_jtis: drop_where(&mut g.revoked_jti, |&exp| exp < t),
+            lockouts: drop_where(&mut g.lockouts, |&(_, locked_until, last)| {
+                last < c.lockouts_failed_before && locked_until <= t
+            }),
+            ..Swept::default()
+        };
+        let referred: std::collections::HashSet<String> = g
+            .codes
+            .values()
+            .map(|(code, _)| code.grant_id.clone())
+            .chain(g.refresh.values().map(|(r, _)| r.grant_id.clone()))
+            .chain(
+                g.devices
+                    .values()
+                    .filter_map(|d| d.approval.as_ref().map(|a| a.grant_id.clone())),
+            )
+            .collect();
+        s.grants = drop_where(&mut g.grants, |gr| {
+            gr.created_at < c.grants_created_before && !referred.contains(&gr.id)
+        });
+        let before = g.audit.len();
+        g.audit.retain(|r| r.at >= c.audit_before);
+        s.audit = (before - g.audit.len()) as u64;
+        Ok(s)
+    }
+}
+
+#[async_trait]
+impl AuditStore for MemoryStore {
+    async fn append_audit(&self, record: &crate::services::audit::Record) -> StoreResult<()> {
+        let mut g = self.lock()?;
+        let id = i64::try_from(g.audit.len()).unwrap_or(i64::MAX) + 1;
+        g.audit.push(crate::services::audit::Record {
+            id,
+            ..record.clone()
+        });
+        Ok(())
+    }
+    async fn audit_log(
+        &self,
+        f: &crate::services::audit::Filter,
+    ) -> StoreResult<Vec<crate::services::audit::Record>> {
+        let g = self.lock()?;
+        Ok(g.audit
+            .iter()
+            .rev()
+            .filter(|r| f.user_id.is_none() || r.user_id == f.user_id)
+            .filter(|r| f.client_id.is_none() || r.client_id == f.client_id)
+            .filter(|r| f.since.is_none_or(|s| r.at >= s))
+            .filter(|r| f.until.is_none_or(|u| r.at < u))
+            .take(usize::try_from(f.limit).unwrap_or(0))
+            .cloned()
+            .collect())
+    }
+}
+
+#[async_trait]
+impl LockoutStore for MemoryStore {
+    async fn lockout(&self, key: &str) -> StoreResult<Option<Lockout>> {
+        Ok(self
+            .lock()?
+            .lockouts
+            .get(key)
+            .map(|&(failures, locked_until, last_failure)| Lockout {
+                failures,
+                locked_until,
+                last_failure,
+            }))
+    }
+    async fn reserve_attempt(
+        &self,
+        key: &str,
+        now: UnixTime,
+        policy: LockPolicy,
+    ) -> StoreResult<Option<Reservation>> {
+        let mut g = self.lock()?;
+        let e = g.lockouts.entry(key.to_owned()).or_insert((0, 0, now));
+        if e.1 > now {
+            return Ok(None);
+        }
+        if e.2 < now - policy.forget_after {
+            *e = (0, 0, now);
+        }
+        e.0 += 1;
+        e.1 = now + policy.lock_secs(e.0);
+        e.2 = now;
+        Ok(Some(Reservation {
+            failures: e.0,
+            locked_until: e.1,
+        }))
+    }
+    async fn release_attempt(&self, key: &str, its_lock: UnixTime) -> StoreResult<()> {
+        if let Some(e) = self.lock()?.lockouts.get_mut(key) {
+            e.0 = (e.0 - 1).max(0);
+            if e.1 == its_lock {
+                e.1 = 0;
+            }
+        }
+        Ok(())
+    }
+    async fn clear_lockout(&self, key: &str) -> StoreResult<()> {
+        self.lock()?.lockouts.remove(key);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl KeyStore for MemoryStore {
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
+        Ok(self.lock()?.keys.clone())
+    }
+    async fn insert_signing_key_if_absent(&self, k: &SigningKeyRecord) -> StoreResult<()> {
+        let mut g = self.lock()?;
+        if !g.keys.iter().any(|x| x.alg == k.alg) {
+            g.keys.push(k.clone());
+        }
+        Ok(())
+    }
+    async fn installation_secret(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>> {
+        Ok(self
+            .lock()?
+            .secrets
+            .entry(name.to_owned())
+            .or_insert_with(|| candidate.to_vec())
+            .clone())
+    }
+}

@@ -1,0 +1,264 @@
+//! The provider: configuration, storage, clock, randomness and keys that
+//! every operation needs, built once at start.
+
+use crate::infra::cache::TtlCache;
+use crate::infra::clock::Clock;
+use crate::infra::jose::{KeySet, SigningKey};
+use crate::infra::random::Random;
+use crate::infra::store::Store;
+use crate::model::Client;
+use crate::protocol::error::{OAuthError, Result};
+use crate::protocol::secret::{ClientSecretHasher, MacKey, SuccessorKey};
+use crate::protocol::types::SigningAlg;
+use std::sync::Arc;
+
+/// Lifetimes and names. Durations are seconds.
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    /// The issuer identifier, e.g. `http://127.0.0.1:8080` (no trailing slash).
+    pub issuer: String,
+    pub code_ttl: i64,
+    pub access_token_ttl: i64,
+    pub refresh_token_ttl: i64,
+    /// How long a rotated refresh token still works (a client retrying after
+    /// a lost response), answered with the same successor token; 0 (the
+    /// default, as in Hydra, Auth0 and Okta) makes refresh tokens strictly
+    /// single use. A reuse outside this window, or once the successor has
+    /// been used, revokes the whole family (RFC 9700 §4.14.2).
+    pub refresh_token_grace: i64,
+    pub id_token_ttl: i64,
+    pub auth_request_ttl: i64,
+    pub session_ttl: i64,
+    /// Algorithm of access tokens (RFC 9068 JWTs).
+    pub access_token_alg: SigningAlg,
+    /// Default algorithm of id_tokens (OIDC requires RS256 support).
+    pub id_token_alg: SigningAlg,
+    /// Lifetime of a pushed authorization request's request_uri (RFC 9126).
+    pub par_ttl: i64,
+    /// Lifetime of a device authorization (RFC 8628 `expires_in`).
+    pub device_code_ttl: i64,
+    /// The polling interval a device starts with (RFC 8628 `interval`).
+    pub device_poll_interval: i64,
+    /// Seconds a client record read from the store is reused ([`crate::infra::cache`]).
+    /// A client changed by another process (the CLI, another instance)
+    /// takes effect after at most this long; 0 reads the store every time.
+    pub client_cache_ttl: i64,
+    /// Seconds a lockout key found clear is trusted without a read. A lock
+    /// set by another instance is seen after at most this long; failures on
+    /// this instance drop the entry at once.
+    pub lockout_cache_ttl: i64,
+    /// Days audit entries are kept (`[retention] audit_days`).
+    pub audit_retention_days: i64,
+}
+
+impl ProviderConfig {
+    pub fn new(issuer: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into().trim_end_matches('/').to_owned(),
+            code_ttl: 60,
+            access_token_ttl: 3600,
+            refresh_token_ttl: 30 * 24 * 3600,
+            refresh_token_grace: 0,
+            id_token_ttl: 3600,
+            auth_request_ttl: 600,
+            session_ttl: 14 * 24 * 3600,
+            access_token_alg: SigningAlg::ES256,
+            id_token_alg: SigningAlg::RS256,
+            par_ttl: 60,
+            device_code_ttl: 600,
+            device_poll_interval: 5,
+            client_cache_ttl: 5,
+            lockout_cache_ttl: 1,
+            audit_retention_days: 90,
+        }
+    }
+}
+
+pub struct Provider {
+    pub config: ProviderConfig,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub random: Arc<dyn Random>,
+    pub keys: KeySet,
+    pub client_secrets: ClientSecretHasher,
+    /// Derives each rotated refresh token from the one it replaces.
+    pub refresh_successors: SuccessorKey,
+    /// Signs form_post answers relayed through the browser.
+    pub relay_key: MacKey,
+    clients: TtlCache<Client>,
+    /// Lockout keys a read found without any record.
+    pub(crate) clear_lockouts: TtlCache<()>,
+    /// Counts failures seen by this process. A clear mark is only kept if
+    /// no failure happened between the read and the mark, so a read racing
+    /// a failure cannot hide the failure's lock.
+    pub(crate) lockout_epoch: std::sync::atomic::AtomicU64,
+    /// Attempts refused while locked, waiting to be written as one audit
+    /// entry per address ([`crate::infra::cache::Refusals`]).
+    pub refusals: crate::infra::cache::Refusals,
+}
+
+const CLIENT_SECRET_KEY_NAME: &str = "client_secret_hmac_key";
+/// A key of its own, so no client secret hash can ever equal a successor.
+const REFRESH_SUCCESSOR_KEY_NAME: &str = "refresh_successor_hmac_key";
+const RELAY_KEY_NAME: &str = "form_post_relay_hmac_key";
+
+/// The named installation secret, drawn on first start (first writer wins,
+/// so every instance sharing the database gets the same key).
+async fn installation_key(store: &dyn Store, random: &dyn Random, name: &str) -> Result<Vec<u8>> {
+    let mut candidate = [0u8; 32];
+    random.fill(&mut candidate)?;
+    let secret = store.installation_secret(name, &candidate).await?;
+    if secret.len() < 32 {
+        return Err(OAuthError::server_error("installation secret too short"));
+    }
+    Ok(secret)
+}
+
+impl Provider {
+    /// Load the signing keys and the installation secrets from the store,
+    /// creating them on first start. When several instances start at once
+    /// on one database, the first writer wins and the others load its keys.
+    ///
+    /// The parsed keys and the secret are the only state kept in process.
+    /// That cache is safe because both are immutable records: they are never
+    /// updated in place, so every instance holds the same values. Key
+    /// rotation, when it is built, must reload the set (e.g. on an unknown
+    /// `kid`) before this stays true.
+    pub async fn new(
+        config: ProviderConfig,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        random: Arc<dyn Random>,
+    ) -> Result<Self> {
+        for alg in [SigningAlg::RS256, SigningAlg::ES256] {
+            let existing = store.signing_keys().await?;
+            if !existing.iter().any(|k| k.alg == alg.as_str()) {
+                let record = SigningKey::generate(alg, clock.now())?;
+                store.insert_signing_key_if_absent(&record).await?;
+            }
+        }
+        let records = store.signing_keys().await?;
+        let keys = records
+            .iter()
+            .map(SigningKey::from_record)
+            .collect::<Result<Vec<_>>>()?;
+        let keys = KeySet::new(keys);
+        keys.key(SigningAlg::RS256)?;
+        keys.key(SigningAlg::ES256)?;
+
+        let client_key = installation_key(&*store, &*random, CLIENT_SECRET_KEY_NAME).await?;
+        let successor_key = installation_key(&*store, &*random, REFRESH_SUCCESSOR_KEY_NAME).await?;
+        let relay_key = installation_key(&*store, &*random, RELAY_KEY_NAME).await?;
+        Ok(Self {
+            clients: TtlCache::new(config.client_cache_ttl, 10_000),
+            clear_lockouts: TtlCache::new(config.lockout_cache_ttl, 100_000),
+            lockout_epoch: std::sync::atomic::AtomicU64::new(0),
+            refusals: crate::infra::cache::Refusals::default(),
+            config,
+            store,
+            clock,
+            random,
+            keys,
+            client_secrets: ClientSecretHasher::new(&client_key),
+            refresh_successors: SuccessorKey::new(&successor_key),
+            relay_key: MacKey::new(&relay_key),
+        })
+    }
+
+    /// A registered, enabled client, from the short-lived cache or the
+    /// store. Every endpoint looks clients up here, so a disabled client is
+    /// exactly as unknown as one never registered: it fails client
+    /// authentication, gets the error page at authorize, and its access
+    /// tokens stop validating. Disabled through this process, that is at
+    /// once; through the CLI or another instance, within
+    /// [`ProviderConfig::client_cache_ttl`].
+    pub async fn client(&self, id: &str) -> Result<Option<Client>> {
+        let now = self.now();
+        let found = match self.clients.get(id, now) {
+            Some(c) => Some(c),
+            None => {
+                let found = self.store.client(id).await?;
+                if let Some(c) = &found {
+                    // Disabled records are cached too: a disabled client
+                    // hammering the token endpoint costs no reads.
+                    self.clients.put(id, c.clone(), now);
+                }
+                found
+            }
+        };
+        Ok(found.filter(|c| !c.is_disabled()))
+    }
+
+    /// Save a client and drop this process's cached copy.
+    pub async fn upsert_client(&self, client: &Client) -> Result<()> {
+        self.store.upsert_client(client).await?;
+        self.clients.remove(&client.id);
+        Ok(())
+    }
+
+    /// Delete a client ([`crate::infra::store::ClientStore::delete_client`]) and
+    /// drop this process's cached copy. `None` when there was none.
+    pub async fn delete_client(&self, id: &str) -> Result<Option<u64>> {
+        let gone = self.store.delete_client(id, self.now()).await?;
+        self.clients.remove(id);
+        Ok(gone)
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.config.issuer
+    }
+
+    /// An absolute URL under the issuer.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.config.issuer, path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::kit;
+
+    #[tokio::test]
+    async fn a_client_changed_elsewhere_shows_within_the_cache_ttl() {
+        let k = kit().await;
+        let before = k.p.client("web").await.unwrap().unwrap();
+        // Another process (the CLI, another instance) renames it.
+        let renamed = crate::model::Client {
+            name: "Renamed".into(),
+            ..before.clone()
+        };
+        k.p.store.upsert_client(&renamed).await.unwrap();
+        assert_eq!(k.p.client("web").await.unwrap().unwrap().name, before.name);
+        k.clock.advance(k.p.config.client_cache_ttl);
+        assert_eq!(k.p.client("web").await.unwrap().unwrap().name, "Renamed");
+    }
+
+    #[tokio::test]
+    async fn a_client_changed_here_shows_at_once() {
+        let k = kit().await;
+        let before = k.p.client("web").await.unwrap().unwrap();
+        let renamed = crate::model::Client {
+            name: "Renamed".into(),
+            ..before
+        };
+        k.p.upsert_client(&renamed).await.unwrap();
+        assert_eq!(k.p.client("web").await.unwrap().unwrap().name, "Renamed");
+    }
+
+    #[tokio::test]
+    async fn unknown_clients_are_not_remembered() {
+        let k = kit().await;
+        assert!(k.p.client("later").await.unwrap().is_none());
+        let web = k.p.client("web").await.unwrap().unwrap();
+        let later = crate::model::Client {
+            id: "later".into(),
+            ..web
+        };
+        k.p.store.upsert_client(&later).await.unwrap();
+        assert!(k.p.client("later").await.unwrap().is_some());
+    }
+}

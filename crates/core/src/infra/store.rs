@@ -1,0 +1,470 @@
+//! Narrow storage traits. `crates/store` implements them (SQLite now,
+//! PostgreSQL next); core never sees SQL. Every contract that matters for
+//! security (single use, atomic take, first writer wins) is stated here and
+//! must hold even when several Portico instances share one database.
+
+use crate::model::UnixTime;
+use crate::model::{
+    AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, Entrypoint, Grant,
+    PushedRequest, RefreshToken, Session, SigningKeyRecord, User,
+};
+use async_trait::async_trait;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken (e.g. the email is already registered).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("storage failure: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = std::result::Result<T, StoreError>;
+
+impl From<StoreError> for crate::protocol::error::OAuthError {
+    fn from(e: StoreError) -> Self {
+        Self::server_error(e)
+    }
+}
+
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    /// The client with this id, disabled or not.
+    async fn client(&self, id: &str) -> StoreResult<Option<Client>>;
+    /// Insert or replace by id (config is applied idempotently at start).
+    async fn upsert_client(&self, client: &Client) -> StoreResult<()>;
+    /// Every client, disabled ones included, by id.
+    async fn clients(&self) -> StoreResult<Vec<Client>>;
+    /// Remove the client together with what it holds, in one transaction
+    /// (all of it happens or none): every live grant of the client is
+    /// revoked at `now` (so every token it was issued dies) and the
+    /// consents given to it are forgotten (a later client with the same id
+    /// starts afresh). Returns how many grants were revoked, or `None`,
+    /// changing nothing, when no client has this id.
+    async fn delete_client(&self, id: &str, now: UnixTime) -> StoreResult<Option<u64>>;
+}
+
+#[async_trait]
+pub trait EntrypointStore: Send + Sync {
+    async fn entrypoint(&self, id: &str) -> StoreResult<Option<Entrypoint>>;
+    async fn upsert_entrypoint(&self, entrypoint: &Entrypoint) -> StoreResult<()>;
+    /// Every entrypoint, by id.
+    async fn entrypoints(&self) -> StoreResult<Vec<Entrypoint>>;
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// `email` is compared lower-cased.
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>>;
+    /// Insert a new user. [`StoreError::Conflict`] if the email is taken,
+    /// atomically (no check-then-insert race).
+    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    /// Insert, or update name and password of the user with this email
+    /// (config users). Returns the stored user's id.
+    async fn upsert_user_by_email(&self, user: &User) -> StoreResult<String>;
+    /// Remove the user for good, in one transaction: every grant of theirs
+    /// is revoked at `now` (so every token of theirs dies), their sessions
+    /// and consents are deleted, then the account. False when no user has
+    /// this id.
+    async fn delete_user(&self, id: &str, now: UnixTime) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn create_session(&self, session: &Session) -> StoreResult<()>;
+    /// The session with this id hash, if it exists and has not expired at `now`.
+    async fn session(&self, id_hash: &str, now: UnixTime) -> StoreResult<Option<Session>>;
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait AuthRequestStore: Send + Sync {
+    async fn put_auth_request(&self, request: &AuthRequest) -> StoreResult<()>;
+    /// The pending request, if it exists and has not expired at `now`.
+    async fn auth_request(&self, id: &str, now: UnixTime) -> StoreResult<Option<AuthRequest>>;
+    /// Replace the stored body of a pending request (same id). Returns false
+    /// when the request is gone or expired.
+    async fn update_auth_request(&self, request: &AuthRequest, now: UnixTime) -> StoreResult<bool>;
+    /// Remove and return the request, atomically: of two concurrent takes,
+    /// exactly one gets `Some`. Expired requests are never returned.
+    async fn take_auth_request(&self, id: &str, now: UnixTime) -> StoreResult<Option<AuthRequest>>;
+}
+
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    async fn create_grant(&self, grant: &Grant) -> StoreResult<()>;
+    async fn grant(&self, id: &str) -> StoreResult<Option<Grant>>;
+    /// Mark the grant revoked (idempotent; the first revocation time is kept).
+    /// Every token of the grant is dead from then on.
+    async fn revoke_grant(&self, id: &str, now: UnixTime) -> StoreResult<()>;
+    /// Revoke every live grant given from this SSO session (sign-out), in
+    /// one statement. Returns how many were revoked.
+    async fn revoke_grants_of_session(
+        &self,
+        session_id_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<u64>;
+    /// Re-attach every grant given from session `from` to session `to`, in
+    /// one statement (the same user signed in again on a browser that
+    /// still had a session): signing out of `to` then revokes them too.
+    /// Returns how many moved.
+    async fn move_grants_to_session(&self, from: &str, to: &str) -> StoreResult<u64>;
+    /// Revoke every live grant this user gave this client (reauthorize), in
+    /// one statement. Returns how many were revoked.
+    async fn revoke_grants_of(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        now: UnixTime,
+    ) -> StoreResult<u64>;
+    /// Revoke every live grant of this client, whoever gave it (the client
+    /// is disabled), in one statement; revoked grants keep their first
+    /// revocation time. Returns how many were revoked.
+    async fn revoke_grants_of_client(&self, client_id: &str, now: UnixTime) -> StoreResult<u64>;
+}
+
+/// The result of taking a single-use value (code or refresh token).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Take<T> {
+    /// This caller is the one and only user of the value.
+    Taken(T),
+    /// The value exists but was already used (at the given time): a replay.
+    /// Carries the record so the caller can revoke what was issued from it.
+    AlreadyUsed(T, UnixTime),
+    /// The value is unused but its grant has been revoked: it is dead.
+    Revoked,
+    NotFound,
+}
+
+#[async_trait]
+pub trait CodeStore: Send + Sync {
+    async fn put_code(&self, code: &AuthCode) -> StoreResult<()>;
+    /// Mark the code used and return it, atomically (one conditional update,
+    /// never read-then-write): of any number of concurrent takes of one code,
+    /// exactly one gets [`Take::Taken`]; the others get [`Take::AlreadyUsed`].
+    /// A code whose grant is revoked is never taken ([`Take::Revoked`]); the
+    /// check is part of the same update, so a winner never needs to re-check
+    /// its grant (a revocation after the take kills the issued tokens, which
+    /// carry the grant id). Expiry is checked by the caller.
+    async fn take_code(&self, code_hash: &str, now: UnixTime) -> StoreResult<Take<AuthCode>>;
+}
+
+#[async_trait]
+pub trait RefreshTokenStore: Send + Sync {
+    /// Insert the token unless one with the same hash exists, in one
+    /// statement; an existing token, its use included, is left as it was.
+    /// A rotated token's successor is derived from it, so every retry of one
+    /// token puts the same successor: concurrent puts leave one row, and a
+    /// retry never revives a successor that was used meanwhile.
+    async fn put_refresh_token(&self, token: &RefreshToken) -> StoreResult<()>;
+    /// Same contract as [`CodeStore::take_code`]: exactly one concurrent
+    /// taker wins; a used token yields [`Take::AlreadyUsed`].
+    async fn take_refresh_token(
+        &self,
+        token_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<Take<RefreshToken>>;
+    /// Read without taking (introspection): the token and when it was used.
+    async fn refresh_token(
+        &self,
+        token_hash: &str,
+    ) -> StoreResult<Option<(RefreshToken, Option<UnixTime>)>>;
+}
+
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
+    /// Every scope this user has allowed this client (empty if none).
+    async fn consented_scopes(&self, user_id: &str, client_id: &str) -> StoreResult<Vec<String>>;
+    /// Remember that the user allowed these scopes to the client, adding to
+    /// what was allowed before (idempotent; concurrent adds both stick).
+    async fn add_consent(
+        &self,
+        user_id: &str,
+        client_id: &str,
+        scopes: &[String],
+        now: UnixTime,
+    ) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait RevocationStore: Send + Sync {
+    /// Record that the access token with this `jti` is revoked. The record
+    /// may be dropped after `expires_at`, when the token is dead anyway.
+    async fn revoke_access_token(&self, jti: &str, expires_at: UnixTime) -> StoreResult<()>;
+    async fn access_token_revoked(&self, jti: &str) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait DeviceStore: Send + Sync {
+    /// Insert a new device authorization. A live (unexpired) authorization
+    /// holding the same user code makes this fail with
+    /// [`StoreError::Conflict`] (the caller draws a new code); an expired
+    /// holder is deleted first, so spent codes can be drawn again.
+    async fn put_device_authorization(
+        &self,
+        d: &DeviceAuthorization,
+        now: UnixTime,
+    ) -> StoreResult<()>;
+    /// The authorization with this user code hash, in whatever state
+    /// (expired, decided and used included) so the caller can say why a code
+    /// does not work.
+    async fn device_by_user_code(
+        &self,
+        user_code_hash: &str,
+    ) -> StoreResult<Option<DeviceAuthorization>>;
+    /// Record the user's decision: `Some` approves, `None` denies. Only a
+    /// pending, unexpired authorization is decided, in one conditional
+    /// update: of concurrent decisions exactly one returns true. A user code
+    /// is therefore used at most once.
+    async fn decide_device(
+        &self,
+        user_code_hash: &str,
+        approval: Option<&DeviceApproval>,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+    /// Record a poll by `client_id`, atomically, and return the record as it
+    /// is after the poll together with whether the poll came sooner than the
+    /// interval after the previous one. Such a poll grows the interval by
+    /// `step` seconds (RFC 8628 §3.5 slow_down). The first poll is never too
+    /// soon. `None` when no authorization of that client has this hash.
+    async fn poll_device(
+        &self,
+        device_code_hash: &str,
+        client_id: &str,
+        now: UnixTime,
+        step: i64,
+    ) -> StoreResult<Option<(DeviceAuthorization, bool)>>;
+    /// Spend an approved device code, atomically: of concurrent takes
+    /// exactly one returns true; a pending, denied or spent code gives false.
+    async fn take_device(&self, device_code_hash: &str, now: UnixTime) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait PushedRequestStore: Send + Sync {
+    async fn put_pushed_request(&self, r: &PushedRequest) -> StoreResult<()>;
+    /// Remove and return the pushed request, atomically: of concurrent
+    /// takes exactly one gets `Some`. Expired requests are never returned.
+    async fn take_pushed_request(
+        &self,
+        uri_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<PushedRequest>>;
+}
+
+/// Failed-credential counters with a lock (brute force, [`crate::services::lockout`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lockout {
+    pub failures: i64,
+    /// No attempt is checked before this time (0: not locked).
+    pub locked_until: UnixTime,
+    /// When the last failure was counted.
+    pub last_failure: UnixTime,
+}
+
+/// How a counter locks (the store applies it inside one statement, see
+/// [`LockoutStore::reserve_attempt`]; [`crate::services::lockout`] names the policies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LockPolicy {
+    /// Failures allowed before the first lock.
+    pub free: i64,
+    /// The first lock, in seconds; each further failure doubles it.
+    pub base: i64,
+    /// The longest lock.
+    pub max: i64,
+    /// A counter whose last failure is this old starts again.
+    pub forget_after: i64,
+}
+
+impl LockPolicy {
+    /// The lock after `failures` failures, in seconds (0: none).
+    pub fn lock_secs(&self, failures: i64) -> i64 {
+        if failures < self.free {
+            return 0;
+        }
+        let doublings = u32::try_from((failures - self.free).min(30)).unwrap_or(30);
+        self.base.saturating_mul(1_i64 << doublings).min(self.max)
+    }
+
+    /// The fewest doublings past the allowance that reach the longest lock
+    /// (so SQL can compute [`Self::lock_secs`] without `min`/`power`).
+    pub fn doublings_to_max(&self) -> i64 {
+        (0..=30)
+            .find(|&k| self.base.saturating_mul(1_i64 << k) >= self.max)
+            .unwrap_or(30)
+    }
+}
+
+/// An attempt counted in advance by [`LockoutStore::reserve_attempt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reservation {
+    /// Failures counted, this attempt included.
+    pub failures: i64,
+    /// The lock this attempt set (`now` plus the policy's lock for
+    /// `failures`; `now` itself when that is none).
+    pub locked_until: UnixTime,
+}
+
+#[async_trait]
+pub trait LockoutStore: Send + Sync {
+    /// The counter under `key`, if it ever failed.
+    async fn lockout(&self, key: &str) -> StoreResult<Option<Lockout>>;
+    /// Begin a credential check under `key` at `now`, in one atomic
+    /// statement. A key locked at `now` is left alone and `None` comes back:
+    /// the check must be refused unchecked. Otherwise the attempt is counted
+    /// as a failure in advance (a counter whose last failure came before
+    /// `now - policy.forget_after` restarts at 1) and the key is locked for
+    /// `policy.lock_secs(count)` from `now`, as if the attempt had failed.
+    /// So of any number of concurrent attempts, only as many as the policy
+    /// allows are let through, on every instance sharing the database; the
+    /// caller gives the attempt back with [`Self::release_attempt`] when the
+    /// credential was right.
+    async fn reserve_attempt(
+        &self,
+        key: &str,
+        now: UnixTime,
+        policy: LockPolicy,
+    ) -> StoreResult<Option<Reservation>>;
+    /// Give back one reserved attempt that succeeded (or was never
+    /// checked): one failure less, and the lock it set (`locked_until`
+    /// still equal to `its_lock`) lifted. A lock set since by another
+    /// attempt stays.
+    async fn release_attempt(&self, key: &str, its_lock: UnixTime) -> StoreResult<()>;
+    /// Forget `key` entirely (a success).
+    async fn clear_lockout(&self, key: &str) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
+    /// Store `key` as the key for its algorithm unless one already exists;
+    /// first writer wins. Callers reload with [`Self::signing_keys`] after.
+    async fn insert_signing_key_if_absent(&self, key: &SigningKeyRecord) -> StoreResult<()>;
+    /// The named installation secret, creating it from `candidate` if absent
+    /// (first writer wins; everybody gets the same value back).
+    async fn installation_secret(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>>;
+}
+
+/// The audit log: append-only.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Append `record` (its `id` is ignored; the store numbers entries in
+    /// the order they are appended).
+    async fn append_audit(&self, record: &crate::model::AuditRecord) -> StoreResult<()>;
+    /// Entries matching every condition of `filter`, newest first, at most
+    /// `filter.limit`.
+    async fn audit_log(
+        &self,
+        filter: &crate::model::AuditFilter,
+    ) -> StoreResult<Vec<crate::model::AuditRecord>>;
+}
+
+/// What [`SweepStore::sweep_expired`] may delete: each cutoff is a time;
+/// rows whose deciding time lies before it are dead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cutoffs {
+    /// Authorization requests, pushed requests, device authorizations,
+    /// sessions, refresh tokens and revoked-jti entries that expired
+    /// before this.
+    pub expired_before: UnixTime,
+    /// Authorization codes that expired before this (later than the
+    /// others, so a replay of a spent code can still revoke what it issued).
+    pub codes_expired_before: UnixTime,
+    /// Grants created before this and no longer referred to by any code,
+    /// refresh token or device authorization: every token of theirs has
+    /// expired.
+    pub grants_created_before: UnixTime,
+    /// Lockout counters whose last failure came before this and that are
+    /// not locked at `expired_before`.
+    pub lockouts_failed_before: UnixTime,
+    /// Audit entries written before this.
+    pub audit_before: UnixTime,
+}
+
+/// How many rows [`SweepStore::sweep_expired`] deleted, per kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub auth_requests: u64,
+    pub pushed_requests: u64,
+    pub device_authorizations: u64,
+    pub sessions: u64,
+    pub codes: u64,
+    pub refresh_tokens: u64,
+    pub grants: u64,
+    pub revoked_jtis: u64,
+    pub lockouts: u64,
+    pub audit: u64,
+}
+
+impl Swept {
+    pub fn total(&self) -> u64 {
+        self.auth_requests
+            + self.pushed_requests
+            + self.device_authorizations
+            + self.sessions
+            + self.codes
+            + self.refresh_tokens
+            + self.grants
+            + self.revoked_jtis
+            + self.lockouts
+            + self.audit
+    }
+}
+
+/// Bounded storage: what has expired is deleted, so an anonymous flood of
+/// requests cannot grow the database without bound.
+#[async_trait]
+pub trait SweepStore: Send + Sync {
+    /// Delete every row past its cutoff ([`Cutoffs`]) and nothing else, in
+    /// small batches so writers are never held up for long. Safe to run
+    /// concurrently from several instances (each row is deleted once; the
+    /// counts then add up across them).
+    async fn sweep_expired(&self, cutoffs: &Cutoffs) -> StoreResult<Swept>;
+}
+
+/// Everything Portico stores.
+pub trait Store:
+    ClientStore
+    + EntrypointStore
+    + UserStore
+    + SessionStore
+    + AuthRequestStore
+    + GrantStore
+    + CodeStore
+    + RefreshTokenStore
+    + ConsentStore
+    + RevocationStore
+    + DeviceStore
+    + PushedRequestStore
+    + LockoutStore
+    + AuditStore
+    + KeyStore
+    + SweepStore
+    + Send
+    + Sync
+    + 'static
+{
+}
+
+impl<T> Store for T where
+    T: ClientStore
+        + EntrypointStore
+        + UserStore
+        + SessionStore
+        + AuthRequestStore
+        + GrantStore
+        + CodeStore
+        + RefreshTokenStore
+        + ConsentStore
+        + RevocationStore
+        + DeviceStore
+        + PushedRequestStore
+        + LockoutStore
+        + AuditStore
+        + KeyStore
+        + SweepStore
+        + Send
+        + Sync
+        + 'static
+{
+}

@@ -1,0 +1,13 @@
+//! Layer 4: what several endpoints share.
+pub mod accounts;
+pub mod audit;
+pub mod claims;
+pub mod client_auth;
+pub mod clients;
+pub mod entrypoint;
+pub mod grants;
+pub mod lockout;
+pub mod provision;
+pub mod sweep;
+pub mod tokens;
+pub mod user_codes;
