@@ -44,13 +44,14 @@ fn Screens(ui: theme::Ui) -> impl IntoView {
 /// (the server decides the next step), so the path is read once; a router
 /// would only add weight to the first load.
 fn screen(path: &str) -> AnyView {
+    use portico_api_types::routes::pages;
     match path.trim_end_matches('/') {
         "" => screens::Home().into_any(),
-        "/login" => screens::Login().into_any(),
-        "/sign-up" => screens::SignUp().into_any(),
-        "/consent" => screens::Consent().into_any(),
-        "/device" => screens::Device().into_any(),
-        "/logout" => screens::Logout().into_any(),
+        pages::LOGIN => screens::Login().into_any(),
+        pages::SIGN_UP => screens::SignUp().into_any(),
+        pages::CONSENT => screens::Consent().into_any(),
+        pages::DEVICE => screens::Device().into_any(),
+        pages::LOGOUT => screens::Logout().into_any(),
         "/oauth2/authorize" | "/oauth2/auth" => screens::AuthorizeError().into_any(),
         _ => screens::NotFound().into_any(),
     }

@@ -61,10 +61,7 @@ fn build() -> World {
                 "password",
                 "implicit",
             ]),
-            response_types: portico_core::protocol::types::RESPONSE_TYPES
-                .iter()
-                .map(|s| (*s).to_owned())
-                .collect(),
+            response_types: portico_core::protocol::types::ResponseType::ALL.to_vec(),
             scopes: strings(&["openid", "profile", "email", "offline_access", "phone"]),
             first_party: false,
             id_token_signed_response_alg: None,

@@ -28,7 +28,7 @@ pub fn Home() -> impl IntoView {
         Some(_) => view! {
             <Title title=t.account_title/>
             <p>{t.not_signed_in}</p>
-            <p><a href="/login">{t.sign_in}</a></p>
+            <p><a href=portico_api_types::routes::pages::LOGIN>{t.sign_in}</a></p>
         }.into_any(),
     }
     }

@@ -64,6 +64,17 @@ pub mod routes {
     pub const DEVICE_DECIDE: &str = "/api/ui/device/decide";
     pub const LOGOUT: &str = "/api/ui/logout";
     pub const AUTHORIZE_ERROR: &str = "/api/ui/authorize-error";
+
+    /// The hosted UI's pages. Every move between them is a full page load
+    /// that the server chooses.
+    pub mod pages {
+        pub const LOGIN: &str = "/login";
+        pub const SIGN_UP: &str = "/sign-up";
+        pub const CONSENT: &str = "/consent";
+        /// The device flow's verification URI (RFC 8628 §3.2).
+        pub const DEVICE: &str = "/device";
+        pub const LOGOUT: &str = "/logout";
+    }
 }
 
 pub const CSRF_HEADER: &str = "x-portico-csrf";

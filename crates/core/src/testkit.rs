@@ -1,11 +1,16 @@
 //! Fixtures for core's unit tests: an in-memory provider with a fixed clock.
 
-use crate::infra::clock::ManualClock;
+use crate::endpoints::authorize::{Outcome, authorize};
+use crate::endpoints::token::token;
+use crate::infra::clock::{Clock, ManualClock};
 use crate::infra::memory::MemoryStore;
 use crate::infra::password::DUMMY_HASH;
 use crate::infra::provider::{Provider, ProviderConfig};
 use crate::infra::random::SequenceRandom;
 use crate::model::{Client, Entrypoint, Session, User};
+use crate::protocol::error::Result;
+use crate::services::tokens::TokenResponse;
+use base64::Engine;
 use std::sync::Arc;
 
 pub const T0: i64 = 1_700_000_000;
@@ -42,7 +47,7 @@ pub async fn kit() -> Kit {
         secret_hash: Some(p.client_secrets.hash(secret)),
         redirect_uris: strings(&[CB, "https://app.example/other"]),
         grant_types: strings(&["authorization_code", "refresh_token"]),
-        response_types: strings(&["code"]),
+        response_types: vec![crate::protocol::types::ResponseType::Code],
         scopes: strings(&["openid", "profile", "email", "offline_access"]),
         first_party: true,
         id_token_signed_response_alg: None,
@@ -59,10 +64,7 @@ pub async fn kit() -> Kit {
         id: "rp".into(),
         name: "Partner App".into(),
         grant_types: strings(&["authorization_code", "implicit", "refresh_token"]),
-        response_types: crate::protocol::types::RESPONSE_TYPES
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect(),
+        response_types: crate::protocol::types::ResponseType::ALL.to_vec(),
         first_party: false,
         ..base.clone()
     };
@@ -175,4 +177,38 @@ pub fn redirect_params(url: &str) -> std::collections::HashMap<String, String> {
         .query_pairs()
         .into_owned()
         .collect()
+}
+
+pub fn basic(id: &str, secret: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+    )
+}
+
+/// Run authorize with a session and return the code.
+pub async fn code_for(k: &Kit, extra: &str) -> String {
+    let s = k.session(k.clock.now()).await;
+    let query = format!(
+        "client_id=web&redirect_uri={CB}&response_type=code&scope=openid offline_access&nonce=n1{extra}"
+    );
+    let Outcome::Redirect(url) = authorize(&k.p, &q(&query), Some(&s)).await else {
+        panic!()
+    };
+    redirect_params(&url).remove("code").unwrap()
+}
+
+/// A code (with openid offline_access) exchanged for tokens.
+pub async fn tokens_for(k: &Kit) -> TokenResponse {
+    let code = code_for(k, "").await;
+    token_request(
+        k,
+        &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
+    )
+    .await
+    .unwrap()
+}
+
+pub async fn token_request(k: &Kit, form: &str) -> Result<TokenResponse> {
+    token(&k.p, Some(&basic("web", k.secret)), &q(form), None).await
 }

@@ -39,7 +39,7 @@ impl Demo {
             secret_hash: None,
             redirect_uris: vec![redirect_uri.clone()],
             grant_types: vec!["authorization_code".into(), "refresh_token".into()],
-            response_types: vec!["code".into()],
+            response_types: vec![portico_core::protocol::types::ResponseType::Code],
             scopes: ["openid", "profile", "email", "offline_access"]
                 .map(String::from)
                 .to_vec(),

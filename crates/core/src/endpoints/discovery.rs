@@ -2,7 +2,7 @@
 
 use crate::infra::provider::Provider;
 use crate::protocol::scope::STANDARD_SCOPES;
-use crate::protocol::types::{ACR_VALUES, RESPONSE_TYPES};
+use crate::protocol::types::{ACR_VALUES, ResponseType, SigningAlg};
 use serde_json::{Value, json};
 
 /// Client authentication methods at the token, introspection and
@@ -24,11 +24,11 @@ pub fn metadata(p: &Provider) -> Value {
         // Per client (require_pushed_authorization_requests); not for all.
         "require_pushed_authorization_requests": false,
         "scopes_supported": STANDARD_SCOPES,
-        "response_types_supported": RESPONSE_TYPES,
+        "response_types_supported": ResponseType::ALL.map(ResponseType::as_str),
         "response_modes_supported": ["query", "fragment", "form_post"],
         "grant_types_supported": ["authorization_code", "implicit", "refresh_token", "client_credentials", "password", crate::protocol::types::GRANT_DEVICE_CODE],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
+        "id_token_signing_alg_values_supported": SigningAlg::ALL.map(SigningAlg::as_str),
         "token_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
         // Introspection is for resource servers: a secret is required.
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],

@@ -112,3 +112,113 @@ async fn introspect_refresh(p: &Provider, client: &Client, token: &str) -> Resul
         "iss": p.issuer(),
     })))
 }
+
+#[cfg(test)]
+mod tests {
+
+    use crate::protocol::error::ErrorCode;
+    use crate::testkit::*;
+
+    #[tokio::test]
+    async fn introspection_describes_live_tokens_and_forgets_revoked_ones() {
+        let k = kit().await;
+        let t = tokens_for(&k).await;
+        let web = basic("web", k.secret);
+        let intro = |tok: String| {
+            let (k, web) = (&k, web.clone());
+            async move {
+                crate::endpoints::introspect::introspect(
+                    &k.p,
+                    Some(&web),
+                    &q(&format!("token={tok}")),
+                    None,
+                )
+                .await
+                .unwrap()
+            }
+        };
+        let a = intro(t.access_token.clone()).await;
+        assert_eq!(a["active"], true);
+        assert_eq!(a["client_id"], "web");
+        assert_eq!(a["sub"], "user-1");
+        assert_eq!(a["scope"], "openid offline_access");
+        assert_eq!(a["token_type"], "Bearer");
+        assert_eq!(a["exp"], T0 + 3600);
+        assert_eq!(a["iat"], T0);
+        let rt = t.refresh_token.clone().unwrap();
+        let r = intro(rt.clone()).await;
+        assert_eq!(r["active"], true);
+        assert_eq!(r["token_type"], "refresh_token");
+        assert_eq!(
+            intro("garbage".into()).await,
+            serde_json::json!({"active": false})
+        );
+        // Public clients cannot introspect.
+        let e = crate::endpoints::introspect::introspect(
+            &k.p,
+            None,
+            &q(&format!("client_id=spa&token={}", t.access_token)),
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidClient);
+        // Confidential clients not configured to introspect are refused.
+        let mut rp = k.p.store.client("rp").await.unwrap().unwrap();
+        rp.introspection = false;
+        k.p.upsert_client(&rp).await.unwrap();
+        let e = crate::endpoints::introspect::introspect(
+            &k.p,
+            Some(&basic("rp", k.secret)),
+            &q(&format!("token={}", t.access_token)),
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnauthorizedClient);
+        // Revoking the access token: inactive at introspection and userinfo,
+        // while the refresh token lives on.
+        crate::endpoints::revoke::revoke(
+            &k.p,
+            Some(&web),
+            &q(&format!("token={}", t.access_token)),
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            intro(t.access_token.clone()).await,
+            serde_json::json!({"active": false})
+        );
+        assert_eq!(
+            crate::endpoints::userinfo::userinfo(&k.p, &t.access_token)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidToken
+        );
+        assert_eq!(intro(rt.clone()).await["active"], true);
+        // Revoking the refresh token kills the family.
+        crate::endpoints::revoke::revoke(&k.p, Some(&web), &q(&format!("token={rt}")), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            intro(rt.clone()).await,
+            serde_json::json!({"active": false})
+        );
+        // Unknown tokens are fine to revoke; another client's are not.
+        crate::endpoints::revoke::revoke(&k.p, Some(&web), &q("token=unknown"), None)
+            .await
+            .unwrap();
+        let t = tokens_for(&k).await;
+        let e = crate::endpoints::revoke::revoke(
+            &k.p,
+            Some(&basic("legacy", k.secret)),
+            &q(&format!("token={}", t.refresh_token.unwrap())),
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnauthorizedClient);
+    }
+}

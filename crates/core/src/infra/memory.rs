@@ -28,7 +28,7 @@ struct Inner {
     /// key -> (failures, locked_until, last failure)
     lockouts: HashMap<String, (i64, UnixTime, UnixTime)>,
     pushed: HashMap<String, PushedRequest>,
-    audit: Vec<crate::services::audit::Record>,
+    audit: Vec<crate::model::AuditRecord>,
     keys: Vec<SigningKeyRecord>,
     secrets: HashMap<String, Vec<u8>>,
 }
@@ -520,10 +520,10 @@ impl SweepStore for MemoryStore {
 
 #[async_trait]
 impl AuditStore for MemoryStore {
-    async fn append_audit(&self, record: &crate::services::audit::Record) -> StoreResult<()> {
+    async fn append_audit(&self, record: &crate::model::AuditRecord) -> StoreResult<()> {
         let mut g = self.lock()?;
         let id = i64::try_from(g.audit.len()).unwrap_or(i64::MAX) + 1;
-        g.audit.push(crate::services::audit::Record {
+        g.audit.push(crate::model::AuditRecord {
             id,
             ..record.clone()
         });
@@ -531,8 +531,8 @@ impl AuditStore for MemoryStore {
     }
     async fn audit_log(
         &self,
-        f: &crate::services::audit::Filter,
-    ) -> StoreResult<Vec<crate::services::audit::Record>> {
+        f: &crate::model::AuditFilter,
+    ) -> StoreResult<Vec<crate::model::AuditRecord>> {
         let g = self.lock()?;
         Ok(g.audit
             .iter()

@@ -1,7 +1,7 @@
 //! The records Portico keeps. Times are Unix seconds.
 
 use crate::protocol::theme::Theme;
-use crate::protocol::types::{PkceMethod, Prompt, ResponseMode};
+use crate::protocol::types::{PkceMethod, Prompt, ResponseMode, ResponseType, SigningAlg};
 use portico_api_types::{SignUpFields, XMethod};
 use serde::{Deserialize, Serialize};
 
@@ -18,13 +18,13 @@ pub struct Client {
     pub secret_hash: Option<String>,
     pub redirect_uris: Vec<String>,
     pub grant_types: Vec<String>,
-    pub response_types: Vec<String>,
+    pub response_types: Vec<ResponseType>,
     /// Scopes the client may ask for (OIDC scopes; entrypoints are separate).
     pub scopes: Vec<String>,
     /// First-party clients skip the consent screen.
     pub first_party: bool,
     /// `RS256` (default) or `ES256`.
-    pub id_token_signed_response_alg: Option<String>,
+    pub id_token_signed_response_alg: Option<SigningAlg>,
     /// RFC 9126 §6: this client's authorization requests must be pushed.
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
@@ -197,7 +197,7 @@ pub struct AuthRequest {
     pub redirect_uri_given: bool,
     /// Normalised: the values of `response_type` in the order code,
     /// id_token, token, space separated.
-    pub response_type: String,
+    pub response_type: ResponseType,
     #[serde(default)]
     pub response_mode: ResponseMode,
     pub scopes: Vec<String>,
@@ -222,12 +222,6 @@ pub struct AuthRequest {
     pub login_session: Option<String>,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
-}
-
-impl AuthRequest {
-    pub fn returns(&self, kind: &str) -> bool {
-        self.response_type.split(' ').any(|t| t == kind)
-    }
 }
 
 /// What the user allowed one client: every token issued from one code (and

@@ -111,41 +111,117 @@ impl Prompt {
     }
 }
 
-/// The response types Portico answers, normalised (OIDC Core §3: code,
-/// implicit and hybrid flows).
-pub const RESPONSE_TYPES: [&str; 7] = [
-    "code",
-    "token",
-    "id_token",
-    "id_token token",
-    "code id_token",
-    "code token",
-    "code id_token token",
-];
+/// The response types Portico answers (OIDC Core §3: the code, implicit
+/// and hybrid flows). Parsed once at the edge, in any order (OAuth 2.0
+/// Multiple Response Type Encoding Practices §3); stored and shown in the
+/// canonical order code, id_token, token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseType {
+    Code,
+    Token,
+    IdToken,
+    IdTokenToken,
+    CodeIdToken,
+    CodeToken,
+    CodeIdTokenToken,
+}
+
+impl ResponseType {
+    pub const ALL: [Self; 7] = [
+        Self::Code,
+        Self::Token,
+        Self::IdToken,
+        Self::IdTokenToken,
+        Self::CodeIdToken,
+        Self::CodeToken,
+        Self::CodeIdTokenToken,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Code => "code",
+            Self::Token => "token",
+            Self::IdToken => "id_token",
+            Self::IdTokenToken => "id_token token",
+            Self::CodeIdToken => "code id_token",
+            Self::CodeToken => "code token",
+            Self::CodeIdTokenToken => "code id_token token",
+        }
+    }
+
+    /// The space-separated values in any order, each at most once; None for
+    /// anything Portico does not answer.
+    pub fn parse(rt: &str) -> Option<Self> {
+        let mut parts: Vec<&str> = rt.split(' ').filter(|s| !s.is_empty()).collect();
+        let rank = |s: &str| ["code", "id_token", "token"].iter().position(|x| *x == s);
+        if parts.iter().any(|s| rank(s).is_none()) {
+            return None;
+        }
+        parts.sort_by_key(|s| rank(s));
+        let before = parts.len();
+        parts.dedup();
+        if parts.len() != before {
+            return None;
+        }
+        let canonical = parts.join(" ");
+        Self::ALL.into_iter().find(|r| r.as_str() == canonical)
+    }
+
+    /// An authorization code is returned.
+    pub fn has_code(self) -> bool {
+        matches!(
+            self,
+            Self::Code | Self::CodeIdToken | Self::CodeToken | Self::CodeIdTokenToken
+        )
+    }
+
+    /// An id_token is returned from the authorization endpoint.
+    pub fn has_id_token(self) -> bool {
+        matches!(
+            self,
+            Self::IdToken | Self::IdTokenToken | Self::CodeIdToken | Self::CodeIdTokenToken
+        )
+    }
+
+    /// An access token is returned from the authorization endpoint.
+    pub fn has_token(self) -> bool {
+        matches!(
+            self,
+            Self::Token | Self::IdTokenToken | Self::CodeToken | Self::CodeIdTokenToken
+        )
+    }
+
+    /// Where the response goes when the client names no response_mode:
+    /// the fragment whenever a token or id_token is returned, the query for
+    /// a code alone.
+    pub fn default_mode(self) -> ResponseMode {
+        if self == Self::Code {
+            ResponseMode::Query
+        } else {
+            ResponseMode::Fragment
+        }
+    }
+}
+
+/// Stored as its words, so records written before the enum still load.
+impl Serialize for ResponseType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ResponseType {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Self::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown response_type {s:?}")))
+    }
+}
 
 /// The authentication contexts Portico can achieve, weakest first: "0" an
 /// existing session was reused, "1" the user typed credentials for this
 /// very request. The acr claim always says which one happened.
 pub const ACR_VALUES: [&str; 2] = ["0", "1"];
-
-/// `response_type` with its values in the canonical order (code, id_token,
-/// token), or None for anything Portico does not answer. Order does not
-/// matter on the wire (OAuth 2.0 Multiple Response Types §3).
-pub fn normalize_response_type(rt: &str) -> Option<String> {
-    let mut parts: Vec<&str> = rt.split(' ').filter(|s| !s.is_empty()).collect();
-    let rank = |s: &str| ["code", "id_token", "token"].iter().position(|x| *x == s);
-    if parts.iter().any(|s| rank(s).is_none()) {
-        return None;
-    }
-    parts.sort_by_key(|s| rank(s));
-    let before = parts.len();
-    parts.dedup();
-    if parts.len() != before {
-        return None;
-    }
-    let n = parts.join(" ");
-    RESPONSE_TYPES.contains(&n.as_str()).then_some(n)
-}
 
 /// The JWS algorithms Portico signs with (RFC 7518 §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,18 +231,17 @@ pub enum SigningAlg {
 }
 
 impl SigningAlg {
-    pub fn as_str(self) -> &'static str {
+    pub const ALL: [Self; 2] = [Self::RS256, Self::ES256];
+
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::RS256 => "RS256",
             Self::ES256 => "ES256",
         }
     }
+
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "RS256" => Some(Self::RS256),
-            "ES256" => Some(Self::ES256),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
     }
 }
 
@@ -183,6 +258,42 @@ mod tests {
         let stored: Vec<Prompt> = serde_json::from_str(r#"["login","select_account"]"#).unwrap();
         assert_eq!(stored, [Prompt::Login, Prompt::SelectAccount]);
         assert_eq!(Prompt::parse("Login"), None);
+    }
+
+    #[test]
+    fn response_types_parse_in_any_order_each_value_once() {
+        for r in ResponseType::ALL {
+            assert_eq!(ResponseType::parse(r.as_str()), Some(r));
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+        assert_eq!(
+            ResponseType::parse("token id_token code"),
+            Some(ResponseType::CodeIdTokenToken)
+        );
+        assert_eq!(
+            ResponseType::parse(" token  code "),
+            Some(ResponseType::CodeToken)
+        );
+        assert_eq!(ResponseType::parse("code code"), None);
+        assert_eq!(ResponseType::parse("none"), None);
+        assert_eq!(ResponseType::parse(""), None);
+        assert_eq!(ResponseType::parse("Code"), None);
+        // A client stored with the words in another order still loads.
+        let stored: Vec<ResponseType> = serde_json::from_str(r#"["id_token code"]"#).unwrap();
+        assert_eq!(stored, [ResponseType::CodeIdToken]);
+        assert!(serde_json::from_str::<ResponseType>(r#""code none""#).is_err());
+    }
+
+    #[test]
+    fn what_each_response_type_returns_and_where() {
+        for r in ResponseType::ALL {
+            let words: Vec<&str> = r.as_str().split(' ').collect();
+            assert_eq!(r.has_code(), words.contains(&"code"), "{r:?}");
+            assert_eq!(r.has_id_token(), words.contains(&"id_token"), "{r:?}");
+            assert_eq!(r.has_token(), words.contains(&"token"), "{r:?}");
+            let query = r == ResponseType::Code;
+            assert_eq!(r.default_mode() == ResponseMode::Query, query, "{r:?}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@ use crate::model::{Client, DisabledBy, Entrypoint, User};
 use crate::protocol::redirect::check_registrable;
 use crate::protocol::scope::DEFAULT_ENTRYPOINT;
 use crate::protocol::secret::Secret;
+use crate::protocol::types::{ResponseType, SigningAlg};
 use crate::services::accounts::{hash_password, normalize_email, validate_email};
 use crate::services::audit::{self, Event};
 use crate::services::clients;
@@ -92,12 +93,12 @@ pub fn client_record(p: &Provider, c: &ClientSpec) -> Result<Client, String> {
     if let Some(bad) = c
         .response_types
         .iter()
-        .find(|r| crate::protocol::types::normalize_response_type(r).is_none())
+        .find(|r| ResponseType::parse(r).is_none())
     {
         return Err(format!(
             "client {}: unknown response type \"{bad}\" (known: {})",
             c.id,
-            crate::protocol::types::RESPONSE_TYPES.join(", ")
+            ResponseType::ALL.map(ResponseType::as_str).join(", ")
         ));
     }
     let redirects = c
@@ -112,11 +113,12 @@ pub fn client_record(p: &Provider, c: &ClientSpec) -> Result<Client, String> {
             .map_err(|why| format!("client {}: redirect URI {uri} {why}", c.id))?;
     }
     if let Some(alg) = &c.id_token_signed_response_alg
-        && !["RS256", "ES256"].contains(&alg.as_str())
+        && SigningAlg::parse(alg).is_none()
     {
         return Err(format!(
-            "client {}: id_token_signed_response_alg must be RS256 or ES256",
-            c.id
+            "client {}: id_token_signed_response_alg must be one of {}",
+            c.id,
+            SigningAlg::ALL.map(SigningAlg::as_str).join(", ")
         ));
     }
     if let Some(s) = &c.secret
@@ -139,10 +141,17 @@ pub fn client_record(p: &Provider, c: &ClientSpec) -> Result<Client, String> {
         secret_hash: c.secret.as_ref().map(|s| p.client_secrets.hash(s.expose())),
         redirect_uris: c.redirect_uris.clone(),
         grant_types: c.grant_types.clone(),
-        response_types: c.response_types.clone(),
+        response_types: c
+            .response_types
+            .iter()
+            .filter_map(|r| ResponseType::parse(r))
+            .collect(),
         scopes: c.scopes.clone(),
         first_party: c.first_party,
-        id_token_signed_response_alg: c.id_token_signed_response_alg.clone(),
+        id_token_signed_response_alg: c
+            .id_token_signed_response_alg
+            .as_deref()
+            .and_then(SigningAlg::parse),
         require_pushed_authorization_requests: c.require_pushed_authorization_requests,
         post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
         introspection: c.introspection,

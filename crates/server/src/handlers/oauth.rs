@@ -3,6 +3,7 @@
 use crate::AppState;
 use crate::http::error::{Error, json, no_store};
 use crate::http::extract::{BackChannel, MaybeSignedIn, form_ok, not_a_form, pairs};
+use crate::http::pages::screen_path;
 use crate::http::security::sha256_source;
 use crate::http::session::{self, set_cookie};
 use crate::http::shell::spa_shell;
@@ -12,6 +13,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use portico_api_types::routes::pages;
 use portico_core::ErrorCode;
 use portico_core::OAuthError;
 use portico_core::endpoints::authorize::{FormPost, Outcome, authorize as core_authorize};
@@ -38,7 +40,7 @@ pub async fn authorize(
     match core_authorize(&state.provider, &params, session.as_ref()).await {
         Outcome::Redirect(url) => found(&url),
         Outcome::FormPost(f) => form_post(&f),
-        Outcome::Interaction { screen, request_id } => found(&screen.path(&request_id)),
+        Outcome::Interaction { screen, request_id } => found(&screen_path(screen, &request_id)),
         Outcome::ErrorPage(e) => {
             tracing::info!(error = %e.code, "authorization request refused without redirect");
             let status = if e.code == ErrorCode::ServerError {
@@ -189,7 +191,7 @@ pub async fn end_session(
             let shown: String = url::form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(&params)
                 .finish();
-            Ok(found(&format!("/logout?{shown}")))
+            Ok(found(&format!("{}?{shown}", pages::LOGOUT)))
         }
     }
 }

@@ -4,11 +4,13 @@ use crate::AppState;
 use crate::http::client_addr::{Peer, peer_ip};
 use crate::http::error::{Error, json};
 use crate::http::extract::{MaybeSignedIn, SignedIn, UiJson, pairs};
+use crate::http::pages::screen_path;
 use crate::http::session::set_cookie;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use portico_api_types::codes;
+use portico_api_types::routes::pages;
 use portico_api_types::{
     ApiError, AuthorizeErrorInfo, ConsentRequest, ContinueRequest, DeviceCodeRequest,
     DeviceDecisionRequest, DeviceDone, EndSessionInfo, EndSessionRequest, FieldError, LoginRequest,
@@ -39,7 +41,7 @@ fn next_step(p: &portico_core::Provider, o: Outcome) -> Answer {
             }))
         }
         Outcome::Interaction { screen, request_id } => {
-            Ok(json(NextStep::go(screen.path(&request_id))))
+            Ok(json(NextStep::go(screen_path(screen, &request_id))))
         }
         Outcome::ErrorPage(e) => Err(Error::Core(e)),
     }
@@ -85,7 +87,7 @@ pub async fn session(State(state): State<AppState>, MaybeSignedIn(s): MaybeSigne
 /// The UI pages a sign-in without a request may return to. Only these
 /// fixed paths (with a plain query) are honoured, so `return_to` can never
 /// send the browser to another site.
-const RETURN_PAGES: [&str; 1] = ["/device"];
+const RETURN_PAGES: [&str; 1] = [pages::DEVICE];
 
 fn return_path(return_to: Option<&str>) -> Option<&str> {
     let r = return_to?;

@@ -6,6 +6,7 @@ pub mod client_addr;
 pub mod error;
 pub mod extract;
 pub mod listener;
+pub mod pages;
 pub mod security;
 pub mod session;
 pub mod shell;

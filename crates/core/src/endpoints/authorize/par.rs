@@ -4,17 +4,16 @@
 //! parameters never pass through the browser, and are validated (with the
 //! client authenticated) before any user sees a screen.
 
-use crate::endpoints::authorize::{client_and_redirect, validate};
+use super::validate::{client_and_redirect, validate};
 use crate::infra::provider::Provider;
 use crate::model::PushedRequest;
+use crate::protocol::error::ErrorCode;
 use crate::protocol::error::{OAuthError, Result};
 use crate::protocol::params::Params;
 use crate::protocol::secret::lookup_hash;
 use crate::services::client_auth;
 use serde::Serialize;
 use std::net::IpAddr;
-
-pub use crate::endpoints::authorize::{REQUEST_URI_PREFIX, resolve};
 
 /// The pushed authorization response (RFC 9126 §2.2).
 #[derive(Serialize, Clone, PartialEq, Eq)]
@@ -73,6 +72,49 @@ pub async fn push(
         request_uri: value,
         expires_in: p.config.par_ttl,
     })
+}
+
+/// Pushed authorization requests (RFC 9126), the authorization endpoint's
+/// side; [`crate::endpoints::authorize::par`] is the pushing endpoint.
+/// RFC 9126 §2.2: the request_uri's prefix.
+pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
+
+fn unusable() -> OAuthError {
+    OAuthError::new(
+        ErrorCode::InvalidRequestUri,
+        "the request_uri is unknown, expired or already used; start again from the app",
+    )
+}
+
+/// At the authorization endpoint: when the query names a request_uri, the
+/// pushed parameters, taken once (RFC 9126 §4: the rest of the query is
+/// ignored). `Ok(None)` when there is no request_uri. Errors are never
+/// redirected: without the pushed request the redirect_uri is unknown.
+pub async fn resolve(p: &Provider, query: &Params<'_>) -> Result<Option<Vec<(String, String)>>> {
+    let Some(uri) = query.get("request_uri") else {
+        return Ok(None);
+    };
+    if query.is_repeated("request_uri") || query.is_repeated("client_id") {
+        return Err(OAuthError::invalid_request(
+            "request_uri or client_id is repeated",
+        ));
+    }
+    let client_id = query
+        .get("client_id")
+        .ok_or_else(|| OAuthError::invalid_request("client_id is missing"))?;
+    if !uri.starts_with(REQUEST_URI_PREFIX) || uri.len() > 200 {
+        return Err(unusable());
+    }
+    let pushed = p
+        .store
+        .take_pushed_request(&lookup_hash(uri), p.now())
+        .await?
+        .ok_or_else(unusable)?;
+    if pushed.client_id != client_id {
+        tracing::warn!(%client_id, "request_uri presented by another client");
+        return Err(unusable());
+    }
+    Ok(Some(pushed.params))
 }
 
 #[cfg(test)]

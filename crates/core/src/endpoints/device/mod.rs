@@ -15,6 +15,7 @@ use crate::protocol::types::GRANT_DEVICE_CODE;
 use crate::services::client_auth;
 use crate::services::entrypoint::classify_scope;
 use crate::services::user_codes::{display_user_code, generate_user_code, user_code_hash};
+use portico_api_types::routes::pages;
 use serde::Serialize;
 use std::net::IpAddr;
 
@@ -93,8 +94,8 @@ pub async fn authorize_device(
     let shown = display_user_code(&user_code);
     Ok(DeviceAuthorizationResponse {
         device_code,
-        verification_uri: p.url("/device"),
-        verification_uri_complete: p.url(&format!("/device?user_code={shown}")),
+        verification_uri: p.url(pages::DEVICE),
+        verification_uri_complete: p.url(&format!("{}?user_code={shown}", pages::DEVICE)),
         user_code: shown,
         expires_in: p.config.device_code_ttl,
         interval: p.config.device_poll_interval,

@@ -67,3 +67,189 @@ pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Res
     )
     .await
 }
+
+#[cfg(test)]
+mod tests {
+
+    use crate::endpoints::authorize::{Outcome, authorize};
+    use crate::endpoints::token::token;
+
+    use crate::protocol::error::ErrorCode;
+    use crate::testkit::*;
+
+    #[tokio::test]
+    async fn code_exchange_issues_all_three_tokens() {
+        let k = kit().await;
+        let t = tokens_for(&k).await;
+        assert_eq!(t.token_type, "Bearer");
+        assert_eq!(t.scope, "openid offline_access");
+        assert!(t.refresh_token.is_some());
+        let id = k.p.keys.verify(t.id_token.as_deref().unwrap()).unwrap();
+        assert_eq!(id.claims["nonce"], "n1");
+        assert_eq!(id.claims["aud"], "web");
+        assert_eq!(
+            id.claims["at_hash"],
+            crate::infra::jose::half_hash(&t.access_token)
+        );
+        let at = k.p.keys.verify(&t.access_token).unwrap();
+        assert_eq!(at.typ.as_deref(), Some("at+jwt"));
+        assert_eq!(at.claims["client_id"], "web");
+    }
+
+    #[tokio::test]
+    async fn a_code_works_once_and_its_replay_revokes_the_tokens() {
+        let k = kit().await;
+        let code = code_for(&k, "").await;
+        let form = format!("grant_type=authorization_code&code={code}&redirect_uri={CB}");
+        let t = token_request(&k, &form).await.unwrap();
+        assert!(
+            crate::endpoints::userinfo::userinfo(&k.p, &t.access_token)
+                .await
+                .is_ok()
+        );
+        assert_eq!(
+            token_request(&k, &form).await.unwrap_err().code,
+            ErrorCode::InvalidGrant
+        );
+        let e = crate::endpoints::userinfo::userinfo(&k.p, &t.access_token)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidToken);
+        let r = token_request(
+            &k,
+            &format!(
+                "grant_type=refresh_token&refresh_token={}",
+                t.refresh_token.unwrap()
+            ),
+        )
+        .await;
+        assert_eq!(r.unwrap_err().code, ErrorCode::InvalidGrant);
+    }
+
+    #[tokio::test]
+    async fn codes_expire_after_sixty_seconds() {
+        let k = kit().await;
+        let code = code_for(&k, "").await;
+        k.clock.advance(61);
+        let e = token_request(
+            &k,
+            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+    }
+
+    #[tokio::test]
+    async fn codes_are_bound_to_redirect_uri_and_client() {
+        let k = kit().await;
+        let code = code_for(&k, "").await;
+        let e = token_request(
+            &k,
+            &format!(
+                "grant_type=authorization_code&code={code}&redirect_uri=https://app.example/other"
+            ),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+        let code = code_for(&k, "").await;
+        let e = token_request(&k, &format!("grant_type=authorization_code&code={code}"))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.code,
+            ErrorCode::InvalidGrant,
+            "redirect_uri given at authorize must be repeated"
+        );
+        let code = code_for(&k, "").await;
+        let other = crate::model::Client {
+            id: "web2".into(),
+            ..k.p.store.client("web").await.unwrap().unwrap()
+        };
+        k.p.upsert_client(&other).await.unwrap();
+        let e = token(
+            &k.p,
+            Some(&basic("web2", k.secret)),
+            &q(&format!(
+                "grant_type=authorization_code&code={code}&redirect_uri={CB}"
+            )),
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+    }
+
+    #[tokio::test]
+    async fn pkce_is_checked_at_the_token_endpoint() {
+        let k = kit().await;
+        let pk = format!("&code_challenge={CHALLENGE}&code_challenge_method=S256");
+        let form = |c: &str, v: &str| {
+            format!("grant_type=authorization_code&code={c}&redirect_uri={CB}{v}")
+        };
+        let c = code_for(&k, &pk).await;
+        assert_eq!(
+            token_request(&k, &form(&c, "")).await.unwrap_err().code,
+            ErrorCode::InvalidGrant
+        );
+        let c = code_for(&k, &pk).await;
+        let wrong = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX";
+        assert_eq!(
+            token_request(&k, &form(&c, &format!("&code_verifier={wrong}")))
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidGrant
+        );
+        let c = code_for(&k, &pk).await;
+        assert!(
+            token_request(&k, &form(&c, &format!("&code_verifier={VERIFIER}")))
+                .await
+                .is_ok()
+        );
+        // Plain.
+        let c = code_for(
+            &k,
+            &format!("&code_challenge={VERIFIER}&code_challenge_method=plain"),
+        )
+        .await;
+        assert!(
+            token_request(&k, &form(&c, &format!("&code_verifier={VERIFIER}")))
+                .await
+                .is_ok()
+        );
+        // Downgrade: verifier without challenge.
+        let c = code_for(&k, "").await;
+        assert_eq!(
+            token_request(&k, &form(&c, &format!("&code_verifier={VERIFIER}")))
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidGrant
+        );
+    }
+
+    #[tokio::test]
+    async fn no_offline_access_no_refresh_token_and_no_openid_no_id_token() {
+        let k = kit().await;
+        let s = k.session(T0).await;
+        let query = format!("client_id=web&redirect_uri={CB}&response_type=code&scope=email");
+        let Outcome::Redirect(url) = authorize(&k.p, &q(&query), Some(&s)).await else {
+            panic!()
+        };
+        let code = redirect_params(&url).remove("code").unwrap();
+        let t = token_request(
+            &k,
+            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
+        )
+        .await
+        .unwrap();
+        assert!(t.refresh_token.is_none());
+        assert!(t.id_token.is_none());
+        let e = crate::endpoints::userinfo::userinfo(&k.p, &t.access_token)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InsufficientScope);
+    }
+}

@@ -51,3 +51,99 @@ pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Res
         id_token: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+
+    use crate::endpoints::token::token;
+
+    use crate::protocol::error::ErrorCode;
+    use crate::testkit::*;
+
+    async fn machine_client(k: &Kit, public: bool) {
+        let base = k.p.store.client("web").await.unwrap().unwrap();
+        let c = crate::model::Client {
+            id: if public {
+                "m2m-public".into()
+            } else {
+                "m2m-cc".into()
+            },
+            secret_hash: if public {
+                None
+            } else {
+                base.secret_hash.clone()
+            },
+            grant_types: vec!["client_credentials".into()],
+            scopes: vec!["openid".into(), "api:read".into(), "api:write".into()],
+            ..base
+        };
+        k.p.upsert_client(&c).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn client_credentials_issue_a_token_for_the_client_itself() {
+        let k = kit().await;
+        machine_client(&k, false).await;
+        let t = token(
+            &k.p,
+            Some(&basic("m2m-cc", k.secret)),
+            &q("grant_type=client_credentials&scope=api:read"),
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(t.scope, "api:read");
+        assert!(t.refresh_token.is_none() && t.id_token.is_none());
+        let at = k.p.keys.verify(&t.access_token).unwrap();
+        assert_eq!(at.claims["sub"], "m2m-cc");
+        assert_eq!(at.claims["client_id"], "m2m-cc");
+        assert!(at.claims.get("gid").is_none() && at.claims.get("auth_time").is_none());
+        // No scope: the client's own set, without user scopes.
+        let t = token(
+            &k.p,
+            Some(&basic("m2m-cc", k.secret)),
+            &q("grant_type=client_credentials"),
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(t.scope, "api:read api:write");
+    }
+
+    #[tokio::test]
+    async fn client_credentials_refuse_other_scopes_public_clients_and_other_grants() {
+        let k = kit().await;
+        machine_client(&k, false).await;
+        machine_client(&k, true).await;
+        let cc = |scope: &'static str| {
+            let k = &k;
+            async move {
+                token(
+                    &k.p,
+                    Some(&basic("m2m-cc", k.secret)),
+                    &q(&format!("grant_type=client_credentials&scope={scope}")),
+                    None,
+                )
+                .await
+                .unwrap_err()
+                .code
+            }
+        };
+        assert_eq!(cc("api:admin").await, ErrorCode::InvalidScope);
+        assert_eq!(cc("openid").await, ErrorCode::InvalidScope);
+        let e = token(
+            &k.p,
+            None,
+            &q("grant_type=client_credentials&client_id=m2m-public"),
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnauthorizedClient);
+        // The web client is not allowed the grant.
+        let e = token_request(&k, "grant_type=client_credentials")
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnauthorizedClient);
+    }
+}

@@ -86,3 +86,120 @@ pub async fn exchange(
     )
     .await
 }
+
+#[cfg(test)]
+mod tests {
+
+    use crate::endpoints::token::token;
+
+    use crate::protocol::error::ErrorCode;
+    use crate::testkit::*;
+
+    #[tokio::test]
+    async fn password_grant_only_for_allowed_clients_and_right_credentials() {
+        let k = kit().await;
+        // Give Ada a real password.
+        let mut ada = k.p.store.user_by_id("user-1").await.unwrap().unwrap();
+        ada.password_hash = crate::services::accounts::hash_password(
+            &k.p,
+            crate::protocol::secret::Secret::new("correct horse battery"),
+        )
+        .await
+        .unwrap();
+        k.p.store.upsert_user_by_email(&ada).await.unwrap();
+        let pw = |client: &'static str, password: &'static str, scope: &'static str| {
+            let k = &k;
+            async move {
+                token(
+                    &k.p,
+                    Some(&basic(client, k.secret)),
+                    &q(&format!(
+                        "grant_type=password&username=ada@example.com&password={password}{scope}"
+                    )),
+                    None,
+                )
+                .await
+            }
+        };
+        let t = pw(
+            "legacy",
+            "correct horse battery",
+            "&scope=openid email offline_access",
+        )
+        .await
+        .unwrap();
+        assert_eq!(t.scope, "openid email offline_access");
+        assert!(t.refresh_token.is_some());
+        let id = k.p.keys.verify(t.id_token.as_deref().unwrap()).unwrap();
+        assert_eq!(id.claims["sub"], "user-1");
+        assert_eq!(id.claims["acr"], "1");
+        assert_eq!(id.claims["auth_time"], T0);
+        let info = crate::endpoints::userinfo::userinfo(&k.p, &t.access_token)
+            .await
+            .unwrap();
+        assert_eq!(info["email"], "ada@example.com");
+        // No openid: no id_token.
+        let t = pw("legacy", "correct horse battery", "&scope=email")
+            .await
+            .unwrap();
+        assert!(t.id_token.is_none());
+        assert_eq!(
+            pw("legacy", "wrong", "&scope=openid")
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidGrant
+        );
+        assert_eq!(
+            pw("legacy", "correct horse battery", "&scope=admin")
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidScope
+        );
+        assert_eq!(
+            pw("web", "correct horse battery", "")
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::UnauthorizedClient
+        );
+        let e = token(
+            &k.p,
+            Some(&basic("legacy", k.secret)),
+            &q("grant_type=password&username=ada@example.com"),
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
+    }
+
+    #[tokio::test]
+    async fn the_password_grant_requires_a_scope_it_has_no_consent_screen() {
+        let k = kit().await;
+        let mut ada = k.p.store.user_by_id("user-1").await.unwrap().unwrap();
+        ada.password_hash = crate::services::accounts::hash_password(
+            &k.p,
+            crate::protocol::secret::Secret::new("correct horse battery"),
+        )
+        .await
+        .unwrap();
+        k.p.store.upsert_user_by_email(&ada).await.unwrap();
+        // Before, no scope meant every scope the client is registered for.
+        for scope in ["", "&scope=", "&scope=  "] {
+            let e = token(
+                &k.p,
+                Some(&basic("legacy", k.secret)),
+                &q(&format!(
+                    "grant_type=password&username=ada@example.com&password=correct horse battery{scope}"
+                )),
+                None,
+            )
+            .await
+            .unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidScope, "{scope:?}");
+            assert_eq!(e.description(), "scope is required with the password grant");
+        }
+    }
+}

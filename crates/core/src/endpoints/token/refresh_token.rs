@@ -94,3 +94,194 @@ async fn successor_used(p: &Provider, value: &str) -> Result<bool> {
         .await?
         .is_some_and(|(_, used_at)| used_at.is_some()))
 }
+
+#[cfg(test)]
+mod tests {
+
+    use crate::protocol::error::ErrorCode;
+    use crate::testkit::*;
+
+    #[tokio::test]
+    async fn refresh_rotates_narrows_and_detects_reuse() {
+        let k = kit().await;
+        let t = tokens_for(&k).await;
+        let rt1 = t.refresh_token.unwrap();
+        let e = token_request(
+            &k,
+            &format!("grant_type=refresh_token&refresh_token={rt1}&scope=openid email"),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidScope, "widening is refused");
+        // The failed widening consumed rt1 (single use); start again.
+        let t = tokens_for(&k).await;
+        let rt1 = t.refresh_token.unwrap();
+        let t2 = token_request(
+            &k,
+            &format!("grant_type=refresh_token&refresh_token={rt1}&scope=openid offline_access"),
+        )
+        .await
+        .unwrap();
+        let rt2 = t2.refresh_token.clone().unwrap();
+        assert_ne!(rt1, rt2);
+        assert!(t2.id_token.is_some());
+        k.clock.advance(1);
+        let e = token_request(&k, &format!("grant_type=refresh_token&refresh_token={rt1}"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+        // Reuse revoked the family: rt2 is dead too.
+        let e = token_request(&k, &format!("grant_type=refresh_token&refresh_token={rt2}"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+    }
+
+    /// The default: no grace. A relying party replaying a rotated-out token
+    /// seconds later gets nothing, and the family it belongs to dies.
+    #[tokio::test]
+    async fn by_default_a_rotated_refresh_token_is_refused_at_once_and_kills_the_family() {
+        let k = kit().await;
+        assert_eq!(k.p.config.refresh_token_grace, 0);
+        let t = tokens_for(&k).await;
+        let form = format!(
+            "grant_type=refresh_token&refresh_token={}",
+            t.refresh_token.unwrap()
+        );
+        let t2 = token_request(&k, &form).await.unwrap();
+        k.clock.advance(3);
+        assert_eq!(
+            token_request(&k, &form).await.unwrap_err().code,
+            ErrorCode::InvalidGrant
+        );
+        let e = token_request(
+            &k,
+            &format!(
+                "grant_type=refresh_token&refresh_token={}",
+                t2.refresh_token.unwrap()
+            ),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+        assert_eq!(
+            crate::endpoints::userinfo::userinfo(&k.p, &t2.access_token)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidToken
+        );
+    }
+
+    #[tokio::test]
+    async fn a_rotated_refresh_token_gets_the_same_successor_during_an_opted_in_grace_only() {
+        let mut k = kit().await;
+        k.p.config.refresh_token_grace = 30;
+        let t = tokens_for(&k).await;
+        let rt1 = t.refresh_token.unwrap();
+        let form = format!("grant_type=refresh_token&refresh_token={rt1}");
+        let t2 = token_request(&k, &form).await.unwrap();
+        // The response was "lost": the client retries inside the window and
+        // gets the same successor, so the family still has one live token.
+        k.clock.advance(k.p.config.refresh_token_grace);
+        let t3 = token_request(&k, &form).await.unwrap();
+        assert_eq!(t2.refresh_token, t3.refresh_token);
+        assert_ne!(t2.access_token, t3.access_token);
+        let rt2 = t3.refresh_token.unwrap();
+        // After the window the old token is a replay: the family dies,
+        // including the tokens issued during the window.
+        k.clock.advance(1);
+        assert_eq!(
+            token_request(&k, &form).await.unwrap_err().code,
+            ErrorCode::InvalidGrant
+        );
+        let e = token_request(&k, &format!("grant_type=refresh_token&refresh_token={rt2}"))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+        assert_eq!(
+            crate::endpoints::userinfo::userinfo(&k.p, &t2.access_token)
+                .await
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidToken
+        );
+    }
+
+    /// Once the successor is used the client has moved on: a retry of the
+    /// old token, even inside the window, is a reuse (RFC 9700 §4.14.2).
+    #[tokio::test]
+    async fn a_grace_retry_after_the_successor_was_used_revokes_the_family() {
+        let mut k = kit().await;
+        k.p.config.refresh_token_grace = 30;
+        let t = tokens_for(&k).await;
+        let form = format!(
+            "grant_type=refresh_token&refresh_token={}",
+            t.refresh_token.unwrap()
+        );
+        let t2 = token_request(&k, &form).await.unwrap();
+        let t3 = token_request(
+            &k,
+            &format!(
+                "grant_type=refresh_token&refresh_token={}",
+                t2.refresh_token.unwrap()
+            ),
+        )
+        .await
+        .unwrap();
+        k.clock.advance(1);
+        assert_eq!(
+            token_request(&k, &form).await.unwrap_err().code,
+            ErrorCode::InvalidGrant
+        );
+        let e = token_request(
+            &k,
+            &format!(
+                "grant_type=refresh_token&refresh_token={}",
+                t3.refresh_token.unwrap()
+            ),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant, "the family is revoked");
+    }
+
+    #[tokio::test]
+    async fn a_grace_retry_does_not_revive_a_revoked_family() {
+        let mut k = kit().await;
+        k.p.config.refresh_token_grace = 30;
+        let t = tokens_for(&k).await;
+        let rt1 = t.refresh_token.unwrap();
+        let form = format!("grant_type=refresh_token&refresh_token={rt1}");
+        let t2 = token_request(&k, &form).await.unwrap();
+        crate::endpoints::revoke::revoke(
+            &k.p,
+            Some(&basic("web", k.secret)),
+            &q(&format!("token={}", t2.refresh_token.unwrap())),
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            token_request(&k, &form).await.unwrap_err().code,
+            ErrorCode::InvalidGrant
+        );
+    }
+
+    #[tokio::test]
+    async fn refresh_tokens_expire() {
+        let k = kit().await;
+        let t = tokens_for(&k).await;
+        k.clock.advance(k.p.config.refresh_token_ttl + 1);
+        let e = token_request(
+            &k,
+            &format!(
+                "grant_type=refresh_token&refresh_token={}",
+                t.refresh_token.unwrap()
+            ),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+    }
+}
