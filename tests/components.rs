@@ -277,6 +277,7 @@ fn theme_info(locale: &str) -> ThemeInfo {
         texts: ThemeTexts::default(),
         sign_up: SignUpFields::default(),
         x_methods: vec![XMethod::Login, XMethod::SignUp],
+        password_reset: true,
     }
 }
 

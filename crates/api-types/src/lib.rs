@@ -43,6 +43,13 @@ pub mod codes {
     pub const INVALID_REQUEST: &str = "invalid_request";
     /// The UI could not reach the server (set by the UI itself).
     pub const NETWORK: &str = "network";
+    /// A password reset or email link that is unknown, used, replaced or
+    /// past its life.
+    pub const INVALID_LINK: &str = "invalid_link";
+    /// An email verification code that is wrong or past its life.
+    pub const INVALID_VERIFICATION_CODE: &str = "invalid_verification_code";
+    /// The feature needs email, and this installation sends none.
+    pub const EMAIL_OFF: &str = "email_off";
 }
 
 /// The UI API's routes, named once for the server's router and the UI's
@@ -64,6 +71,12 @@ pub mod routes {
     pub const DEVICE_DECIDE: &str = "/api/ui/device/decide";
     pub const LOGOUT: &str = "/api/ui/logout";
     pub const AUTHORIZE_ERROR: &str = "/api/ui/authorize-error";
+    /// Ask for a password reset link (always the same answer).
+    pub const PASSWORD_RESET: &str = "/api/ui/password-reset";
+    /// Set a new password with the link's token.
+    pub const PASSWORD_RESET_COMPLETE: &str = "/api/ui/password-reset/complete";
+    /// Verify an address with the mailed code or the link's token.
+    pub const VERIFY_EMAIL: &str = "/api/ui/verify-email";
 
     /// The hosted UI's pages. Every move between them is a full page load
     /// that the server chooses.
@@ -74,6 +87,13 @@ pub mod routes {
         /// The device flow's verification URI (RFC 8628 §3.2).
         pub const DEVICE: &str = "/device";
         pub const LOGOUT: &str = "/logout";
+        /// "Reset your password": ask for a link.
+        pub const FORGOT_PASSWORD: &str = "/forgot-password";
+        /// The mailed link's page: `?token=...`, "New password".
+        pub const RESET_PASSWORD: &str = "/reset-password";
+        /// "Check your email": `?request=...&email=...` for the code, or
+        /// the mailed link's `?token=...`.
+        pub const VERIFY_EMAIL: &str = "/verify-email";
     }
 }
 
@@ -255,6 +275,9 @@ pub struct ThemeInfo {
     pub sign_up: SignUpFields,
     /// Which screens the entrypoint offers.
     pub x_methods: Vec<XMethod>,
+    /// Whether "Forgot password?" is offered (the installation sends mail).
+    #[serde(default)]
+    pub password_reset: bool,
 }
 
 /// `POST /api/ui/login`.
@@ -422,6 +445,67 @@ pub struct EndSessionInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EndSessionRequest {
     pub query: String,
+}
+
+/// `POST /api/ui/password-reset`: mail a reset link to `email` if it has an
+/// account. The answer is the same whether it has or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordResetRequest {
+    pub email: String,
+    /// The authorization request to continue after the reset, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
+}
+
+/// The answer to every request that may send mail: the same for every
+/// address, so it tells nobody whether an address has an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailAccepted {
+    /// Always true: "if the address has an account, a mail is on its way".
+    pub accepted: bool,
+}
+
+/// `POST /api/ui/password-reset/complete`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPasswordRequest {
+    /// The token of the mailed link.
+    pub token: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for NewPasswordRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewPasswordRequest")
+            .field("token", &"<redacted>")
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// `POST /api/ui/verify-email`: either the 6-digit `code` typed on the
+/// "Check your email" screen (with the `email` it was sent to and the
+/// pending `request`), or the `token` of the mailed link.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct VerifyEmailRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for VerifyEmailRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyEmailRequest")
+            .field("request", &self.request)
+            .field("email", &self.email)
+            .field("code", &self.code.as_ref().map(|_| "<redacted>"))
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// One invalid form field.

@@ -49,6 +49,9 @@ pub struct ProviderConfig {
     pub lockout_cache_ttl: i64,
     /// Days audit entries are kept (`[retention] audit_days`).
     pub audit_retention_days: i64,
+    /// Whether this installation sends mail (`[email]`, or the demo
+    /// mailbox). Without it, what needs mail is off and not offered.
+    pub mail: bool,
 }
 
 impl ProviderConfig {
@@ -70,6 +73,7 @@ impl ProviderConfig {
             client_cache_ttl: 5,
             lockout_cache_ttl: 1,
             audit_retention_days: 90,
+            mail: false,
         }
     }
 }
