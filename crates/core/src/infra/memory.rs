@@ -5,7 +5,7 @@
 use crate::infra::store::*;
 use crate::model::UnixTime;
 use crate::model::{
-    AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, DeviceStatus, Entrypoint,
+    EmailToken, EmailTokenKind, OutboxMail, AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, DeviceStatus, Entrypoint,
     Grant, PushedRequest, RefreshToken, Session, SigningKeyRecord, User,
 };
 use async_trait::async_trait;
@@ -31,6 +31,10 @@ struct Inner {
     audit: Vec<crate::model::AuditRecord>,
     keys: Vec<SigningKeyRecord>,
     secrets: HashMap<String, Vec<u8>>,
+    /// Mail with its lease, sent and failed times.
+    outbox: Vec<(OutboxMail, Option<UnixTime>, Option<UnixTime>, Option<UnixTime>)>,
+    /// Mailed tokens with their use time.
+    email_tokens: HashMap<String, (EmailToken, Option<UnixTime>)>,
 }
 
 #[derive(Default)]
@@ -135,7 +139,133 @@ impl UserStore for MemoryStore {
         }
         g.sessions.retain(|_, s| s.user_id != id);
         g.consents.retain(|(user, _), _| user != id);
+        g.email_tokens.retain(|_, (t, _)| t.user_id != id);
         Ok(g.users.remove(id).is_some())
+    }
+    async fn reset_password(&self, id: &str, hash: &str, now: UnixTime) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        let Some(u) = g.users.get_mut(id) else {
+            return Ok(false);
+        };
+        u.password_hash = hash.to_owned();
+        u.updated_at = now;
+        for grant in g.grants.values_mut() {
+            if grant.user_id == id && grant.revoked_at.is_none() {
+                grant.revoked_at = Some(now);
+            }
+        }
+        g.sessions.retain(|_, s| s.user_id != id);
+        g.email_tokens
+            .retain(|_, (t, used)| t.user_id != id || used.is_some());
+        Ok(true)
+    }
+    async fn mark_email_verified(&self, id: &str, email: &str, now: UnixTime) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        match g.users.get_mut(id) {
+            Some(u) if u.email == email.to_lowercase() => {
+                u.email_verified = true;
+                u.updated_at = now;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+}
+
+#[async_trait]
+impl MailStore for MemoryStore {
+    async fn queue_mail(&self, mail: &OutboxMail, tokens: &[EmailToken]) -> StoreResult<()> {
+        let mut g = self.lock()?;
+        for t in tokens {
+            g.email_tokens
+                .retain(|_, (old, used)| used.is_some() || old.user_id != t.user_id || old.kind != t.kind);
+        }
+        for t in tokens {
+            g.email_tokens
+                .insert(t.token_hash.clone(), (t.clone(), None));
+        }
+        g.outbox.push((mail.clone(), None, None, None));
+        Ok(())
+    }
+    async fn claim_mail(
+        &self,
+        now: UnixTime,
+        lease_until: UnixTime,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxMail>> {
+        let mut g = self.lock()?;
+        let mut out = Vec::new();
+        for (m, lease, sent, failed) in g.outbox.iter_mut() {
+            if out.len() >= limit as usize {
+                break;
+            }
+            if sent.is_none()
+                && failed.is_none()
+                && m.next_attempt_at <= now
+                && lease.is_none_or(|l| l <= now)
+            {
+                *lease = Some(lease_until);
+                m.attempts += 1;
+                out.push(m.clone());
+            }
+        }
+        Ok(out)
+    }
+    async fn mail_sent(&self, id: &str, now: UnixTime) -> StoreResult<()> {
+        let mut g = self.lock()?;
+        if let Some((m, _, sent, _)) = g.outbox.iter_mut().find(|(m, ..)| m.id == id) {
+            *sent = Some(now);
+            m.text.clear();
+            m.html.clear();
+        }
+        Ok(())
+    }
+    async fn mail_failed(
+        &self,
+        id: &str,
+        retry_at: Option<UnixTime>,
+        _error: &str,
+        now: UnixTime,
+    ) -> StoreResult<()> {
+        let mut g = self.lock()?;
+        if let Some((m, lease, _, failed)) = g.outbox.iter_mut().find(|(m, ..)| m.id == id) {
+            *lease = None;
+            match retry_at {
+                Some(at) => m.next_attempt_at = at,
+                None => {
+                    *failed = Some(now);
+                    m.text.clear();
+                    m.html.clear();
+                }
+            }
+        }
+        Ok(())
+    }
+    async fn outbox_depth(&self) -> StoreResult<u64> {
+        let g = self.lock()?;
+        Ok(g.outbox
+            .iter()
+            .filter(|(_, _, sent, failed)| sent.is_none() && failed.is_none())
+            .count() as u64)
+    }
+    async fn take_email_token(
+        &self,
+        hash: &str,
+        kind: EmailTokenKind,
+        now: UnixTime,
+    ) -> StoreResult<Option<EmailToken>> {
+        let mut g = self.lock()?;
+        let Some((t, used)) = g.email_tokens.get_mut(hash) else {
+            return Ok(None);
+        };
+        if used.is_some() || t.kind != kind || t.expires_at <= now {
+            return Ok(None);
+        }
+        *used = Some(now);
+        let t = t.clone();
+        g.email_tokens
+            .retain(|_, (o, used)| used.is_some() || o.user_id != t.user_id || o.kind != kind);
+        Ok(Some(t))
     }
 }
 

@@ -5,7 +5,7 @@
 
 use crate::model::UnixTime;
 use crate::model::{
-    AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, Entrypoint, Grant,
+    EmailToken, EmailTokenKind, OutboxMail, AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, Entrypoint, Grant,
     PushedRequest, RefreshToken, Session, SigningKeyRecord, User,
 };
 use async_trait::async_trait;
@@ -68,6 +68,15 @@ pub trait UserStore: Send + Sync {
     /// and consents are deleted, then the account. False when no user has
     /// this id.
     async fn delete_user(&self, id: &str, now: UnixTime) -> StoreResult<bool>;
+    /// A password reset, in one transaction: the new hash, every grant of
+    /// the user revoked at `now` (so every token dies), every session
+    /// ended, every unused mailed token dropped. False when no user has
+    /// this id.
+    async fn reset_password(&self, id: &str, password_hash: &str, now: UnixTime)
+    -> StoreResult<bool>;
+    /// Mark the user's address verified, if it is still `email` (an address
+    /// changed since the mail was sent stays unverified). True when it was.
+    async fn mark_email_verified(&self, id: &str, email: &str, now: UnixTime) -> StoreResult<bool>;
 }
 
 #[async_trait]
@@ -411,6 +420,50 @@ impl Swept {
     }
 }
 
+/// Mail: the outbox and the single-use tokens mails carry.
+#[async_trait]
+pub trait MailStore: Send + Sync {
+    /// Queue `mail` and store the `tokens` it carries, in one transaction:
+    /// no mail goes out without its tokens, and no token exists without its
+    /// mail. Unused tokens of the same user and kind are dropped in that
+    /// transaction (a newer request replaces the older ones).
+    async fn queue_mail(&self, mail: &OutboxMail, tokens: &[EmailToken]) -> StoreResult<()>;
+    /// Claim up to `limit` mails due at `now` until `lease_until`, counting
+    /// an attempt on each. A mail is returned to one caller only, across
+    /// instances, until its lease runs out: a sender that died mid-send
+    /// leaves its mails to be claimed again after the lease.
+    async fn claim_mail(
+        &self,
+        now: UnixTime,
+        lease_until: UnixTime,
+        limit: u32,
+    ) -> StoreResult<Vec<OutboxMail>>;
+    /// The mail went out: mark it sent and forget its bodies (they may
+    /// carry a link or a code).
+    async fn mail_sent(&self, id: &str, now: UnixTime) -> StoreResult<()>;
+    /// Sending failed with `error`: try again at `retry_at`, or give up
+    /// (`None`; the bodies are forgotten too).
+    async fn mail_failed(
+        &self,
+        id: &str,
+        retry_at: Option<UnixTime>,
+        error: &str,
+        now: UnixTime,
+    ) -> StoreResult<()>;
+    /// Mails neither sent nor given up.
+    async fn outbox_depth(&self) -> StoreResult<u64>;
+    /// Use the token with this hash and kind, if it is unused and not
+    /// expired at `now`, atomically (of two concurrent takes, one gets it).
+    /// Its user's other unused tokens of that kind go with it (the code and
+    /// the link of one mail are used up together).
+    async fn take_email_token(
+        &self,
+        token_hash: &str,
+        kind: EmailTokenKind,
+        now: UnixTime,
+    ) -> StoreResult<Option<EmailToken>>;
+}
+
 /// Bounded storage: what has expired is deleted, so an anonymous flood of
 /// requests cannot grow the database without bound.
 #[async_trait]
@@ -440,6 +493,7 @@ pub trait Store:
     + AuditStore
     + KeyStore
     + SweepStore
+    + MailStore
     + Send
     + Sync
     + 'static
@@ -463,6 +517,7 @@ impl<T> Store for T where
         + AuditStore
         + KeyStore
         + SweepStore
+        + MailStore
         + Send
         + Sync
         + 'static

@@ -387,6 +387,82 @@ impl std::fmt::Debug for DeviceAuthorization {
     }
 }
 
+/// A mail in the outbox. Its bodies may carry a link or a code: they are
+/// forgotten once it is sent, and never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OutboxMail {
+    pub id: String,
+    /// One address (`Name <addr>` is not used here: the bare address).
+    pub recipient: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub created_at: UnixTime,
+    /// Sending attempts so far (counted when a sender claims the mail).
+    pub attempts: i64,
+    pub next_attempt_at: UnixTime,
+}
+
+impl std::fmt::Debug for OutboxMail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboxMail")
+            .field("id", &self.id)
+            .field("recipient", &self.recipient)
+            .field("subject", &self.subject)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a mailed token lets its holder do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailTokenKind {
+    /// Set a new password (the link of a reset mail).
+    PasswordReset,
+    /// Prove the address is the user's (the code and the link of a
+    /// verification mail).
+    VerifyEmail,
+}
+
+impl EmailTokenKind {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::PasswordReset => "password_reset",
+            Self::VerifyEmail => "verify_email",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::PasswordReset, Self::VerifyEmail]
+            .into_iter()
+            .find(|k| k.as_str() == s)
+    }
+}
+
+/// A single-use token a mail carries, stored by hash.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EmailToken {
+    pub token_hash: String,
+    pub kind: EmailTokenKind,
+    pub user_id: String,
+    /// The address the mail went to: the token proves only that one.
+    pub email: String,
+    /// The authorization request to continue afterwards, if any.
+    pub request_id: Option<String>,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+}
+
+impl std::fmt::Debug for EmailToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailToken")
+            .field("kind", &self.kind)
+            .field("user_id", &self.user_id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A pushed authorization request (RFC 9126), stored by the hash of its
 /// request_uri until it is used once or expires.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,6 +13,7 @@
 
 mod clients;
 mod keys;
+mod mail;
 mod requests;
 mod security;
 mod tokens;
@@ -20,6 +21,7 @@ mod users;
 
 pub(crate) use clients::impl_clients;
 pub(crate) use keys::impl_keys;
+pub(crate) use mail::impl_mail;
 pub(crate) use requests::impl_requests;
 pub(crate) use security::impl_security;
 pub(crate) use tokens::impl_tokens;
@@ -81,6 +83,7 @@ macro_rules! impl_store {
         $crate::sql::impl_tokens!($store, $row, $pool);
         $crate::sql::impl_security!($store, $row, $pool);
         $crate::sql::impl_keys!($store, $row, $pool);
+        $crate::sql::impl_mail!($store, $row, $pool);
     };
 }
 

@@ -122,6 +122,11 @@ macro_rules! impl_users {
                     ] {
                         sqlx::query(sql).bind(id).execute(&mut *tx).await.map_err(backend)?;
                     }
+                    sqlx::query("DELETE FROM email_tokens WHERE user_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
                     let gone = sqlx::query("DELETE FROM users WHERE id = $1")
                         .bind(id)
                         .execute(&mut *tx)
@@ -130,6 +135,45 @@ macro_rules! impl_users {
                         .rows_affected();
                     tx.commit().await.map_err(backend)?;
                     Ok(gone > 0)
+                }
+                async fn reset_password(&self, id: &str, hash: &str, now: UnixTime) -> StoreResult<bool> {
+                    let mut tx = self.writer.begin().await.map_err(backend)?;
+                    let found = sqlx::query("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1")
+                        .bind(id)
+                        .bind(hash)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?
+                        .rows_affected();
+                    if found == 0 {
+                        return Ok(false);
+                    }
+                    sqlx::query("UPDATE grants SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+                        .bind(id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    for sql in [
+                        "DELETE FROM sessions WHERE user_id = $1",
+                        "DELETE FROM email_tokens WHERE user_id = $1 AND used_at IS NULL",
+                    ] {
+                        sqlx::query(sql).bind(id).execute(&mut *tx).await.map_err(backend)?;
+                    }
+                    tx.commit().await.map_err(backend)?;
+                    Ok(true)
+                }
+                async fn mark_email_verified(&self, id: &str, email: &str, now: UnixTime) -> StoreResult<bool> {
+                    let n = sqlx::query("UPDATE users SET email_verified = TRUE, updated_at = $3 WHERE id = $1 AND email = $2")
+                        .bind(id)
+                        .bind(email.to_lowercase())
+                        .bind(now)
+                        .execute(&self.writer)
+                        .await
+                        .map_err(backend)?
+                        .rows_affected();
+                    Ok(n > 0)
                 }
             }
 
