@@ -7,8 +7,8 @@ use crate::{PoolSettings, connect};
 use portico_core::infra::store::{Store, StoreError, Take};
 use portico_core::model::{
     AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, DeviceStatus, DisabledBy,
-    EmailToken, EmailTokenKind, Entrypoint, Grant, OutboxMail, PushedRequest, RefreshToken, Session,
-    SigningKeyRecord, User,
+    EmailToken, EmailTokenKind, Entrypoint, Grant, OutboxMail, PushedRequest, RefreshToken,
+    Session, SigningKeyRecord, User,
 };
 use portico_core::protocol::types::ResponseMode;
 use std::sync::Arc;
@@ -1203,19 +1203,31 @@ async fn mail_is_claimed_by_one_sender_until_its_lease_runs_out(s: Arc<dyn Store
     assert_eq!(again[0].attempts, 2, "a claim after a dead sender counts");
     s.mail_sent("m1", 161).await.unwrap();
     assert_eq!(s.outbox_depth().await.unwrap(), 1);
-    assert!(s.claim_mail(1000, 1060, 10).await.unwrap().iter().all(|m| m.id == "m2"));
+    assert!(
+        s.claim_mail(1000, 1060, 10)
+            .await
+            .unwrap()
+            .iter()
+            .all(|m| m.id == "m2")
+    );
     // A failure is retried when asked, and given up for good otherwise.
-    s.mail_failed("m2", Some(2000), "451 try later", 1000).await.unwrap();
+    s.mail_failed("m2", Some(2000), "451 try later", 1000)
+        .await
+        .unwrap();
     assert!(s.claim_mail(1999, 2060, 10).await.unwrap().is_empty());
     assert_eq!(s.claim_mail(2000, 2060, 10).await.unwrap().len(), 1);
-    s.mail_failed("m2", None, "550 no such user", 2001).await.unwrap();
+    s.mail_failed("m2", None, "550 no such user", 2001)
+        .await
+        .unwrap();
     assert_eq!(s.outbox_depth().await.unwrap(), 0);
     assert!(s.claim_mail(99_999, 100_060, 10).await.unwrap().is_empty());
 }
 
 async fn concurrent_claims_hand_each_mail_to_one_sender(s: Arc<dyn Store>) {
     for i in 0..30 {
-        s.queue_mail(&mail(&format!("m{i:02}"), 10), &[]).await.unwrap();
+        s.queue_mail(&mail(&format!("m{i:02}"), 10), &[])
+            .await
+            .unwrap();
     }
     let claims = (0..6).map(|_| {
         let s = s.clone();
@@ -1242,35 +1254,69 @@ async fn concurrent_claims_hand_each_mail_to_one_sender(s: Arc<dyn Store>) {
 }
 
 async fn mailed_tokens_are_single_use_and_replaced_by_newer_ones(s: Arc<dyn Store>) {
-    s.create_user(&user_at("u1", "a@example.com")).await.unwrap();
+    s.create_user(&user_at("u1", "a@example.com"))
+        .await
+        .unwrap();
     let reset = EmailTokenKind::PasswordReset;
     let verify = EmailTokenKind::VerifyEmail;
-    s.queue_mail(&mail("m1", 0), &[token("r1", reset, "u1", 100)]).await.unwrap();
+    s.queue_mail(&mail("m1", 0), &[token("r1", reset, "u1", 100)])
+        .await
+        .unwrap();
     // The code and the link of one verification mail.
     s.queue_mail(
         &mail("m2", 0),
-        &[token("code", verify, "u1", 100), token("link", verify, "u1", 100)],
+        &[
+            token("code", verify, "u1", 100),
+            token("link", verify, "u1", 100),
+        ],
     )
     .await
     .unwrap();
     // A newer reset replaces the older one, and leaves verification alone.
-    s.queue_mail(&mail("m3", 0), &[token("r2", reset, "u1", 100)]).await.unwrap();
+    s.queue_mail(&mail("m3", 0), &[token("r2", reset, "u1", 100)])
+        .await
+        .unwrap();
     assert!(s.take_email_token("r1", reset, 10).await.unwrap().is_none());
     // The wrong kind never matches.
-    assert!(s.take_email_token("r2", verify, 10).await.unwrap().is_none());
+    assert!(
+        s.take_email_token("r2", verify, 10)
+            .await
+            .unwrap()
+            .is_none()
+    );
     let t = s.take_email_token("r2", reset, 10).await.unwrap().unwrap();
-    assert_eq!((t.user_id.as_str(), t.request_id.as_deref()), ("u1", Some("req")));
-    assert!(s.take_email_token("r2", reset, 10).await.unwrap().is_none(), "single use");
+    assert_eq!(
+        (t.user_id.as_str(), t.request_id.as_deref()),
+        ("u1", Some("req"))
+    );
+    assert!(
+        s.take_email_token("r2", reset, 10).await.unwrap().is_none(),
+        "single use"
+    );
     // Past its life.
-    assert!(s.take_email_token("code", verify, 100).await.unwrap().is_none());
-    let t = s.take_email_token("code", verify, 99).await.unwrap().unwrap();
+    assert!(
+        s.take_email_token("code", verify, 100)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let t = s
+        .take_email_token("code", verify, 99)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(t.kind, verify);
     assert!(
-        s.take_email_token("link", verify, 99).await.unwrap().is_none(),
+        s.take_email_token("link", verify, 99)
+            .await
+            .unwrap()
+            .is_none(),
         "the code used up the link of the same mail"
     );
     // Concurrent takes of one token: one winner.
-    s.queue_mail(&mail("m4", 0), &[token("r3", reset, "u1", 100)]).await.unwrap();
+    s.queue_mail(&mail("m4", 0), &[token("r3", reset, "u1", 100)])
+        .await
+        .unwrap();
     let takes = (0..8).map(|_| {
         let s = s.clone();
         tokio::spawn(async move { s.take_email_token("r3", reset, 10).await.unwrap().is_some() })
@@ -1281,16 +1327,26 @@ async fn mailed_tokens_are_single_use_and_replaced_by_newer_ones(s: Arc<dyn Stor
     }
     assert_eq!(wins, 1);
     // Verification applies to the address the mail went to only.
-    assert!(!s.mark_email_verified("u1", "other@example.com", 5).await.unwrap());
-    assert!(s.mark_email_verified("u1", "A@example.com", 5).await.unwrap());
+    assert!(
+        !s.mark_email_verified("u1", "other@example.com", 5)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.mark_email_verified("u1", "A@example.com", 5)
+            .await
+            .unwrap()
+    );
     assert!(s.user_by_id("u1").await.unwrap().unwrap().email_verified);
 }
 
-async fn a_password_reset_ends_every_session_and_grant_and_voids_pending_tokens(
-    s: Arc<dyn Store>,
-) {
-    s.create_user(&user_at("u1", "a@example.com")).await.unwrap();
-    s.create_user(&user_at("u2", "b@example.com")).await.unwrap();
+async fn a_password_reset_ends_every_session_and_grant_and_voids_pending_tokens(s: Arc<dyn Store>) {
+    s.create_user(&user_at("u1", "a@example.com"))
+        .await
+        .unwrap();
+    s.create_user(&user_at("u2", "b@example.com"))
+        .await
+        .unwrap();
     s.upsert_client(&client("web")).await.unwrap();
     for (id, user) in [("g1", "u1"), ("g2", "u2")] {
         s.create_grant(&grant_of(id, "web", user)).await.unwrap();
@@ -1307,11 +1363,19 @@ async fn a_password_reset_ends_every_session_and_grant_and_voids_pending_tokens(
         .unwrap();
     }
     let reset = EmailTokenKind::PasswordReset;
-    s.queue_mail(&mail("m1", 0), &[token("r1", reset, "u1", 100)]).await.unwrap();
+    s.queue_mail(&mail("m1", 0), &[token("r1", reset, "u1", 100)])
+        .await
+        .unwrap();
     assert!(s.reset_password("u1", "new-hash", 7).await.unwrap());
     assert!(!s.reset_password("nobody", "new-hash", 7).await.unwrap());
-    assert_eq!(s.user_by_id("u1").await.unwrap().unwrap().password_hash, "new-hash");
-    assert_eq!(s.user_by_id("u2").await.unwrap().unwrap().password_hash, "old-hash");
+    assert_eq!(
+        s.user_by_id("u1").await.unwrap().unwrap().password_hash,
+        "new-hash"
+    );
+    assert_eq!(
+        s.user_by_id("u2").await.unwrap().unwrap().password_hash,
+        "old-hash"
+    );
     assert_eq!(s.grant("g1").await.unwrap().unwrap().revoked_at, Some(7));
     assert_eq!(s.grant("g2").await.unwrap().unwrap().revoked_at, None);
     assert!(s.session("s1", 1).await.unwrap().is_none());

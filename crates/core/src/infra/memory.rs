@@ -5,8 +5,9 @@
 use crate::infra::store::*;
 use crate::model::UnixTime;
 use crate::model::{
-    EmailToken, EmailTokenKind, OutboxMail, AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, DeviceStatus, Entrypoint,
-    Grant, PushedRequest, RefreshToken, Session, SigningKeyRecord, User,
+    AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, DeviceStatus, EmailToken,
+    EmailTokenKind, Entrypoint, Grant, OutboxMail, PushedRequest, RefreshToken, Session,
+    SigningKeyRecord, User,
 };
 use async_trait::async_trait;
 use std::collections::HashMap;
@@ -32,7 +33,12 @@ struct Inner {
     keys: Vec<SigningKeyRecord>,
     secrets: HashMap<String, Vec<u8>>,
     /// Mail with its lease, sent and failed times.
-    outbox: Vec<(OutboxMail, Option<UnixTime>, Option<UnixTime>, Option<UnixTime>)>,
+    outbox: Vec<(
+        OutboxMail,
+        Option<UnixTime>,
+        Option<UnixTime>,
+        Option<UnixTime>,
+    )>,
     /// Mailed tokens with their use time.
     email_tokens: HashMap<String, (EmailToken, Option<UnixTime>)>,
 }
@@ -177,8 +183,9 @@ impl MailStore for MemoryStore {
     async fn queue_mail(&self, mail: &OutboxMail, tokens: &[EmailToken]) -> StoreResult<()> {
         let mut g = self.lock()?;
         for t in tokens {
-            g.email_tokens
-                .retain(|_, (old, used)| used.is_some() || old.user_id != t.user_id || old.kind != t.kind);
+            g.email_tokens.retain(|_, (old, used)| {
+                used.is_some() || old.user_id != t.user_id || old.kind != t.kind
+            });
         }
         for t in tokens {
             g.email_tokens

@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod clock;
 pub mod jose;
+pub mod mailer;
 pub mod memory;
 pub mod password;
 pub mod provider;

@@ -99,6 +99,9 @@ pub struct Provider {
     /// Attempts refused while locked, waiting to be written as one audit
     /// entry per address ([`crate::infra::cache::Refusals`]).
     pub refusals: crate::infra::cache::Refusals,
+    /// Woken when this instance queues a mail, so its sender need not wait
+    /// for its next poll.
+    pub mail_queued: tokio::sync::Notify,
 }
 
 const CLIENT_SECRET_KEY_NAME: &str = "client_secret_hmac_key";
@@ -158,6 +161,7 @@ impl Provider {
             clear_lockouts: TtlCache::new(config.lockout_cache_ttl, 100_000),
             lockout_epoch: std::sync::atomic::AtomicU64::new(0),
             refusals: crate::infra::cache::Refusals::default(),
+            mail_queued: tokio::sync::Notify::new(),
             config,
             store,
             clock,

@@ -5,8 +5,8 @@
 
 use crate::model::UnixTime;
 use crate::model::{
-    EmailToken, EmailTokenKind, OutboxMail, AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, Entrypoint, Grant,
-    PushedRequest, RefreshToken, Session, SigningKeyRecord, User,
+    AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, EmailToken, EmailTokenKind,
+    Entrypoint, Grant, OutboxMail, PushedRequest, RefreshToken, Session, SigningKeyRecord, User,
 };
 use async_trait::async_trait;
 
@@ -72,8 +72,12 @@ pub trait UserStore: Send + Sync {
     /// the user revoked at `now` (so every token dies), every session
     /// ended, every unused mailed token dropped. False when no user has
     /// this id.
-    async fn reset_password(&self, id: &str, password_hash: &str, now: UnixTime)
-    -> StoreResult<bool>;
+    async fn reset_password(
+        &self,
+        id: &str,
+        password_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
     /// Mark the user's address verified, if it is still `email` (an address
     /// changed since the mail was sent stays unverified). True when it was.
     async fn mark_email_verified(&self, id: &str, email: &str, now: UnixTime) -> StoreResult<bool>;

@@ -664,6 +664,12 @@ pub enum AuditEvent {
     ClientEnabled,
     /// The client was deleted (its grants revoked and consents forgotten).
     ClientDeleted,
+    /// A password reset link was mailed.
+    PasswordResetRequested,
+    /// The password was set with a reset link (sessions and grants ended).
+    PasswordReset,
+    /// The address was proven with a mailed code or link.
+    EmailVerified,
 }
 
 impl AuditEvent {
@@ -686,6 +692,9 @@ impl AuditEvent {
             Self::ClientDisabled => "client.disabled",
             Self::ClientEnabled => "client.enabled",
             Self::ClientDeleted => "client.deleted",
+            Self::PasswordResetRequested => "password_reset.requested",
+            Self::PasswordReset => "password.reset",
+            Self::EmailVerified => "email.verified",
         }
     }
 }

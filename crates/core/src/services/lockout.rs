@@ -74,6 +74,31 @@ pub const USER_CODE_ADDRESS: Policy = Policy {
     forget_after: 3600,
 };
 
+/// Mail asked for one recipient (reset links, verification codes): enough
+/// for a person who lost a mail or two, not for filling an inbox.
+pub const MAIL_RECIPIENT: Policy = Policy {
+    free: 5,
+    base: 600,
+    max: 3600,
+    forget_after: 3600,
+};
+
+/// Mail asked for from one address, whatever the recipients.
+pub const MAIL_ADDRESS: Policy = Policy {
+    free: 20,
+    base: 600,
+    max: 3600,
+    forget_after: 3600,
+};
+
+/// Guesses at one account's email verification code (6 digits).
+pub const VERIFY_CODE: Policy = Policy {
+    free: 5,
+    base: 60,
+    max: 900,
+    forget_after: 3600,
+};
+
 /// The counters one credential check counts under: the account's first,
 /// then the address's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,6 +166,23 @@ pub fn client(client_id: &str, from: Option<IpAddr>) -> Keys {
 pub fn sign_up(from: Option<IpAddr>) -> Keys {
     let ip = from.map(ip_key).unwrap_or_default();
     Keys::new(format!("sign_up:address:{ip}"), SIGN_UP, None)
+}
+
+/// A mail asked for: its recipient (hashed, like sign-in accounts) and the
+/// address asking. Every request counts, sent or not.
+pub fn mail(recipient: &str, from: Option<IpAddr>) -> Keys {
+    let account = format!(
+        "mail:to:{}",
+        lookup_hash(&crate::model::normalize_email(recipient))
+    );
+    let address = from.map(|ip| (format!("mail:address:{}", ip_key(ip)), MAIL_ADDRESS));
+    Keys::new(account, MAIL_RECIPIENT, address)
+}
+
+/// A typed email verification code: the account, and the address.
+pub fn verify_code(user_id: &str, from: Option<IpAddr>) -> Keys {
+    let address = from.map(|ip| (format!("verify:address:{}", ip_key(ip)), ADDRESS));
+    Keys::new(format!("verify:user:{user_id}"), VERIFY_CODE, address)
 }
 
 /// A typed device user code: the signed-in user, and the address.
@@ -398,6 +440,9 @@ mod tests {
             USER_CODE,
             USER_CODE_ADDRESS,
             SIGN_UP,
+            MAIL_RECIPIENT,
+            MAIL_ADDRESS,
+            VERIFY_CODE,
         ] {
             assert!(p.forget_after <= FORGET_AFTER);
             let k = p.doublings_to_max();
