@@ -20,6 +20,8 @@ pub struct FileConfig {
     pub tokens: TokensSection,
     #[serde(default)]
     pub retention: RetentionSection,
+    /// Without it, what needs mail is off.
+    pub email: Option<EmailSection>,
     #[serde(default)]
     pub clients: Vec<ClientConfig>,
     #[serde(default)]
@@ -90,6 +92,18 @@ impl TokensSection {
         }
         Ok(())
     }
+}
+
+/// `[email]`: where mail goes out.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSection {
+    /// `smtp://host[:port]` (plain: local relays only),
+    /// `smtp+starttls://user:pass@host[:port]` or `smtps://user:pass@host[:port]`.
+    /// It may hold a password: never printed.
+    pub smtp_url: portico_core::protocol::secret::Secret,
+    /// The sender, e.g. `Acme Accounts <no-reply@acme.example>`.
+    pub from: String,
 }
 
 /// `[retention]`: how long what is kept for the record is kept, and how

@@ -7,6 +7,7 @@ pub mod config;
 mod demo;
 mod handlers;
 pub mod http;
+pub mod mail;
 mod routes;
 
 pub use routes::router;
@@ -72,6 +73,11 @@ pub async fn start(
     let mut provider_config = ProviderConfig::new(&issuer);
     file.tokens.apply(&mut provider_config)?;
     file.retention.apply(&mut provider_config)?;
+    let mailer = match &file.email {
+        Some(e) => Some(Arc::new(mail::SmtpMailer::new(e, &issuer)?)),
+        None => None,
+    };
+    provider_config.mail = mailer.is_some();
     let provider = Provider::new(provider_config, store, clock, Arc::new(SystemRandom))
         .await
         .map_err(|e| format!("cannot start the provider: {e}"))?;
@@ -82,6 +88,10 @@ pub async fn start(
     }
     if file_read {
         config::disable_unlisted_clients(&provider, &file).await?;
+    }
+    if let Some(m) = mailer {
+        let poll = std::time::Duration::from_secs(5);
+        tokio::spawn(mail::sender(provider.clone(), m, poll));
     }
     let demo = if settings.demo {
         Some(Arc::new(demo::Demo::install(&provider).await?))

@@ -2,5 +2,6 @@
 //! render the answer. They import `http/` and core, never each other.
 
 pub mod oauth;
+pub mod recovery;
 pub mod spa;
 pub mod ui;
