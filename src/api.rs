@@ -7,8 +7,8 @@ use portico_api_types::routes;
 use portico_api_types::{
     ApiError, AuthRequestInfo, AuthorizeErrorInfo, CSRF_HEADER, CSRF_HEADER_VALUE, ConsentRequest,
     ContinueRequest, DeviceCodeRequest, DeviceDecisionRequest, DeviceDone, DeviceInfo,
-    EndSessionInfo, EndSessionRequest, LoginRequest, NextStep, SessionInfo, SignUpRequest,
-    ThemeInfo,
+    EndSessionInfo, EndSessionRequest, LoginRequest, MailAccepted, NewPasswordRequest, NextStep,
+    PasswordResetRequest, SessionInfo, SignUpRequest, ThemeInfo, VerifyEmailRequest,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -80,6 +80,22 @@ pub async fn login(req: &LoginRequest) -> Result<NextStep, ApiError> {
 
 pub async fn sign_up(req: &SignUpRequest) -> Result<NextStep, ApiError> {
     post(routes::SIGN_UP, req).await
+}
+
+/// "Send reset link". The answer is the same whether the address has an
+/// account or not.
+pub async fn password_reset(req: &PasswordResetRequest) -> Result<MailAccepted, ApiError> {
+    post(routes::PASSWORD_RESET, req).await
+}
+
+/// "Set new password" with the mailed link's token.
+pub async fn password_reset_complete(req: &NewPasswordRequest) -> Result<NextStep, ApiError> {
+    post(routes::PASSWORD_RESET_COMPLETE, req).await
+}
+
+/// "Verify": the typed code, or the mailed link's token.
+pub async fn verify_email(req: &VerifyEmailRequest) -> Result<NextStep, ApiError> {
+    post(routes::VERIFY_EMAIL, req).await
 }
 
 pub async fn continue_request(request: &str) -> Result<NextStep, ApiError> {

@@ -5,6 +5,8 @@
 //!
 //! Server messages are English with a stable code; the Spanish UI shows
 //! its own sentence for every code it knows and the server's otherwise.
+//! The codes of mailed links and codes are worded by the UI in both
+//! languages: their screens are built around that exact sentence.
 
 use portico_api_types::codes;
 
@@ -70,6 +72,23 @@ pub struct Strings {
     pub link_broken_help: &'static str,
     pub not_found_title: &'static str,
     pub logo_alt: &'static str,
+    pub forgot_password: &'static str,
+    pub reset_title: &'static str,
+    pub send_reset_link: &'static str,
+    pub reset_link_sent: &'static str,
+    pub back_to_sign_in: &'static str,
+    pub new_password_title: &'static str,
+    pub new_password: &'static str,
+    pub set_new_password: &'static str,
+    pub ask_new_link: &'static str,
+    pub verify_title: &'static str,
+    pub code_sent_to: &'static str,
+    pub code_sent_end: &'static str,
+    pub verification_code: &'static str,
+    pub verify: &'static str,
+    pub invalid_link: &'static str,
+    pub invalid_verification_code: &'static str,
+    pub email_off: &'static str,
 }
 
 pub static EN: Strings = Strings {
@@ -132,6 +151,23 @@ pub static EN: Strings = Strings {
     link_broken_help: "Go back to the app you came from and try again. If it keeps happening, tell the app's support team.",
     not_found_title: "Page not found",
     logo_alt: " logo",
+    forgot_password: "Forgot password?",
+    reset_title: "Reset your password",
+    send_reset_link: "Send reset link",
+    reset_link_sent: "If an account uses that address, we have sent it a link to reset the password. The link works for 30 minutes.",
+    back_to_sign_in: "Back to sign in",
+    new_password_title: "Set a new password",
+    new_password: "New password",
+    set_new_password: "Set new password",
+    ask_new_link: "Ask for a new link",
+    verify_title: "Check your email",
+    code_sent_to: "We sent a 6-digit code to ",
+    code_sent_end: ".",
+    verification_code: "Verification code",
+    verify: "Verify",
+    invalid_link: "This link has expired or was already used. Ask for a new one.",
+    invalid_verification_code: "That code is not right or has expired.",
+    email_off: "This site sends no email, so this cannot be done here. Ask the app's support team for help.",
 };
 
 pub static ES: Strings = Strings {
@@ -194,6 +230,23 @@ pub static ES: Strings = Strings {
     link_broken_help: "Vuelve a la aplicación de la que vienes e inténtalo de nuevo. Si sigue pasando, avisa al equipo de soporte de la aplicación.",
     not_found_title: "Página no encontrada",
     logo_alt: " (logotipo)",
+    forgot_password: "¿Olvidaste tu contraseña?",
+    reset_title: "Restablece tu contraseña",
+    send_reset_link: "Enviar enlace",
+    reset_link_sent: "Si alguna cuenta usa esa dirección, le hemos enviado un enlace para restablecer la contraseña. El enlace funciona durante 30 minutos.",
+    back_to_sign_in: "Volver a iniciar sesión",
+    new_password_title: "Elige una contraseña nueva",
+    new_password: "Contraseña nueva",
+    set_new_password: "Guardar contraseña",
+    ask_new_link: "Pedir un enlace nuevo",
+    verify_title: "Revisa tu correo",
+    code_sent_to: "Te hemos enviado un código de 6 cifras a ",
+    code_sent_end: ".",
+    verification_code: "Código de verificación",
+    verify: "Verificar",
+    invalid_link: "Este enlace ha caducado o ya se ha usado. Pide uno nuevo.",
+    invalid_verification_code: "Ese código no es correcto o ha caducado.",
+    email_off: "Este sitio no envía correos, así que esto no se puede hacer aquí. Pide ayuda al equipo de soporte de la aplicación.",
 };
 
 /// The words for a locale the server chose; English for anything else.
@@ -250,8 +303,22 @@ fn es_message(code: &str) -> Option<&'static str> {
     })
 }
 
+/// The codes the UI words itself in every language: the screens of mailed
+/// links and codes say exactly this, next to the way on.
+fn own_message(t: &'static Strings, code: &str) -> Option<&'static str> {
+    Some(match code {
+        codes::INVALID_LINK => t.invalid_link,
+        codes::INVALID_VERIFICATION_CODE => t.invalid_verification_code,
+        codes::EMAIL_OFF => t.email_off,
+        _ => return None,
+    })
+}
+
 /// A server message in the UI's language: `english` is the server's text.
 pub fn message(locale: &str, code: &str, english: &str) -> String {
+    if let Some(own) = own_message(strings(locale), code) {
+        return own.to_owned();
+    }
     match locale {
         "es" => es_message(code).unwrap_or(english).to_owned(),
         _ => english.to_owned(),

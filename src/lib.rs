@@ -52,8 +52,19 @@ fn screen(path: &str) -> AnyView {
         pages::CONSENT => screens::Consent().into_any(),
         pages::DEVICE => screens::Device().into_any(),
         pages::LOGOUT => screens::Logout().into_any(),
+        pages::FORGOT_PASSWORD => screens::ForgotPassword().into_any(),
+        pages::RESET_PASSWORD => screens::ResetPassword().into_any(),
+        pages::VERIFY_EMAIL => screens::VerifyEmail().into_any(),
         "/oauth2/authorize" | "/oauth2/auth" => screens::AuthorizeError().into_any(),
         _ => screens::NotFound().into_any(),
+    }
+}
+
+/// A page of this UI, keeping the pending authorization request if any.
+pub fn with_request(path: &str, request: Option<String>) -> String {
+    match request {
+        Some(r) => format!("{path}?request={}", api::encode_segment(&r)),
+        None => path.to_owned(),
     }
 }
 

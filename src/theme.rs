@@ -82,6 +82,12 @@ impl Ui {
         self.theme.as_ref().is_none_or(|t| t.x_methods.contains(&m))
     }
 
+    /// Whether sign-in offers "Forgot password?" (only when the server
+    /// says it sends mail).
+    pub fn password_reset(&self) -> bool {
+        self.theme.as_ref().is_some_and(|t| t.password_reset)
+    }
+
     /// A server error in the UI's language.
     pub fn error(&self, e: &ApiError) -> String {
         i18n::message(self.t.locale, &e.error, &e.message)

@@ -7,8 +7,9 @@ use portico_api_types::{
     ThemeTokens, XMethod,
 };
 use portico_ui::components::{
-    ConsentChoices, ErrorBanner, Field, Loading, LoginForm, SignUpForm, SignedInAs,
+    ConsentChoices, ErrorBanner, Field, Loading, LoginForm, NewPasswordForm, SignUpForm, SignedInAs,
 };
+use portico_ui::screens::{ForgotPassword, ResetPassword, VerifyEmail};
 use portico_ui::theme::Ui;
 use wasm_bindgen_test::*;
 
@@ -400,4 +401,247 @@ fn a_theme_becomes_custom_properties_on_the_root_element() {
 
 fn no_request() -> Signal<Option<String>> {
     Signal::derive(|| None)
+}
+
+fn ui(locale: &str, password_reset: bool) -> Ui {
+    let mut t = theme_info(locale);
+    t.password_reset = password_reset;
+    Ui::new(Some(t))
+}
+
+fn links(root: &web_sys::HtmlElement) -> Vec<(String, String)> {
+    let list = root.query_selector_all("a").unwrap();
+    (0..list.length())
+        .map(|i| {
+            let a: web_sys::Element = wasm_bindgen::JsCast::unchecked_into(list.item(i).unwrap());
+            (
+                a.text_content().unwrap_or_default().trim().to_owned(),
+                a.get_attribute("href").unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+fn forgot_password_is_offered_only_where_the_server_sends_mail() {
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        provide_context(ui("en", true));
+        view! { <LoginForm request=Signal::derive(|| Some("req-1".to_owned()))/> }
+    })
+    .forget();
+    assert_eq!(
+        links(&root),
+        [(
+            "Forgot password?".to_owned(),
+            "/forgot-password?request=req-1".to_owned()
+        )]
+    );
+
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        provide_context(ui("en", true));
+        view! { <LoginForm request=no_request()/> }
+    })
+    .forget();
+    assert_eq!(
+        links(&root),
+        [("Forgot password?".to_owned(), "/forgot-password".to_owned())]
+    );
+
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        provide_context(ui("en", false));
+        view! { <LoginForm request=no_request()/> }
+    })
+    .forget();
+    assert!(links(&root).is_empty());
+
+    // Without a theme (the server could not be asked) nothing is promised.
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || view! { <LoginForm request=no_request()/> }).forget();
+    assert!(links(&root).is_empty());
+}
+
+#[wasm_bindgen_test]
+fn the_forgot_password_screen_asks_only_for_the_email() {
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || view! { <ForgotPassword/> }).forget();
+    assert_eq!(text(&root, "h1"), "Reset your password");
+    assert_eq!(labels(&root), ["Email"]);
+    assert_eq!(text(&root, "label[for=email]"), "Email");
+    assert_eq!(attr(&root, "input#email", "type").as_deref(), Some("email"));
+    assert_eq!(
+        attr(&root, "input#email", "autocomplete").as_deref(),
+        Some("email")
+    );
+    assert_eq!(text(&root, "button[type=submit]"), "Send reset link");
+    assert_eq!(
+        links(&root),
+        [("Back to sign in".to_owned(), "/login".to_owned())]
+    );
+    assert!(root.query_selector("[role=alert]").unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+fn the_reset_form_asks_for_a_new_password() {
+    let root = container();
+    leptos::mount::mount_to(
+        root.clone(),
+        || view! { <NewPasswordForm token="the-token"/> },
+    )
+    .forget();
+    assert_eq!(labels(&root), ["New password"]);
+    assert_eq!(text(&root, "label[for=password]"), "New password");
+    assert_eq!(
+        attr(&root, "input#password", "type").as_deref(),
+        Some("password")
+    );
+    assert_eq!(
+        attr(&root, "input#password", "autocomplete").as_deref(),
+        Some("new-password")
+    );
+    assert_eq!(
+        attr(&root, "input#password", "aria-describedby").as_deref(),
+        Some("password-hint")
+    );
+    assert_eq!(text(&root, "button[type=submit]"), "Set new password");
+}
+
+#[wasm_bindgen_test]
+fn a_reset_link_without_its_token_offers_a_new_one() {
+    // The test page has no ?token=.
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || view! { <ResetPassword/> }).forget();
+    assert_eq!(text(&root, "h1"), "Set a new password");
+    assert!(root.query_selector("form").unwrap().is_none());
+    assert_eq!(
+        text(&root, "[role=alert]"),
+        "This link has expired or was already used. Ask for a new one."
+    );
+    assert_eq!(
+        links(&root),
+        [(
+            "Ask for a new link".to_owned(),
+            "/forgot-password".to_owned()
+        )]
+    );
+}
+
+#[wasm_bindgen_test]
+fn the_verify_screen_asks_for_the_mailed_code() {
+    // The test page has no ?token= (which would be sent at once) and no
+    // ?email= (so no "We sent a code to" line).
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || view! { <VerifyEmail/> }).forget();
+    assert_eq!(text(&root, "h1"), "Check your email");
+    assert_eq!(labels(&root), ["Verification code"]);
+    assert_eq!(text(&root, "label[for=code]"), "Verification code");
+    assert_eq!(
+        attr(&root, "input#code", "inputmode").as_deref(),
+        Some("numeric")
+    );
+    assert_eq!(
+        attr(&root, "input#code", "autocomplete").as_deref(),
+        Some("one-time-code")
+    );
+    assert_eq!(text(&root, "button[type=submit]"), "Verify");
+    assert!(!root.text_content().unwrap().contains("We sent"));
+}
+
+#[wasm_bindgen_test]
+fn the_password_reset_and_verify_screens_speak_spanish() {
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        provide_context(ui("es", true));
+        view! { <LoginForm request=no_request()/> }
+    })
+    .forget();
+    assert_eq!(text(&root, "a"), "¿Olvidaste tu contraseña?");
+
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        provide_context(ui("es", true));
+        view! { <ForgotPassword/> }
+    })
+    .forget();
+    assert_eq!(text(&root, "h1"), "Restablece tu contraseña");
+    assert_eq!(labels(&root), ["Correo electrónico"]);
+    assert_eq!(text(&root, "button[type=submit]"), "Enviar enlace");
+    assert_eq!(text(&root, "a"), "Volver a iniciar sesión");
+
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        provide_context(ui("es", true));
+        view! { <ResetPassword/> }
+    })
+    .forget();
+    assert_eq!(text(&root, "h1"), "Elige una contraseña nueva");
+    assert_eq!(
+        text(&root, "[role=alert]"),
+        "Este enlace ha caducado o ya se ha usado. Pide uno nuevo."
+    );
+
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        provide_context(ui("es", true));
+        view! { <NewPasswordForm token="the-token"/> }
+    })
+    .forget();
+    assert_eq!(labels(&root), ["Contraseña nueva"]);
+    assert_eq!(text(&root, "button[type=submit]"), "Guardar contraseña");
+
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        provide_context(ui("es", true));
+        view! { <VerifyEmail/> }
+    })
+    .forget();
+    assert_eq!(text(&root, "h1"), "Revisa tu correo");
+    assert_eq!(labels(&root), ["Código de verificación"]);
+    assert_eq!(text(&root, "button[type=submit]"), "Verificar");
+}
+
+#[wasm_bindgen_test]
+async fn mailed_link_and_code_errors_use_the_uis_own_words_in_both_languages() {
+    let server_says = |code: &str| ApiError {
+        error: code.into(),
+        message: "Whatever the server wrote.".into(),
+        field_errors: vec![],
+    };
+    let cases = [
+        (
+            "en",
+            "invalid_verification_code",
+            "That code is not right or has expired.",
+        ),
+        (
+            "es",
+            "invalid_verification_code",
+            "Ese código no es correcto o ha caducado.",
+        ),
+        (
+            "en",
+            "invalid_link",
+            "This link has expired or was already used. Ask for a new one.",
+        ),
+        (
+            "es",
+            "invalid_link",
+            "Este enlace ha caducado o ya se ha usado. Pide uno nuevo.",
+        ),
+    ];
+    for (locale, code, expected) in cases {
+        let root = container();
+        let error = RwSignal::new(None::<ApiError>);
+        let u = ui(locale, true);
+        leptos::mount::mount_to(root.clone(), move || {
+            provide_context(u);
+            view! { <ErrorBanner error=error/> }
+        })
+        .forget();
+        error.set(Some(server_says(code)));
+        leptos::task::tick().await;
+        assert_eq!(text(&root, "[role=alert]"), expected, "{locale} {code}");
+    }
 }

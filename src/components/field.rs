@@ -19,6 +19,9 @@ pub fn Field(
     error: Signal<Option<String>>,
     #[prop(optional, into)] hint: Option<String>,
     #[prop(default = true)] required: bool,
+    /// The keyboard a phone shows (`numeric` for codes).
+    #[prop(optional)]
+    inputmode: Option<&'static str>,
 ) -> impl IntoView {
     let has_hint = hint.is_some();
     let error_id = format!("{id}-error");
@@ -45,6 +48,7 @@ pub fn Field(
                 name=id
                 type=kind
                 autocomplete=autocomplete
+                inputmode=inputmode
                 required=required
                 bind:value=value
                 aria-invalid=move || if error.get().is_some() { "true" } else { "false" }

@@ -4,6 +4,7 @@ use super::{ErrorBanner, Field, FormState, SubmitButton, field_error};
 use crate::theme::use_ui;
 use leptos::prelude::*;
 use portico_api_types::LoginRequest;
+use portico_api_types::routes::pages;
 
 /// The sign-in form. `request` is the pending authorization request, if any.
 #[component]
@@ -29,6 +30,14 @@ pub fn LoginForm(
         });
     };
     let ui = use_ui();
+    // Only where mail is sent: the link would lead nowhere otherwise.
+    let forgot = ui.password_reset().then(|| {
+        view! {
+            <p class="form-aside">
+                <a href=move || crate::with_request(pages::FORGOT_PASSWORD, request.get())>{ui.t.forgot_password}</a>
+            </p>
+        }
+    });
     view! {
         <form class="form" on:submit=submit novalidate=true>
             <ErrorBanner error=form.error/>
@@ -42,6 +51,7 @@ pub fn LoginForm(
                 error=field_error(form.error, "password")
             />
             <SubmitButton label=ui.sign_in_label() busy=form.busy/>
+            {forgot}
         </form>
     }
 }

@@ -1,28 +1,36 @@
 //! The parts the screens share, one file each: form building blocks
-//! (field, error banner, submit button, form state), the forms two screens
-//! use, the heading, and the status lines. Each is accessible on its own;
-//! none loads data.
+//! (field, error banner, submit button, form state), the forms (sign-in,
+//! sign-up, password reset, email code), the heading, and the status
+//! lines. Each is accessible on its own; none loads data.
 
 mod cancel_button;
 mod consent_choices;
 mod error_banner;
 mod field;
+mod forgot_password_form;
 mod form_state;
 mod heading;
+mod link_expired;
 mod loading;
 mod login_form;
+mod new_password_form;
 mod sign_up_form;
 mod signed_in_as;
 mod submit_button;
+mod verify_code_form;
 
 pub use cancel_button::CancelButton;
 pub use consent_choices::ConsentChoices;
 pub use error_banner::ErrorBanner;
 pub use field::{Field, field_error};
+pub use forgot_password_form::ForgotPasswordForm;
 pub use form_state::FormState;
 pub use heading::{Brand, Heading, Title};
+pub use link_expired::LinkExpired;
 pub use loading::Loading;
 pub use login_form::LoginForm;
+pub use new_password_form::NewPasswordForm;
 pub use sign_up_form::SignUpForm;
 pub use signed_in_as::SignedInAs;
 pub use submit_button::SubmitButton;
+pub use verify_code_form::VerifyCodeForm;

@@ -6,23 +6,30 @@
 mod authorize_error;
 mod consent;
 mod device;
+mod forgot_password;
 mod home;
 mod login;
 mod logout;
 mod not_found;
+mod reset_password;
 mod sign_up;
+mod verify_email;
 
 pub use authorize_error::AuthorizeError;
 pub use consent::Consent;
 pub use device::Device;
+pub use forgot_password::ForgotPassword;
 pub use home::Home;
 pub use login::Login;
 pub use logout::Logout;
 pub use not_found::NotFound;
+pub use reset_password::ResetPassword;
 pub use sign_up::SignUp;
+pub use verify_email::VerifyEmail;
 
 use crate::api;
 use crate::components::Loading;
+use crate::with_request;
 use leptos::either::Either;
 use leptos::prelude::*;
 use portico_api_types::{ApiError, AuthRequestInfo, SessionInfo};
@@ -94,13 +101,6 @@ fn when_loaded<V: IntoView + 'static>(
         } else {
             Either::Right(view! { <Loading/> })
         }
-    }
-}
-
-fn with_request(path: &str, request: Option<String>) -> String {
-    match request {
-        Some(r) => format!("{path}?request={r}"),
-        None => path.to_owned(),
     }
 }
 
