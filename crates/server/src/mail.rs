@@ -61,9 +61,8 @@ impl SmtpMailer {
             Security::StartTls => 587,
             Security::Implicit => 465,
         });
-        let tls = || {
-            TlsParameters::new(host.clone()).map_err(|e| format!("[email] TLS for {host}: {e}"))
-        };
+        let tls =
+            || TlsParameters::new(host.clone()).map_err(|e| format!("[email] TLS for {host}: {e}"));
         let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&host)
             .port(port)
             .timeout(Some(Duration::from_secs(30)))
@@ -184,10 +183,16 @@ mod tests {
             "smtp+starttls://user:p%40ss@smtp.example.com",
             "smtps://user:pass@smtp.example.com:465",
         ] {
-            assert!(SmtpMailer::new(&cfg(ok), "https://id.example").is_ok(), "{ok}");
+            assert!(
+                SmtpMailer::new(&cfg(ok), "https://id.example").is_ok(),
+                "{ok}"
+            );
         }
         for bad in ["http://smtp.example.com", "smtp://", "not a url"] {
-            assert!(SmtpMailer::new(&cfg(bad), "https://id.example").is_err(), "{bad}");
+            assert!(
+                SmtpMailer::new(&cfg(bad), "https://id.example").is_err(),
+                "{bad}"
+            );
         }
         let mut c = cfg("smtp://127.0.0.1");
         c.from = "not an address".into();
@@ -196,7 +201,10 @@ mod tests {
 
     #[test]
     fn credentials_are_percent_decoded() {
-        assert_eq!(percent_decode("p%40ss%3Aword").as_deref(), Some("p@ss:word"));
+        assert_eq!(
+            percent_decode("p%40ss%3Aword").as_deref(),
+            Some("p@ss:word")
+        );
         assert_eq!(percent_decode("plain").as_deref(), Some("plain"));
         assert_eq!(percent_decode("%ff").as_deref(), None);
     }

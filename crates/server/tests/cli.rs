@@ -536,3 +536,79 @@ fn dropping_a_client_from_the_config_logs_that_it_is_disabled() {
     assert!(line.contains("WARN") && line.contains("ops"), "{line}");
     assert!(cli_ok(db_url, &["client", "list"]).contains("ops\tdisabled (not in the config file)"));
 }
+
+/// A served `portico`, SIGKILLed when dropped (even when a test fails).
+struct Serving(std::process::Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Serve `portico` as its own process; returns it and its base URL.
+fn spawn_serving(cfg: &std::path::Path, db: &std::path::Path) -> (Serving, String) {
+    let mut child = portico()
+        .arg("--config")
+        .arg(cfg)
+        .arg("--database-url")
+        .arg(db)
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    loop {
+        let mut line = String::new();
+        assert!(std::io::BufRead::read_line(&mut stdout, &mut line).unwrap() > 0);
+        if let Some(at) = line.find("listening on ") {
+            let rest = &line[at + "listening on ".len()..];
+            let base = rest.split_whitespace().next().unwrap().to_owned();
+            return (Serving(child), base);
+        }
+    }
+}
+
+/// Issue 17: a mail acknowledged before `kill -9` goes out exactly once
+/// after the restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_queued_mail_goes_out_once_after_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("p.db");
+    let cfg = dir.path().join("portico.toml");
+    let users = "[[users]]\nemail = \"alice@example.com\"\nname = \"Alice\"\npassword = \"correct horse battery\"\n";
+    // First life: the relay is down, so the mail stays queued.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    std::fs::write(
+        &cfg,
+        format!("{users}[email]\nsmtp_url = \"smtp://127.0.0.1:{dead_port}\"\nfrom = \"Acme <no-reply@acme.example>\"\n"),
+    )
+    .unwrap();
+    let (mut child, base) = spawn_serving(&cfg, &db);
+    let r = reqwest::Client::new()
+        .post(format!("{base}/api/ui/password-reset"))
+        .header("x-portico-csrf", "1")
+        .json(&serde_json::json!({ "email": "alice@example.com" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    child.0.kill().unwrap(); // SIGKILL: no shutdown of any kind.
+    child.0.wait().unwrap();
+    // Second life, with a relay.
+    let sink = common::smtp::SmtpSink::start().await;
+    std::fs::write(&cfg, format!("{users}{}", sink.config())).unwrap();
+    let (child, _) = spawn_serving(&cfg, &db);
+    // The first life's claim (if it made one before dying) holds the mail
+    // for its lease (60 s); a refused connection it recorded makes the
+    // retry due in 30 s.
+    let got = sink.wait_for(1, std::time::Duration::from_secs(90)).await;
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let all = sink.received();
+    drop(child);
+    assert_eq!(got[0].rcpt_to, ["alice@example.com"]);
+    assert_eq!(all.len(), 1, "exactly once");
+}

@@ -39,6 +39,7 @@ on_both_backends!(
 
 mod device;
 mod druid;
+mod email;
 mod flows;
 mod hardening;
 mod security;

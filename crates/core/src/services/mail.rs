@@ -14,8 +14,10 @@ use crate::protocol::theme;
 
 /// Mails one sender claims at a time.
 const BATCH: u32 = 10;
-/// How long a claimed mail is left to its sender before another may try.
-const LEASE_SECS: i64 = 120;
+/// How long a claimed mail is left to its sender before another may try:
+/// twice the SMTP timeout (30 s, `SmtpMailer`), so a slow send is never
+/// taken over while it may still succeed.
+pub const LEASE_SECS: i64 = 60;
 /// Attempts before a mail is given up (about 4 hours of back-off).
 const MAX_ATTEMPTS: i64 = 10;
 

@@ -1,6 +1,8 @@
 //! Test harness: the real server on 127.0.0.1:0 with a fresh SQLite file.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod smtp;
+
 use portico_core::infra::clock::OffsetClock;
 use portico_server::{Running, Settings, config};
 use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};

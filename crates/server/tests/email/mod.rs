@@ -1,0 +1,229 @@
+//! Issue 17 over HTTP: mail through a real SMTP server on 127.0.0.1 (the
+//! sink in `common::smtp`), password reset end to end, the same answers
+//! for known and unknown addresses, retries, restarts and two instances.
+
+use crate::common::smtp::SmtpSink;
+use crate::common::*;
+use crate::on_both_backends;
+use portico_core::model::OutboxMail;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+on_both_backends!(
+    a_forgotten_password_is_reset_through_the_mailed_link,
+    known_and_unknown_addresses_get_identical_answers,
+    a_refused_mail_is_retried_until_the_relay_takes_it,
+    queued_mail_survives_a_restart_and_goes_out_once,
+    two_instances_deliver_each_mail_once,
+    without_email_there_is_no_reset_and_no_link,
+);
+
+const WAIT: Duration = Duration::from_secs(15);
+
+async fn ask_reset(s: &TestServer, email: &str) -> reqwest::Response {
+    s.ui_post("/api/ui/password-reset", json!({ "email": email }))
+        .await
+}
+
+async fn a_forgotten_password_is_reset_through_the_mailed_link(db: Db) {
+    let sink = SmtpSink::start().await;
+    let s = start_with(db, &sink.config()).await;
+    let theme = s.get_json("/api/ui/theme").await;
+    assert_eq!(theme["password_reset"], true, "the link is offered");
+    let old_session = s.sign_in().await;
+    let r = ask_reset(&s, "Alice@Example.com").await;
+    assert_eq!(r.status(), 200);
+    let mails = sink.wait_for(1, WAIT).await;
+    let m = &mails[0];
+    assert_eq!(m.rcpt_to, [EMAIL]);
+    assert!(m.header("From").unwrap().contains("no-reply@acme.example"));
+    assert!(m.header("Message-ID").is_some());
+    assert!(
+        m.html().contains("<a href=\""),
+        "an HTML part with the button"
+    );
+    let link = m.link(&format!("{}/reset-password?token=", s.issuer));
+    let token = link.split("token=").nth(1).unwrap();
+
+    let r = s
+        .ui_post(
+            "/api/ui/password-reset/complete",
+            json!({ "token": token, "password": "a brand new password" }),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let next: Value = r.json().await.unwrap();
+    assert_eq!(next["redirect_to"], "/login");
+    // The old session is over; the old password is refused, the new works.
+    let r = s
+        .http
+        .get(s.url("/api/ui/session"))
+        .header("cookie", &old_session)
+        .send()
+        .await
+        .unwrap();
+    let info: Value = r.json().await.unwrap();
+    assert_eq!(info["signed_in"], false);
+    let old = s
+        .ui_post(
+            "/api/ui/login",
+            json!({ "email": EMAIL, "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(old.status(), 401);
+    let new = s
+        .ui_post(
+            "/api/ui/login",
+            json!({ "email": EMAIL, "password": "a brand new password" }),
+        )
+        .await;
+    assert_eq!(new.status(), 200);
+    // Single use.
+    let again = s
+        .ui_post(
+            "/api/ui/password-reset/complete",
+            json!({ "token": token, "password": "yet another password" }),
+        )
+        .await;
+    assert_eq!(again.status(), 400);
+    let e: Value = again.json().await.unwrap();
+    assert_eq!(e["error"], "invalid_link");
+    // And the owner is told.
+    let mails = sink.wait_for(2, WAIT).await;
+    assert!(
+        mails[1].text().contains("was just changed"),
+        "{}",
+        mails[1].text()
+    );
+}
+
+async fn known_and_unknown_addresses_get_identical_answers(db: Db) {
+    let sink = SmtpSink::start().await;
+    let s = start_with(db, &sink.config()).await;
+    let mut answers = Vec::new();
+    for email in [EMAIL, "nobody@example.com"] {
+        let r = ask_reset(&s, email).await;
+        let status = r.status();
+        let mut headers: Vec<(String, String)> = r
+            .headers()
+            .iter()
+            .filter(|(k, _)| *k != "date")
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
+            .collect();
+        headers.sort();
+        answers.push((status, headers, r.text().await.unwrap()));
+    }
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].0, 200);
+    let mails = sink.wait_for(1, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        sink.received().len(),
+        1,
+        "only the known address got a mail"
+    );
+    assert_eq!(mails[0].rcpt_to, [EMAIL]);
+}
+
+async fn a_refused_mail_is_retried_until_the_relay_takes_it(db: Db) {
+    let sink = SmtpSink::start().await;
+    sink.refuse_next(1);
+    let s = start_with(db, &sink.config()).await;
+    s.clock.freeze();
+    assert_eq!(ask_reset(&s, EMAIL).await.status(), 200);
+    // The first try got 451: the mail waits 30 s (on Portico's clock).
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(sink.received().is_empty());
+    let store = &s.running.state.provider.store;
+    assert_eq!(store.outbox_depth().await.unwrap(), 1);
+    s.clock.advance(31);
+    let mails = sink.wait_for(1, WAIT).await;
+    assert_eq!(mails[0].rcpt_to, [EMAIL]);
+    assert_eq!(store.outbox_depth().await.unwrap(), 0);
+}
+
+async fn queued_mail_survives_a_restart_and_goes_out_once(db: Db) {
+    // The first instance's relay is down (nothing listens on its port).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let dead = format!(
+        "[email]\nsmtp_url = \"smtp://127.0.0.1:{dead_port}\"\nfrom = \"Acme <no-reply@acme.example>\"\n"
+    );
+    let first = start_with(db, &dead).await;
+    assert_eq!(ask_reset(&first, EMAIL).await.status(), 200);
+    let url = first.database_url.clone();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        first
+            .running
+            .state
+            .provider
+            .store
+            .outbox_depth()
+            .await
+            .unwrap(),
+        1
+    );
+    // The process goes away without a word; a new one starts with a relay.
+    first.running.task.abort();
+    let sink = SmtpSink::start().await;
+    let second = start_instance_with(&url, &first.issuer, &sink.config()).await;
+    second.clock.advance(3600);
+    let mails = sink.wait_for(1, WAIT).await;
+    assert_eq!(mails[0].rcpt_to, [EMAIL]);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(sink.received().len(), 1, "exactly once");
+    drop(first);
+}
+
+async fn two_instances_deliver_each_mail_once(db: Db) {
+    let sink = SmtpSink::start().await;
+    let (url, _guard) = fresh_database(db).await;
+    let issuer = "http://127.0.0.1:1";
+    let a = start_instance_with(&url, issuer, &sink.config()).await;
+    let b = start_instance_with(&url, issuer, &sink.config()).await;
+    let now = a.running.state.provider.now();
+    for i in 0..40 {
+        let m = OutboxMail {
+            id: format!("mail-{i:02}"),
+            recipient: format!("user{i}@example.com"),
+            subject: format!("Mail {i}"),
+            text: format!("Text {i}"),
+            html: format!("<p>Html {i}</p>"),
+            created_at: now,
+            attempts: 0,
+            next_attempt_at: now,
+        };
+        a.running
+            .state
+            .provider
+            .store
+            .queue_mail(&m, &[])
+            .await
+            .unwrap();
+    }
+    a.running.state.provider.mail_queued.notify_one();
+    b.running.state.provider.mail_queued.notify_one();
+    sink.wait_for(40, WAIT).await;
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let mut ids: Vec<String> = sink
+        .received()
+        .iter()
+        .map(|m| m.header("Message-ID").unwrap())
+        .collect();
+    assert_eq!(ids.len(), 40, "no mail twice");
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 40);
+}
+
+async fn without_email_there_is_no_reset_and_no_link(db: Db) {
+    let s = start(db).await;
+    let theme = s.get_json("/api/ui/theme").await;
+    assert_eq!(theme["password_reset"], false);
+    let r = ask_reset(&s, EMAIL).await;
+    assert_eq!(r.status(), 404);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"], "email_off");
+}
