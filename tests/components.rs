@@ -279,6 +279,7 @@ fn theme_info(locale: &str) -> ThemeInfo {
         sign_up: SignUpFields::default(),
         x_methods: vec![XMethod::Login, XMethod::SignUp],
         password_reset: true,
+        email_verification: portico_api_types::EmailVerification::Optional,
     }
 }
 

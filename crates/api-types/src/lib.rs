@@ -160,6 +160,21 @@ pub struct EntrypointInfo {
     pub display_name: String,
 }
 
+/// Whether an entrypoint asks new accounts to verify their address
+/// (`email_verification`; only when the installation sends mail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailVerification {
+    /// No verification mail; sign-up signs in at once.
+    Off,
+    /// A code is mailed; the request completes without it, and the address
+    /// can be verified later.
+    #[default]
+    Optional,
+    /// The request completes only once the address is verified.
+    Required,
+}
+
 /// The languages the UI speaks, by their BCP 47 primary subtag.
 pub const LOCALES: [&str; 2] = ["en", "es"];
 
@@ -278,6 +293,10 @@ pub struct ThemeInfo {
     /// Whether "Forgot password?" is offered (the installation sends mail).
     #[serde(default)]
     pub password_reset: bool,
+    /// The entrypoint's verification policy in effect (`off` when the
+    /// installation sends no mail).
+    #[serde(default)]
+    pub email_verification: EmailVerification,
 }
 
 /// `POST /api/ui/login`.

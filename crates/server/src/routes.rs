@@ -47,6 +47,7 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
         .route(routes::LOGOUT, post(ui::logout))
         .route(routes::AUTHORIZE_ERROR, get(ui::authorize_error))
         .route(routes::PASSWORD_RESET, post(recovery::password_reset))
+        .route(routes::VERIFY_EMAIL, post(ui::verify_email))
         .route(
             routes::PASSWORD_RESET_COMPLETE,
             post(recovery::password_reset_complete),

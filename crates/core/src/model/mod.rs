@@ -2,7 +2,7 @@
 
 use crate::protocol::theme::Theme;
 use crate::protocol::types::{PkceMethod, Prompt, ResponseMode, ResponseType, SigningAlg};
-use portico_api_types::{SignUpFields, XMethod};
+use portico_api_types::{EmailVerification, SignUpFields, XMethod};
 use serde::{Deserialize, Serialize};
 
 /// Seconds since the Unix epoch.
@@ -142,6 +142,20 @@ pub struct Entrypoint {
     /// The language when neither ui_locales nor the browser picks one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_locale: Option<String>,
+    /// Whether new accounts verify their address (when mail is on).
+    #[serde(default)]
+    pub email_verification: EmailVerification,
+}
+
+impl Entrypoint {
+    /// The verification policy in effect: off without mail.
+    pub fn verification(&self, mail: bool) -> EmailVerification {
+        if mail {
+            self.email_verification
+        } else {
+            EmailVerification::Off
+        }
+    }
 }
 
 fn all_x_methods() -> Vec<XMethod> {
@@ -158,6 +172,7 @@ impl Entrypoint {
             sign_up: SignUpFields::default(),
             theme: Theme::default(),
             default_locale: None,
+            email_verification: EmailVerification::default(),
         }
     }
 

@@ -9,7 +9,9 @@ use crate::protocol::error::{OAuthError, Result};
 use crate::protocol::secret::{Secret, lookup_hash};
 use crate::services::audit::{self, Event};
 use crate::services::lockout;
-use portico_api_types::{FieldRule, SignUpFields};
+use crate::services::mail;
+use crate::services::verification::{check_email_page, send_code};
+use portico_api_types::{EmailVerification, FieldRule, SignUpFields};
 
 /// Why a sign-in or sign-up did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -371,7 +373,8 @@ pub async fn sign_up(
     request: Option<&str>,
     form: NewAccount<'_>,
     from: Option<std::net::IpAddr>,
-) -> Result<User, AccountError> {
+    accept_language: Option<&str>,
+) -> Result<SignedUp, AccountError> {
     let Some(request) = request else {
         return Err(AccountError::RequestRequired);
     };
@@ -399,8 +402,25 @@ pub async fn sign_up(
     }
     // Hashed before the address is looked up: taken and free cost the same.
     let password_hash = hash_password(p, password).await?;
-    if p.store.user_by_email(&email).await?.is_some() {
-        return Err(AccountError::EmailTaken);
+    let verify = entrypoint.verification(p.config.mail) != EmailVerification::Off;
+    let page = check_email_page(Some(request), &email);
+    let check_email = move || SignedUp::CheckEmail(page);
+    if let Some(owner) = p.store.user_by_email(&email).await? {
+        if !verify {
+            return Err(AccountError::EmailTaken);
+        }
+        // The same answer as for a free address; the owner is told, with
+        // a way back in if it was them.
+        mail::reset_link(
+            p,
+            &owner.id,
+            &owner.email,
+            Some(request),
+            accept_language,
+            true,
+        )
+        .await?;
+        return Ok(check_email());
     }
     let user = User {
         id: p.random.token(16)?,
@@ -424,11 +444,29 @@ pub async fn sign_up(
                 .user(&user.id)
                 .detail(format!("entrypoint {}", entrypoint.id));
             audit::record(p, e).await?;
-            Ok(user)
+            if verify {
+                send_code(p, &user, Some(request), from, accept_language).await?;
+                Ok(check_email())
+            } else {
+                Ok(SignedUp::Active(user))
+            }
         }
+        // Taken in between by a concurrent sign-up.
+        Err(StoreError::Conflict(_)) if verify => Ok(check_email()),
         Err(StoreError::Conflict(_)) => Err(AccountError::EmailTaken),
         Err(e) => Err(e.into()),
     }
+}
+
+/// What a sign-up leads to.
+#[derive(Debug)]
+pub enum SignedUp {
+    /// Signed in at once: the entrypoint does not verify addresses (or the
+    /// installation sends no mail).
+    Active(User),
+    /// "Check your email", at this page: the same answer whether the
+    /// address was free (a code is on its way) or taken (its owner is told).
+    CheckEmail(String),
 }
 
 /// Start an SSO session. Returns the cookie value (only its hash is stored).

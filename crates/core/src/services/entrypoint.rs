@@ -125,6 +125,7 @@ pub async fn theme_info(
         sign_up: e.sign_up.clone(),
         x_methods: e.x_methods.clone(),
         password_reset: p.config.mail,
+        email_verification: e.verification(p.config.mail),
         entrypoint: EntrypointInfo {
             id: e.id,
             display_name: e.display_name,

@@ -8,9 +8,12 @@
 
 use crate::infra::mailer::{Mailer, SendError};
 use crate::infra::provider::Provider;
-use crate::model::{EmailToken, Entrypoint, OutboxMail, UnixTime};
+use crate::model::{EmailToken, EmailTokenKind, Entrypoint, OutboxMail, UnixTime};
 use crate::protocol::error::Result;
+use crate::protocol::secret::lookup_hash;
 use crate::protocol::theme;
+use crate::services::entrypoint::{behind, negotiate};
+use portico_api_types::routes::pages;
 
 /// Mails one sender claims at a time.
 const BATCH: u32 = 10;
@@ -268,6 +271,46 @@ pub async fn queue(p: &Provider, to: &str, m: Message, tokens: &[EmailToken]) ->
     p.store.queue_mail(&mail, tokens).await?;
     p.mail_queued.notify_one();
     Ok(())
+}
+
+/// How long a password reset link works.
+pub const RESET_TTL: i64 = 30 * 60;
+
+/// Queue a reset link for the account `user_id` at `email`. `taken`: the
+/// mail explains that someone tried to sign up with the address.
+pub async fn reset_link(
+    p: &Provider,
+    user_id: &str,
+    email: &str,
+    request: Option<&str>,
+    accept_language: Option<&str>,
+    taken: bool,
+) -> Result<()> {
+    let token = p.random.token(32)?;
+    let now = p.now();
+    let record = EmailToken {
+        token_hash: lookup_hash(&token),
+        kind: EmailTokenKind::PasswordReset,
+        user_id: user_id.to_owned(),
+        email: email.to_owned(),
+        request_id: request.map(str::to_owned),
+        created_at: now,
+        expires_at: now + RESET_TTL,
+    };
+    let (entrypoint, locales) = behind(p, request).await?;
+    let locale = negotiate(
+        &locales,
+        accept_language,
+        entrypoint.default_locale.as_deref(),
+    );
+    let link = p.url(&format!("{}?token={token}", pages::RESET_PASSWORD));
+    let kind = if taken {
+        Kind::SignUpWithTakenAddress { reset_link: &link }
+    } else {
+        Kind::PasswordReset { link: &link }
+    };
+    let m = compose(p, &entrypoint, &kind, locale);
+    queue(p, email, m, &[record]).await
 }
 
 /// When to try again after `attempts` failed: 30 s, 1, 2, 4... minutes,

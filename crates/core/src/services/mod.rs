@@ -13,3 +13,4 @@ pub mod recovery;
 pub mod sweep;
 pub mod tokens;
 pub mod user_codes;
+pub mod verification;

@@ -5,7 +5,7 @@
 //! account, clears its sign-in lockout, is audited, and mails a notice.
 
 use crate::infra::provider::Provider;
-use crate::model::{EmailToken, EmailTokenKind, normalize_email};
+use crate::model::{EmailTokenKind, normalize_email};
 use crate::protocol::error::{OAuthError, Result};
 use crate::protocol::secret::{Secret, lookup_hash};
 use crate::services::accounts::{Problem, hash_password, validate_password};
@@ -16,8 +16,7 @@ use crate::services::mail::{self, Kind};
 use portico_api_types::routes::pages;
 use std::net::IpAddr;
 
-/// How long a reset link works.
-pub const RESET_TTL: i64 = 30 * 60;
+pub use crate::services::mail::RESET_TTL;
 
 /// Who asks, and in which language the mail should be.
 pub struct Asker<'a> {
@@ -63,7 +62,7 @@ pub async fn request_reset(
         Some(r) => p.store.auth_request(r, p.now()).await?.map(|_| r),
         None => None,
     };
-    mail_reset_link(
+    mail::reset_link(
         p,
         &user.id,
         &user.email,
@@ -80,43 +79,6 @@ pub async fn request_reset(
             .ip(who.from),
     )
     .await
-}
-
-/// Queue a reset link for the account `user_id` at `email`. `taken`: the
-/// mail explains that someone tried to sign up with the address.
-pub(crate) async fn mail_reset_link(
-    p: &Provider,
-    user_id: &str,
-    email: &str,
-    request: Option<&str>,
-    accept_language: Option<&str>,
-    taken: bool,
-) -> Result<()> {
-    let token = p.random.token(32)?;
-    let now = p.now();
-    let record = EmailToken {
-        token_hash: lookup_hash(&token),
-        kind: EmailTokenKind::PasswordReset,
-        user_id: user_id.to_owned(),
-        email: email.to_owned(),
-        request_id: request.map(str::to_owned),
-        created_at: now,
-        expires_at: now + RESET_TTL,
-    };
-    let (entrypoint, locales) = behind(p, request).await?;
-    let locale = negotiate(
-        &locales,
-        accept_language,
-        entrypoint.default_locale.as_deref(),
-    );
-    let link = p.url(&format!("{}?token={token}", pages::RESET_PASSWORD));
-    let kind = if taken {
-        Kind::SignUpWithTakenAddress { reset_link: &link }
-    } else {
-        Kind::PasswordReset { link: &link }
-    };
-    let m = mail::compose(p, &entrypoint, &kind, locale);
-    mail::queue(p, email, m, &[record]).await
 }
 
 /// Why a new password was not set.

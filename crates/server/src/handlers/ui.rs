@@ -14,14 +14,83 @@ use portico_api_types::routes::pages;
 use portico_api_types::{
     ApiError, AuthorizeErrorInfo, ConsentRequest, ContinueRequest, DeviceCodeRequest,
     DeviceDecisionRequest, DeviceDone, EndSessionInfo, EndSessionRequest, FieldError, LoginRequest,
-    NextStep, SessionInfo, SignUpRequest,
+    NextStep, SessionInfo, SignUpRequest, VerifyEmailRequest,
 };
 use portico_core::ErrorCode;
 use portico_core::endpoints::authorize::Outcome;
 use portico_core::endpoints::device::verify::{self, Attempt, CodeError};
 use portico_core::model::User;
 use portico_core::protocol::secret::Secret;
-use portico_core::services::accounts::{self, AccountError};
+use portico_core::services::accounts::{self, AccountError, SignedUp};
+use portico_core::services::verification::{self, VerifyError};
+
+fn accept_language(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+}
+
+/// `POST /api/ui/verify-email`: the typed code (then signed in, and on with
+/// the request) or the mailed link (then on to sign in).
+pub async fn verify_email(
+    State(state): State<AppState>,
+    peer: Peer,
+    headers: HeaderMap,
+    UiJson(req): UiJson<VerifyEmailRequest>,
+) -> Answer {
+    let p = &state.provider;
+    if !p.config.mail {
+        return Err(Error::api(
+            StatusCode::NOT_FOUND,
+            codes::EMAIL_OFF,
+            "This installation sends no mail.",
+        ));
+    }
+    let by_link = req.token.is_some();
+    let outcome = match (&req.token, &req.code, &req.email) {
+        (Some(t), _, _) => verification::verify_link(p, t).await,
+        (None, Some(c), Some(e)) => verification::verify_code(p, e, c, peer_ip(peer)).await,
+        _ => {
+            return Err(Error::api(
+                StatusCode::BAD_REQUEST,
+                codes::INVALID_REQUEST,
+                "Send the code with the address it went to, or the link's token.",
+            ));
+        }
+    };
+    match outcome {
+        Ok(v) if by_link => Ok(json(NextStep::go(match v.request {
+            Some(r) => format!("{}?request={r}", pages::LOGIN),
+            None => pages::LOGIN.to_owned(),
+        }))),
+        Ok(v) => {
+            signed_in(
+                &state,
+                &headers,
+                &v.user,
+                v.request.as_deref(),
+                None,
+                peer_ip(peer),
+            )
+            .await
+        }
+        Err(VerifyError::InvalidCode) => Err(Error::api(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_VERIFICATION_CODE,
+            "That code is not right or has expired.",
+        )),
+        Err(VerifyError::InvalidLink) => Err(Error::api(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_LINK,
+            "This link has expired or was already used.",
+        )),
+        Err(VerifyError::Locked(wait)) => Err(Error::TooMany {
+            wait,
+            message: "Too many wrong codes. Wait {minutes} and try again.",
+        }),
+        Err(VerifyError::Other(e)) => Err(Error::Core(e)),
+    }
+}
 
 /// What a UI API handler answers: a JSON answer, or a refusal.
 type Answer = Result<Response, Error>;
@@ -106,8 +175,17 @@ async fn signed_in(
     user: &User,
     request: Option<&str>,
     return_to: Option<&str>,
+    from: Option<std::net::IpAddr>,
 ) -> Answer {
     let p = &state.provider;
+    // An address the entrypoint requires verified: a code first, and no
+    // session until it is typed.
+    if let Some(page) = verification::gate(p, user, request, from, accept_language(headers))
+        .await
+        .map_err(Error::Core)?
+    {
+        return Ok(json(NextStep::go(page)));
+    }
     // The browser's earlier session, if any, never outlives this one.
     let earlier = state.cookies.read(headers);
     let started = accounts::start_session(p, &user.id, p.now(), earlier.as_deref()).await;
@@ -147,6 +225,7 @@ pub async fn login(
                 &user,
                 req.request.as_deref(),
                 req.return_to.as_deref(),
+                peer_ip(peer),
             )
             .await
         }
@@ -214,19 +293,29 @@ pub async fn sign_up(
         birthdate: req.birthdate.as_deref(),
         accept_terms: req.accept_terms,
     };
-    let e = match accounts::sign_up(&state.provider, req.request.as_deref(), form, peer_ip(peer))
-        .await
-    {
-        Ok(user) => {
+    let from = peer_ip(peer);
+    let signed_up = accounts::sign_up(
+        &state.provider,
+        req.request.as_deref(),
+        form,
+        from,
+        accept_language(&headers),
+    )
+    .await;
+    let e = match signed_up {
+        Ok(SignedUp::Active(user)) => {
             return signed_in(
                 &state,
                 &headers,
                 &user,
                 req.request.as_deref(),
                 req.return_to.as_deref(),
+                from,
             )
             .await;
         }
+        // The same answer for a free and a taken address, and no session.
+        Ok(SignedUp::CheckEmail(page)) => return Ok(json(NextStep::go(page))),
         Err(e) => e,
     };
     Err(match e {
@@ -282,10 +371,30 @@ pub async fn sign_up(
 
 pub async fn continue_request(
     State(state): State<AppState>,
+    peer: Peer,
+    headers: HeaderMap,
     SignedIn(sess): SignedIn,
     UiJson(req): UiJson<ContinueRequest>,
 ) -> Answer {
     let p = &state.provider;
+    let user = p
+        .store
+        .user_by_id(&sess.user_id)
+        .await
+        .map_err(|e| Error::Core(e.into()))?;
+    if let Some(user) = user
+        && let Some(page) = verification::gate(
+            p,
+            &user,
+            Some(&req.request),
+            peer_ip(peer),
+            accept_language(&headers),
+        )
+        .await
+        .map_err(Error::Core)?
+    {
+        return Ok(json(NextStep::go(page)));
+    }
     let o = portico_core::endpoints::authorize::complete(p, &req.request, &sess, false)
         .await
         .map_err(Error::Core)?;

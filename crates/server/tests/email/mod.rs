@@ -16,6 +16,10 @@ on_both_backends!(
     queued_mail_survives_a_restart_and_goes_out_once,
     two_instances_deliver_each_mail_once,
     without_email_there_is_no_reset_and_no_link,
+    sign_up_answers_the_same_for_a_free_and_a_taken_address,
+    a_new_account_verifies_with_the_mailed_code_and_the_app_gets_its_code,
+    required_verification_holds_the_request_until_the_code,
+    the_mailed_link_verifies_in_one_click,
 );
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -226,4 +230,236 @@ async fn without_email_there_is_no_reset_and_no_link(db: Db) {
     assert_eq!(r.status(), 404);
     let e: Value = r.json().await.unwrap();
     assert_eq!(e["error"], "email_off");
+}
+
+/// An entrypoint that requires verified addresses.
+const STRICT: &str = r#"
+[[entrypoints]]
+id = "strict"
+display_name = "Strict Shop"
+email_verification = "required"
+"#;
+
+/// A pending authorization request of `web` (scope `openid email`, plus
+/// `extra_scope`), answered with `x_method`'s screen; returns its id.
+async fn pending(s: &TestServer, x_method: &str, extra_scope: &str) -> String {
+    let scope = format!("openid email{extra_scope}");
+    let r = s
+        .authorize(
+            &[
+                ("client_id", "web"),
+                ("redirect_uri", CB),
+                ("response_type", "code"),
+                ("scope", &scope),
+                ("state", "st"),
+                ("nonce", "n"),
+                ("x_method", x_method),
+            ],
+            None,
+        )
+        .await;
+    let to = location(r.headers());
+    to.split("request=").nth(1).unwrap().to_owned()
+}
+
+async fn sign_up(s: &TestServer, request: &str, email: &str) -> reqwest::Response {
+    s.ui_post(
+        "/api/ui/sign-up",
+        json!({ "request": request, "name": "Bob", "email": email, "password": "long enough pw" }),
+    )
+    .await
+}
+
+/// The 6-digit code of a verification mail.
+fn code_of(m: &crate::common::smtp::Received) -> String {
+    m.text()
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or_else(|| panic!("no code in {}", m.text()))
+        .to_owned()
+}
+
+async fn verify(s: &TestServer, body: Value) -> reqwest::Response {
+    s.ui_post("/api/ui/verify-email", body).await
+}
+
+async fn sign_up_answers_the_same_for_a_free_and_a_taken_address(db: Db) {
+    let sink = SmtpSink::start().await;
+    let s = start_with(db, &sink.config()).await;
+    let request = pending(&s, "sign_up", "").await;
+    let mut answers = Vec::new();
+    // Two addresses of one length: the answers may differ in nothing.
+    for email in ["carol@example.com", EMAIL] {
+        let r = sign_up(&s, &request, email).await;
+        let status = r.status();
+        let mut headers: Vec<(String, String)> = r
+            .headers()
+            .iter()
+            .filter(|(k, _)| *k != "date")
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_owned()))
+            .collect();
+        headers.sort();
+        let encoded: String = url::form_urlencoded::byte_serialize(email.as_bytes()).collect();
+        let body = r.text().await.unwrap().replace(&encoded, "EMAIL");
+        answers.push((status, headers, body));
+    }
+    assert_eq!(
+        answers[0], answers[1],
+        "a taken address answers like a free one"
+    );
+    assert_eq!(answers[0].0, 200);
+    assert!(
+        answers[0].1.iter().all(|(k, _)| k != "set-cookie"),
+        "no session either way"
+    );
+    assert!(
+        answers[0].2.contains("/verify-email?request="),
+        "{}",
+        answers[0].2
+    );
+    let mails = sink.wait_for(2, WAIT).await;
+    let to_carol = mails
+        .iter()
+        .find(|m| m.rcpt_to == ["carol@example.com"])
+        .unwrap();
+    code_of(to_carol);
+    let to_alice = mails.iter().find(|m| m.rcpt_to == [EMAIL]).unwrap();
+    assert!(
+        to_alice.text().contains("already has one"),
+        "{}",
+        to_alice.text()
+    );
+    to_alice.link(&format!("{}/reset-password?token=", s.issuer));
+}
+
+async fn a_new_account_verifies_with_the_mailed_code_and_the_app_gets_its_code(db: Db) {
+    let sink = SmtpSink::start().await;
+    let s = start_with(db, &sink.config()).await;
+    let request = pending(&s, "sign_up", "").await;
+    assert_eq!(sign_up(&s, &request, "bob@example.com").await.status(), 200);
+    let code = code_of(&sink.wait_for(1, WAIT).await[0]);
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let r = verify(
+        &s,
+        json!({ "request": request, "email": "bob@example.com", "code": wrong }),
+    )
+    .await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"],
+        "invalid_verification_code"
+    );
+    let r = verify(
+        &s,
+        json!({ "request": request, "email": "bob@example.com", "code": code }),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        session_cookie(r.headers()).is_some(),
+        "signed in by the code"
+    );
+    let next: Value = r.json().await.unwrap();
+    let to = next["redirect_to"].as_str().unwrap();
+    assert!(to.starts_with(CB), "{to}");
+    let code = query_of(to)["code"].clone();
+    let t: Value = s
+        .token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", CB),
+            ],
+            Some(("web", WEB_SECRET)),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let info: Value = s
+        .userinfo(t["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["email"], "bob@example.com");
+    assert_eq!(info["email_verified"], true);
+}
+
+async fn required_verification_holds_the_request_until_the_code(db: Db) {
+    let sink = SmtpSink::start().await;
+    let s = start_with(db, &format!("{}{STRICT}", sink.config())).await;
+    let request = pending(&s, "sign_up", " strict").await;
+    assert_eq!(sign_up(&s, &request, "bob@example.com").await.status(), 200);
+    sink.wait_for(1, WAIT).await;
+    // Signing in with the right password still leads to the code.
+    let r = s
+        .ui_post(
+            "/api/ui/login",
+            json!({ "request": request, "email": "bob@example.com", "password": "long enough pw" }),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert!(
+        session_cookie(r.headers()).is_none(),
+        "no session before the code"
+    );
+    let next: Value = r.json().await.unwrap();
+    assert!(
+        next["redirect_to"]
+            .as_str()
+            .unwrap()
+            .starts_with("/verify-email?request=")
+    );
+    let mails = sink.wait_for(2, WAIT).await;
+    let first = code_of(&mails[0]);
+    let latest = code_of(&mails[1]);
+    if first != latest {
+        let r = verify(
+            &s,
+            json!({ "request": request, "email": "bob@example.com", "code": first }),
+        )
+        .await;
+        assert_eq!(r.status(), 400, "a newer code replaces the older one");
+    }
+    let r = verify(
+        &s,
+        json!({ "request": request, "email": "bob@example.com", "code": latest }),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let next: Value = r.json().await.unwrap();
+    assert!(
+        next["redirect_to"].as_str().unwrap().starts_with(CB),
+        "{next}"
+    );
+}
+
+async fn the_mailed_link_verifies_in_one_click(db: Db) {
+    let sink = SmtpSink::start().await;
+    let s = start_with(db, &format!("{}{STRICT}", sink.config())).await;
+    let request = pending(&s, "sign_up", " strict").await;
+    assert_eq!(sign_up(&s, &request, "bob@example.com").await.status(), 200);
+    let m = &sink.wait_for(1, WAIT).await[0];
+    let link = m.link(&format!("{}/verify-email?token=", s.issuer));
+    let token = link.split("token=").nth(1).unwrap();
+    let r = verify(&s, json!({ "token": token })).await;
+    assert_eq!(r.status(), 200);
+    let next: Value = r.json().await.unwrap();
+    assert_eq!(next["redirect_to"], format!("/login?request={request}"));
+    // Verified: signing in now completes the request at once.
+    let r = s
+        .ui_post(
+            "/api/ui/login",
+            json!({ "request": request, "email": "bob@example.com", "password": "long enough pw" }),
+        )
+        .await;
+    let next: Value = r.json().await.unwrap();
+    assert!(
+        next["redirect_to"].as_str().unwrap().starts_with(CB),
+        "{next}"
+    );
+    let again = verify(&s, json!({ "token": token })).await;
+    assert_eq!(again.status(), 400);
 }

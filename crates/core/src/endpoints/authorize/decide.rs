@@ -10,6 +10,7 @@ use crate::protocol::scope::{self};
 use crate::protocol::types::ACR_VALUES;
 use crate::protocol::types::Prompt;
 use crate::services::audit::{self, Event};
+use crate::services::verification;
 use portico_api_types::XMethod;
 
 /// The acr the client prefers: the first of its acr_values Portico can
@@ -74,6 +75,11 @@ pub(super) async fn decide(
         Some(Screen::Login)
     } else {
         match session {
+            // An address the entrypoint requires verified: the sign-in
+            // screen, after which a code is mailed.
+            Some(s) if verification::required_at(p, &s.user_id, &req.entrypoint).await? => {
+                Some(Screen::Login)
+            }
             Some(s) if needs_consent(p, client, &req, &s.user_id).await? => Some(Screen::Consent),
             _ => None,
         }

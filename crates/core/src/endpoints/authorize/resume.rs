@@ -10,6 +10,7 @@ use crate::model::{AuthRequest, Client, Session};
 use crate::protocol::error::{ErrorCode, OAuthError, Result};
 use crate::protocol::scope::{self};
 use crate::services::audit::{self, Event};
+use crate::services::verification;
 
 pub(super) fn gone() -> OAuthError {
     OAuthError::invalid_request(
@@ -48,6 +49,12 @@ pub async fn complete(
         return Err(OAuthError::new(
             ErrorCode::LoginRequired,
             "sign in again to continue",
+        ));
+    }
+    if verification::required_at(p, &session.user_id, &req.entrypoint).await? {
+        return Err(OAuthError::new(
+            ErrorCode::LoginRequired,
+            "verify your email address to continue",
         ));
     }
     forget_for_reauthorize(p, &req, &session.user_id).await?;
