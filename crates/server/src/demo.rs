@@ -23,6 +23,8 @@ pub const USER_PASSWORD: &str = "portico-demo";
 pub const ENTRYPOINT_ID: &str = "acme";
 
 pub struct Demo {
+    /// Where mail goes without `[email]`.
+    pub mailbox: std::sync::Arc<Mailbox>,
     pub authorize_url: String,
     /// The same request through the [`ENTRYPOINT_ID`] entrypoint.
     pub themed_authorize_url: String,
@@ -31,7 +33,7 @@ pub struct Demo {
 }
 
 impl Demo {
-    pub async fn install(p: &Provider) -> Result<Self, String> {
+    pub async fn install(p: &Provider, mailbox: std::sync::Arc<Mailbox>) -> Result<Self, String> {
         let redirect_uri = p.url("/demo/callback");
         let client = Client {
             id: CLIENT_ID.into(),
@@ -117,6 +119,7 @@ impl Demo {
             1,
         );
         Ok(Self {
+            mailbox,
             themed_authorize_url: themed,
             authorize_url: plain,
             redirect_uri,
@@ -138,7 +141,8 @@ const PAGE_STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:44rem;
 fn page(title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>{t}</title><style>{PAGE_STYLE}</style></head><body><main><h1>{t}</h1>{body}</main></body></html>",
+         <title>{t}</title><style>{PAGE_STYLE}</style></head><body><main><h1>{t}</h1>{body}\
+         <p><a href=\"{MAILBOX_PATH}\">Demo mailbox</a>: the mail Portico sent (reset links, verification codes).</p></main></body></html>",
         t = esc(title)
     );
     let mut r = Html(html).into_response();
@@ -223,6 +227,76 @@ pub async fn callback(State(state): State<AppState>, RawQuery(q): RawQuery) -> R
             ),
         ),
     }
+}
+
+/// `serve --demo` without `[email]`: mail is "delivered" to this mailbox,
+/// which `/demo/mailbox` shows, so every mail flow can be tried without an
+/// SMTP server. It keeps the last [`MAILBOX_SIZE`] mails, in memory.
+#[derive(Default)]
+pub struct Mailbox {
+    mails: std::sync::Mutex<std::collections::VecDeque<portico_core::model::OutboxMail>>,
+}
+
+pub const MAILBOX_SIZE: usize = 50;
+pub const MAILBOX_PATH: &str = "/demo/mailbox";
+
+#[async_trait::async_trait]
+impl portico_core::infra::mailer::Mailer for Mailbox {
+    async fn send(
+        &self,
+        mail: &portico_core::model::OutboxMail,
+    ) -> Result<(), portico_core::infra::mailer::SendError> {
+        let mut mails = self.mails.lock().map_err(|_| {
+            portico_core::infra::mailer::SendError::Transient("the mailbox is poisoned".into())
+        })?;
+        mails.push_front(mail.clone());
+        mails.truncate(MAILBOX_SIZE);
+        Ok(())
+    }
+}
+
+/// Text with its http(s) URLs made into links.
+fn linked(text: &str) -> String {
+    text.split_inclusive(char::is_whitespace)
+        .map(|w| {
+            let word = w.trim_end();
+            if word.starts_with("http://") || word.starts_with("https://") {
+                format!(
+                    "<a href=\"{0}\">{0}</a>{1}",
+                    esc(word),
+                    esc(&w[word.len()..])
+                )
+            } else {
+                esc(w)
+            }
+        })
+        .collect()
+}
+
+/// `GET /demo/mailbox`: the demo's mail, newest first.
+pub async fn mailbox(State(state): State<AppState>) -> Response {
+    let Some(demo) = &state.demo else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mails = match demo.mailbox.mails.lock() {
+        Ok(m) => m.clone(),
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    let mut body = String::from(
+        "<p>Mail Portico sent while running with <code>--demo</code> (password reset links, verification codes, notices). Configure <code>[email]</code> to send real mail.</p>",
+    );
+    if mails.is_empty() {
+        body.push_str("<p>No mail yet. Try \"Forgot password?\" on the sign-in page, or create an account.</p>");
+    }
+    for m in &mails {
+        body.push_str(&format!(
+            "<article><h2>{}</h2><p>To: <code>{}</code></p><pre>{}</pre></article>",
+            esc(&m.subject),
+            esc(&m.recipient),
+            linked(&m.text)
+        ));
+    }
+    page("Demo mailbox", &body)
 }
 
 /// A branded entrypoint for the demo, as a product team would write it.

@@ -73,8 +73,11 @@ pub async fn start(
     let mut provider_config = ProviderConfig::new(&issuer);
     file.tokens.apply(&mut provider_config)?;
     file.retention.apply(&mut provider_config)?;
-    let mailer = match &file.email {
+    // Without `[email]`, the demo delivers to its mailbox page.
+    let mailbox = Arc::new(demo::Mailbox::default());
+    let mailer: Option<Arc<dyn portico_core::infra::mailer::Mailer>> = match &file.email {
         Some(e) => Some(Arc::new(mail::SmtpMailer::new(e, &issuer)?)),
+        None if settings.demo => Some(mailbox.clone()),
         None => None,
     };
     provider_config.mail = mailer.is_some();
@@ -94,7 +97,7 @@ pub async fn start(
         tokio::spawn(mail::sender(provider.clone(), m, poll));
     }
     let demo = if settings.demo {
-        Some(Arc::new(demo::Demo::install(&provider).await?))
+        Some(Arc::new(demo::Demo::install(&provider, mailbox).await?))
     } else {
         None
     };
@@ -132,6 +135,9 @@ async fn sweeper(provider: Arc<Provider>, every: std::time::Duration) {
         }
     }
 }
+
+/// Where `serve --demo` shows the mail it sends.
+pub const DEMO_MAILBOX_PATH: &str = demo::MAILBOX_PATH;
 
 /// The demo user's email and password (`serve --demo`).
 pub fn demo_credentials() -> (&'static str, &'static str) {

@@ -300,6 +300,14 @@ async fn run(cli: Cli) -> Result<(), String> {
                 println!("  {url}");
                 println!();
             }
+            if running.demo_authorize_url.is_some() {
+                println!(
+                    "Mail (password reset links, verification codes) arrives in the demo mailbox:"
+                );
+                println!();
+                println!("  {}{}", running.issuer, portico_server::DEMO_MAILBOX_PATH);
+                println!();
+            }
             tokio::select! {
                 r = running.task => r.map_err(|e| e.to_string())?.map_err(|e| e.to_string()),
                 _ = tokio::signal::ctrl_c() => { println!("portico: stopping"); Ok(()) }

@@ -79,6 +79,7 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
         .route("/.well-known/openid-configuration", get(oauth::discovery))
         .route("/.well-known/jwks.json", get(oauth::jwks))
         .route("/demo/callback", get(demo::callback))
+        .route(demo::MAILBOX_PATH, get(demo::mailbox))
         .route("/healthz", get(|| async { "ok" }))
         .route("/", get(spa::spa))
         .route("/index.html", get(spa::spa))

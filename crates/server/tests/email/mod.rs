@@ -20,6 +20,7 @@ on_both_backends!(
     a_new_account_verifies_with_the_mailed_code_and_the_app_gets_its_code,
     required_verification_holds_the_request_until_the_code,
     the_mailed_link_verifies_in_one_click,
+    the_demo_mailbox_receives_what_would_be_mailed,
 );
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -462,4 +463,53 @@ async fn the_mailed_link_verifies_in_one_click(db: Db) {
     );
     let again = verify(&s, json!({ "token": token })).await;
     assert_eq!(again.status(), 400);
+}
+
+async fn the_demo_mailbox_receives_what_would_be_mailed(db: Db) {
+    let s = start_demo(db).await;
+    let (email, _) = portico_server::demo_credentials();
+    let theme = s.get_json("/api/ui/theme").await;
+    assert_eq!(theme["password_reset"], true, "the demo offers every flow");
+    assert_eq!(ask_reset(&s, email).await.status(), 200);
+    let prefix = format!("{}/reset-password?token=", s.issuer);
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let page = loop {
+        let page = s
+            .http
+            .get(s.url(portico_server::DEMO_MAILBOX_PATH))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        if page.contains(&prefix) || tokio::time::Instant::now() > deadline {
+            break page;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(page.contains(email), "{page}");
+    let at = page
+        .find(&prefix)
+        .unwrap_or_else(|| panic!("no link in {page}"));
+    let token: String = page[at + prefix.len()..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    let r = s
+        .ui_post(
+            "/api/ui/password-reset/complete",
+            json!({ "token": token, "password": "a brand new password" }),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    // Without --demo there is no mailbox.
+    let plain = start(db).await;
+    let r = plain
+        .http
+        .get(plain.url(portico_server::DEMO_MAILBOX_PATH))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
 }
