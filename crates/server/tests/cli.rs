@@ -549,23 +549,25 @@ impl Drop for Serving {
 
 /// Serve `portico` as its own process; returns it and its base URL.
 fn spawn_serving(cfg: &std::path::Path, db: &std::path::Path) -> (Serving, String) {
-    let mut child = portico()
-        .arg("--config")
-        .arg(cfg)
-        .arg("--database-url")
-        .arg(db)
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut serving = Serving(
+        portico()
+            .arg("--config")
+            .arg(cfg)
+            .arg("--database-url")
+            .arg(db)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stdout = std::io::BufReader::new(serving.0.stdout.take().unwrap());
     loop {
         let mut line = String::new();
         assert!(std::io::BufRead::read_line(&mut stdout, &mut line).unwrap() > 0);
         if let Some(at) = line.find("listening on ") {
             let rest = &line[at + "listening on ".len()..];
             let base = rest.split_whitespace().next().unwrap().to_owned();
-            return (Serving(child), base);
+            return (serving, base);
         }
     }
 }

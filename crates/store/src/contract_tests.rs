@@ -1096,12 +1096,40 @@ async fn the_sweep_deletes_what_is_dead_and_nothing_else(s: Arc<dyn Store>) {
         .await
         .unwrap();
     }
+    // Mail: one sent long ago, one sent lately, one given up long ago, one
+    // still queued; mailed tokens, one expired.
+    s.create_user(&user_at("mailed", "mailed@example.com"))
+        .await
+        .unwrap();
+    for id in ["sent-old", "sent-new", "failed-old", "queued"] {
+        s.queue_mail(&mail(id, 0), &[]).await.unwrap();
+    }
+    s.claim_mail(0, 1, 10).await.unwrap();
+    s.mail_sent("sent-old", 50).await.unwrap();
+    s.mail_sent("sent-new", 150).await.unwrap();
+    s.mail_failed("failed-old", None, "550", 50).await.unwrap();
+    s.mail_failed("queued", Some(200), "451", 50).await.unwrap();
+    let reset = EmailTokenKind::PasswordReset;
+    let verify = EmailTokenKind::VerifyEmail;
+    s.queue_mail(
+        &mail("m-dead", 1000),
+        &[token("t-dead", reset, "mailed", 50)],
+    )
+    .await
+    .unwrap();
+    s.queue_mail(
+        &mail("m-live", 1000),
+        &[token("t-live", verify, "mailed", 500)],
+    )
+    .await
+    .unwrap();
     let cutoffs = Cutoffs {
         expired_before: 100,
         codes_expired_before: 100,
         grants_created_before: 100,
         lockouts_failed_before: 95,
         audit_before: 100,
+        mail_done_before: 100,
     };
     let swept = s.sweep_expired(&cutoffs).await.unwrap();
     assert_eq!(
@@ -1117,7 +1145,16 @@ async fn the_sweep_deletes_what_is_dead_and_nothing_else(s: Arc<dyn Store>) {
             revoked_jtis: 1,
             lockouts: 1,
             audit: 1,
+            mails: 2,
+            email_tokens: 1,
         }
+    );
+    assert_eq!(s.outbox_depth().await.unwrap(), 3, "queued mail stays");
+    assert!(
+        s.take_email_token("t-live", verify, 99)
+            .await
+            .unwrap()
+            .is_some()
     );
     assert!(s.grant("g-old").await.unwrap().is_none());
     for g in ["g-live", "g-device"] {

@@ -33,15 +33,18 @@ struct Inner {
     keys: Vec<SigningKeyRecord>,
     secrets: HashMap<String, Vec<u8>>,
     /// Mail with its lease, sent and failed times.
-    outbox: Vec<(
-        OutboxMail,
-        Option<UnixTime>,
-        Option<UnixTime>,
-        Option<UnixTime>,
-    )>,
+    outbox: Vec<Queued>,
     /// Mailed tokens with their use time.
     email_tokens: HashMap<String, (EmailToken, Option<UnixTime>)>,
 }
+
+/// A mail in the memory outbox: the mail, its lease, sent and failed times.
+type Queued = (
+    OutboxMail,
+    Option<UnixTime>,
+    Option<UnixTime>,
+    Option<UnixTime>,
+);
 
 #[derive(Default)]
 pub struct MemoryStore(Mutex<Inner>);
@@ -651,6 +654,13 @@ impl SweepStore for MemoryStore {
         let before = g.audit.len();
         g.audit.retain(|r| r.at >= c.audit_before);
         s.audit = (before - g.audit.len()) as u64;
+        let before = g.outbox.len();
+        g.outbox.retain(|(_, _, sent, failed)| {
+            sent.or(*failed)
+                .is_none_or(|done| done >= c.mail_done_before)
+        });
+        s.mails = (before - g.outbox.len()) as u64;
+        s.email_tokens = drop_where(&mut g.email_tokens, |(tok, _)| tok.expires_at < t);
         Ok(s)
     }
 }

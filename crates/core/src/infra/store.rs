@@ -392,6 +392,10 @@ pub struct Cutoffs {
     pub lockouts_failed_before: UnixTime,
     /// Audit entries written before this.
     pub audit_before: UnixTime,
+    /// Mails sent or given up before this (their bodies are already gone;
+    /// the rows are kept a while for diagnosis). Mailed tokens go when
+    /// they expire (`expired_before`).
+    pub mail_done_before: UnixTime,
 }
 
 /// How many rows [`SweepStore::sweep_expired`] deleted, per kind.
@@ -407,6 +411,8 @@ pub struct Swept {
     pub revoked_jtis: u64,
     pub lockouts: u64,
     pub audit: u64,
+    pub mails: u64,
+    pub email_tokens: u64,
 }
 
 impl Swept {
@@ -421,6 +427,8 @@ impl Swept {
             + self.revoked_jtis
             + self.lockouts
             + self.audit
+            + self.mails
+            + self.email_tokens
     }
 }
 

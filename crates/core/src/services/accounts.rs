@@ -448,7 +448,7 @@ pub async fn sign_up(
                 send_code(p, &user, Some(request), from, accept_language).await?;
                 Ok(check_email())
             } else {
-                Ok(SignedUp::Active(user))
+                Ok(SignedUp::Active(Box::new(user)))
             }
         }
         // Taken in between by a concurrent sign-up.
@@ -463,7 +463,7 @@ pub async fn sign_up(
 pub enum SignedUp {
     /// Signed in at once: the entrypoint does not verify addresses (or the
     /// installation sends no mail).
-    Active(User),
+    Active(Box<User>),
     /// "Check your email", at this page: the same answer whether the
     /// address was free (a code is on its way) or taken (its owner is told).
     CheckEmail(String),

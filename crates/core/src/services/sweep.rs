@@ -16,6 +16,9 @@ use crate::services::audit::Refusals;
 /// (RFC 6749 §4.1.2).
 pub const CODE_REPLAY_WINDOW: i64 = 24 * 3600;
 
+/// How long a sent or given-up mail's row (without its bodies) is kept.
+pub const MAIL_KEPT: i64 = 24 * 3600;
+
 /// The cutoffs at the provider's `now`.
 pub fn cutoffs(p: &Provider) -> Cutoffs {
     let now = p.now();
@@ -31,6 +34,7 @@ pub fn cutoffs(p: &Provider) -> Cutoffs {
         grants_created_before: now - c.access_token_ttl - longest_wait,
         lockouts_failed_before: now - crate::services::lockout::FORGET_AFTER,
         audit_before: now - c.audit_retention_days.saturating_mul(86_400),
+        mail_done_before: now - MAIL_KEPT,
     }
 }
 
