@@ -103,6 +103,38 @@ pub async fn provider(store: Arc<dyn Store>) -> Result<Provider, String> {
         .map_err(|e| e.to_string())
 }
 
+/// `portico user invite`: the account is made and the mail queued; a
+/// running server with `[email]` delivers it.
+pub async fn invite_user(
+    store: Arc<dyn Store>,
+    issuer: &str,
+    email: &str,
+    name: Option<&str>,
+) -> Result<String, String> {
+    use portico_core::services::recovery::{InviteError, invite};
+    url::Url::parse(issuer).map_err(|e| format!("the issuer {issuer} is not a URL: {e}"))?;
+    let config = ProviderConfig {
+        mail: true,
+        ..ProviderConfig::new(issuer)
+    };
+    let p = Provider::new(config, store, Arc::new(SystemClock), Arc::new(SystemRandom))
+        .await
+        .map_err(|e| e.to_string())?;
+    let name = name
+        .map(str::to_owned)
+        .unwrap_or_else(|| email.split('@').next().unwrap_or(email).to_owned());
+    match invite(&p, email, &name).await {
+        Ok(u) => Ok(format!(
+            "portico: {} invited (user id {}); the link is in the outbox",
+            u.email, u.id
+        )),
+        Err(InviteError::Exists) => Err(format!("portico: {email} already has an account")),
+        Err(InviteError::Invalid(why)) => Err(format!("portico: {email}: {why}")),
+        Err(InviteError::NoMail) => Err("portico: mail is off".into()),
+        Err(InviteError::Other(e)) => Err(e.to_string()),
+    }
+}
+
 fn state(c: &Client) -> &'static str {
     match c.disabled {
         None => "enabled",

@@ -74,6 +74,25 @@ enum Command {
     /// Client helpers: secrets, and turning clients off, on or away.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// User helpers.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Make an account for EMAIL and mail it a link to choose its first
+    /// password (valid 7 days). Needs `[email]` in the config; the running
+    /// server sends the mail from the outbox.
+    Invite {
+        email: String,
+        /// The name on the account (default: the part before the @).
+        #[arg(long)]
+        name: Option<String>,
+        /// The issuer the link points to (default: `[server] issuer`).
+        #[arg(long, env = "PORTICO_ISSUER")]
+        issuer: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -165,6 +184,25 @@ async fn run(cli: Cli) -> Result<(), String> {
         .transpose()?
         .unwrap_or_default();
     match cli.command {
+        Command::User(UserCommand::Invite {
+            email,
+            name,
+            issuer,
+        }) => {
+            if file.as_ref().and_then(|f| f.email.as_ref()).is_none() {
+                return Err("portico user invite needs [email] in the config file".into());
+            }
+            let issuer = issuer
+                .or_else(|| server.and_then(|s| s.issuer.clone()))
+                .ok_or("portico user invite needs the issuer: --issuer or [server] issuer")?;
+            let store = portico_store::connect(&database_url, true, &pool)
+                .await
+                .map_err(|e| e.to_string())?;
+            let line =
+                portico_server::admin::invite_user(store, &issuer, &email, name.as_deref()).await?;
+            println!("{line}");
+            Ok(())
+        }
         Command::Client(ClientCommand::Secret) => {
             println!("{}", portico_server::admin::new_client_secret()?);
             Ok(())

@@ -614,3 +614,73 @@ async fn a_queued_mail_goes_out_once_after_kill_9() {
     assert_eq!(got[0].rcpt_to, ["alice@example.com"]);
     assert_eq!(all.len(), 1, "exactly once");
 }
+
+/// Issue 17: `portico user invite` makes the account and queues the mail;
+/// the running server delivers it; the link sets the first password and
+/// verifies the address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invited_user_chooses_a_first_password_through_the_mailed_link() {
+    let sink = common::smtp::SmtpSink::start().await;
+    let s = start_with(Db::Sqlite, &sink.config()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("portico.toml");
+    std::fs::write(&cfg, sink.config()).unwrap();
+    let invite = |email: &str| {
+        let out = portico()
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--database-url")
+            .arg(&s.database_url)
+            .args([
+                "user", "invite", email, "--name", "Nia", "--issuer", &s.issuer,
+            ])
+            .output()
+            .unwrap();
+        let printed = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code().unwrap_or(-1), printed)
+    };
+    let (code, out) = invite("nia@example.com");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("nia@example.com invited"), "{out}");
+    let (code, out) = invite(EMAIL);
+    assert_ne!(code, 0, "an existing account is not invited again");
+    assert!(out.contains("already has an account"), "{out}");
+    // Queued by another process: the server's sender finds it on its poll.
+    let mails = sink.wait_for(1, std::time::Duration::from_secs(15)).await;
+    assert_eq!(mails[0].rcpt_to, ["nia@example.com"]);
+    let link = mails[0].link(&format!("{}/reset-password?token=", s.issuer));
+    let token = link.split("token=").nth(1).unwrap();
+    let r = s
+        .ui_post(
+            "/api/ui/password-reset/complete",
+            serde_json::json!({ "token": token, "password": "nia's first password" }),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = s
+        .ui_post(
+            "/api/ui/login",
+            serde_json::json!({ "email": "nia@example.com", "password": "nia's first password" }),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let user = s
+        .running
+        .state
+        .provider
+        .store
+        .user_by_email("nia@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(user.email_verified, "the link proved the address");
+    // Without [email] the command refuses.
+    std::fs::write(&cfg, "").unwrap();
+    let (code, out) = invite("other@example.com");
+    assert_ne!(code, 0);
+    assert!(out.contains("needs [email]"), "{out}");
+}

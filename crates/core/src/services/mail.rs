@@ -55,6 +55,8 @@ pub enum Kind<'a> {
     PasswordChanged,
     /// A verification code and a one-click link.
     VerifyEmail { code: &'a str, link: &'a str },
+    /// An operator made an account: set its first password.
+    Invite { link: &'a str },
 }
 
 fn words(kind: &Kind<'_>, locale: &str) -> Words {
@@ -118,6 +120,24 @@ fn words(kind: &Kind<'_>, locale: &str) -> Words {
                 "Si no fuiste tú, restablece tu contraseña de inmediato desde la página de inicio de sesión (\"¿Olvidaste tu contraseña?\").",
             ],
         },
+        (Kind::Invite { .. }, false) => Words {
+            subject: "You are invited to {name}",
+            heading: "Your {name} account is ready",
+            lead: &[
+                "An account with this address was made for you at {name}. Choose your password with the button below to start using it. The link works once, for 7 days.",
+            ],
+            action: Some("Choose your password"),
+            tail: &["If you did not expect this, ignore this mail."],
+        },
+        (Kind::Invite { .. }, true) => Words {
+            subject: "Te invitan a {name}",
+            heading: "Tu cuenta de {name} está lista",
+            lead: &[
+                "Se creó una cuenta con esta dirección para ti en {name}. Elige tu contraseña con el botón de abajo para empezar a usarla. El enlace funciona una vez, durante 7 días.",
+            ],
+            action: Some("Elegir tu contraseña"),
+            tail: &["Si no lo esperabas, ignora este correo."],
+        },
         (Kind::VerifyEmail { .. }, false) => Words {
             subject: "Your {name} verification code",
             heading: "Verify your email",
@@ -164,9 +184,9 @@ pub fn compose(p: &Provider, e: &Entrypoint, kind: &Kind<'_>, locale: &str) -> M
     let fill = |s: &str| s.replace("{name}", name);
     let tokens = theme::resolve(&e.theme);
     let (link, code) = match kind {
-        Kind::PasswordReset { link } | Kind::SignUpWithTakenAddress { reset_link: link } => {
-            (Some(*link), None)
-        }
+        Kind::PasswordReset { link }
+        | Kind::SignUpWithTakenAddress { reset_link: link }
+        | Kind::Invite { link } => (Some(*link), None),
         Kind::VerifyEmail { code, link } => (Some(*link), Some(*code)),
         Kind::PasswordChanged => (None, None),
     };
@@ -375,6 +395,7 @@ mod tests {
                 code: "123456",
                 link,
             },
+            Kind::Invite { link },
         ];
         for kind in &kinds {
             let en = compose(&k.p, &e, kind, "en");

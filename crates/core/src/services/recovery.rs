@@ -5,10 +5,10 @@
 //! account, clears its sign-in lockout, is audited, and mails a notice.
 
 use crate::infra::provider::Provider;
-use crate::model::{EmailTokenKind, normalize_email};
+use crate::model::{EmailToken, EmailTokenKind, User, normalize_email};
 use crate::protocol::error::{OAuthError, Result};
 use crate::protocol::secret::{Secret, lookup_hash};
-use crate::services::accounts::{Problem, hash_password, validate_password};
+use crate::services::accounts::{Problem, hash_password, validate_email, validate_password};
 use crate::services::audit::{self, Event};
 use crate::services::entrypoint::{behind, negotiate};
 use crate::services::lockout;
@@ -81,6 +81,97 @@ pub async fn request_reset(
     .await
 }
 
+/// How long an invitation's link works.
+pub const INVITE_TTL: i64 = 7 * 24 * 3600;
+
+/// Why an invitation was not sent.
+#[derive(Debug)]
+pub enum InviteError {
+    /// The installation sends no mail.
+    NoMail,
+    /// The address is not one (the message says why).
+    Invalid(String),
+    /// The address has an account.
+    Exists,
+    Other(OAuthError),
+}
+
+impl From<OAuthError> for InviteError {
+    fn from(e: OAuthError) -> Self {
+        Self::Other(e)
+    }
+}
+
+impl From<crate::infra::store::StoreError> for InviteError {
+    fn from(e: crate::infra::store::StoreError) -> Self {
+        Self::Other(e.into())
+    }
+}
+
+/// `portico user invite`: make an account for `email` (no usable password)
+/// and mail it a link to choose its first password, valid for 7 days.
+/// The account's address is verified when the link is used.
+pub async fn invite(
+    p: &Provider,
+    email: &str,
+    name: &str,
+) -> std::result::Result<User, InviteError> {
+    if !p.config.mail {
+        return Err(InviteError::NoMail);
+    }
+    let email = normalize_email(email);
+    if let Some(problem) = validate_email(&email) {
+        return Err(InviteError::Invalid(problem.message));
+    }
+    // A password nobody knows: the link is the only way in.
+    let unknowable = Secret::new(p.random.token(32)?);
+    let now = p.now();
+    let user = User {
+        id: p.random.token(16)?,
+        email: email.clone(),
+        email_verified: false,
+        name: name.to_owned(),
+        given_name: None,
+        family_name: None,
+        phone_number: None,
+        birthdate: None,
+        terms_accepted_at: None,
+        password_hash: hash_password(p, unknowable).await?,
+        created_at: now,
+        updated_at: now,
+        self_registered: false,
+    };
+    match p.store.create_user(&user).await {
+        Ok(()) => {}
+        Err(crate::infra::store::StoreError::Conflict(_)) => return Err(InviteError::Exists),
+        Err(e) => return Err(e.into()),
+    }
+    let token = p.random.token(32)?;
+    let record = EmailToken {
+        token_hash: lookup_hash(&token),
+        kind: EmailTokenKind::PasswordReset,
+        user_id: user.id.clone(),
+        email: email.clone(),
+        request_id: None,
+        created_at: now,
+        expires_at: now + INVITE_TTL,
+    };
+    let (entrypoint, locales) = behind(p, None).await?;
+    let locale = negotiate(&locales, None, entrypoint.default_locale.as_deref());
+    let link = p.url(&format!("{}?token={token}", pages::RESET_PASSWORD));
+    let m = mail::compose(p, &entrypoint, &Kind::Invite { link: &link }, locale);
+    mail::queue(p, &email, m, &[record]).await?;
+    audit::record(
+        p,
+        Event::SignedUp
+            .entry()
+            .user(&user.id)
+            .detail("invited by an operator"),
+    )
+    .await?;
+    Ok(user)
+}
+
 /// Why a new password was not set.
 #[derive(Debug)]
 pub enum ResetError {
@@ -129,6 +220,10 @@ pub async fn complete_reset(
     if !p.store.reset_password(&t.user_id, &hash, now).await? {
         return Err(ResetError::InvalidLink);
     }
+    // The link proved the address, too.
+    p.store
+        .mark_email_verified(&t.user_id, &t.email, now)
+        .await?;
     // The right person has just proven the address: the sign-in lockout
     // their guesses (or a stranger's) may have set is lifted.
     p.store
