@@ -77,6 +77,12 @@ pub mod routes {
     pub const PASSWORD_RESET_COMPLETE: &str = "/api/ui/password-reset/complete";
     /// Verify an address with the mailed code or the link's token.
     pub const VERIFY_EMAIL: &str = "/api/ui/verify-email";
+    /// Signed in: mail a code to a new address ([`super::EmailChangeRequest`]).
+    pub const EMAIL_CHANGE: &str = "/api/ui/email-change";
+    /// Signed in: the code from the new address; it replaces the old one.
+    pub const EMAIL_CHANGE_CONFIRM: &str = "/api/ui/email-change/confirm";
+    /// The link mailed to the old address: put it back, end every session.
+    pub const EMAIL_CHANGE_UNDO: &str = "/api/ui/email-change/undo";
 
     /// The hosted UI's pages. Every move between them is a full page load
     /// that the server chooses.
@@ -94,6 +100,8 @@ pub mod routes {
         /// "Check your email": `?request=...&email=...` for the code, or
         /// the mailed link's `?token=...`.
         pub const VERIFY_EMAIL: &str = "/verify-email";
+        /// The link mailed to the old address after a change: `?token=...`.
+        pub const EMAIL_CHANGE_UNDO: &str = "/email-change/undo";
     }
 }
 
@@ -523,6 +531,43 @@ impl std::fmt::Debug for VerifyEmailRequest {
             .field("email", &self.email)
             .field("code", &self.code.as_ref().map(|_| "<redacted>"))
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// `POST /api/ui/email-change` (signed in): mail a code to `new_email`.
+/// The answer is [`MailAccepted`] whether or not the address is free.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailChangeRequest {
+    pub new_email: String,
+}
+
+/// `POST /api/ui/email-change/confirm` (signed in): the code mailed to the
+/// new address. The answer is the updated [`SessionInfo`].
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailChangeConfirm {
+    pub code: String,
+}
+
+impl std::fmt::Debug for EmailChangeConfirm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailChangeConfirm")
+            .field("code", &"<redacted>")
+            .finish()
+    }
+}
+
+/// `POST /api/ui/email-change/undo`: the token of the link mailed to the
+/// old address. The answer is a [`NextStep`] to the sign-in page.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmailChangeUndo {
+    pub token: String,
+}
+
+impl std::fmt::Debug for EmailChangeUndo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailChangeUndo")
+            .field("token", &"<redacted>")
             .finish()
     }
 }
