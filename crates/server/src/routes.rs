@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::demo;
-use crate::handlers::{oauth, recovery, spa, ui};
+use crate::handlers::{email, oauth, spa, ui};
 use crate::http::security;
 use crate::http::shell::BOOT_PATH;
 use axum::Router;
@@ -46,11 +46,17 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
         .route(routes::DEVICE_DECIDE, post(ui::device_decide))
         .route(routes::LOGOUT, post(ui::logout))
         .route(routes::AUTHORIZE_ERROR, get(ui::authorize_error))
-        .route(routes::PASSWORD_RESET, post(recovery::password_reset))
+        .route(routes::PASSWORD_RESET, post(email::password_reset))
         .route(routes::VERIFY_EMAIL, post(ui::verify_email))
+        .route(routes::EMAIL_CHANGE, post(email::email_change))
+        .route(
+            routes::EMAIL_CHANGE_CONFIRM,
+            post(email::email_change_confirm),
+        )
+        .route(routes::EMAIL_CHANGE_UNDO, post(email::email_change_undo))
         .route(
             routes::PASSWORD_RESET_COMPLETE,
-            post(recovery::password_reset_complete),
+            post(email::password_reset_complete),
         )
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

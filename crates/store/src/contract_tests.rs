@@ -78,6 +78,7 @@ on_both_backends!(
     concurrent_claims_hand_each_mail_to_one_sender,
     mailed_tokens_are_single_use_and_replaced_by_newer_ones,
     a_password_reset_ends_every_session_and_grant_and_voids_pending_tokens,
+    an_address_change_and_its_undo,
     concurrent_takes_of_one_code_have_exactly_one_winner,
     duplicate_emails_conflict_case_insensitively,
     auth_requests_are_taken_once_and_expire,
@@ -106,6 +107,7 @@ on_both_backends!(
 // Not `duplicate_emails_conflict_case_insensitively`: the memory store
 // compares emails as given.
 on_the_memory_store_too!(
+    an_address_change_and_its_undo,
     mail_is_claimed_by_one_sender_until_its_lease_runs_out,
     concurrent_claims_hand_each_mail_to_one_sender,
     mailed_tokens_are_single_use_and_replaced_by_newer_ones,
@@ -1418,4 +1420,63 @@ async fn a_password_reset_ends_every_session_and_grant_and_voids_pending_tokens(
     assert!(s.session("s1", 1).await.unwrap().is_none());
     assert!(s.session("s2", 1).await.unwrap().is_some());
     assert!(s.take_email_token("r1", reset, 10).await.unwrap().is_none());
+}
+
+async fn an_address_change_and_its_undo(s: Arc<dyn Store>) {
+    s.create_user(&user_at("u1", "old@example.com"))
+        .await
+        .unwrap();
+    s.create_user(&user_at("u2", "taken@example.com"))
+        .await
+        .unwrap();
+    s.upsert_client(&client("web")).await.unwrap();
+    s.create_grant(&grant_of("g1", "web", "u1")).await.unwrap();
+    s.create_session(&Session {
+        id_hash: "s1".into(),
+        user_id: "u1".into(),
+        auth_time: 0,
+        created_at: 0,
+        expires_at: 1000,
+    })
+    .await
+    .unwrap();
+    assert!(matches!(
+        s.change_email("u1", "old@example.com", "Taken@example.com", 5)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        !s.change_email("u1", "wrong@example.com", "new@example.com", 5)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.change_email("u1", "old@example.com", "New@example.com", 5)
+            .await
+            .unwrap()
+    );
+    let u = s.user_by_id("u1").await.unwrap().unwrap();
+    assert_eq!(
+        (u.email.as_str(), u.email_verified),
+        ("new@example.com", true)
+    );
+    assert!(s.user_by_email("old@example.com").await.unwrap().is_none());
+    // The change left sessions alone; the undo ends them and the grants.
+    assert!(s.session("s1", 1).await.unwrap().is_some());
+    assert!(
+        !s.undo_email_change("u1", "other@example.com", "old@example.com", 9)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.undo_email_change("u1", "new@example.com", "old@example.com", 9)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.user_by_id("u1").await.unwrap().unwrap().email,
+        "old@example.com"
+    );
+    assert!(s.session("s1", 1).await.unwrap().is_none());
+    assert_eq!(s.grant("g1").await.unwrap().unwrap().revoked_at, Some(9));
 }

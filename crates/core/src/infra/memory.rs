@@ -168,6 +168,49 @@ impl UserStore for MemoryStore {
             .retain(|_, (t, used)| t.user_id != id || used.is_some());
         Ok(true)
     }
+    async fn change_email(
+        &self,
+        id: &str,
+        from: &str,
+        to: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        let to = to.to_lowercase();
+        if g.users.values().any(|u| u.id != id && u.email == to) {
+            return Err(StoreError::Conflict("email".into()));
+        }
+        match g.users.get_mut(id) {
+            Some(u) if u.email == from.to_lowercase() => {
+                u.email = to;
+                u.email_verified = true;
+                u.updated_at = now;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+    async fn undo_email_change(
+        &self,
+        id: &str,
+        current: &str,
+        restore: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        if !self.change_email(id, current, restore, now).await? {
+            return Ok(false);
+        }
+        let mut g = self.lock()?;
+        for grant in g.grants.values_mut() {
+            if grant.user_id == id && grant.revoked_at.is_none() {
+                grant.revoked_at = Some(now);
+            }
+        }
+        g.sessions.retain(|_, s| s.user_id != id);
+        g.email_tokens
+            .retain(|_, (t, used)| t.user_id != id || used.is_some());
+        Ok(true)
+    }
     async fn mark_email_verified(&self, id: &str, email: &str, now: UnixTime) -> StoreResult<bool> {
         let mut g = self.lock()?;
         match g.users.get_mut(id) {

@@ -81,6 +81,28 @@ pub trait UserStore: Send + Sync {
     /// Mark the user's address verified, if it is still `email` (an address
     /// changed since the mail was sent stays unverified). True when it was.
     async fn mark_email_verified(&self, id: &str, email: &str, now: UnixTime) -> StoreResult<bool>;
+    /// Replace the user's address `from` with `to`, verified (the change
+    /// was confirmed from `to`). False when the address is no longer
+    /// `from`; [`StoreError::Conflict`] when `to` has an account.
+    async fn change_email(
+        &self,
+        id: &str,
+        from: &str,
+        to: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+    /// Undo a change, in one transaction: the address `current` goes back
+    /// to `restore` (verified: the link proved it), every grant of the user
+    /// is revoked at `now`, every session ended, every unused mailed token
+    /// dropped. False when the address is no longer `current`;
+    /// [`StoreError::Conflict`] when `restore` has an account meanwhile.
+    async fn undo_email_change(
+        &self,
+        id: &str,
+        current: &str,
+        restore: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
 }
 
 #[async_trait]

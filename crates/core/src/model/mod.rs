@@ -437,6 +437,12 @@ pub enum EmailTokenKind {
     /// Prove the address is the user's (the code and the link of a
     /// verification mail).
     VerifyEmail,
+    /// Confirm a new address (the code mailed to it); the token's email is
+    /// the new address.
+    ChangeEmail,
+    /// Put the old address back (the link mailed to it after a change);
+    /// the token's email is the old address.
+    UndoEmailChange,
 }
 
 impl EmailTokenKind {
@@ -444,13 +450,20 @@ impl EmailTokenKind {
         match self {
             Self::PasswordReset => "password_reset",
             Self::VerifyEmail => "verify_email",
+            Self::ChangeEmail => "change_email",
+            Self::UndoEmailChange => "undo_email_change",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::PasswordReset, Self::VerifyEmail]
-            .into_iter()
-            .find(|k| k.as_str() == s)
+        [
+            Self::PasswordReset,
+            Self::VerifyEmail,
+            Self::ChangeEmail,
+            Self::UndoEmailChange,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
     }
 }
 
@@ -685,6 +698,8 @@ pub enum AuditEvent {
     PasswordReset,
     /// The address was proven with a mailed code or link.
     EmailVerified,
+    /// The address was changed (or the change undone from the old one).
+    EmailChanged,
 }
 
 impl AuditEvent {
@@ -710,6 +725,7 @@ impl AuditEvent {
             Self::PasswordResetRequested => "password_reset.requested",
             Self::PasswordReset => "password.reset",
             Self::EmailVerified => "email.verified",
+            Self::EmailChanged => "email.changed",
         }
     }
 }

@@ -57,6 +57,14 @@ pub enum Kind<'a> {
     VerifyEmail { code: &'a str, link: &'a str },
     /// An operator made an account: set its first password.
     Invite { link: &'a str },
+    /// The code that confirms a new address (mailed to it).
+    ConfirmNewEmail { code: &'a str },
+    /// The address was changed to `new_email` (mailed to the old one),
+    /// with a link that undoes it.
+    EmailChanged {
+        new_email: &'a str,
+        undo_link: &'a str,
+    },
 }
 
 fn words(kind: &Kind<'_>, locale: &str) -> Words {
@@ -138,6 +146,46 @@ fn words(kind: &Kind<'_>, locale: &str) -> Words {
             action: Some("Elegir tu contraseña"),
             tail: &["Si no lo esperabas, ignora este correo."],
         },
+        (Kind::ConfirmNewEmail { .. }, false) => Words {
+            subject: "Confirm your new {name} email",
+            heading: "Confirm your new email",
+            lead: &[
+                "Enter this code on your {name} account page to make this your email address. It works once, for 15 minutes.",
+            ],
+            action: None,
+            tail: &["If you did not ask for this, ignore this mail: nothing changes."],
+        },
+        (Kind::ConfirmNewEmail { .. }, true) => Words {
+            subject: "Confirma tu nuevo correo de {name}",
+            heading: "Confirma tu nuevo correo",
+            lead: &[
+                "Escribe este código en la página de tu cuenta de {name} para usar esta dirección de correo. Funciona una vez, durante 15 minutos.",
+            ],
+            action: None,
+            tail: &["Si no lo pediste, ignora este correo: nada cambia."],
+        },
+        (Kind::EmailChanged { .. }, false) => Words {
+            subject: "Your {name} email was changed",
+            heading: "Your email was changed",
+            lead: &[
+                "The email of your {name} account was changed to {new}. Mail for the account now goes there.",
+            ],
+            action: Some("It was not me: undo"),
+            tail: &[
+                "The link works for 7 days. Undoing puts this address back and signs every device out.",
+            ],
+        },
+        (Kind::EmailChanged { .. }, true) => Words {
+            subject: "Tu correo de {name} cambió",
+            heading: "Tu correo cambió",
+            lead: &[
+                "El correo de tu cuenta de {name} cambió a {new}. El correo de la cuenta llega ahora allí.",
+            ],
+            action: Some("No fui yo: deshacer"),
+            tail: &[
+                "El enlace funciona durante 7 días. Deshacerlo recupera esta dirección y cierra la sesión en todos los dispositivos.",
+            ],
+        },
         (Kind::VerifyEmail { .. }, false) => Words {
             subject: "Your {name} verification code",
             heading: "Verify your email",
@@ -181,12 +229,18 @@ fn escape(s: &str) -> String {
 pub fn compose(p: &Provider, e: &Entrypoint, kind: &Kind<'_>, locale: &str) -> Message {
     let w = words(kind, locale);
     let name = e.display_name.as_str();
-    let fill = |s: &str| s.replace("{name}", name);
+    let new = match kind {
+        Kind::EmailChanged { new_email, .. } => *new_email,
+        _ => "",
+    };
+    let fill = |s: &str| s.replace("{name}", name).replace("{new}", new);
     let tokens = theme::resolve(&e.theme);
     let (link, code) = match kind {
         Kind::PasswordReset { link }
         | Kind::SignUpWithTakenAddress { reset_link: link }
         | Kind::Invite { link } => (Some(*link), None),
+        Kind::ConfirmNewEmail { code } => (None, Some(*code)),
+        Kind::EmailChanged { undo_link, .. } => (Some(*undo_link), None),
         Kind::VerifyEmail { code, link } => (Some(*link), Some(*code)),
         Kind::PasswordChanged => (None, None),
     };
@@ -396,6 +450,10 @@ mod tests {
                 link,
             },
             Kind::Invite { link },
+            Kind::EmailChanged {
+                new_email: "new@example.com",
+                undo_link: link,
+            },
         ];
         for kind in &kinds {
             let en = compose(&k.p, &e, kind, "en");
@@ -414,7 +472,7 @@ mod tests {
                     "the logo, absolute"
                 );
                 assert_eq!(m.html.matches("<img").count(), 1, "no other image");
-                if !matches!(kind, Kind::PasswordChanged) {
+                if !matches!(kind, Kind::PasswordChanged | Kind::ConfirmNewEmail { .. }) {
                     assert!(m.text.contains(link));
                     assert!(
                         m.html

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod claims;
 pub mod client_auth;
 pub mod clients;
+pub mod email_change;
 pub mod entrypoint;
 pub mod grants;
 pub mod lockout;

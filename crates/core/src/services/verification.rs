@@ -27,7 +27,7 @@ fn code_hash(p: &Provider, user_id: &str, code: &str) -> String {
 }
 
 /// Six uniformly drawn digits (bytes ≥ 250 are redrawn: `% 10` unbiased).
-fn draw_code(p: &Provider) -> Result<String> {
+pub fn draw_code(p: &Provider) -> Result<String> {
     let mut out = String::with_capacity(CODE_DIGITS);
     let mut buf = [0u8; 16];
     while out.len() < CODE_DIGITS {

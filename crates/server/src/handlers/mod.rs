@@ -1,7 +1,7 @@
 //! The handlers: parse with `http/`'s extractors, call `portico_core`,
 //! render the answer. They import `http/` and core, never each other.
 
+pub mod email;
 pub mod oauth;
-pub mod recovery;
 pub mod spa;
 pub mod ui;

@@ -21,6 +21,7 @@ on_both_backends!(
     required_verification_holds_the_request_until_the_code,
     the_mailed_link_verifies_in_one_click,
     the_demo_mailbox_receives_what_would_be_mailed,
+    an_address_change_is_confirmed_from_the_new_address_and_undone_from_the_old,
 );
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -512,4 +513,76 @@ async fn the_demo_mailbox_receives_what_would_be_mailed(db: Db) {
         .await
         .unwrap();
     assert_eq!(r.status(), 404);
+}
+
+async fn an_address_change_is_confirmed_from_the_new_address_and_undone_from_the_old(db: Db) {
+    let sink = SmtpSink::start().await;
+    let s = start_with(db, &sink.config()).await;
+    let cookie = s.sign_in().await;
+    let anonymous = s
+        .ui_post(
+            "/api/ui/email-change",
+            json!({ "new_email": "alice@new.example" }),
+        )
+        .await;
+    assert_eq!(anonymous.status(), 401, "signed in only");
+    let r = s
+        .ui_post_with_cookie(
+            "/api/ui/email-change",
+            json!({ "new_email": "Alice@New.example" }),
+            &cookie,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let m = &sink.wait_for(1, WAIT).await[0];
+    assert_eq!(m.rcpt_to, ["alice@new.example"]);
+    let code = code_of(m);
+    let r = s
+        .ui_post_with_cookie(
+            "/api/ui/email-change/confirm",
+            json!({ "code": code }),
+            &cookie,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let info: Value = r.json().await.unwrap();
+    assert_eq!(info["email"], "alice@new.example");
+    // The old address is told, with the way back.
+    let mails = sink.wait_for(2, WAIT).await;
+    let notice = &mails[1];
+    assert_eq!(notice.rcpt_to, [EMAIL]);
+    assert!(notice.text().contains("alice@new.example"));
+    let link = notice.link(&format!("{}/email-change/undo?token=", s.issuer));
+    let token = link.split("token=").nth(1).unwrap();
+    let new_login = s
+        .ui_post(
+            "/api/ui/login",
+            json!({ "email": "alice@new.example", "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(new_login.status(), 200);
+    let r = s
+        .ui_post("/api/ui/email-change/undo", json!({ "token": token }))
+        .await;
+    assert_eq!(r.status(), 200);
+    let next: Value = r.json().await.unwrap();
+    assert_eq!(next["redirect_to"], "/login");
+    let info: Value = s
+        .http
+        .get(s.url("/api/ui/session"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["signed_in"], false, "every session ended");
+    let back = s
+        .ui_post(
+            "/api/ui/login",
+            json!({ "email": EMAIL, "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(back.status(), 200, "the old address works again");
 }

@@ -164,6 +164,62 @@ macro_rules! impl_users {
                     tx.commit().await.map_err(backend)?;
                     Ok(true)
                 }
+                async fn change_email(&self, id: &str, from: &str, to: &str, now: UnixTime) -> StoreResult<bool> {
+                    let r = sqlx::query("UPDATE users SET email = $3, email_verified = TRUE, updated_at = $4 WHERE id = $1 AND email = $2")
+                        .bind(id)
+                        .bind(from.to_lowercase())
+                        .bind(to.to_lowercase())
+                        .bind(now)
+                        .execute(&self.writer)
+                        .await;
+                    match r {
+                        Ok(r) => Ok(r.rows_affected() > 0),
+                        Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                            Err(StoreError::Conflict("email already registered".into()))
+                        }
+                        Err(e) => Err(backend(e)),
+                    }
+                }
+                async fn undo_email_change(
+                    &self,
+                    id: &str,
+                    current: &str,
+                    restore: &str,
+                    now: UnixTime,
+                ) -> StoreResult<bool> {
+                    let mut tx = self.writer.begin().await.map_err(backend)?;
+                    let r = sqlx::query("UPDATE users SET email = $3, email_verified = TRUE, updated_at = $4 WHERE id = $1 AND email = $2")
+                        .bind(id)
+                        .bind(current.to_lowercase())
+                        .bind(restore.to_lowercase())
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await;
+                    let changed = match r {
+                        Ok(r) => r.rows_affected() > 0,
+                        Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                            return Err(StoreError::Conflict("email already registered".into()));
+                        }
+                        Err(e) => return Err(backend(e)),
+                    };
+                    if !changed {
+                        return Ok(false);
+                    }
+                    sqlx::query("UPDATE grants SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+                        .bind(id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    for sql in [
+                        "DELETE FROM sessions WHERE user_id = $1",
+                        "DELETE FROM email_tokens WHERE user_id = $1 AND used_at IS NULL",
+                    ] {
+                        sqlx::query(sql).bind(id).execute(&mut *tx).await.map_err(backend)?;
+                    }
+                    tx.commit().await.map_err(backend)?;
+                    Ok(true)
+                }
                 async fn mark_email_verified(&self, id: &str, email: &str, now: UnixTime) -> StoreResult<bool> {
                     let n = sqlx::query("UPDATE users SET email_verified = TRUE, updated_at = $3 WHERE id = $1 AND email = $2")
                         .bind(id)
