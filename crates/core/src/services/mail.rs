@@ -21,7 +21,7 @@ const BATCH: u32 = 10;
 /// twice the SMTP timeout (30 s, `SmtpMailer`), so a slow send is never
 /// taken over while it may still succeed.
 pub const LEASE_SECS: i64 = 60;
-/// Attempts before a mail is given up (about 4 hours of back-off).
+/// Attempts before a mail is given up (about 3 hours of back-off).
 const MAX_ATTEMPTS: i64 = 10;
 
 /// A message ready for the outbox.
