@@ -46,7 +46,8 @@ async fn secrets_codes_and_tokens_never_reach_the_logs() {
 async fn logs_hold_no_secrets(db: Db, logs: &Captured) {
     logs.0.lock().unwrap().clear();
 
-    let s = start(db).await;
+    let sink = common::smtp::SmtpSink::start().await;
+    let s = start_with(db, &sink.config()).await;
     let mut secrets: Vec<String> = vec![
         PASSWORD.into(),
         WEB_SECRET.into(),
@@ -131,7 +132,24 @@ async fn logs_hold_no_secrets(db: Db, logs: &Captured) {
         .send()
         .await
         .unwrap();
+    // Mail: the reset link's token and the new password.
+    let r = s
+        .ui_post("/api/ui/password-reset", json!({ "email": EMAIL }))
+        .await;
+    assert_eq!(r.status(), 200);
+    let mail = &sink.wait_for(1, std::time::Duration::from_secs(15)).await[0];
+    let link = mail.link(&format!("{}/reset-password?token=", s.issuer));
+    let reset_token = link.split("token=").nth(1).unwrap().to_owned();
+    let r = s
+        .ui_post(
+            "/api/ui/password-reset/complete",
+            json!({ "token": reset_token, "password": "reset-new-password-zzz" }),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
     secrets.extend([
+        reset_token,
+        "reset-new-password-zzz".into(),
         code,
         refresh,
         second_refresh,
@@ -145,6 +163,7 @@ async fn logs_hold_no_secrets(db: Db, logs: &Captured) {
     // The capture works: requests and failures are there.
     assert!(text.contains("/oauth2/token"), "{text}");
     assert!(text.contains("client authentication failed"), "{text}");
+    assert!(text.contains("mail sent"), "{text}");
     for secret in &secrets {
         assert!(!secret.is_empty());
         assert!(!text.contains(secret.as_str()), "{secret} is in the logs");
