@@ -410,16 +410,22 @@ pub async fn sign_up(
             return Err(AccountError::EmailTaken);
         }
         // The same answer as for a free address; the owner is told, with
-        // a way back in if it was them.
-        mail::reset_link(
-            p,
-            &owner.id,
-            &owner.email,
-            Some(request),
-            accept_language,
-            true,
-        )
-        .await?;
+        // a way back in if it was them (within the recipient's allowance of
+        // mail, so sign-up cannot flood an inbox).
+        if let lockout::Begin::Go(attempt) =
+            lockout::begin(p, lockout::mail(&owner.email, from)).await?
+        {
+            attempt.keep();
+            mail::reset_link(
+                p,
+                &owner.id,
+                &owner.email,
+                Some(request),
+                accept_language,
+                true,
+            )
+            .await?;
+        }
         return Ok(check_email());
     }
     let user = User {
