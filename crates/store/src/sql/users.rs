@@ -33,6 +33,29 @@ macro_rules! impl_users {
                 })
             }
 
+            /// In `tx`: every grant of the user revoked at `now` (so every
+            /// token dies), every session ended, every unused mailed token
+            /// dropped (a password reset, an undone address change).
+            async fn sign_out_everywhere(
+                tx: &mut sqlx::Transaction<'_, <$row as sqlx::Row>::Database>,
+                id: &str,
+                now: UnixTime,
+            ) -> StoreResult<()> {
+                sqlx::query("UPDATE grants SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+                    .bind(id)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(backend)?;
+                for sql in [
+                    "DELETE FROM sessions WHERE user_id = $1",
+                    "DELETE FROM email_tokens WHERE user_id = $1 AND used_at IS NULL",
+                ] {
+                    sqlx::query(sql).bind(id).execute(&mut **tx).await.map_err(backend)?;
+                }
+                Ok(())
+            }
+
             const USER_COLUMNS: &str =
                 "id, email, email_verified, name, password_hash, created_at, given_name, family_name, updated_at, \
                  phone_number, birthdate, terms_accepted_at, self_registered";
@@ -149,18 +172,7 @@ macro_rules! impl_users {
                     if found == 0 {
                         return Ok(false);
                     }
-                    sqlx::query("UPDATE grants SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
-                        .bind(id)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(backend)?;
-                    for sql in [
-                        "DELETE FROM sessions WHERE user_id = $1",
-                        "DELETE FROM email_tokens WHERE user_id = $1 AND used_at IS NULL",
-                    ] {
-                        sqlx::query(sql).bind(id).execute(&mut *tx).await.map_err(backend)?;
-                    }
+                    sign_out_everywhere(&mut tx, id, now).await?;
                     tx.commit().await.map_err(backend)?;
                     Ok(true)
                 }
@@ -205,18 +217,7 @@ macro_rules! impl_users {
                     if !changed {
                         return Ok(false);
                     }
-                    sqlx::query("UPDATE grants SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
-                        .bind(id)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(backend)?;
-                    for sql in [
-                        "DELETE FROM sessions WHERE user_id = $1",
-                        "DELETE FROM email_tokens WHERE user_id = $1 AND used_at IS NULL",
-                    ] {
-                        sqlx::query(sql).bind(id).execute(&mut *tx).await.map_err(backend)?;
-                    }
+                    sign_out_everywhere(&mut tx, id, now).await?;
                     tx.commit().await.map_err(backend)?;
                     Ok(true)
                 }
