@@ -7,8 +7,9 @@ use portico_api_types::routes;
 use portico_api_types::{
     ApiError, AuthRequestInfo, AuthorizeErrorInfo, CSRF_HEADER, CSRF_HEADER_VALUE, ConsentRequest,
     ContinueRequest, DeviceCodeRequest, DeviceDecisionRequest, DeviceDone, DeviceInfo,
-    EndSessionInfo, EndSessionRequest, LoginRequest, MailAccepted, NewPasswordRequest, NextStep,
-    PasswordResetRequest, SessionInfo, SignUpRequest, ThemeInfo, VerifyEmailRequest,
+    EmailChangeConfirm, EmailChangeRequest, EmailChangeUndo, EndSessionInfo, EndSessionRequest,
+    LoginRequest, MailAccepted, NewPasswordRequest, NextStep, PasswordResetRequest, SessionInfo,
+    SignUpRequest, ThemeInfo, VerifyEmailRequest,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -96,6 +97,39 @@ pub async fn password_reset_complete(req: &NewPasswordRequest) -> Result<NextSte
 /// "Verify": the typed code, or the mailed link's token.
 pub async fn verify_email(req: &VerifyEmailRequest) -> Result<NextStep, ApiError> {
     post(routes::VERIFY_EMAIL, req).await
+}
+
+/// "Send code" on the account page: mail a code to the new address. The
+/// answer is the same whether the address is free or not.
+pub async fn email_change(new_email: &str) -> Result<MailAccepted, ApiError> {
+    post(
+        routes::EMAIL_CHANGE,
+        &EmailChangeRequest {
+            new_email: new_email.into(),
+        },
+    )
+    .await
+}
+
+/// "Confirm" with the code mailed to the new address; the answer is the
+/// account as it now is.
+pub async fn email_change_confirm(code: &str) -> Result<SessionInfo, ApiError> {
+    post(
+        routes::EMAIL_CHANGE_CONFIRM,
+        &EmailChangeConfirm { code: code.into() },
+    )
+    .await
+}
+
+/// The link mailed to the old address: put it back (every session ends).
+pub async fn email_change_undo(token: &str) -> Result<NextStep, ApiError> {
+    post(
+        routes::EMAIL_CHANGE_UNDO,
+        &EmailChangeUndo {
+            token: token.into(),
+        },
+    )
+    .await
 }
 
 pub async fn continue_request(request: &str) -> Result<NextStep, ApiError> {

@@ -89,6 +89,16 @@ pub struct Strings {
     pub invalid_link: &'static str,
     pub invalid_verification_code: &'static str,
     pub email_off: &'static str,
+    pub verify_later: &'static str,
+    pub change_email: &'static str,
+    pub new_email: &'static str,
+    pub send_code: &'static str,
+    pub code_works_for: &'static str,
+    pub confirm: &'static str,
+    pub email_now: &'static str,
+    pub email_now_end: &'static str,
+    pub old_email_back_title: &'static str,
+    pub old_email_back: &'static str,
 }
 
 pub static EN: Strings = Strings {
@@ -168,6 +178,16 @@ pub static EN: Strings = Strings {
     invalid_link: "This link has expired or was already used. Ask for a new one.",
     invalid_verification_code: "That code is not right or has expired.",
     email_off: "This site sends no email, so this cannot be done here. Ask the app's support team for help.",
+    verify_later: "Verify later and sign in",
+    change_email: "Change email",
+    new_email: "New email",
+    send_code: "Send code",
+    code_works_for: ". It works for 15 minutes.",
+    confirm: "Confirm",
+    email_now: "Your email is now ",
+    email_now_end: ".",
+    old_email_back_title: "Your old email is back",
+    old_email_back: "Every device was signed out. Sign in again, and change your password if someone else made this change.",
 };
 
 pub static ES: Strings = Strings {
@@ -247,6 +267,16 @@ pub static ES: Strings = Strings {
     invalid_link: "Este enlace ha caducado o ya se ha usado. Pide uno nuevo.",
     invalid_verification_code: "Ese código no es correcto o ha caducado.",
     email_off: "Este sitio no envía correos, así que esto no se puede hacer aquí. Pide ayuda al equipo de soporte de la aplicación.",
+    verify_later: "Verificar más tarde e iniciar sesión",
+    change_email: "Cambiar correo",
+    new_email: "Correo nuevo",
+    send_code: "Enviar código",
+    code_works_for: ". Funciona durante 15 minutos.",
+    confirm: "Confirmar",
+    email_now: "Tu correo ahora es ",
+    email_now_end: ".",
+    old_email_back_title: "Tu correo anterior está de vuelta",
+    old_email_back: "Se ha cerrado la sesión en todos los dispositivos. Vuelve a iniciar sesión y cambia tu contraseña si otra persona hizo este cambio.",
 };
 
 /// The words for a locale the server chose; English for anything else.

@@ -55,6 +55,7 @@ fn screen(path: &str) -> AnyView {
         pages::FORGOT_PASSWORD => screens::ForgotPassword().into_any(),
         pages::RESET_PASSWORD => screens::ResetPassword().into_any(),
         pages::VERIFY_EMAIL => screens::VerifyEmail().into_any(),
+        pages::EMAIL_CHANGE_UNDO => screens::EmailChangeUndo().into_any(),
         "/oauth2/authorize" | "/oauth2/auth" => screens::AuthorizeError().into_any(),
         _ => screens::NotFound().into_any(),
     }

@@ -4,7 +4,9 @@
 
 use crate::i18n::{self, EN, Strings};
 use leptos::prelude::*;
-use portico_api_types::{ApiError, ScopeInfo, SignUpFields, ThemeInfo, ThemeTexts, XMethod};
+use portico_api_types::{
+    ApiError, EmailVerification, ScopeInfo, SignUpFields, ThemeInfo, ThemeTexts, XMethod,
+};
 
 /// What the screens read about the look and language.
 #[derive(Clone)]
@@ -86,6 +88,15 @@ impl Ui {
     /// says it sends mail).
     pub fn password_reset(&self) -> bool {
         self.theme.as_ref().is_some_and(|t| t.password_reset)
+    }
+
+    /// Whether a new account may be used before its address is verified
+    /// (the entrypoint's verification is optional). Unknown means no: the
+    /// "Check your email" screen then promises nothing.
+    pub fn verification_optional(&self) -> bool {
+        self.theme
+            .as_ref()
+            .is_some_and(|t| t.email_verification == EmailVerification::Optional)
     }
 
     /// A server error in the UI's language.

@@ -7,9 +7,10 @@ use portico_api_types::{
     ThemeTokens, XMethod,
 };
 use portico_ui::components::{
-    ConsentChoices, ErrorBanner, Field, Loading, LoginForm, NewPasswordForm, SignUpForm, SignedInAs,
+    ChangeEmail, ConfirmEmailForm, ConsentChoices, ErrorBanner, Field, Loading, LoginForm,
+    NewPasswordForm, SignUpForm, SignedInAs,
 };
-use portico_ui::screens::{ForgotPassword, ResetPassword, VerifyEmail};
+use portico_ui::screens::{EmailChangeUndo, ForgotPassword, ResetPassword, VerifyEmail};
 use portico_ui::theme::Ui;
 use wasm_bindgen_test::*;
 
@@ -645,4 +646,229 @@ async fn mailed_link_and_code_errors_use_the_uis_own_words_in_both_languages() {
         leptos::task::tick().await;
         assert_eq!(text(&root, "[role=alert]"), expected, "{locale} {code}");
     }
+}
+
+fn buttons(root: &web_sys::HtmlElement) -> Vec<String> {
+    let list = root.query_selector_all("button").unwrap();
+    (0..list.length())
+        .map(|i| {
+            list.item(i)
+                .unwrap()
+                .text_content()
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        })
+        .collect()
+}
+
+fn click(root: &web_sys::HtmlElement, selector: &str) {
+    let el: web_sys::HtmlElement = wasm_bindgen::JsCast::unchecked_into(
+        root.query_selector(selector)
+            .unwrap()
+            .unwrap_or_else(|| panic!("no element matches {selector}")),
+    );
+    el.click();
+}
+
+fn focused_id() -> Option<String> {
+    document().active_element().map(|e| e.id())
+}
+
+#[wasm_bindgen_test]
+async fn change_email_opens_a_labelled_form_for_the_new_address_in_place() {
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        provide_context(ui("en", true));
+        view! { <ChangeEmail changed=|_: portico_api_types::SessionInfo| {}/> }
+    })
+    .forget();
+    assert_eq!(buttons(&root), ["Change email"]);
+    assert!(root.query_selector("form").unwrap().is_none());
+
+    click(&root, "button");
+    leptos::task::tick().await;
+    assert_eq!(labels(&root), ["New email"]);
+    assert_eq!(text(&root, "label[for=new_email]"), "New email");
+    assert_eq!(
+        attr(&root, "input#new_email", "type").as_deref(),
+        Some("email")
+    );
+    assert_eq!(
+        attr(&root, "input#new_email", "autocomplete").as_deref(),
+        Some("email")
+    );
+    assert_eq!(text(&root, "button[type=submit]"), "Send code");
+    assert_eq!(buttons(&root), ["Send code", "Cancel"]);
+    // The button that was pressed is gone: the keyboard goes on in the
+    // field that replaced it.
+    assert_eq!(focused_id().as_deref(), Some("new_email"));
+    assert!(root.query_selector("[role=alert]").unwrap().is_none());
+
+    // Cancel puts the button back.
+    click(&root, "button.button-link");
+    leptos::task::tick().await;
+    assert_eq!(buttons(&root), ["Change email"]);
+    assert!(root.query_selector("form").unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+fn the_confirm_step_asks_for_the_code_sent_to_the_new_address() {
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        view! { <ConfirmEmailForm new_email="new@example.com" changed=|_: portico_api_types::SessionInfo| {}/> }
+    })
+    .forget();
+    assert_eq!(
+        text(&root, "p"),
+        "We sent a 6-digit code to new@example.com. It works for 15 minutes."
+    );
+    assert_eq!(labels(&root), ["Verification code"]);
+    assert_eq!(text(&root, "label[for=code]"), "Verification code");
+    assert_eq!(
+        attr(&root, "input#code", "inputmode").as_deref(),
+        Some("numeric")
+    );
+    assert_eq!(
+        attr(&root, "input#code", "autocomplete").as_deref(),
+        Some("one-time-code")
+    );
+    assert_eq!(text(&root, "button[type=submit]"), "Confirm");
+    assert!(root.query_selector("[role=alert]").unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn the_change_of_email_speaks_spanish() {
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        provide_context(ui("es", true));
+        view! { <ChangeEmail changed=|_: portico_api_types::SessionInfo| {}/> }
+    })
+    .forget();
+    assert_eq!(buttons(&root), ["Cambiar correo"]);
+    click(&root, "button");
+    leptos::task::tick().await;
+    assert_eq!(labels(&root), ["Correo nuevo"]);
+    assert_eq!(buttons(&root), ["Enviar código", "Cancelar"]);
+
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        provide_context(ui("es", true));
+        view! { <ConfirmEmailForm new_email="nuevo@example.com" changed=|_: portico_api_types::SessionInfo| {}/> }
+    })
+    .forget();
+    assert_eq!(
+        text(&root, "p"),
+        "Te hemos enviado un código de 6 cifras a nuevo@example.com. Funciona durante 15 minutos."
+    );
+    assert_eq!(labels(&root), ["Código de verificación"]);
+    assert_eq!(text(&root, "button[type=submit]"), "Confirmar");
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `history.replaceState`: gives the test page a query string without
+    /// leaving it.
+    #[wasm_bindgen(js_namespace = history, js_name = replaceState)]
+    fn replace_state(state: &wasm_bindgen::JsValue, unused: &str, url: &str);
+}
+
+/// Mount `screen` on a page whose query is `search`, then put the test
+/// page's own address back (screens read the query once, as they mount).
+fn mount_at(
+    search: &str,
+    theme: Ui,
+    screen: impl FnOnce() -> AnyView + 'static,
+) -> web_sys::HtmlElement {
+    let location = window().location();
+    let own = format!(
+        "{}{}",
+        location.pathname().unwrap(),
+        location.search().unwrap()
+    );
+    replace_state(
+        &wasm_bindgen::JsValue::NULL,
+        "",
+        &format!("{}{search}", location.pathname().unwrap()),
+    );
+    let root = container();
+    leptos::mount::mount_to(root.clone(), move || {
+        provide_context(theme);
+        screen()
+    })
+    .forget();
+    replace_state(&wasm_bindgen::JsValue::NULL, "", &own);
+    root
+}
+
+fn verify_with(
+    policy: portico_api_types::EmailVerification,
+    search: &str,
+    locale: &str,
+) -> Vec<(String, String)> {
+    let mut t = theme_info(locale);
+    t.email_verification = policy;
+    let root = mount_at(search, Ui::new(Some(t)), || {
+        view! { <VerifyEmail/> }.into_any()
+    });
+    links(&root)
+}
+
+#[wasm_bindgen_test]
+fn only_optional_verification_lets_a_new_account_sign_in_before_verifying() {
+    use portico_api_types::EmailVerification::{Off, Optional, Required};
+    let back = || {
+        (
+            "Back to sign in".to_owned(),
+            "/login?request=req-1".to_owned(),
+        )
+    };
+    assert_eq!(
+        verify_with(Optional, "?request=req-1&email=ana%40example.com", "en"),
+        [
+            (
+                "Verify later and sign in".to_owned(),
+                "/login?request=req-1".to_owned()
+            ),
+            back()
+        ]
+    );
+    assert_eq!(
+        verify_with(Required, "?request=req-1&email=ana%40example.com", "en"),
+        [back()]
+    );
+    assert_eq!(verify_with(Off, "?request=req-1", "en"), [back()]);
+    // Without a request there is no app to sign in to.
+    assert_eq!(
+        verify_with(Optional, "", "en"),
+        [("Back to sign in".to_owned(), "/login".to_owned())]
+    );
+    assert_eq!(
+        verify_with(Optional, "?request=req-1", "es"),
+        [
+            (
+                "Verificar más tarde e iniciar sesión".to_owned(),
+                "/login?request=req-1".to_owned()
+            ),
+            (
+                "Volver a iniciar sesión".to_owned(),
+                "/login?request=req-1".to_owned()
+            )
+        ]
+    );
+    // The test page is itself again.
+    assert_eq!(window().location().search().unwrap(), "");
+}
+
+#[wasm_bindgen_test]
+fn an_undo_link_without_its_token_says_it_has_expired() {
+    // The test page has no ?token=.
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || view! { <EmailChangeUndo/> }).forget();
+    assert_eq!(
+        text(&root, "[role=alert]"),
+        "This link has expired or was already used. Ask for a new one."
+    );
+    assert_eq!(links(&root), [("Sign in".to_owned(), "/login".to_owned())]);
+    assert!(!root.text_content().unwrap().contains("old email"));
 }

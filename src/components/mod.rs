@@ -1,9 +1,10 @@
 //! The parts the screens share, one file each: form building blocks
 //! (field, error banner, submit button, form state), the forms (sign-in,
-//! sign-up, password reset, email code), the heading, and the status
-//! lines. Each is accessible on its own; none loads data.
+//! sign-up, password reset, email code, change of email), the heading, and
+//! the status lines. Each is accessible on its own; none loads data.
 
 mod cancel_button;
+mod change_email;
 mod consent_choices;
 mod error_banner;
 mod field;
@@ -20,6 +21,7 @@ mod submit_button;
 mod verify_code_form;
 
 pub use cancel_button::CancelButton;
+pub use change_email::{ChangeEmail, ConfirmEmailForm, NewEmailForm};
 pub use consent_choices::ConsentChoices;
 pub use error_banner::ErrorBanner;
 pub use field::{Field, field_error};

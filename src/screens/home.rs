@@ -1,15 +1,19 @@
-//! The account page: who is signed in, and signing out.
+//! The account page: who is signed in, changing the email, and signing out.
 
 use super::session;
 use crate::api;
-use crate::components::{Loading, Title};
+use crate::components::{ChangeEmail, Loading, Title};
 use crate::theme::use_ui;
 use leptos::prelude::*;
 use portico_api_types::SessionInfo;
 
 #[component]
 pub fn Home() -> impl IntoView {
-    let t = use_ui().t;
+    let ui = use_ui();
+    let t = ui.t;
+    // A change of email is confirmed with a mailed code: only offered
+    // where the server sends mail.
+    let mail = ui.password_reset();
     let session = session();
     let sign_out = move |_| {
         leptos::task::spawn_local(async move {
@@ -19,17 +23,38 @@ pub fn Home() -> impl IntoView {
     };
     move || {
         match session.get() {
-        None => view! { <Loading/> }.into_any(),
-        Some(Ok(SessionInfo { signed_in: true, email, name })) => view! {
-            <Title title=t.account_title/>
-            <p>{t.signed_in_as} <strong>{name.unwrap_or_default()}</strong> " (" {email.unwrap_or_default()} ")."</p>
-            <button type="button" class="button-secondary" on:click=sign_out>{t.sign_out}</button>
-        }.into_any(),
-        Some(_) => view! {
-            <Title title=t.account_title/>
-            <p>{t.not_signed_in}</p>
-            <p><a href=portico_api_types::routes::pages::LOGIN>{t.sign_in}</a></p>
-        }.into_any(),
-    }
+            None => view! { <Loading/> }.into_any(),
+            Some(Ok(SessionInfo {
+                signed_in: true,
+                email,
+                name,
+            })) => {
+                // The account as shown; a confirmed change of email
+                // replaces it with the server's answer.
+                let name = RwSignal::new(name.unwrap_or_default());
+                let email = RwSignal::new(email.unwrap_or_default());
+                let changed = move |now: SessionInfo| {
+                    if let Some(n) = now.name {
+                        name.set(n);
+                    }
+                    if let Some(e) = now.email {
+                        email.set(e);
+                    }
+                };
+                view! {
+                    <Title title=t.account_title/>
+                    <p>{t.signed_in_as} <strong>{name}</strong> " (" {email} ")."</p>
+                    {mail.then(|| view! { <div class="account-change"><ChangeEmail changed=changed/></div> })}
+                    <button type="button" class="button-secondary" on:click=sign_out>{t.sign_out}</button>
+                }
+                .into_any()
+            }
+            Some(_) => view! {
+                <Title title=t.account_title/>
+                <p>{t.not_signed_in}</p>
+                <p><a href=portico_api_types::routes::pages::LOGIN>{t.sign_in}</a></p>
+            }
+            .into_any(),
+        }
     }
 }

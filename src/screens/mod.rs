@@ -6,6 +6,7 @@
 mod authorize_error;
 mod consent;
 mod device;
+mod email_change_undo;
 mod forgot_password;
 mod home;
 mod login;
@@ -18,6 +19,7 @@ mod verify_email;
 pub use authorize_error::AuthorizeError;
 pub use consent::Consent;
 pub use device::Device;
+pub use email_change_undo::EmailChangeUndo;
 pub use forgot_password::ForgotPassword;
 pub use home::Home;
 pub use login::Login;

@@ -21,19 +21,30 @@ pub fn VerifyEmail() -> impl IntoView {
     }
 }
 
-/// Type the code from the mail.
+/// Type the code from the mail. Where verification is optional the
+/// account already works: a new account on its way into an app may sign in
+/// now and verify later (with required verification the request waits for
+/// the code).
 #[component]
 fn EnterCode() -> impl IntoView {
-    let t = use_ui().t;
+    let ui = use_ui();
+    let t = ui.t;
     let request = request_param();
     let email = query_param("email");
     let sent_to = email.get_untracked().filter(|e| !e.is_empty()).map(|e| {
         view! { <p>{t.code_sent_to} <strong>{e}</strong> {t.code_sent_end}</p> }
     });
+    let later = request
+        .get_untracked()
+        .filter(|_| ui.verification_optional())
+        .map(|r| {
+            view! { <p><a href=with_request(pages::LOGIN, Some(r))>{t.verify_later}</a></p> }
+        });
     view! {
         <Title title=t.verify_title/>
         {sent_to}
         <VerifyCodeForm request=request email=email/>
+        {later}
         <p class="switch"><a href=move || with_request(pages::LOGIN, request.get())>{t.back_to_sign_in}</a></p>
     }
 }
