@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::smtp::{Received, SmtpSink};
 use common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
@@ -996,5 +997,338 @@ async fn form_post_after_an_interactive_sign_in_reaches_the_client() {
         )
         .await;
     assert_eq!(t.status(), 200);
+    b.stop().await;
+}
+
+// Issue 17: mail, through a real SMTP server on 127.0.0.1 (the sink in
+// `common::smtp`), seen from the browser.
+
+/// How long a mail may take to reach the sink.
+const MAIL_WAIT: Duration = Duration::from_secs(15);
+
+/// An entrypoint that holds a new account's request until its address is
+/// verified.
+const STRICT: &str = "[[entrypoints]]\nid = \"strict\"\ndisplay_name = \"Strict Shop\"\nemail_verification = \"required\"\n";
+
+/// [`app_server`] that mails through `sink`, with `extra` config.
+async fn mailing_app_server(cb: &str, sink: &SmtpSink, extra: &str) -> TestServer {
+    start_with(
+        Db::Sqlite,
+        &format!(
+            "[[clients]]\nid = \"browser-app\"\nname = \"Browser App\"\nredirect_uris = [\"{cb}\"]\nfirst_party = true\n{}{extra}",
+            sink.config()
+        ),
+    )
+    .await
+}
+
+/// The input a person would find by its visible label.
+async fn field(c: &Client, label: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .for_element(Locator::XPath(&format!(
+            "//input[@id=//label[normalize-space()=\"{label}\"]/@for]"
+        )))
+        .await
+        .unwrap()
+}
+
+/// Wait for a link by its text and follow it.
+async fn follow_link(c: &Client, text: &str) {
+    c.wait()
+        .for_element(Locator::LinkText(text))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Wait for a status line (role=status) that says `words`.
+async fn status_saying(c: &Client, words: &str) {
+    c.wait()
+        .for_element(Locator::XPath(&format!(
+            "//*[@role='status' and contains(normalize-space(), \"{words}\")]"
+        )))
+        .await
+        .unwrap();
+}
+
+/// The app's side of landing on its callback: the code (with the PKCE
+/// verifier) is exchanged, the id_token checked, and the userinfo read.
+async fn the_app_exchanges_its_code(s: &TestServer, cb: &str, landed: &str) -> Value {
+    let q = query_of(landed);
+    assert_eq!(
+        q.get("state").map(String::as_str),
+        Some("b-state"),
+        "{landed}"
+    );
+    let code = q
+        .get("code")
+        .unwrap_or_else(|| panic!("no code for the app: {landed}"));
+    let r = s
+        .token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", cb),
+                ("client_id", "browser-app"),
+                ("code_verifier", VERIFIER),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let t: Value = r.json().await.unwrap();
+    s.verify_id_token(t["id_token"].as_str().unwrap(), "browser-app")
+        .await;
+    s.userinfo(t["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The 6-digit code of a verification mail (a line of its own).
+fn code_in(m: &Received) -> String {
+    m.text()
+        .lines()
+        .map(str::trim)
+        .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap_or_else(|| panic!("no code in {}", m.text()))
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forgot_password_mail_new_password_then_sign_in() {
+    let cb = callback_server().await;
+    let sink = SmtpSink::start().await;
+    let s = mailing_app_server(&cb, &sink, "").await;
+    let b = Browser::start().await;
+    let c = &b.client;
+    c.goto(&app_authorize(&s, &cb, "openid email", &[]))
+        .await
+        .unwrap();
+    let login = wait_for_url(c, &s.url("/login?request=")).await;
+
+    // Mail is on, so the sign-in form offers the way out.
+    follow_link(c, "Forgot password?").await;
+    wait_for_url(c, &s.url("/forgot-password?request=")).await;
+    heading(c, "Reset your password").await;
+    field(c, "Email").await.send_keys(EMAIL).await.unwrap();
+    screenshot(c, "forgot-password.png").await;
+    button_named(c, "Send reset link")
+        .await
+        .click()
+        .await
+        .unwrap();
+    // The same words for every address: nothing says whether it has an account.
+    status_saying(c, "If an account uses that address").await;
+    screenshot(c, "forgot-password-sent.png").await;
+
+    let mails = sink.wait_for(1, MAIL_WAIT).await;
+    assert_eq!(mails[0].rcpt_to, [EMAIL]);
+    let link = mails[0].link(&format!("{}/reset-password?token=", s.issuer));
+
+    // The link from the mail, in the same browser.
+    c.goto(&link).await.unwrap();
+    heading(c, "Set a new password").await;
+    field(c, "New password")
+        .await
+        .send_keys("a brand new password")
+        .await
+        .unwrap();
+    screenshot(c, "reset-password.png").await;
+    button_named(c, "Set new password")
+        .await
+        .click()
+        .await
+        .unwrap();
+    // Back on the sign-in page of the very request the reset started from.
+    let back = wait_for_url(c, &s.url("/login?request=")).await;
+    assert_eq!(
+        query_of(&back)["request"],
+        query_of(&login)["request"],
+        "the request carried through the mail"
+    );
+    heading(c, "Sign in").await;
+
+    // The old password is refused now.
+    let old = s
+        .ui_post(
+            "/api/ui/login",
+            json!({ "email": EMAIL, "password": PASSWORD }),
+        )
+        .await;
+    assert_eq!(old.status(), 401);
+
+    // The new one signs in, and the app gets its code.
+    field(c, "Email").await.send_keys(EMAIL).await.unwrap();
+    field(c, "Password")
+        .await
+        .send_keys("a brand new password\u{E007}")
+        .await
+        .unwrap();
+    let landed = wait_for_url(c, &cb).await;
+    let info = the_app_exchanges_its_code(&s, &cb, &landed).await;
+    assert_eq!(info["email"], EMAIL);
+
+    // And the owner is told the password changed.
+    let mails = sink.wait_for(2, MAIL_WAIT).await;
+    assert_eq!(mails[1].rcpt_to, [EMAIL]);
+    assert!(
+        mails[1].text().contains("was just changed"),
+        "{}",
+        mails[1].text()
+    );
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_up_with_required_verification_then_code_then_the_app_gets_its_code() {
+    let cb = callback_server().await;
+    let sink = SmtpSink::start().await;
+    let s = mailing_app_server(&cb, &sink, STRICT).await;
+    let b = Browser::start().await;
+    let c = &b.client;
+    c.goto(&app_authorize(
+        &s,
+        &cb,
+        "openid email strict",
+        &[("x_method", "sign_up")],
+    ))
+    .await
+    .unwrap();
+    wait_for_url(c, &s.url("/sign-up?request=")).await;
+    heading(c, "Create your account").await;
+    field(c, "Name")
+        .await
+        .send_keys("Bob Builder")
+        .await
+        .unwrap();
+    field(c, "Email")
+        .await
+        .send_keys("bob@example.com")
+        .await
+        .unwrap();
+    field(c, "Password")
+        .await
+        .send_keys("long enough pw")
+        .await
+        .unwrap();
+    button_named(c, "Create account")
+        .await
+        .click()
+        .await
+        .unwrap();
+
+    // The new account has no session and no way on to the app yet.
+    wait_for_url(c, &s.url("/verify-email?request=")).await;
+    heading(c, "Check your email").await;
+    let page = text_of(c, "main").await;
+    assert!(page.contains("bob@example.com"), "{page}");
+    let mails = sink.wait_for(1, MAIL_WAIT).await;
+    assert_eq!(mails[0].rcpt_to, ["bob@example.com"]);
+    let first = code_in(&mails[0]);
+    screenshot(c, "verify-email.png").await;
+
+    // A wrong code: said plainly, and we stay.
+    let wrong = if first == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    field(c, "Verification code")
+        .await
+        .send_keys(wrong)
+        .await
+        .unwrap();
+    button_named(c, "Verify").await.click().await.unwrap();
+    let alert = text_of(c, "[role=alert]").await;
+    assert!(alert.contains("That code is not right"), "{alert}");
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .as_str()
+            .starts_with(&s.url("/verify-email?request=")),
+        "still waiting for the code"
+    );
+
+    // Required means required: the right password is not enough, the
+    // request comes back to "Check your email" with a fresh code.
+    follow_link(c, "Back to sign in").await;
+    wait_for_url(c, &s.url("/login?request=")).await;
+    field(c, "Email")
+        .await
+        .send_keys("bob@example.com")
+        .await
+        .unwrap();
+    field(c, "Password")
+        .await
+        .send_keys("long enough pw\u{E007}")
+        .await
+        .unwrap();
+    wait_for_url(c, &s.url("/verify-email?request=")).await;
+    heading(c, "Check your email").await;
+    let mails = sink.wait_for(2, MAIL_WAIT).await;
+    assert_eq!(mails[1].rcpt_to, ["bob@example.com"]);
+    let latest = code_in(&mails[1]);
+
+    field(c, "Verification code")
+        .await
+        .send_keys(&latest)
+        .await
+        .unwrap();
+    button_named(c, "Verify").await.click().await.unwrap();
+    let landed = wait_for_url(c, &cb).await;
+    let info = the_app_exchanges_its_code(&s, &cb, &landed).await;
+    assert_eq!(info["email"], "bob@example.com");
+    assert_eq!(info["email_verified"], true);
+    b.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mails_speak_spanish_with_ui_locales_es() {
+    let cb = callback_server().await;
+    let sink = SmtpSink::start().await;
+    let s = mailing_app_server(&cb, &sink, "").await;
+    let b = Browser::start().await;
+    let c = &b.client;
+    c.goto(&app_authorize(&s, &cb, "openid", &[("ui_locales", "es")]))
+        .await
+        .unwrap();
+    wait_for_url(c, &s.url("/login?request=")).await;
+    follow_link(c, "¿Olvidaste tu contraseña?").await;
+    wait_for_url(c, &s.url("/forgot-password?request=")).await;
+    heading(c, "Restablece tu contraseña").await;
+    field(c, "Correo electrónico")
+        .await
+        .send_keys(EMAIL)
+        .await
+        .unwrap();
+    button_named(c, "Enviar enlace")
+        .await
+        .click()
+        .await
+        .unwrap();
+    status_saying(c, "le hemos enviado un enlace").await;
+    screenshot(c, "forgot-password-es.png").await;
+
+    // The browser asks for English; the request's ui_locales wins, for
+    // the mail as for the screens.
+    let lang = c
+        .execute("return navigator.language;", vec![])
+        .await
+        .unwrap();
+    assert!(lang.as_str().unwrap().starts_with("en"), "{lang}");
+    let mails = sink.wait_for(1, MAIL_WAIT).await;
+    let m = &mails[0];
+    assert_eq!(m.rcpt_to, [EMAIL]);
+    let subject = m.subject();
+    assert!(subject.starts_with("Restablece tu contraseña"), "{subject}");
+    let text = m.text();
+    assert!(text.contains("Elegir una contraseña nueva"), "{text}");
+    assert!(!text.contains("Reset your password"), "{text}");
+    m.link(&format!("{}/reset-password?token=", s.issuer));
     b.stop().await;
 }

@@ -169,6 +169,12 @@ impl Received {
         header_in(self.data.split("\r\n\r\n").next().unwrap_or(""), name)
     }
 
+    /// The Subject, its RFC 2047 encoded words (how non-ASCII subjects
+    /// travel) decoded.
+    pub fn subject(&self) -> String {
+        decode_words(&self.header("Subject").expect("a Subject header"))
+    }
+
     /// The decoded `text/plain` part.
     pub fn text(&self) -> String {
         self.part("text/plain")
@@ -242,7 +248,41 @@ fn header_in(head: &str, name: &str) -> Option<String> {
     })
 }
 
+/// RFC 2047 §6.2: whitespace between two encoded words is dropped, and
+/// their bytes are joined before reading them as UTF-8 (an encoder may
+/// split a character across two words).
+fn decode_words(value: &str) -> String {
+    let mut out = Vec::new();
+    let mut last_encoded = false;
+    for (i, word) in value.split_whitespace().enumerate() {
+        let decoded = encoded_word(word);
+        let encoded = decoded.is_some();
+        if i > 0 && !(last_encoded && encoded) {
+            out.push(b' ');
+        }
+        out.extend(decoded.unwrap_or_else(|| word.as_bytes().to_vec()));
+        last_encoded = encoded;
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// `=?charset?B?...?=` or `=?charset?Q?...?=` as bytes; None for plain text.
+fn encoded_word(word: &str) -> Option<Vec<u8>> {
+    let inner = word.strip_prefix("=?")?.strip_suffix("?=")?;
+    let mut parts = inner.splitn(3, '?');
+    let (_charset, encoding, text) = (parts.next()?, parts.next()?, parts.next()?);
+    match encoding {
+        "B" | "b" => base64::engine::general_purpose::STANDARD.decode(text).ok(),
+        "Q" | "q" => Some(quoted_printable_bytes(&text.replace('_', " "))),
+        _ => None,
+    }
+}
+
 fn quoted_printable(s: &str) -> String {
+    String::from_utf8(quoted_printable_bytes(s)).unwrap()
+}
+
+fn quoted_printable_bytes(s: &str) -> Vec<u8> {
     let s = s.replace("=\r\n", "");
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -259,5 +299,5 @@ fn quoted_printable(s: &str) -> String {
             i += 1;
         }
     }
-    String::from_utf8(out).unwrap()
+    out
 }
