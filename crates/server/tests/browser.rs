@@ -1329,6 +1329,11 @@ async fn the_mails_speak_spanish_with_ui_locales_es() {
     let text = m.text();
     assert!(text.contains("Elegir una contraseña nueva"), "{text}");
     assert!(!text.contains("Reset your password"), "{text}");
-    m.link(&format!("{}/reset-password?token=", s.issuer));
+    // The mail's link opens the page in the mail's language, with the
+    // request's look.
+    let link = m.link(&format!("{}/reset-password?token=", s.issuer));
+    assert!(link.contains("ui_locales=es"), "{link}");
+    c.goto(&link).await.unwrap();
+    heading(c, "Elige una contraseña nueva").await;
     b.stop().await;
 }

@@ -139,7 +139,14 @@ async fn logs_hold_no_secrets(db: Db, logs: &Captured) {
     assert_eq!(r.status(), 200);
     let mail = &sink.wait_for(1, std::time::Duration::from_secs(15)).await[0];
     let link = mail.link(&format!("{}/reset-password?token=", s.issuer));
-    let reset_token = link.split("token=").nth(1).unwrap().to_owned();
+    let reset_token = link
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_owned();
     let r = s
         .ui_post(
             "/api/ui/password-reset/complete",

@@ -162,7 +162,7 @@ pub async fn confirm(
         accept_language,
         entrypoint.default_locale.as_deref(),
     );
-    let link = p.url(&format!("{}?token={undo}", pages::EMAIL_CHANGE_UNDO));
+    let link = mail::page_link(p, pages::EMAIL_CHANGE_UNDO, &undo, locale, None);
     let notice = mail::compose(
         p,
         &entrypoint,
@@ -272,7 +272,7 @@ mod tests {
         assert_eq!(notice[0].recipient, "ada@example.com");
         assert!(notice[0].text.contains("ada.new@example.com"));
         let at = notice[0].text.find("token=").unwrap() + 6;
-        let undo_token = notice[0].text[at..].split_whitespace().next().unwrap();
+        let undo_token = notice[0].text[at..].split(['&', ' ', '\n']).next().unwrap();
         undo(&k.p, undo_token).await.unwrap();
         assert_eq!(ada(&k).await.email, "ada@example.com");
         assert!(k.p.store.session(&s.id_hash, T0).await.unwrap().is_none());

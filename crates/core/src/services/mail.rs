@@ -347,6 +347,25 @@ pub async fn queue(p: &Provider, to: &str, m: Message, tokens: &[EmailToken]) ->
     Ok(())
 }
 
+/// The link a mail carries to one of the UI's pages: the token first, then
+/// the language (and the authorization request, for its entrypoint's look)
+/// so the page opens as the mail was written.
+pub fn page_link(
+    p: &Provider,
+    page: &str,
+    token: &str,
+    locale: &str,
+    request: Option<&str>,
+) -> String {
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("token", token)
+        .append_pair("ui_locales", locale);
+    if let Some(r) = request {
+        q.append_pair("request", r);
+    }
+    p.url(&format!("{page}?{}", q.finish()))
+}
+
 /// How long a password reset link works.
 pub const RESET_TTL: i64 = 30 * 60;
 
@@ -377,7 +396,7 @@ pub async fn reset_link(
         accept_language,
         entrypoint.default_locale.as_deref(),
     );
-    let link = p.url(&format!("{}?token={token}", pages::RESET_PASSWORD));
+    let link = page_link(p, pages::RESET_PASSWORD, &token, locale, request);
     let kind = if taken {
         Kind::SignUpWithTakenAddress { reset_link: &link }
     } else {

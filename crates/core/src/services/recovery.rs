@@ -158,7 +158,7 @@ pub async fn invite(
     };
     let (entrypoint, locales) = behind(p, None).await?;
     let locale = negotiate(&locales, None, entrypoint.default_locale.as_deref());
-    let link = p.url(&format!("{}?token={token}", pages::RESET_PASSWORD));
+    let link = mail::page_link(p, pages::RESET_PASSWORD, &token, locale, None);
     let m = mail::compose(p, &entrypoint, &Kind::Invite { link: &link }, locale);
     mail::queue(p, &email, m, &[record]).await?;
     audit::record(
@@ -277,7 +277,11 @@ mod tests {
 
     fn token_in(text: &str) -> String {
         let at = text.find("token=").unwrap() + "token=".len();
-        text[at..].split_whitespace().next().unwrap().to_owned()
+        text[at..]
+            .split(['&', ' ', '\n'])
+            .next()
+            .unwrap()
+            .to_owned()
     }
 
     #[tokio::test]

@@ -90,7 +90,7 @@ pub async fn send_code(
         accept_language,
         entrypoint.default_locale.as_deref(),
     );
-    let link = p.url(&format!("{}?token={link_token}", pages::VERIFY_EMAIL));
+    let link = mail::page_link(p, pages::VERIFY_EMAIL, &link_token, locale, request);
     let m = mail::compose(
         p,
         &entrypoint,
@@ -301,7 +301,11 @@ mod tests {
             .unwrap()
             .to_owned();
         let at = m.text.find("token=").unwrap() + 6;
-        let token = m.text[at..].split_whitespace().next().unwrap().to_owned();
+        let token = m.text[at..]
+            .split(['&', ' ', '\n'])
+            .next()
+            .unwrap()
+            .to_owned();
         (code, token)
     }
 
