@@ -99,6 +99,11 @@ pub async fn verify_email(req: &VerifyEmailRequest) -> Result<NextStep, ApiError
     post(routes::VERIFY_EMAIL, req).await
 }
 
+/// "Verify email" on the account page (verify later): a new code.
+pub async fn verify_email_resend() -> Result<MailAccepted, ApiError> {
+    post(routes::VERIFY_EMAIL_RESEND, &serde_json::json!({})).await
+}
+
 /// "Send code" on the account page: mail a code to the new address. The
 /// answer is the same whether the address is free or not.
 pub async fn email_change(new_email: &str) -> Result<MailAccepted, ApiError> {

@@ -28,7 +28,30 @@ pub fn Home() -> impl IntoView {
                 signed_in: true,
                 email,
                 name,
+                email_verified,
             })) => {
+                // Verify later: a new code, then the "Check your email"
+                // screen for this address.
+                let unverified = (mail && !email_verified).then(|| {
+                    let to = email.clone().unwrap_or_default();
+                    let verify = move |_| {
+                        let to = to.clone();
+                        leptos::task::spawn_local(async move {
+                            if api::verify_email_resend().await.is_ok() {
+                                let q = api::encode_segment(&to);
+                                crate::navigate(&format!(
+                                    "{}?email={q}",
+                                    portico_api_types::routes::pages::VERIFY_EMAIL
+                                ));
+                            }
+                        });
+                    };
+                    view! {
+                        <p>{t.email_not_verified}" "
+                            <button type="button" class="button-link" on:click=verify>{t.verify_email_button}</button>
+                        </p>
+                    }
+                });
                 // The account as shown; a confirmed change of email
                 // replaces it with the server's answer.
                 let name = RwSignal::new(name.unwrap_or_default());
@@ -44,6 +67,7 @@ pub fn Home() -> impl IntoView {
                 view! {
                     <Title title=t.account_title/>
                     <p>{t.signed_in_as} <strong>{name}</strong> " (" {email} ")."</p>
+                    {unverified}
                     {mail.then(|| view! { <div class="account-change"><ChangeEmail changed=changed/></div> })}
                     <button type="button" class="button-secondary" on:click=sign_out>{t.sign_out}</button>
                 }

@@ -62,6 +62,7 @@ fn AccountChooser(
             signed_in: true,
             email: Some(email),
             name,
+            ..
         })) if choosing => Some(view! {
             <section class="chooser" aria-labelledby="chooser-title">
                 <h2 id="chooser-title">{t.choose_account}</h2>

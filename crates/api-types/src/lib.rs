@@ -77,6 +77,8 @@ pub mod routes {
     pub const PASSWORD_RESET_COMPLETE: &str = "/api/ui/password-reset/complete";
     /// Verify an address with the mailed code or the link's token.
     pub const VERIFY_EMAIL: &str = "/api/ui/verify-email";
+    /// Signed in with an unverified address: mail a new code.
+    pub const VERIFY_EMAIL_RESEND: &str = "/api/ui/verify-email/resend";
     /// Signed in: mail a code to a new address ([`super::EmailChangeRequest`]).
     pub const EMAIL_CHANGE: &str = "/api/ui/email-change";
     /// Signed in: the code from the new address; it replaces the old one.
@@ -415,6 +417,9 @@ pub struct SessionInfo {
     pub email: Option<String>,
     #[serde(default)]
     pub name: Option<String>,
+    /// Whether the signed-in account's address is verified.
+    #[serde(default)]
+    pub email_verified: bool,
 }
 
 /// `GET /api/ui/authorize-error?<the authorize query>`: why an authorization

@@ -48,6 +48,7 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
         .route(routes::AUTHORIZE_ERROR, get(ui::authorize_error))
         .route(routes::PASSWORD_RESET, post(email::password_reset))
         .route(routes::VERIFY_EMAIL, post(ui::verify_email))
+        .route(routes::VERIFY_EMAIL_RESEND, post(ui::verify_email_resend))
         .route(routes::EMAIL_CHANGE, post(email::email_change))
         .route(
             routes::EMAIL_CHANGE_CONFIRM,

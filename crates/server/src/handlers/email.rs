@@ -191,6 +191,7 @@ pub async fn email_change_confirm(
         signed_in: true,
         email: Some(u.email),
         name: Some(u.name),
+        email_verified: u.email_verified,
     }))
 }
 

@@ -30,6 +30,36 @@ fn accept_language(headers: &HeaderMap) -> Option<&str> {
         .and_then(|v| v.to_str().ok())
 }
 
+/// `POST /api/ui/verify-email/resend` (signed in): a new code for the
+/// account's unverified address ("verify later"). A verified address gets
+/// the same answer and no mail.
+pub async fn verify_email_resend(
+    State(state): State<AppState>,
+    peer: Peer,
+    headers: HeaderMap,
+    SignedIn(sess): SignedIn,
+) -> Answer {
+    let p = &state.provider;
+    if !p.config.mail {
+        return Err(Error::api(
+            StatusCode::NOT_FOUND,
+            codes::EMAIL_OFF,
+            "This installation sends no mail.",
+        ));
+    }
+    let user = p
+        .store
+        .user_by_id(&sess.user_id)
+        .await
+        .map_err(|e| Error::Core(e.into()))?;
+    if let Some(user) = user.filter(|u| !u.email_verified) {
+        verification::send_code(p, &user, None, peer_ip(peer), accept_language(&headers))
+            .await
+            .map_err(Error::Core)?;
+    }
+    Ok(json(portico_api_types::MailAccepted { accepted: true }))
+}
+
 /// `POST /api/ui/verify-email`: the typed code (then signed in, and on with
 /// the request) or the mailed link (then on to sign in).
 pub async fn verify_email(
@@ -133,6 +163,7 @@ pub async fn session(State(state): State<AppState>, MaybeSignedIn(s): MaybeSigne
         signed_in: false,
         email: None,
         name: None,
+        email_verified: false,
     };
     let Some(s) = s else {
         return Ok(json(signed_out));
@@ -148,6 +179,7 @@ pub async fn session(State(state): State<AppState>, MaybeSignedIn(s): MaybeSigne
             signed_in: true,
             email: Some(u.email),
             name: Some(u.name),
+            email_verified: u.email_verified,
         },
         None => signed_out,
     }))

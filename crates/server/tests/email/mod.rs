@@ -22,6 +22,7 @@ on_both_backends!(
     the_mailed_link_verifies_in_one_click,
     the_demo_mailbox_receives_what_would_be_mailed,
     an_address_change_is_confirmed_from_the_new_address_and_undone_from_the_old,
+    with_optional_verification_the_app_gets_its_answer_and_the_address_is_verified_later,
 );
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -603,4 +604,52 @@ async fn an_address_change_is_confirmed_from_the_new_address_and_undone_from_the
         )
         .await;
     assert_eq!(back.status(), 200, "the old address works again");
+}
+
+async fn with_optional_verification_the_app_gets_its_answer_and_the_address_is_verified_later(
+    db: Db,
+) {
+    let sink = SmtpSink::start().await;
+    let s = start_with(db, &sink.config()).await;
+    let request = pending(&s, "sign_up", "").await;
+    assert_eq!(sign_up(&s, &request, "bob@example.com").await.status(), 200);
+    sink.wait_for(1, WAIT).await;
+    // "Verify later and sign in": the request completes unverified.
+    let r = s
+        .ui_post(
+            "/api/ui/login",
+            json!({ "request": request, "email": "bob@example.com", "password": "long enough pw" }),
+        )
+        .await;
+    let cookie = session_cookie(r.headers()).expect("signed in without the code");
+    let next: Value = r.json().await.unwrap();
+    assert!(next["redirect_to"].as_str().unwrap().starts_with(CB), "{next}");
+    let session = |cookie: String| {
+        let s = &s;
+        async move {
+            s.http
+                .get(s.url("/api/ui/session"))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(session(cookie.clone()).await["email_verified"], false);
+    // Later, from the account page: a new code.
+    let r = s
+        .ui_post_with_cookie("/api/ui/verify-email/resend", json!({}), &cookie)
+        .await;
+    assert_eq!(r.status(), 200);
+    let mails = sink.wait_for(2, WAIT).await;
+    let code = code_of(&mails[1]);
+    let r = verify(&s, json!({ "email": "bob@example.com", "code": code })).await;
+    assert_eq!(r.status(), 200);
+    let cookie = session_cookie(r.headers()).unwrap();
+    let next: Value = r.json().await.unwrap();
+    assert_eq!(next["redirect_to"], "/");
+    assert_eq!(session(cookie).await["email_verified"], true);
 }
