@@ -623,7 +623,10 @@ async fn with_optional_verification_the_app_gets_its_answer_and_the_address_is_v
         .await;
     let cookie = session_cookie(r.headers()).expect("signed in without the code");
     let next: Value = r.json().await.unwrap();
-    assert!(next["redirect_to"].as_str().unwrap().starts_with(CB), "{next}");
+    assert!(
+        next["redirect_to"].as_str().unwrap().starts_with(CB),
+        "{next}"
+    );
     let session = |cookie: String| {
         let s = &s;
         async move {
