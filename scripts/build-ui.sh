@@ -5,10 +5,13 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 unset RUST_BACKTRACE  # makes Trunk's errors unreadably long
 trunk build --release
+# The account bundle (feature `account`): the account page and the mail
+# screens, kept out of the sign-in bundle the login page loads.
+trunk build account.html --release --dist dist/account --public-url /account/
 
 # Compressed copies beside each asset; the server sends the one the browser
 # accepts (brotli, then gzip), so the first load moves the smallest bytes.
-find dist -maxdepth 1 -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) | while read -r f; do
+find dist dist/account -maxdepth 1 -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) | while read -r f; do
   brotli -f -q 11 -o "$f.br" "$f"
   gzip -f -9 -k "$f"
 done

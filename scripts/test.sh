@@ -17,7 +17,9 @@ cargo fmt --all -- --check
 python3 scripts/check-cycles.py crates/core/src --layers protocol,model,infra,services,endpoints --apart endpoints
 python3 scripts/check-cycles.py crates/server/src --layers http,handlers --apart handlers
 cargo clippy "${host[@]}" --all-targets -- -D warnings
+# Both UI bundles: the sign-in one, and the account one (feature `account`).
 cargo clippy --target wasm32-unknown-unknown -p portico-ui --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -p portico-ui --all-targets --features account -- -D warnings
 
 echo "==> building the UI (the browser tests need dist/)"
 scripts/build-ui.sh
@@ -43,7 +45,7 @@ cargo build -p portico-bench
 target/debug/portico-bench --smoke --portico target/debug/portico
 
 echo "==> wasm component tests in headless Chromium"
-CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p portico-ui --test components
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p portico-ui --features account --test components
 
 echo "==> fuzz smoke run: each target a few seconds, so they keep building"
 fuzz/run.sh 3

@@ -42,21 +42,32 @@ fn Screens(ui: theme::Ui) -> impl IntoView {
 
 /// The screen for a path. Every move between screens is a full page load
 /// (the server decides the next step), so the path is read once; a router
-/// would only add weight to the first load.
+/// would only add weight to the first load. This bundle has the screens of
+/// its feature set: the sign-in bundle, or (feature `account`) the account
+/// and mail screens; the server serves each page the right bundle.
+#[cfg(not(feature = "account"))]
 fn screen(path: &str) -> AnyView {
     use portico_api_types::routes::pages;
     match path.trim_end_matches('/') {
-        "" => screens::Home().into_any(),
         pages::LOGIN => screens::Login().into_any(),
         pages::SIGN_UP => screens::SignUp().into_any(),
         pages::CONSENT => screens::Consent().into_any(),
         pages::DEVICE => screens::Device().into_any(),
         pages::LOGOUT => screens::Logout().into_any(),
+        "/oauth2/authorize" | "/oauth2/auth" => screens::AuthorizeError().into_any(),
+        _ => screens::NotFound().into_any(),
+    }
+}
+
+#[cfg(feature = "account")]
+fn screen(path: &str) -> AnyView {
+    use portico_api_types::routes::pages;
+    match path.trim_end_matches('/') {
+        "" => screens::Home().into_any(),
         pages::FORGOT_PASSWORD => screens::ForgotPassword().into_any(),
         pages::RESET_PASSWORD => screens::ResetPassword().into_any(),
         pages::VERIFY_EMAIL => screens::VerifyEmail().into_any(),
         pages::EMAIL_CHANGE_UNDO => screens::EmailChangeUndo().into_any(),
-        "/oauth2/authorize" | "/oauth2/auth" => screens::AuthorizeError().into_any(),
         _ => screens::NotFound().into_any(),
     }
 }

@@ -6,27 +6,37 @@
 mod authorize_error;
 mod consent;
 mod device;
+#[cfg(feature = "account")]
 mod email_change_undo;
+#[cfg(feature = "account")]
 mod forgot_password;
+#[cfg(feature = "account")]
 mod home;
 mod login;
 mod logout;
 mod not_found;
+#[cfg(feature = "account")]
 mod reset_password;
 mod sign_up;
+#[cfg(feature = "account")]
 mod verify_email;
 
 pub use authorize_error::AuthorizeError;
 pub use consent::Consent;
 pub use device::Device;
+#[cfg(feature = "account")]
 pub use email_change_undo::EmailChangeUndo;
+#[cfg(feature = "account")]
 pub use forgot_password::ForgotPassword;
+#[cfg(feature = "account")]
 pub use home::Home;
 pub use login::Login;
 pub use logout::Logout;
 pub use not_found::NotFound;
+#[cfg(feature = "account")]
 pub use reset_password::ResetPassword;
 pub use sign_up::SignUp;
+#[cfg(feature = "account")]
 pub use verify_email::VerifyEmail;
 
 use crate::api;

@@ -104,6 +104,18 @@ pub mod routes {
         pub const VERIFY_EMAIL: &str = "/verify-email";
         /// The link mailed to the old address after a change: `?token=...`.
         pub const EMAIL_CHANGE_UNDO: &str = "/email-change/undo";
+        /// The account page.
+        pub const ACCOUNT: &str = "/";
+        /// The pages of the account bundle (`dist/account/`): the account
+        /// page and the mail screens. Every other page is the sign-in
+        /// bundle's, which the login page loads.
+        pub const ACCOUNT_BUNDLE: [&str; 5] = [
+            ACCOUNT,
+            FORGOT_PASSWORD,
+            RESET_PASSWORD,
+            VERIFY_EMAIL,
+            EMAIL_CHANGE_UNDO,
+        ];
     }
 }
 

@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::demo;
 use crate::handlers::{email, oauth, spa, ui};
 use crate::http::security;
-use crate::http::shell::BOOT_PATH;
+use crate::http::shell::{ACCOUNT_BOOT_PATH, BOOT_PATH};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -91,6 +91,7 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
         .route("/", get(spa::spa))
         .route("/index.html", get(spa::spa))
         .route(BOOT_PATH, get(spa::boot_js))
+        .route(ACCOUNT_BOOT_PATH, get(spa::account_boot_js))
         .merge(ui_api)
         .fallback_service(spa)
         .layer(DefaultBodyLimit::max(security::MAX_BODY))

@@ -879,6 +879,59 @@ async fn the_spa_is_served_for_its_routes(db: Db) {
             "{path}"
         );
     }
+    // Two bundles: the login page loads the sign-in bundle only; the
+    // account page and the mail screens load the account bundle.
+    let page = |path: &'static str| {
+        let s = &s;
+        async move {
+            s.http
+                .get(s.url(path))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    for path in [
+        "/login?request=x",
+        "/sign-up",
+        "/consent",
+        "/device",
+        "/logout",
+    ] {
+        let html = page(path).await;
+        assert!(html.contains("src=\"/portico-boot.js\""), "{path}: {html}");
+        assert!(
+            !html.contains("/account/"),
+            "{path} loads the account bundle"
+        );
+    }
+    for path in [
+        "/",
+        "/forgot-password?request=x",
+        "/reset-password?token=t",
+        "/verify-email?email=a%40b.c",
+        "/email-change/undo?token=t",
+    ] {
+        let html = page(path).await;
+        assert!(
+            html.contains("src=\"/portico-account-boot.js\""),
+            "{path}: {html}"
+        );
+    }
+    let boot = s
+        .http
+        .get(s.url("/portico-account-boot.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(boot.status(), 200);
+    let js = boot.text().await.unwrap();
+    assert!(js.contains("/account/") && js.contains("_bg.wasm"), "{js}");
+    let login_boot = page("/portico-boot.js").await;
+    assert!(!login_boot.contains("/account/"), "{login_boot}");
 }
 
 /// Two instances of one deployment (one issuer) on one database, started at

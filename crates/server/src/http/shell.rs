@@ -14,16 +14,22 @@ use std::path::Path;
 pub struct Ui {
     pub index_html: String,
     pub boot_js: Option<String>,
+    /// The account bundle's shell and start-up module (`account/`), when
+    /// built: the account page and the mail screens, kept out of the
+    /// sign-in bundle so the login page's first load stays small.
+    pub account: Option<(String, Option<String>)>,
 }
 
 /// Where the UI's start-up module is served.
 pub const BOOT_PATH: &str = "/portico-boot.js";
+/// Where the account bundle's start-up module is served.
+pub const ACCOUNT_BOOT_PATH: &str = "/portico-account-boot.js";
 
 /// Move the first inline `<script type="module">` out of `html`: the page
 /// with a `src` reference instead, and the script. Trunk writes its loader
 /// inline and has no option to write it to a file (written by hand: a
 /// targeted rewrite of Trunk's known output, not an HTML parser).
-pub fn externalize_boot(html: &str) -> (String, Option<String>) {
+pub fn externalize_boot(html: &str, boot_path: &str) -> (String, Option<String>) {
     const OPEN: &str = "<script type=\"module\">";
     let Some(start) = html.find(OPEN) else {
         return (html.to_owned(), None);
@@ -34,7 +40,7 @@ pub fn externalize_boot(html: &str) -> (String, Option<String>) {
     };
     let script = html[body_start..body_start + len].to_owned();
     let page = format!(
-        "{}<script type=\"module\" src=\"{BOOT_PATH}\"></script>{}",
+        "{}<script type=\"module\" src=\"{boot_path}\"></script>{}",
         &html[..start],
         &html[body_start + len + "</script>".len()..]
     );
@@ -49,17 +55,39 @@ impl Ui {
              <body><main><h1>Portico</h1><p>The login UI has not been built. Run the README's run command.</p></main></body></html>"
                 .to_owned()
         });
-        let (index_html, boot_js) = externalize_boot(&raw);
+        let (index_html, boot_js) = externalize_boot(&raw, BOOT_PATH);
+        let account = std::fs::read_to_string(dir.join("account").join("index.html"))
+            .ok()
+            .map(|html| externalize_boot(&html, ACCOUNT_BOOT_PATH));
         Self {
             index_html,
             boot_js,
+            account,
         }
     }
 }
 
 /// The SPA shell with a status (400 for authorize errors that cannot redirect).
 pub fn spa_shell(state: &AppState, status: StatusCode) -> Response {
-    let mut r = (status, state.ui.index_html.clone()).into_response();
+    shell(state.ui.index_html.clone(), status)
+}
+
+/// The shell of the bundle that has the screen for `path`.
+pub fn shell_for(state: &AppState, path: &str) -> Response {
+    let trimmed = match path.trim_end_matches('/') {
+        "" => "/",
+        p => p,
+    };
+    match &state.ui.account {
+        Some((html, _)) if portico_api_types::routes::pages::ACCOUNT_BUNDLE.contains(&trimmed) => {
+            shell(html.clone(), StatusCode::OK)
+        }
+        _ => spa_shell(state, StatusCode::OK),
+    }
+}
+
+fn shell(html: String, status: StatusCode) -> Response {
+    let mut r = (status, html).into_response();
     r.headers_mut().insert(
         CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
@@ -75,7 +103,7 @@ mod tests {
     #[test]
     fn the_boot_script_moves_out_of_the_page() {
         let page = "<head><link rel=x>\n<script type=\"module\">\nimport init from '/a.js';\nawait init();\n</script><link rel=y></head>";
-        let (html, js) = externalize_boot(page);
+        let (html, js) = externalize_boot(page, BOOT_PATH);
         assert_eq!(
             html,
             "<head><link rel=x>\n<script type=\"module\" src=\"/portico-boot.js\"></script><link rel=y></head>"
@@ -85,6 +113,6 @@ mod tests {
             Some("\nimport init from '/a.js';\nawait init();\n")
         );
         let plain = "<head></head>";
-        assert_eq!(externalize_boot(plain), (plain.to_owned(), None));
+        assert_eq!(externalize_boot(plain, BOOT_PATH), (plain.to_owned(), None));
     }
 }
