@@ -8,7 +8,7 @@ use crate::infra::random::Random;
 use crate::infra::store::Store;
 use crate::model::Client;
 use crate::protocol::error::{OAuthError, Result};
-use crate::protocol::secret::{ClientSecretHasher, MacKey, SuccessorKey};
+use crate::protocol::secret::{ClientSecretHasher, MacKey, SealingKey, SuccessorKey};
 use crate::protocol::types::SigningAlg;
 use std::sync::Arc;
 
@@ -102,12 +102,16 @@ pub struct Provider {
     /// Woken when this instance queues a mail, so its sender need not wait
     /// for its next poll.
     pub mail_queued: tokio::sync::Notify,
+    /// Encrypts secrets kept at rest.
+    pub sealing: SealingKey,
 }
 
 const CLIENT_SECRET_KEY_NAME: &str = "client_secret_hmac_key";
 /// A key of its own, so no client secret hash can ever equal a successor.
 const REFRESH_SUCCESSOR_KEY_NAME: &str = "refresh_successor_hmac_key";
 const RELAY_KEY_NAME: &str = "form_post_relay_hmac_key";
+/// Encrypts secrets kept at rest (authenticator apps, issue 18).
+const SEALING_KEY_NAME: &str = "secrets_at_rest_aes256gcm_key";
 
 /// The named installation secret, drawn on first start (first writer wins,
 /// so every instance sharing the database gets the same key).
@@ -156,6 +160,9 @@ impl Provider {
         let client_key = installation_key(&*store, &*random, CLIENT_SECRET_KEY_NAME).await?;
         let successor_key = installation_key(&*store, &*random, REFRESH_SUCCESSOR_KEY_NAME).await?;
         let relay_key = installation_key(&*store, &*random, RELAY_KEY_NAME).await?;
+        let sealing_key = installation_key(&*store, &*random, SEALING_KEY_NAME).await?;
+        let sealing = SealingKey::new(&sealing_key)
+            .ok_or_else(|| OAuthError::server_error("the sealing key is unusable"))?;
         Ok(Self {
             clients: TtlCache::new(config.client_cache_ttl, 10_000),
             clear_lockouts: TtlCache::new(config.lockout_cache_ttl, 100_000),
@@ -170,6 +177,7 @@ impl Provider {
             client_secrets: ClientSecretHasher::new(&client_key),
             refresh_successors: SuccessorKey::new(&successor_key),
             relay_key: MacKey::new(&relay_key),
+            sealing,
         })
     }
 

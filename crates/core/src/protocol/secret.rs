@@ -2,7 +2,7 @@
 //! hashes for client secrets, derived refresh token successors,
 //! constant-time comparison.
 
-use aws_lc_rs::{digest, hmac};
+use aws_lc_rs::{aead, digest, hmac};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use subtle::ConstantTimeEq;
@@ -152,6 +152,60 @@ impl MacKey {
     }
 }
 
+/// Encryption of secrets kept at rest (authenticator app secrets):
+/// AES-256-GCM under an installation key, a fresh random nonce per value.
+/// A database dump without the key reveals nothing, and a value moved to
+/// another record (`context` differs) or altered does not open.
+pub struct SealingKey {
+    key: aead::LessSafeKey,
+}
+
+impl std::fmt::Debug for SealingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SealingKey(<redacted>)")
+    }
+}
+
+impl SealingKey {
+    /// `key`: 32 bytes or more (the first 32 are used). None when shorter.
+    pub fn new(key: &[u8]) -> Option<Self> {
+        let key = aead::UnboundKey::new(&aead::AES_256_GCM, key.get(..32)?).ok()?;
+        Some(Self {
+            key: aead::LessSafeKey::new(key),
+        })
+    }
+
+    /// `plaintext` sealed with `nonce` (12 random bytes, never reused with
+    /// this key), bound to `context`: base64url of nonce, ciphertext, tag.
+    pub fn seal(&self, nonce: [u8; 12], context: &str, plaintext: &[u8]) -> Option<String> {
+        let mut buf = plaintext.to_vec();
+        self.key
+            .seal_in_place_append_tag(
+                aead::Nonce::assume_unique_for_key(nonce),
+                aead::Aad::from(context.as_bytes()),
+                &mut buf,
+            )
+            .ok()?;
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&buf);
+        Some(URL_SAFE_NO_PAD.encode(out))
+    }
+
+    /// The plaintext of a sealed value, if it was sealed with this key and
+    /// `context` and is unaltered.
+    pub fn open(&self, context: &str, sealed: &str) -> Option<Vec<u8>> {
+        let raw = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+        let (nonce, rest) = raw.split_at_checked(12)?;
+        let nonce = aead::Nonce::try_assume_unique_for_key(nonce).ok()?;
+        let mut buf = rest.to_vec();
+        let plain = self
+            .key
+            .open_in_place(nonce, aead::Aad::from(context.as_bytes()), &mut buf)
+            .ok()?;
+        Some(plain.to_vec())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,5 +264,30 @@ mod tests {
         assert!(ct_eq(b"abc", b"abc"));
         assert!(!ct_eq(b"abc", b"abd"));
         assert!(!ct_eq(b"abc", b"abcd"));
+    }
+
+    #[test]
+    fn sealed_secrets_open_only_with_their_key_and_context() {
+        let k = SealingKey::new(&[1u8; 32]).unwrap();
+        let sealed = k.seal([7u8; 12], "user-1", b"the totp secret").unwrap();
+        assert!(!sealed.contains("totp"));
+        assert_eq!(k.open("user-1", &sealed).unwrap(), b"the totp secret");
+        assert_eq!(k.open("user-2", &sealed), None, "moved to another record");
+        let other = SealingKey::new(&[2u8; 32]).unwrap();
+        assert_eq!(other.open("user-1", &sealed), None, "another installation");
+        let mut bytes = URL_SAFE_NO_PAD.decode(&sealed).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        assert_eq!(
+            k.open("user-1", &URL_SAFE_NO_PAD.encode(bytes)),
+            None,
+            "altered"
+        );
+        assert_ne!(
+            sealed,
+            k.seal([8u8; 12], "user-1", b"the totp secret").unwrap()
+        );
+        assert!(SealingKey::new(&[0u8; 31]).is_none());
+        assert!(!format!("{k:?}").contains('1'));
     }
 }

@@ -13,5 +13,6 @@ pub mod provision;
 pub mod recovery;
 pub mod sweep;
 pub mod tokens;
+pub mod totp;
 pub mod user_codes;
 pub mod verification;
