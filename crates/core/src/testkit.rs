@@ -212,3 +212,37 @@ pub async fn tokens_for(k: &Kit) -> TokenResponse {
 pub async fn token_request(k: &Kit, form: &str) -> Result<TokenResponse> {
     token(&k.p, Some(&basic("web", k.secret)), &q(form), None).await
 }
+
+/// A kit whose installation sends mail.
+pub async fn mailing_kit() -> Kit {
+    let mut k = kit().await;
+    k.p.config.mail = true;
+    k
+}
+
+/// Every mail queued and not yet claimed (claims them all).
+pub async fn queued_mails(k: &Kit) -> Vec<crate::model::OutboxMail> {
+    k.p.store
+        .claim_mail(i64::MAX / 2, i64::MAX / 2 + 1, 100)
+        .await
+        .unwrap()
+}
+
+/// The 6-digit code in a mail's text.
+pub fn code_in(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
+        .unwrap()
+        .to_owned()
+}
+
+/// The `token` of the first link in a mail's text.
+pub fn token_in(text: &str) -> String {
+    let at = text.find("token=").unwrap() + "token=".len();
+    text[at..]
+        .split(['&', ' ', '\n'])
+        .next()
+        .unwrap()
+        .to_owned()
+}

@@ -226,27 +226,6 @@ mod tests {
     use super::*;
     use crate::testkit::*;
 
-    async fn mailing_kit() -> Kit {
-        let mut k = kit().await;
-        k.p.config.mail = true;
-        k
-    }
-
-    async fn mails(k: &Kit) -> Vec<crate::model::OutboxMail> {
-        k.p.store
-            .claim_mail(i64::MAX / 2, i64::MAX / 2 + 1, 100)
-            .await
-            .unwrap()
-    }
-
-    fn code_in(text: &str) -> String {
-        text.lines()
-            .map(str::trim)
-            .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
-            .unwrap()
-            .to_owned()
-    }
-
     async fn ada(k: &Kit) -> User {
         k.p.store.user_by_id("user-1").await.unwrap().unwrap()
     }
@@ -258,7 +237,7 @@ mod tests {
         start(&k.p, &ada(&k).await, "Ada.New@example.com", None, None)
             .await
             .unwrap();
-        let sent = mails(&k).await;
+        let sent = queued_mails(&k).await;
         assert_eq!(sent[0].recipient, "ada.new@example.com");
         let code = code_in(&sent[0].text);
         // Not changed until the code comes back.
@@ -268,11 +247,10 @@ mod tests {
             .unwrap();
         assert_eq!(u.email, "ada.new@example.com");
         assert!(u.email_verified);
-        let notice = mails(&k).await;
+        let notice = queued_mails(&k).await;
         assert_eq!(notice[0].recipient, "ada@example.com");
         assert!(notice[0].text.contains("ada.new@example.com"));
-        let at = notice[0].text.find("token=").unwrap() + 6;
-        let undo_token = notice[0].text[at..].split(['&', ' ', '\n']).next().unwrap();
+        let undo_token = &token_in(&notice[0].text);
         undo(&k.p, undo_token).await.unwrap();
         assert_eq!(ada(&k).await.email, "ada@example.com");
         assert!(k.p.store.session(&s.id_hash, T0).await.unwrap().is_none());
@@ -288,7 +266,7 @@ mod tests {
         start(&k.p, &ada(&k).await, "ada.new@example.com", None, None)
             .await
             .unwrap();
-        let code = code_in(&mails(&k).await[0].text);
+        let code = code_in(&queued_mails(&k).await[0].text);
         let wrong = if code == "000000" { "111111" } else { "000000" };
         assert!(matches!(
             confirm(&k.p, &ada(&k).await, wrong, None, None).await,
@@ -313,7 +291,7 @@ mod tests {
         start(&k.p, &ada(&k).await, "bob@example.com", None, None)
             .await
             .unwrap();
-        assert!(mails(&k).await.is_empty());
+        assert!(queued_mails(&k).await.is_empty());
         assert!(matches!(
             start(&k.p, &ada(&k).await, "not an address", None, None).await,
             Err(ChangeError::Invalid(_))

@@ -252,7 +252,6 @@ pub async fn complete_reset(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::infra::store::Store;
     use crate::testkit::*;
 
     fn asker() -> Asker<'static> {
@@ -262,39 +261,17 @@ mod tests {
         }
     }
 
-    async fn mailing_kit() -> Kit {
-        let mut k = kit().await;
-        k.p.config.mail = true;
-        k
-    }
-
-    /// The queued mails, by claiming them all.
-    async fn outbox(s: &dyn Store) -> Vec<crate::model::OutboxMail> {
-        s.claim_mail(i64::MAX / 2, i64::MAX / 2 + 1, 100)
-            .await
-            .unwrap()
-    }
-
-    fn token_in(text: &str) -> String {
-        let at = text.find("token=").unwrap() + "token=".len();
-        text[at..]
-            .split(['&', ' ', '\n'])
-            .next()
-            .unwrap()
-            .to_owned()
-    }
-
     #[tokio::test]
     async fn known_and_unknown_addresses_get_the_same_answer_and_only_the_known_a_mail() {
         let k = mailing_kit().await;
         request_reset(&k.p, "nobody@example.com", None, asker())
             .await
             .unwrap();
-        assert!(outbox(k.p.store.as_ref()).await.is_empty());
+        assert!(queued_mails(&k).await.is_empty());
         request_reset(&k.p, " Ada@Example.com ", None, asker())
             .await
             .unwrap();
-        let mails = outbox(k.p.store.as_ref()).await;
+        let mails = queued_mails(&k).await;
         assert_eq!(mails.len(), 1);
         assert_eq!(mails[0].recipient, "ada@example.com");
         assert!(
@@ -315,7 +292,7 @@ mod tests {
         request_reset(&k.p, "ada@example.com", None, asker())
             .await
             .unwrap();
-        let token = token_in(&outbox(k.p.store.as_ref()).await[0].text);
+        let token = token_in(&queued_mails(&k).await[0].text);
         let bad = complete_reset(&k.p, &token, Secret::new("short"), None).await;
         assert!(matches!(bad, Err(ResetError::Invalid(_))), "{bad:?}");
         let next = complete_reset(&k.p, &token, Secret::new("a new long password"), None)
@@ -325,7 +302,7 @@ mod tests {
         assert!(k.p.store.session(&s.id_hash, T0).await.unwrap().is_none());
         let again = complete_reset(&k.p, &token, Secret::new("another password"), None).await;
         assert!(matches!(again, Err(ResetError::InvalidLink)), "{again:?}");
-        let notice = outbox(k.p.store.as_ref()).await;
+        let notice = queued_mails(&k).await;
         assert_eq!(notice.len(), 1);
         assert!(
             notice[0].subject.contains("changed"),
@@ -354,11 +331,11 @@ mod tests {
         request_reset(&k.p, "ada@example.com", None, asker())
             .await
             .unwrap();
-        let first = token_in(&outbox(k.p.store.as_ref()).await[0].text);
+        let first = token_in(&queued_mails(&k).await[0].text);
         request_reset(&k.p, "ada@example.com", None, asker())
             .await
             .unwrap();
-        let second = token_in(&outbox(k.p.store.as_ref()).await[0].text);
+        let second = token_in(&queued_mails(&k).await[0].text);
         let r = complete_reset(&k.p, &first, Secret::new("a new long password"), None).await;
         assert!(matches!(r, Err(ResetError::InvalidLink)));
         k.clock.advance(RESET_TTL);
@@ -374,7 +351,7 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let n = outbox(k.p.store.as_ref()).await.len();
+        let n = queued_mails(&k).await.len();
         assert_eq!(n, lockout::MAIL_RECIPIENT.free as usize, "{n} mails");
     }
 

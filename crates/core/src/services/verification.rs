@@ -269,12 +269,6 @@ mod tests {
     use super::*;
     use crate::testkit::*;
 
-    async fn mailing_kit() -> Kit {
-        let mut k = kit().await;
-        k.p.config.mail = true;
-        k
-    }
-
     async fn unverified(k: &Kit) -> User {
         let mut u = k.p.store.user_by_id("user-1").await.unwrap().unwrap();
         u.email_verified = false;
@@ -286,27 +280,8 @@ mod tests {
 
     /// The code and link of the last queued mail.
     async fn last_mail(k: &Kit) -> (String, String) {
-        let m =
-            k.p.store
-                .claim_mail(i64::MAX / 2, i64::MAX / 2 + 1, 100)
-                .await
-                .unwrap()
-                .pop()
-                .unwrap();
-        let code = m
-            .text
-            .lines()
-            .map(str::trim)
-            .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
-            .unwrap()
-            .to_owned();
-        let at = m.text.find("token=").unwrap() + 6;
-        let token = m.text[at..]
-            .split(['&', ' ', '\n'])
-            .next()
-            .unwrap()
-            .to_owned();
-        (code, token)
+        let m = queued_mails(k).await.pop().unwrap();
+        (code_in(&m.text), token_in(&m.text))
     }
 
     #[tokio::test]

@@ -4,9 +4,9 @@
 use crate::AppState;
 use crate::http::client_addr::{Peer, peer_ip};
 use crate::http::error::{Error, json};
-use crate::http::extract::{SignedIn, UiJson};
+use crate::http::extract::{SignedIn, UiJson, accept_language};
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use portico_api_types::routes::pages;
 use portico_api_types::{
@@ -17,20 +17,6 @@ use portico_core::protocol::secret::Secret;
 use portico_core::services::email_change::{self, ChangeError};
 use portico_core::services::recovery::{self, Asker, ResetError};
 
-fn accept_language(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-}
-
-fn mail_off() -> Error {
-    Error::api(
-        StatusCode::NOT_FOUND,
-        codes::EMAIL_OFF,
-        "This installation sends no mail.",
-    )
-}
-
 /// Ask for a reset link. The answer is the same for every address.
 pub async fn password_reset(
     State(state): State<AppState>,
@@ -39,7 +25,7 @@ pub async fn password_reset(
     UiJson(req): UiJson<PasswordResetRequest>,
 ) -> Result<Response, Error> {
     if !state.provider.config.mail {
-        return Err(mail_off());
+        return Err(Error::mail_off());
     }
     let who = Asker {
         from: peer_ip(peer),
@@ -58,7 +44,7 @@ pub async fn password_reset_complete(
     UiJson(req): UiJson<NewPasswordRequest>,
 ) -> Result<Response, Error> {
     if !state.provider.config.mail {
-        return Err(mail_off());
+        return Err(Error::mail_off());
     }
     let password = Secret::new(req.password);
     match recovery::complete_reset(
@@ -151,7 +137,7 @@ pub async fn email_change(
     UiJson(req): UiJson<EmailChangeRequest>,
 ) -> Result<Response, Error> {
     if !state.provider.config.mail {
-        return Err(mail_off());
+        return Err(Error::mail_off());
     }
     let user = signed_in_user(&state, &sess.user_id).await?;
     email_change::start(
@@ -175,7 +161,7 @@ pub async fn email_change_confirm(
     UiJson(req): UiJson<EmailChangeConfirm>,
 ) -> Result<Response, Error> {
     if !state.provider.config.mail {
-        return Err(mail_off());
+        return Err(Error::mail_off());
     }
     let user = signed_in_user(&state, &sess.user_id).await?;
     let u = email_change::confirm(
@@ -201,7 +187,7 @@ pub async fn email_change_undo(
     UiJson(req): UiJson<EmailChangeUndo>,
 ) -> Result<Response, Error> {
     if !state.provider.config.mail {
-        return Err(mail_off());
+        return Err(Error::mail_off());
     }
     email_change::undo(&state.provider, &req.token)
         .await

@@ -3,7 +3,7 @@
 use crate::AppState;
 use crate::http::client_addr::{Peer, peer_ip};
 use crate::http::error::{Error, json};
-use crate::http::extract::{MaybeSignedIn, SignedIn, UiJson, pairs};
+use crate::http::extract::{MaybeSignedIn, SignedIn, UiJson, accept_language, pairs};
 use crate::http::pages::screen_path;
 use crate::http::session::set_cookie;
 use axum::extract::{Path, RawQuery, State};
@@ -24,12 +24,6 @@ use portico_core::protocol::secret::Secret;
 use portico_core::services::accounts::{self, AccountError, SignedUp};
 use portico_core::services::verification::{self, VerifyError};
 
-fn accept_language(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(axum::http::header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-}
-
 /// `POST /api/ui/verify-email/resend` (signed in): a new code for the
 /// account's unverified address ("verify later"). A verified address gets
 /// the same answer and no mail.
@@ -41,11 +35,7 @@ pub async fn verify_email_resend(
 ) -> Answer {
     let p = &state.provider;
     if !p.config.mail {
-        return Err(Error::api(
-            StatusCode::NOT_FOUND,
-            codes::EMAIL_OFF,
-            "This installation sends no mail.",
-        ));
+        return Err(Error::mail_off());
     }
     let user = p
         .store
@@ -70,11 +60,7 @@ pub async fn verify_email(
 ) -> Answer {
     let p = &state.provider;
     if !p.config.mail {
-        return Err(Error::api(
-            StatusCode::NOT_FOUND,
-            codes::EMAIL_OFF,
-            "This installation sends no mail.",
-        ));
+        return Err(Error::mail_off());
     }
     let by_link = req.token.is_some();
     let outcome = match (&req.token, &req.code, &req.email) {
@@ -297,9 +283,7 @@ pub async fn theme(
 ) -> Answer {
     let q = pairs(q.unwrap_or_default().as_bytes());
     let get = |name: &str| q.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
-    let accept = headers
-        .get(axum::http::header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok());
+    let accept = accept_language(&headers);
     portico_core::services::entrypoint::theme_info(
         &state.provider,
         get("request"),

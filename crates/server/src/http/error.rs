@@ -39,6 +39,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// What needs mail, on an installation that sends none.
+    pub fn mail_off() -> Self {
+        Self::api(
+            StatusCode::NOT_FOUND,
+            portico_api_types::codes::EMAIL_OFF,
+            "This installation sends no mail.",
+        )
+    }
+
     pub fn api(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self::Api {
             status,

@@ -153,3 +153,10 @@ pub fn not_a_form() -> Error {
         "the body must be application/x-www-form-urlencoded",
     ))
 }
+
+/// The Accept-Language header, for the language of mails and screens.
+pub fn accept_language(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+}

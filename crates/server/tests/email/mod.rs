@@ -279,6 +279,15 @@ async fn sign_up(s: &TestServer, request: &str, email: &str) -> reqwest::Respons
     .await
 }
 
+/// Bob signs in (with the password he signed up with) within `request`.
+async fn sign_in_bob(s: &TestServer, request: &str) -> reqwest::Response {
+    s.ui_post(
+        "/api/ui/login",
+        json!({ "request": request, "email": "bob@example.com", "password": "long enough pw" }),
+    )
+    .await
+}
+
 /// The 6-digit code of a verification mail.
 fn code_of(m: &crate::common::smtp::Received) -> String {
     m.text()
@@ -403,12 +412,7 @@ async fn required_verification_holds_the_request_until_the_code(db: Db) {
     assert_eq!(sign_up(&s, &request, "bob@example.com").await.status(), 200);
     sink.wait_for(1, WAIT).await;
     // Signing in with the right password still leads to the code.
-    let r = s
-        .ui_post(
-            "/api/ui/login",
-            json!({ "request": request, "email": "bob@example.com", "password": "long enough pw" }),
-        )
-        .await;
+    let r = sign_in_bob(&s, &request).await;
     assert_eq!(r.status(), 200);
     assert!(
         session_cookie(r.headers()).is_none(),
@@ -464,12 +468,7 @@ async fn the_mailed_link_verifies_in_one_click(db: Db) {
     let next: Value = r.json().await.unwrap();
     assert_eq!(next["redirect_to"], format!("/login?request={request}"));
     // Verified: signing in now completes the request at once.
-    let r = s
-        .ui_post(
-            "/api/ui/login",
-            json!({ "request": request, "email": "bob@example.com", "password": "long enough pw" }),
-        )
-        .await;
+    let r = sign_in_bob(&s, &request).await;
     let next: Value = r.json().await.unwrap();
     assert!(
         next["redirect_to"].as_str().unwrap().starts_with(CB),
@@ -615,12 +614,7 @@ async fn with_optional_verification_the_app_gets_its_answer_and_the_address_is_v
     assert_eq!(sign_up(&s, &request, "bob@example.com").await.status(), 200);
     sink.wait_for(1, WAIT).await;
     // "Verify later and sign in": the request completes unverified.
-    let r = s
-        .ui_post(
-            "/api/ui/login",
-            json!({ "request": request, "email": "bob@example.com", "password": "long enough pw" }),
-        )
-        .await;
+    let r = sign_in_bob(&s, &request).await;
     let cookie = session_cookie(r.headers()).expect("signed in without the code");
     let next: Value = r.json().await.unwrap();
     assert!(
