@@ -3,6 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+mod mfa;
+pub use mfa::*;
+
 /// The header every state-changing UI API request must carry (CSRF defence:
 /// a cross-site page cannot set a custom header without a CORS preflight,
 /// which Portico never grants).
@@ -50,6 +53,21 @@ pub mod codes {
     pub const INVALID_VERIFICATION_CODE: &str = "invalid_verification_code";
     /// The feature needs email, and this installation sends none.
     pub const EMAIL_OFF: &str = "email_off";
+    /// Adding or removing a sign-in factor needs a sign-in within the last
+    /// five minutes: sign in again, then retry.
+    pub const REAUTHENTICATE: &str = "reauthentication_required";
+    /// The authentication code (app or recovery code) is not right.
+    pub const INVALID_AUTHENTICATION_CODE: &str = "invalid_authentication_code";
+    /// The password step was too long ago (or never happened): start the
+    /// sign-in again.
+    pub const SIGN_IN_EXPIRED: &str = "sign_in_expired";
+    /// The passkey ceremony failed (wrong origin, unknown key, expired
+    /// challenge, cancelled).
+    pub const PASSKEY_FAILED: &str = "passkey_failed";
+    /// This installation cannot offer passkeys (an IP-address issuer).
+    pub const PASSKEYS_OFF: &str = "passkeys_off";
+    /// No such sign-in factor on this account.
+    pub const FACTOR_NOT_FOUND: &str = "factor_not_found";
 }
 
 /// The UI API's routes, named once for the server's router and the UI's
@@ -85,6 +103,24 @@ pub mod routes {
     pub const EMAIL_CHANGE_CONFIRM: &str = "/api/ui/email-change/confirm";
     /// The link mailed to the old address: put it back, end every session.
     pub const EMAIL_CHANGE_UNDO: &str = "/api/ui/email-change/undo";
+    /// GET: which second factors the pending sign-in can use; POST: the
+    /// "Authentication code" screen's "Verify".
+    pub const SECOND_FACTOR: &str = "/api/ui/second-factor";
+    /// "Sign in with a passkey": the challenge, then the signed assertion.
+    pub const PASSKEY_BEGIN: &str = "/api/ui/passkey/begin";
+    pub const PASSKEY_FINISH: &str = "/api/ui/passkey/finish";
+    /// GET: the account security page.
+    pub const ACCOUNT_SECURITY: &str = "/api/ui/account/security";
+    /// "Set up authenticator app", then "Turn on".
+    pub const TOTP_BEGIN: &str = "/api/ui/account/totp/begin";
+    pub const TOTP_CONFIRM: &str = "/api/ui/account/totp/confirm";
+    /// "Add a passkey": the creation options, then the new credential.
+    pub const PASSKEY_ADD_BEGIN: &str = "/api/ui/account/passkeys/begin";
+    pub const PASSKEY_ADD_FINISH: &str = "/api/ui/account/passkeys/finish";
+    pub const FACTOR_RENAME: &str = "/api/ui/account/factors/rename";
+    pub const FACTOR_REMOVE: &str = "/api/ui/account/factors/remove";
+    /// A new set of recovery codes (the old set stops working).
+    pub const RECOVERY_CODES: &str = "/api/ui/account/recovery-codes";
 
     /// The hosted UI's pages. Every move between them is a full page load
     /// that the server chooses.
@@ -106,11 +142,19 @@ pub mod routes {
         pub const EMAIL_CHANGE_UNDO: &str = "/email-change/undo";
         /// The account page.
         pub const ACCOUNT: &str = "/";
+        /// "Authentication code" after the password (`?request=...`,
+        /// `?recovery=1` for a recovery code).
+        pub const SECOND_FACTOR: &str = "/login/code";
+        /// Passkeys, authenticator app and recovery codes. With
+        /// `?request=...` it is the enrolment an entrypoint requires, and
+        /// offers "Continue" once a factor is on.
+        pub const ACCOUNT_SECURITY: &str = "/account/security";
         /// The pages of the account bundle (`dist/account/`): the account
-        /// page and the mail screens. Every other page is the sign-in
+        /// pages and the mail screens. Every other page is the sign-in
         /// bundle's, which the login page loads.
-        pub const ACCOUNT_BUNDLE: [&str; 5] = [
+        pub const ACCOUNT_BUNDLE: [&str; 6] = [
             ACCOUNT,
+            ACCOUNT_SECURITY,
             FORGOT_PASSWORD,
             RESET_PASSWORD,
             VERIFY_EMAIL,
