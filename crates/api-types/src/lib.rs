@@ -363,6 +363,10 @@ pub struct ThemeInfo {
     /// installation sends no mail).
     #[serde(default)]
     pub email_verification: EmailVerification,
+    /// Whether "Sign in with a passkey" is offered (the issuer is a host
+    /// name, which WebAuthn needs).
+    #[serde(default)]
+    pub passkeys: bool,
 }
 
 /// `POST /api/ui/login`.
