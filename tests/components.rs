@@ -281,6 +281,7 @@ fn theme_info(locale: &str) -> ThemeInfo {
         x_methods: vec![XMethod::Login, XMethod::SignUp],
         password_reset: true,
         email_verification: portico_api_types::EmailVerification::Optional,
+        passkeys: false,
     }
 }
 
