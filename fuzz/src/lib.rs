@@ -66,6 +66,7 @@ fn build() -> World {
             first_party: false,
             id_token_signed_response_alg: None,
             require_pushed_authorization_requests: false,
+            require_mfa: false,
             post_logout_redirect_uris: strings(&["https://app.example/bye"]),
             introspection: true,
             from_config: false,

@@ -40,6 +40,7 @@ fn provider(rt: &tokio::runtime::Runtime) -> Provider {
             first_party: true,
             id_token_signed_response_alg: None,
             require_pushed_authorization_requests: false,
+            require_mfa: false,
             post_logout_redirect_uris: vec![],
             introspection: false,
             from_config: false,

@@ -52,6 +52,7 @@ pub async fn kit() -> Kit {
         first_party: true,
         id_token_signed_response_alg: None,
         require_pushed_authorization_requests: false,
+        require_mfa: false,
         post_logout_redirect_uris: strings(&["https://app.example/bye"]),
         introspection: true,
         from_config: false,
@@ -135,6 +136,7 @@ impl Kit {
             id_hash: format!("s-{auth_time}"),
             user_id: "user-1".into(),
             auth_time,
+            amr: vec!["pwd".into()],
             created_at: auth_time,
             expires_at: auth_time + 3600 * 24,
         };

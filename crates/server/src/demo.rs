@@ -48,6 +48,7 @@ impl Demo {
             first_party: true,
             id_token_signed_response_alg: None,
             require_pushed_authorization_requests: false,
+            require_mfa: false,
             post_logout_redirect_uris: vec![p.url("/")],
             introspection: false,
             from_config: false,

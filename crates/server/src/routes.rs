@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::demo;
-use crate::handlers::{email, oauth, spa, ui};
+use crate::handlers::{email, mfa, oauth, spa, ui};
 use crate::http::security;
 use crate::http::shell::{ACCOUNT_BOOT_PATH, BOOT_PATH};
 use axum::Router;
@@ -55,6 +55,20 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
             post(email::email_change_confirm),
         )
         .route(routes::EMAIL_CHANGE_UNDO, post(email::email_change_undo))
+        .route(
+            routes::SECOND_FACTOR,
+            get(mfa::second_factor_info).post(mfa::second_factor),
+        )
+        .route(routes::PASSKEY_BEGIN, post(mfa::passkey_begin))
+        .route(routes::PASSKEY_FINISH, post(mfa::passkey_finish))
+        .route(routes::ACCOUNT_SECURITY, get(mfa::security))
+        .route(routes::TOTP_BEGIN, post(mfa::totp_begin))
+        .route(routes::TOTP_CONFIRM, post(mfa::totp_confirm))
+        .route(routes::PASSKEY_ADD_BEGIN, post(mfa::passkey_add_begin))
+        .route(routes::PASSKEY_ADD_FINISH, post(mfa::passkey_add_finish))
+        .route(routes::FACTOR_RENAME, post(mfa::factor_rename))
+        .route(routes::FACTOR_REMOVE, post(mfa::factor_remove))
+        .route(routes::RECOVERY_CODES, post(mfa::recovery_codes))
         .route(
             routes::PASSWORD_RESET_COMPLETE,
             post(email::password_reset_complete),

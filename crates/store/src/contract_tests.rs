@@ -148,6 +148,7 @@ fn client(id: &str) -> Client {
         first_party: false,
         id_token_signed_response_alg: None,
         require_pushed_authorization_requests: false,
+        require_mfa: false,
         post_logout_redirect_uris: vec![],
         introspection: false,
         from_config: false,
@@ -453,6 +454,7 @@ fn code(hash: &str) -> AuthCode {
         code_challenge_method: None,
         auth_time: 1,
         acr: Some("1".into()),
+        amr: vec![],
         created_at: 1,
         expires_at: 61,
     }
@@ -702,6 +704,7 @@ async fn consent_accumulates_per_user_and_client(s: Arc<dyn Store>) {
         id_hash: "sess".into(),
         user_id: "u".into(),
         auth_time: 1,
+        amr: vec!["pwd".into()],
         created_at: 1,
         expires_at: 1000,
     })
@@ -743,6 +746,7 @@ fn refresh(hash: &str) -> RefreshToken {
         scopes: vec!["openid".into()],
         auth_time: 1,
         acr: None,
+        amr: vec![],
         created_at: 1,
         expires_at: 100,
     }
@@ -868,6 +872,7 @@ fn approval() -> DeviceApproval {
         grant_id: "g".into(),
         auth_time: 150,
         acr: Some("1".into()),
+        amr: vec!["swk".into(), "user".into(), "mfa".into()],
     }
 }
 
@@ -1038,6 +1043,7 @@ async fn the_sweep_deletes_what_is_dead_and_nothing_else(s: Arc<dyn Store>) {
         scopes: vec![],
         auth_time: 1,
         acr: None,
+        amr: vec![],
         created_at: 1,
         expires_at,
     };
@@ -1149,6 +1155,7 @@ async fn the_sweep_deletes_what_is_dead_and_nothing_else(s: Arc<dyn Store>) {
             audit: 1,
             mails: 2,
             email_tokens: 1,
+            ceremonies: 0,
         }
     );
     assert_eq!(s.outbox_depth().await.unwrap(), 3, "queued mail stays");
@@ -1395,6 +1402,7 @@ async fn a_password_reset_ends_every_session_and_grant_and_voids_pending_tokens(
             id_hash: id.into(),
             user_id: user.into(),
             auth_time: 0,
+            amr: vec!["pwd".into()],
             created_at: 0,
             expires_at: 1000,
         })
@@ -1435,6 +1443,7 @@ async fn an_address_change_and_its_undo(s: Arc<dyn Store>) {
         id_hash: "s1".into(),
         user_id: "u1".into(),
         auth_time: 0,
+        amr: vec!["pwd".into()],
         created_at: 0,
         expires_at: 1000,
     })

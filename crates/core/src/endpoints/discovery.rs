@@ -35,7 +35,7 @@ pub fn metadata(p: &Provider) -> Value {
         "revocation_endpoint_auth_methods_supported": TOKEN_AUTH_METHODS,
         "code_challenge_methods_supported": ["S256", "plain"],
         "claims_supported": [
-            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "at_hash", "c_hash", "azp",
+            "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "at_hash", "c_hash", "azp",
             "email", "email_verified", "name", "given_name", "family_name", "updated_at",
             "birthdate", "phone_number", "phone_number_verified"
         ],

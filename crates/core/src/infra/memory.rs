@@ -9,6 +9,7 @@ use crate::model::{
     EmailTokenKind, Entrypoint, Grant, OutboxMail, PushedRequest, RefreshToken, Session,
     SigningKeyRecord, User,
 };
+use crate::model::{Ceremony, CeremonyKind, Factor};
 use async_trait::async_trait;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -36,6 +37,10 @@ struct Inner {
     outbox: Vec<Queued>,
     /// Mailed tokens with their use time.
     email_tokens: HashMap<String, (EmailToken, Option<UnixTime>)>,
+    factors: Vec<Factor>,
+    /// (user id, code hash) -> used at.
+    recovery_codes: HashMap<(String, String), Option<UnixTime>>,
+    ceremonies: HashMap<String, Ceremony>,
 }
 
 /// A mail in the memory outbox: the mail, its lease, sent and failed times.
@@ -149,6 +154,9 @@ impl UserStore for MemoryStore {
         g.sessions.retain(|_, s| s.user_id != id);
         g.consents.retain(|(user, _), _| user != id);
         g.email_tokens.retain(|_, (t, _)| t.user_id != id);
+        g.factors.retain(|f| f.user_id != id);
+        g.recovery_codes.retain(|(u, _), _| u != id);
+        g.ceremonies.retain(|_, c| c.user_id.as_deref() != Some(id));
         Ok(g.users.remove(id).is_some())
     }
     async fn reset_password(&self, id: &str, hash: &str, now: UnixTime) -> StoreResult<bool> {
@@ -704,6 +712,7 @@ impl SweepStore for MemoryStore {
         });
         s.mails = (before - g.outbox.len()) as u64;
         s.email_tokens = drop_where(&mut g.email_tokens, |(tok, _)| tok.expires_at < t);
+        s.ceremonies = drop_where(&mut g.ceremonies, |c| c.expires_at < t);
         Ok(s)
     }
 }
@@ -806,5 +815,157 @@ impl KeyStore for MemoryStore {
             .entry(name.to_owned())
             .or_insert_with(|| candidate.to_vec())
             .clone())
+    }
+}
+
+#[async_trait]
+impl FactorStore for MemoryStore {
+    async fn add_factor(&self, f: &Factor) -> StoreResult<()> {
+        let mut g = self.lock()?;
+        if f.credential_id.is_some() && g.factors.iter().any(|o| o.credential_id == f.credential_id)
+        {
+            return Err(StoreError::Conflict(
+                "this passkey is already registered".into(),
+            ));
+        }
+        g.factors.push(f.clone());
+        Ok(())
+    }
+    async fn factors(&self, user_id: &str) -> StoreResult<Vec<Factor>> {
+        let g = self.lock()?;
+        let mut v: Vec<Factor> = g
+            .factors
+            .iter()
+            .filter(|f| f.user_id == user_id)
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(v)
+    }
+    async fn factor_by_credential(&self, credential_id: &str) -> StoreResult<Option<Factor>> {
+        let g = self.lock()?;
+        Ok(g.factors
+            .iter()
+            .find(|f| f.credential_id.as_deref() == Some(credential_id))
+            .cloned())
+    }
+    async fn rename_factor(&self, user_id: &str, id: &str, name: &str) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        match g
+            .factors
+            .iter_mut()
+            .find(|f| f.user_id == user_id && f.id == id)
+        {
+            Some(f) => {
+                f.name = name.to_owned();
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+    async fn remove_factor(&self, user_id: &str, id: &str) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        let before = g.factors.len();
+        g.factors.retain(|f| !(f.user_id == user_id && f.id == id));
+        let removed = g.factors.len() < before;
+        if !g.factors.iter().any(|f| f.user_id == user_id) {
+            g.recovery_codes.retain(|(u, _), _| u != user_id);
+        }
+        Ok(removed)
+    }
+    async fn advance_totp_step(&self, id: &str, step: i64, now: UnixTime) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        match g.factors.iter_mut().find(|f| f.id == id) {
+            Some(f) if f.last_step.is_none_or(|l| l < step) => {
+                f.last_step = Some(step);
+                f.last_used_at = Some(now);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+    async fn passkey_used(&self, id: &str, credential: &str, now: UnixTime) -> StoreResult<()> {
+        let mut g = self.lock()?;
+        if let Some(f) = g.factors.iter_mut().find(|f| f.id == id) {
+            f.secret = credential.to_owned();
+            f.last_used_at = Some(now);
+        }
+        Ok(())
+    }
+    async fn replace_recovery_codes(
+        &self,
+        user_id: &str,
+        hashes: &[String],
+        _now: UnixTime,
+    ) -> StoreResult<()> {
+        let mut g = self.lock()?;
+        g.recovery_codes.retain(|(u, _), _| u != user_id);
+        for h in hashes {
+            g.recovery_codes
+                .insert((user_id.to_owned(), h.clone()), None);
+        }
+        Ok(())
+    }
+    async fn use_recovery_code(
+        &self,
+        user_id: &str,
+        hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        match g
+            .recovery_codes
+            .get_mut(&(user_id.to_owned(), hash.to_owned()))
+        {
+            Some(used @ None) => {
+                *used = Some(now);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+    async fn recovery_codes_left(&self, user_id: &str) -> StoreResult<u32> {
+        let g = self.lock()?;
+        Ok(g.recovery_codes
+            .iter()
+            .filter(|((u, _), used)| u == user_id && used.is_none())
+            .count() as u32)
+    }
+}
+
+#[async_trait]
+impl CeremonyStore for MemoryStore {
+    async fn put_ceremony(&self, c: &Ceremony) -> StoreResult<()> {
+        self.lock()?.ceremonies.insert(c.id_hash.clone(), c.clone());
+        Ok(())
+    }
+    async fn ceremony(
+        &self,
+        id_hash: &str,
+        kind: CeremonyKind,
+        now: UnixTime,
+    ) -> StoreResult<Option<Ceremony>> {
+        let g = self.lock()?;
+        Ok(g.ceremonies
+            .get(id_hash)
+            .filter(|c| c.kind == kind && c.expires_at > now)
+            .cloned())
+    }
+    async fn take_ceremony(
+        &self,
+        id_hash: &str,
+        kind: CeremonyKind,
+        now: UnixTime,
+    ) -> StoreResult<Option<Ceremony>> {
+        let mut g = self.lock()?;
+        let live = g
+            .ceremonies
+            .get(id_hash)
+            .is_some_and(|c| c.kind == kind && c.expires_at > now);
+        Ok(if live {
+            g.ceremonies.remove(id_hash)
+        } else {
+            None
+        })
     }
 }

@@ -104,6 +104,9 @@ pub struct Provider {
     pub mail_queued: tokio::sync::Notify,
     /// Encrypts secrets kept at rest.
     pub sealing: SealingKey,
+    /// Portico as a WebAuthn relying party; `None` when the issuer cannot
+    /// be one (an IP address), and then passkeys are not offered.
+    pub passkeys: Option<crate::infra::passkey::RelyingParty>,
 }
 
 const CLIENT_SECRET_KEY_NAME: &str = "client_secret_hmac_key";
@@ -163,6 +166,14 @@ impl Provider {
         let sealing_key = installation_key(&*store, &*random, SEALING_KEY_NAME).await?;
         let sealing = SealingKey::new(&sealing_key)
             .ok_or_else(|| OAuthError::server_error("the sealing key is unusable"))?;
+        let passkeys =
+            match crate::infra::passkey::RelyingParty::for_issuer(&config.issuer, "Portico") {
+                Ok(rp) => Some(rp),
+                Err(why) => {
+                    tracing::warn!("{why}");
+                    None
+                }
+            };
         Ok(Self {
             clients: TtlCache::new(config.client_cache_ttl, 10_000),
             clear_lockouts: TtlCache::new(config.lockout_cache_ttl, 100_000),
@@ -178,6 +189,7 @@ impl Provider {
             refresh_successors: SuccessorKey::new(&successor_key),
             relay_key: MacKey::new(&relay_key),
             sealing,
+            passkeys,
         })
     }
 

@@ -5,8 +5,9 @@
 
 use crate::model::UnixTime;
 use crate::model::{
-    AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, EmailToken, EmailTokenKind,
-    Entrypoint, Grant, OutboxMail, PushedRequest, RefreshToken, Session, SigningKeyRecord, User,
+    AuthCode, AuthRequest, Ceremony, CeremonyKind, Client, DeviceApproval, DeviceAuthorization,
+    EmailToken, EmailTokenKind, Entrypoint, Factor, Grant, OutboxMail, PushedRequest, RefreshToken,
+    Session, SigningKeyRecord, User,
 };
 use async_trait::async_trait;
 
@@ -435,6 +436,8 @@ pub struct Swept {
     pub audit: u64,
     pub mails: u64,
     pub email_tokens: u64,
+    /// Ceremonies past their expiry (`expired_before`).
+    pub ceremonies: u64,
 }
 
 impl Swept {
@@ -451,6 +454,7 @@ impl Swept {
             + self.audit
             + self.mails
             + self.email_tokens
+            + self.ceremonies
     }
 }
 
@@ -498,6 +502,73 @@ pub trait MailStore: Send + Sync {
     ) -> StoreResult<Option<EmailToken>>;
 }
 
+/// Second factors and recovery codes (issue 18).
+#[async_trait]
+pub trait FactorStore: Send + Sync {
+    /// Add a factor. A passkey's credential id is unique across accounts:
+    /// adding one already registered is a `StoreError::Conflict`.
+    async fn add_factor(&self, factor: &Factor) -> StoreResult<()>;
+    /// The user's factors, oldest first.
+    async fn factors(&self, user_id: &str) -> StoreResult<Vec<Factor>>;
+    /// The passkey with this credential id, whoever's it is.
+    async fn factor_by_credential(&self, credential_id: &str) -> StoreResult<Option<Factor>>;
+    /// Rename the user's factor; false if the user has no such factor.
+    async fn rename_factor(&self, user_id: &str, id: &str, name: &str) -> StoreResult<bool>;
+    /// Remove the user's factor; false if the user has no such factor.
+    /// Removing the last factor also deletes the recovery codes (they
+    /// would otherwise be a second factor no one can see).
+    async fn remove_factor(&self, user_id: &str, id: &str) -> StoreResult<bool>;
+    /// Record that an app's code for time step `step` was accepted, if
+    /// `step` is newer than the last one recorded, in one conditional
+    /// write: of two concurrent uses of one code (on any instances), only
+    /// one gets `true`, so each code works once.
+    async fn advance_totp_step(&self, id: &str, step: i64, now: UnixTime) -> StoreResult<bool>;
+    /// A passkey was used: store its updated credential (the signature
+    /// counter) and the time.
+    async fn passkey_used(&self, id: &str, credential: &str, now: UnixTime) -> StoreResult<()>;
+    /// Replace the user's recovery codes with these hashes, in one
+    /// transaction: the old set stops working as the new one starts.
+    async fn replace_recovery_codes(
+        &self,
+        user_id: &str,
+        hashes: &[String],
+        now: UnixTime,
+    ) -> StoreResult<()>;
+    /// Use the recovery code with this hash, if unused, atomically (of two
+    /// concurrent uses, one gets `true`).
+    async fn use_recovery_code(
+        &self,
+        user_id: &str,
+        hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+    /// How many of the user's recovery codes are unused.
+    async fn recovery_codes_left(&self, user_id: &str) -> StoreResult<u32>;
+}
+
+/// Ceremonies that span requests (WebAuthn challenges, the step between
+/// password and second factor, an app key awaiting "Turn on").
+#[async_trait]
+pub trait CeremonyStore: Send + Sync {
+    async fn put_ceremony(&self, c: &Ceremony) -> StoreResult<()>;
+    /// The ceremony with this hash and kind, unexpired at `now`, left in
+    /// place (a wrong code may be retried).
+    async fn ceremony(
+        &self,
+        id_hash: &str,
+        kind: CeremonyKind,
+        now: UnixTime,
+    ) -> StoreResult<Option<Ceremony>>;
+    /// Take the ceremony: returned to exactly one caller across instances,
+    /// and gone afterwards, so a challenge is answered once.
+    async fn take_ceremony(
+        &self,
+        id_hash: &str,
+        kind: CeremonyKind,
+        now: UnixTime,
+    ) -> StoreResult<Option<Ceremony>>;
+}
+
 /// Bounded storage: what has expired is deleted, so an anonymous flood of
 /// requests cannot grow the database without bound.
 #[async_trait]
@@ -528,6 +599,8 @@ pub trait Store:
     + KeyStore
     + SweepStore
     + MailStore
+    + FactorStore
+    + CeremonyStore
     + Send
     + Sync
     + 'static
@@ -552,6 +625,8 @@ impl<T> Store for T where
         + KeyStore
         + SweepStore
         + MailStore
+        + FactorStore
+        + CeremonyStore
         + Send
         + Sync
         + 'static

@@ -5,6 +5,9 @@ use crate::protocol::types::{PkceMethod, Prompt, ResponseMode, ResponseType, Sig
 use portico_api_types::{EmailVerification, SignUpFields, XMethod};
 use serde::{Deserialize, Serialize};
 
+mod factors;
+pub use factors::{Ceremony, CeremonyKind, Factor, FactorKind, FactorKindExt};
+
 /// Seconds since the Unix epoch.
 pub type UnixTime = i64;
 
@@ -28,6 +31,10 @@ pub struct Client {
     /// RFC 9126 §6: this client's authorization requests must be pushed.
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// Every sign-in for this client needs a second factor (or a passkey),
+    /// whatever the entrypoint says.
+    #[serde(default)]
+    pub require_mfa: bool,
     /// Where RP-initiated logout may send the browser (matched exactly).
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
@@ -145,6 +152,25 @@ pub struct Entrypoint {
     /// Whether new accounts verify their address (when mail is on).
     #[serde(default)]
     pub email_verification: EmailVerification,
+    /// Whether sign-ins here ask for a second factor.
+    #[serde(default)]
+    pub mfa: MfaPolicy,
+}
+
+/// An entrypoint's second-factor policy (`mfa = "off" | "optional" |
+/// "required"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaPolicy {
+    /// No second factor is asked here, even of accounts that have one.
+    Off,
+    /// Accounts that have a second factor give it; others sign in with
+    /// their password.
+    #[default]
+    Optional,
+    /// Every sign-in needs a second factor: accounts without one enrol
+    /// one (passkey or app) before the request completes.
+    Required,
 }
 
 impl Entrypoint {
@@ -173,6 +199,7 @@ impl Entrypoint {
             theme: Theme::default(),
             default_locale: None,
             email_verification: EmailVerification::default(),
+            mfa: MfaPolicy::default(),
         }
     }
 
@@ -187,6 +214,9 @@ pub struct Session {
     pub id_hash: String,
     pub user_id: String,
     pub auth_time: UnixTime,
+    /// How the user authenticated (RFC 8176 values: `pwd`, `otp`, `swk`,
+    /// `user`, `mfa`).
+    pub amr: Vec<String>,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
 }
@@ -196,6 +226,7 @@ impl std::fmt::Debug for Session {
         f.debug_struct("Session")
             .field("user_id", &self.user_id)
             .field("auth_time", &self.auth_time)
+            .field("amr", &self.amr)
             .field("expires_at", &self.expires_at)
             .finish_non_exhaustive()
     }
@@ -274,6 +305,9 @@ pub struct AuthCode {
     /// typed for this request).
     #[serde(default)]
     pub acr: Option<String>,
+    /// The session's authentication methods (RFC 8176).
+    #[serde(default)]
+    pub amr: Vec<String>,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
 }
@@ -301,6 +335,8 @@ pub struct RefreshToken {
     pub auth_time: UnixTime,
     #[serde(default)]
     pub acr: Option<String>,
+    #[serde(default)]
+    pub amr: Vec<String>,
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
 }
@@ -368,6 +404,7 @@ pub struct DeviceApproval {
     pub grant_id: String,
     pub auth_time: UnixTime,
     pub acr: Option<String>,
+    pub amr: Vec<String>,
 }
 
 /// A device authorization request (RFC 8628 §3.1), stored by the hashes of
@@ -513,6 +550,19 @@ impl std::fmt::Debug for PushedRequest {
     }
 }
 
+impl AuthRequest {
+    /// The acr the client prefers: the first of its acr_values Portico can
+    /// achieve. Values Portico cannot achieve are ignored (acr_values is a
+    /// voluntary request, OIDC Core §3.1.2.1); the claim then says what
+    /// happened.
+    pub fn wanted_acr(&self) -> Option<&str> {
+        self.acr_values
+            .iter()
+            .map(String::as_str)
+            .find(|v| crate::protocol::types::ACR_VALUES.contains(v))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -596,6 +646,7 @@ mod redaction_tests {
                     id_hash: hidden.into(),
                     user_id: "u".into(),
                     auth_time: 0,
+                    amr: vec!["pwd".into()],
                     created_at: 0,
                     expires_at: 0,
                 }
@@ -616,6 +667,7 @@ mod redaction_tests {
                     code_challenge_method: None,
                     auth_time: 0,
                     acr: None,
+                    amr: vec![],
                     created_at: 0,
                     expires_at: 0,
                 }
@@ -630,6 +682,7 @@ mod redaction_tests {
                     scopes: vec![],
                     auth_time: 0,
                     acr: None,
+                    amr: vec![],
                     created_at: 0,
                     expires_at: 0,
                 }
@@ -700,6 +753,15 @@ pub enum AuditEvent {
     EmailVerified,
     /// The address was changed (or the change undone from the old one).
     EmailChanged,
+    /// A passkey or an authenticator app was added (the detail says which).
+    FactorAdded,
+    FactorRemoved,
+    /// A wrong authentication code (app or recovery code).
+    SecondFactorFailed,
+    /// A new set of recovery codes replaced the old one.
+    RecoveryCodesCreated,
+    /// A recovery code was used to sign in.
+    RecoveryCodeUsed,
 }
 
 impl AuditEvent {
@@ -726,6 +788,11 @@ impl AuditEvent {
             Self::PasswordReset => "password.reset",
             Self::EmailVerified => "email.verified",
             Self::EmailChanged => "email.changed",
+            Self::FactorAdded => "factor.added",
+            Self::FactorRemoved => "factor.removed",
+            Self::SecondFactorFailed => "second_factor.failed",
+            Self::RecoveryCodesCreated => "recovery_codes.created",
+            Self::RecoveryCodeUsed => "recovery_code.used",
         }
     }
 }

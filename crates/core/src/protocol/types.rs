@@ -220,8 +220,46 @@ impl<'de> Deserialize<'de> for ResponseType {
 
 /// The authentication contexts Portico can achieve, weakest first: "0" an
 /// existing session was reused, "1" the user typed credentials for this
-/// very request. The acr claim always says which one happened.
-pub const ACR_VALUES: [&str; 2] = ["0", "1"];
+/// very request, [`ACR_MFA`] the session was authenticated with two factors
+/// (password and authenticator app or recovery code) or a passkey with
+/// user verification. The acr claim always says which one happened.
+pub const ACR_VALUES: [&str; 3] = ["0", "1", ACR_MFA];
+
+/// The acr of a multi-factor session. Asked for in `acr_values`, it makes
+/// a session without a second factor step up before the request completes.
+pub const ACR_MFA: &str = "urn:portico:acr:mfa";
+
+/// Authentication method references (RFC 8176 §2).
+pub mod amr {
+    /// A password.
+    pub const PWD: &str = "pwd";
+    /// A one-time password: an authenticator app's code or a recovery code.
+    pub const OTP: &str = "otp";
+    /// Proof of possession of a software-secured key (a passkey: Portico
+    /// asks for no attestation, so it cannot claim hardware).
+    pub const SWK: &str = "swk";
+    /// User presence and verification by the authenticator.
+    pub const USER: &str = "user";
+    /// More than one factor.
+    pub const MFA: &str = "mfa";
+
+    /// Whether `amr` records a multi-factor authentication.
+    pub fn is_mfa(amr: &[String]) -> bool {
+        amr.iter().any(|m| m == MFA)
+    }
+
+    /// The acr a session with `amr` achieved, `fresh` when the user
+    /// authenticated for this very request.
+    pub fn acr(amr: &[String], fresh: bool) -> &'static str {
+        if is_mfa(amr) {
+            super::ACR_MFA
+        } else if fresh {
+            "1"
+        } else {
+            "0"
+        }
+    }
+}
 
 /// The JWS algorithms Portico signs with (RFC 7518 §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -485,6 +485,7 @@ pub async fn start_session(
     p: &Provider,
     user_id: &str,
     auth_time: UnixTime,
+    amr: &[&str],
     replacing: Option<&str>,
 ) -> Result<(String, Session)> {
     let value = p.random.token(32)?;
@@ -493,6 +494,7 @@ pub async fn start_session(
         id_hash: lookup_hash(&value),
         user_id: user_id.to_owned(),
         auth_time,
+        amr: amr.iter().map(|m| (*m).to_owned()).collect(),
         created_at: now,
         expires_at: now + p.config.session_ttl,
     };

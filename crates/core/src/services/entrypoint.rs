@@ -126,7 +126,7 @@ pub async fn theme_info(
         x_methods: e.x_methods.clone(),
         password_reset: p.config.mail,
         email_verification: e.verification(p.config.mail),
-        passkeys: false,
+        passkeys: p.passkeys.is_some(),
         entrypoint: EntrypointInfo {
             id: e.id,
             display_name: e.display_name,

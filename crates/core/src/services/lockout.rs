@@ -99,6 +99,16 @@ pub const VERIFY_CODE: Policy = Policy {
     forget_after: 3600,
 };
 
+/// Guesses at one account's authentication code (6 digits, three steps
+/// valid at a time): 5 tries, then 30 s doubling to 15 minutes, so
+/// guessing a code takes years.
+pub const SECOND_FACTOR: Policy = Policy {
+    free: 5,
+    base: 30,
+    max: 900,
+    forget_after: 3600,
+};
+
 /// The counters one credential check counts under: the account's first,
 /// then the address's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,6 +193,13 @@ pub fn mail(recipient: &str, from: Option<IpAddr>) -> Keys {
 pub fn verify_code(user_id: &str, from: Option<IpAddr>) -> Keys {
     let address = from.map(|ip| (format!("verify:address:{}", ip_key(ip)), ADDRESS));
     Keys::new(format!("verify:user:{user_id}"), VERIFY_CODE, address)
+}
+
+/// A typed authentication code (app or recovery code): the account, and
+/// the address.
+pub fn second_factor(user_id: &str, from: Option<IpAddr>) -> Keys {
+    let address = from.map(|ip| (format!("mfa:address:{}", ip_key(ip)), ADDRESS));
+    Keys::new(format!("mfa:user:{user_id}"), SECOND_FACTOR, address)
 }
 
 /// A typed device user code: the signed-in user, and the address.

@@ -65,6 +65,11 @@ pub enum Kind<'a> {
         new_email: &'a str,
         undo_link: &'a str,
     },
+    /// A sign-in factor was added; `what` names it ("an authenticator
+    /// app", "the passkey Laptop").
+    FactorAdded { what: &'a str },
+    /// A sign-in factor was removed.
+    FactorRemoved { what: &'a str },
 }
 
 fn words(kind: &Kind<'_>, locale: &str) -> Words {
@@ -105,6 +110,42 @@ fn words(kind: &Kind<'_>, locale: &str) -> Words {
             ],
             action: Some("Restablecer tu contraseña"),
             tail: &["Si no fuiste tú, ignora este correo: nada ha cambiado."],
+        },
+        (Kind::FactorAdded { .. }, false) => Words {
+            subject: "A sign-in method was added to your {name} account",
+            heading: "A sign-in method was added",
+            lead: &["{new} was just added to your {name} account."],
+            action: None,
+            tail: &[
+                "If you did not do this, reset your password at once from the sign-in page (\"Forgot password?\") and remove it on your account's Security page.",
+            ],
+        },
+        (Kind::FactorAdded { .. }, true) => Words {
+            subject: "Se añadió un método de inicio de sesión a tu cuenta de {name}",
+            heading: "Se añadió un método de inicio de sesión",
+            lead: &["Se acaba de añadir {new} a tu cuenta de {name}."],
+            action: None,
+            tail: &[
+                "Si no fuiste tú, restablece tu contraseña de inmediato desde la página de inicio de sesión (\"¿Olvidaste tu contraseña?\") y quítalo en la página de Seguridad de tu cuenta.",
+            ],
+        },
+        (Kind::FactorRemoved { .. }, false) => Words {
+            subject: "A sign-in method was removed from your {name} account",
+            heading: "A sign-in method was removed",
+            lead: &["{new} was just removed from your {name} account."],
+            action: None,
+            tail: &[
+                "If you did not do this, reset your password at once from the sign-in page (\"Forgot password?\").",
+            ],
+        },
+        (Kind::FactorRemoved { .. }, true) => Words {
+            subject: "Se quitó un método de inicio de sesión de tu cuenta de {name}",
+            heading: "Se quitó un método de inicio de sesión",
+            lead: &["Se acaba de quitar {new} de tu cuenta de {name}."],
+            action: None,
+            tail: &[
+                "Si no fuiste tú, restablece tu contraseña de inmediato desde la página de inicio de sesión (\"¿Olvidaste tu contraseña?\").",
+            ],
         },
         (Kind::PasswordChanged, false) => Words {
             subject: "Your {name} password was changed",
@@ -231,6 +272,7 @@ pub fn compose(p: &Provider, e: &Entrypoint, kind: &Kind<'_>, locale: &str) -> M
     let name = e.display_name.as_str();
     let new = match kind {
         Kind::EmailChanged { new_email, .. } => *new_email,
+        Kind::FactorAdded { what } | Kind::FactorRemoved { what } => *what,
         _ => "",
     };
     let fill = |s: &str| s.replace("{name}", name).replace("{new}", new);
@@ -242,7 +284,9 @@ pub fn compose(p: &Provider, e: &Entrypoint, kind: &Kind<'_>, locale: &str) -> M
         Kind::ConfirmNewEmail { code } => (None, Some(*code)),
         Kind::EmailChanged { undo_link, .. } => (Some(*undo_link), None),
         Kind::VerifyEmail { code, link } => (Some(*link), Some(*code)),
-        Kind::PasswordChanged => (None, None),
+        Kind::PasswordChanged | Kind::FactorAdded { .. } | Kind::FactorRemoved { .. } => {
+            (None, None)
+        }
     };
 
     let mut text = format!("{}\n\n", fill(w.heading));

@@ -9,6 +9,7 @@ pub mod entrypoint;
 pub mod grants;
 pub mod lockout;
 pub mod mail;
+pub mod mfa;
 pub mod provision;
 pub mod recovery;
 pub mod sweep;

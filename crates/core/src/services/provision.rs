@@ -35,6 +35,9 @@ pub struct ClientSpec {
     /// RFC 9126: only pushed authorization requests are accepted.
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// Every sign-in for this client needs a second factor.
+    #[serde(default)]
+    pub require_mfa: bool,
     /// Where RP-initiated logout may return the browser (exact match).
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
@@ -153,6 +156,7 @@ pub fn client_record(p: &Provider, c: &ClientSpec) -> Result<Client, String> {
             .as_deref()
             .and_then(SigningAlg::parse),
         require_pushed_authorization_requests: c.require_pushed_authorization_requests,
+        require_mfa: c.require_mfa,
         post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
         introspection: c.introspection,
         from_config: true,

@@ -43,6 +43,9 @@ struct IdTokenClaims<'a> {
     nonce: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     acr: Option<&'a str>,
+    /// RFC 8176 authentication method references.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    amr: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     at_hash: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -93,6 +96,8 @@ pub struct UserGrant<'a> {
     pub nonce: Option<&'a str>,
     /// The authentication context achieved, if a user signed in.
     pub acr: Option<&'a str>,
+    /// How the user authenticated (RFC 8176), if a user signed in.
+    pub amr: &'a [String],
     /// The refresh token this response rotates (refresh grant): the new
     /// refresh token is its derived successor rather than a random one, so
     /// every use of it gets the same successor.
@@ -132,6 +137,7 @@ pub fn access_token(
 pub struct IdTokenExtras<'a> {
     pub nonce: Option<&'a str>,
     pub acr: Option<&'a str>,
+    pub amr: &'a [String],
     /// The access token issued beside it (sets at_hash).
     pub access_token: Option<&'a str>,
     /// The code issued beside it (sets c_hash).
@@ -162,6 +168,7 @@ pub fn id_token(
         auth_time,
         nonce: x.nonce,
         acr: x.acr,
+        amr: x.amr,
         at_hash: x.access_token.map(half_hash),
         c_hash: x.code.map(half_hash),
         user_claims: x.user_claims,
@@ -209,6 +216,7 @@ pub async fn issue_for_user(p: &Provider, g: UserGrant<'_>) -> Result<TokenRespo
                 scopes: g.refresh_scopes.to_vec(),
                 auth_time: g.auth_time,
                 acr: g.acr.map(str::to_owned),
+                amr: g.amr.to_vec(),
                 created_at: now,
                 expires_at: now + p.config.refresh_token_ttl,
             })
@@ -227,6 +235,7 @@ pub async fn issue_for_user(p: &Provider, g: UserGrant<'_>) -> Result<TokenRespo
             IdTokenExtras {
                 nonce: g.nonce,
                 acr: g.acr,
+                amr: g.amr,
                 access_token: Some(&access_token),
                 ..IdTokenExtras::default()
             },

@@ -2,6 +2,7 @@
 //! render the answer. They import `http/` and core, never each other.
 
 pub mod email;
+pub mod mfa;
 pub mod oauth;
 pub mod spa;
 pub mod ui;

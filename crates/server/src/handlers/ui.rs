@@ -4,8 +4,8 @@ use crate::AppState;
 use crate::http::client_addr::{Peer, peer_ip};
 use crate::http::error::{Error, json};
 use crate::http::extract::{MaybeSignedIn, SignedIn, UiJson, accept_language, pairs};
-use crate::http::pages::screen_path;
 use crate::http::session::set_cookie;
+use crate::http::sign_in::{Answer, next_step, signed_in};
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -17,10 +17,9 @@ use portico_api_types::{
     NextStep, SessionInfo, SignUpRequest, VerifyEmailRequest,
 };
 use portico_core::ErrorCode;
-use portico_core::endpoints::authorize::Outcome;
 use portico_core::endpoints::device::verify::{self, Attempt, CodeError};
-use portico_core::model::User;
 use portico_core::protocol::secret::Secret;
+use portico_core::protocol::types::amr;
 use portico_core::services::accounts::{self, AccountError, SignedUp};
 use portico_core::services::verification::{self, VerifyError};
 
@@ -87,6 +86,7 @@ pub async fn verify_email(
                 v.request.as_deref(),
                 None,
                 peer_ip(peer),
+                &[amr::PWD],
             )
             .await
         }
@@ -105,30 +105,6 @@ pub async fn verify_email(
             message: "Too many wrong codes. Wait {minutes} and try again.",
         }),
         Err(VerifyError::Other(e)) => Err(Error::Core(e)),
-    }
-}
-
-/// What a UI API handler answers: a JSON answer, or a refusal.
-type Answer = Result<Response, Error>;
-
-/// Where the browser goes after a screen: the client (a redirect or a
-/// form post) or the next screen.
-fn next_step(p: &portico_core::Provider, o: Outcome) -> Answer {
-    match o {
-        Outcome::Redirect(url) => Ok(json(NextStep::go(url))),
-        // Through Portico's own relay page: the UI's CSP keeps its forms
-        // on Portico ([`portico_core::endpoints::authorize::relay`]).
-        Outcome::FormPost(f) => {
-            let f = portico_core::endpoints::authorize::relay(p, &f);
-            Ok(json(NextStep {
-                redirect_to: f.action,
-                form_post: Some(f.fields),
-            }))
-        }
-        Outcome::Interaction { screen, request_id } => {
-            Ok(json(NextStep::go(screen_path(screen, &request_id))))
-        }
-        Outcome::ErrorPage(e) => Err(Error::Core(e)),
     }
 }
 
@@ -171,57 +147,6 @@ pub async fn session(State(state): State<AppState>, MaybeSignedIn(s): MaybeSigne
     }))
 }
 
-/// The UI pages a sign-in without a request may return to. Only these
-/// fixed paths (with a plain query) are honoured, so `return_to` can never
-/// send the browser to another site.
-const RETURN_PAGES: [&str; 1] = [pages::DEVICE];
-
-fn return_path(return_to: Option<&str>) -> Option<&str> {
-    let r = return_to?;
-    let (path, query) = r.split_once('?').unwrap_or((r, ""));
-    let plain = query
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"-_.=&%+".contains(&b));
-    (RETURN_PAGES.contains(&path) && plain).then_some(r)
-}
-
-/// Start a session for `user` and, when the sign-in belongs to an
-/// authorization request, finish it: the answer names the next URL.
-async fn signed_in(
-    state: &AppState,
-    headers: &HeaderMap,
-    user: &User,
-    request: Option<&str>,
-    return_to: Option<&str>,
-    from: Option<std::net::IpAddr>,
-) -> Answer {
-    let p = &state.provider;
-    // An address the entrypoint requires verified: a code first, and no
-    // session until it is typed.
-    if let Some(page) = verification::gate(p, user, request, from, accept_language(headers))
-        .await
-        .map_err(Error::Core)?
-    {
-        return Ok(json(NextStep::go(page)));
-    }
-    // The browser's earlier session, if any, never outlives this one.
-    let earlier = state.cookies.read(headers);
-    let started = accounts::start_session(p, &user.id, p.now(), earlier.as_deref()).await;
-    let (cookie, sess) = started.map_err(Error::Core)?;
-    // The cookie goes with every answer from here on, refusals included:
-    // the session has started.
-    let mut r = match request {
-        Some(id) => match portico_core::endpoints::authorize::complete(p, id, &sess, true).await {
-            Ok(o) => next_step(p, o),
-            Err(e) => Err(Error::Core(e)),
-        },
-        None => Ok(json(NextStep::go(return_path(return_to).unwrap_or("/")))),
-    }
-    .into_response();
-    set_cookie(&mut r, state.cookies.set(&cookie, p.config.session_ttl));
-    Ok(r)
-}
-
 pub async fn login(
     State(state): State<AppState>,
     peer: Peer,
@@ -244,6 +169,7 @@ pub async fn login(
                 req.request.as_deref(),
                 req.return_to.as_deref(),
                 peer_ip(peer),
+                &[amr::PWD],
             )
             .await
         }
@@ -327,6 +253,7 @@ pub async fn sign_up(
                 req.request.as_deref(),
                 req.return_to.as_deref(),
                 from,
+                &[amr::PWD],
             )
             .await;
         }
@@ -570,31 +497,4 @@ pub async fn end_session_confirm(
     let mut r = json(NextStep::go(plan.redirect.unwrap_or_else(|| "/".into())));
     set_cookie(&mut r, state.cookies.clear());
     Ok(r)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_known_pages_are_returned_to() {
-        assert_eq!(return_path(Some("/device")), Some("/device"));
-        assert_eq!(
-            return_path(Some("/device?user_code=BCDF-GHJK")),
-            Some("/device?user_code=BCDF-GHJK")
-        );
-        for bad in [
-            "https://evil.example/device",
-            "//evil.example/device",
-            "/device/../x",
-            "/\\evil.example",
-            "/devices",
-            "/device?x=<script>",
-            "/device?next=//evil",
-            "/",
-        ] {
-            assert_eq!(return_path(Some(bad)), None, "{bad}");
-        }
-        assert_eq!(return_path(None), None);
-    }
 }

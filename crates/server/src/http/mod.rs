@@ -10,3 +10,4 @@ pub mod pages;
 pub mod security;
 pub mod session;
 pub mod shell;
+pub mod sign_in;

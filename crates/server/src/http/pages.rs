@@ -9,6 +9,8 @@ pub fn screen_path(screen: Screen, request_id: &str) -> String {
         Screen::Login => pages::LOGIN,
         Screen::SignUp => pages::SIGN_UP,
         Screen::Consent => pages::CONSENT,
+        Screen::SecondFactor => pages::SECOND_FACTOR,
+        Screen::Enrol => pages::ACCOUNT_SECURITY,
     };
     format!("{page}?request={request_id}")
 }
@@ -22,5 +24,13 @@ mod tests {
         assert_eq!(screen_path(Screen::Login, "r1"), "/login?request=r1");
         assert_eq!(screen_path(Screen::SignUp, "r2"), "/sign-up?request=r2");
         assert_eq!(screen_path(Screen::Consent, "r3"), "/consent?request=r3");
+        assert_eq!(
+            screen_path(Screen::SecondFactor, "r4"),
+            "/login/code?request=r4"
+        );
+        assert_eq!(
+            screen_path(Screen::Enrol, "r5"),
+            "/account/security?request=r5"
+        );
     }
 }

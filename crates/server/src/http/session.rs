@@ -45,6 +45,20 @@ impl CookieSettings {
         }
     }
 
+    /// The cookie of the step between password and second factor: the
+    /// same flags under its own name, so it never counts as a session.
+    pub fn second_factor(&self) -> Self {
+        Self {
+            name: if self.secure {
+                "__Host-portico_mfa"
+            } else {
+                "portico_mfa"
+            },
+            secure: self.secure,
+            origin: self.origin.clone(),
+        }
+    }
+
     pub fn set(&self, value: &str, max_age: i64) -> HeaderValue {
         let secure = if self.secure { "; Secure" } else { "" };
         let v = format!(

@@ -12,6 +12,7 @@
 //! which panics when a column is missing or does not decode.
 
 mod clients;
+mod factors;
 mod keys;
 mod mail;
 mod requests;
@@ -20,6 +21,7 @@ mod tokens;
 mod users;
 
 pub(crate) use clients::impl_clients;
+pub(crate) use factors::impl_factors;
 pub(crate) use keys::impl_keys;
 pub(crate) use mail::impl_mail;
 pub(crate) use requests::impl_requests;
@@ -84,6 +86,7 @@ macro_rules! impl_store {
         $crate::sql::impl_security!($store, $row, $pool);
         $crate::sql::impl_keys!($store, $row, $pool);
         $crate::sql::impl_mail!($store, $row, $pool);
+        $crate::sql::impl_factors!($store, $row, $pool);
     };
 }
 

@@ -84,7 +84,7 @@ macro_rules! impl_requests {
             }
 
             const DEVICE_COLUMNS: &str = "device_code_hash, user_code_hash, client_id, scopes, entrypoint, status, \
-                 user_id, grant_id, auth_time, acr, interval_secs, last_polled_at, created_at, expires_at, used_at";
+                 user_id, grant_id, auth_time, acr, amr, interval_secs, last_polled_at, created_at, expires_at, used_at";
 
             fn device_from_row(r: &$row) -> StoreResult<DeviceAuthorization> {
                 let status: String = col(r, "status")?;
@@ -98,6 +98,7 @@ macro_rules! impl_requests {
                         grant_id,
                         auth_time: col::<Option<UnixTime>, _, _>(r, "auth_time")?.unwrap_or_default(),
                         acr: col(r, "acr")?,
+                        amr: words_col(r, "amr")?,
                     }),
                     _ => None,
                 };
@@ -129,7 +130,7 @@ macro_rules! impl_requests {
                         .map_err(backend)?;
                     let r = sqlx::query(&format!(
                         "INSERT INTO device_authorizations ({DEVICE_COLUMNS}) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
                     ))
                     .bind(&d.device_code_hash)
                     .bind(&d.user_code_hash)
@@ -141,6 +142,7 @@ macro_rules! impl_requests {
                     .bind(d.approval.as_ref().map(|a| a.grant_id.clone()))
                     .bind(d.approval.as_ref().map(|a| a.auth_time))
                     .bind(d.approval.as_ref().and_then(|a| a.acr.clone()))
+                    .bind(d.approval.as_ref().map(|a| a.amr.join(" ")).unwrap_or_default())
                     .bind(d.interval)
                     .bind(d.last_polled_at)
                     .bind(d.created_at)
@@ -174,7 +176,7 @@ macro_rules! impl_requests {
                 ) -> StoreResult<bool> {
                     let status = if approval.is_some() { DeviceStatus::Approved } else { DeviceStatus::Denied };
                     let done = sqlx::query(
-                        "UPDATE device_authorizations SET status = $1, user_id = $2, grant_id = $3, auth_time = $4, acr = $5 \
+                        "UPDATE device_authorizations SET status = $1, user_id = $2, grant_id = $3, auth_time = $4, acr = $5, amr = $8 \
                          WHERE user_code_hash = $6 AND status = 'pending' AND expires_at > $7",
                     )
                     .bind(status.as_str())
@@ -184,6 +186,7 @@ macro_rules! impl_requests {
                     .bind(approval.and_then(|a| a.acr.clone()))
                     .bind(user_code_hash)
                     .bind(now)
+                    .bind(approval.map(|a| a.amr.join(" ")).unwrap_or_default())
                     .execute(&self.writer)
                     .await
                     .map_err(backend)?;

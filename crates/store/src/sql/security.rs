@@ -172,7 +172,7 @@ macro_rules! impl_security {
                     };
                     // In this order: a grant goes once no code, refresh token
                     // or device refers to it any more.
-                    let kinds: [(String, Vec<i64>, &mut u64); 12] = [
+                    let kinds: [(String, Vec<i64>, &mut u64); 13] = [
                         (batch("auth_requests", "id", "expires_at < $1"), vec![t], &mut s.auth_requests),
                         (batch("pushed_requests", "uri_hash", "expires_at < $1"), vec![t], &mut s.pushed_requests),
                         (batch("device_authorizations", "device_code_hash", "expires_at < $1"), vec![t], &mut s.device_authorizations),
@@ -182,6 +182,7 @@ macro_rules! impl_security {
                         (batch("revoked_access_tokens", "jti", "expires_at < $1"), vec![t], &mut s.revoked_jtis),
                         (batch("audit_log", "id", "at < $1"), vec![c.audit_before], &mut s.audit),
                         (batch("email_tokens", "token_hash", "expires_at < $1"), vec![t], &mut s.email_tokens),
+                        (batch("ceremonies", "id_hash", "expires_at < $1"), vec![t], &mut s.ceremonies),
                         (
                             batch("outbox", "id", "(sent_at < $1 OR failed_at < $1)"),
                             vec![c.mail_done_before],

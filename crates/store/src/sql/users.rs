@@ -5,7 +5,7 @@ macro_rules! impl_users {
         mod users {
             use super::*;
             use $crate::backend;
-            use $crate::sql::col;
+            use $crate::sql::{col, words_col};
             use async_trait::async_trait;
             use portico_core::model::UnixTime;
             use portico_core::model::{Session, User};
@@ -237,12 +237,13 @@ macro_rules! impl_users {
             #[async_trait]
             impl SessionStore for $store {
                 async fn create_session(&self, s: &Session) -> StoreResult<()> {
-                    sqlx::query("INSERT INTO sessions (id_hash, user_id, auth_time, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
+                    sqlx::query("INSERT INTO sessions (id_hash, user_id, auth_time, created_at, expires_at, amr) VALUES ($1, $2, $3, $4, $5, $6)")
                         .bind(&s.id_hash)
                         .bind(&s.user_id)
                         .bind(s.auth_time)
                         .bind(s.created_at)
                         .bind(s.expires_at)
+                        .bind(s.amr.join(" "))
                         .execute(&self.writer)
                         .await
                         .map_err(backend)?;
@@ -250,7 +251,7 @@ macro_rules! impl_users {
                 }
                 async fn session(&self, id_hash: &str, now: UnixTime) -> StoreResult<Option<Session>> {
                     let row = sqlx::query(
-                        "SELECT id_hash, user_id, auth_time, created_at, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2",
+                        "SELECT id_hash, user_id, auth_time, created_at, expires_at, amr FROM sessions WHERE id_hash = $1 AND expires_at > $2",
                     )
                     .bind(id_hash)
                     .bind(now)
@@ -264,6 +265,7 @@ macro_rules! impl_users {
                             auth_time: col(&r, 2)?,
                             created_at: col(&r, 3)?,
                             expires_at: col(&r, 4)?,
+                            amr: words_col(&r, 5)?,
                         })
                     })
                     .transpose()

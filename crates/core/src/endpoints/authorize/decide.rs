@@ -7,21 +7,11 @@ use crate::infra::provider::Provider;
 use crate::model::{AuthRequest, Client, Session};
 use crate::protocol::error::{ErrorCode, OAuthError, Result};
 use crate::protocol::scope::{self};
-use crate::protocol::types::ACR_VALUES;
 use crate::protocol::types::Prompt;
 use crate::services::audit::{self, Event};
+use crate::services::mfa::{self, Need};
 use crate::services::verification;
 use portico_api_types::XMethod;
-
-/// The acr the client prefers: the first of its acr_values Portico can
-/// achieve. Values Portico cannot achieve are ignored (acr_values is a
-/// voluntary request, OIDC Core §3.1.2.1); the claim then says what happened.
-pub(super) fn wanted_acr(req: &AuthRequest) -> Option<&str> {
-    req.acr_values
-        .iter()
-        .map(String::as_str)
-        .find(|v| ACR_VALUES.contains(v))
-}
 
 /// Whether this request needs credentials typed now, even with a session.
 /// `fresh`: the user has typed them for this request.
@@ -38,7 +28,23 @@ pub(super) fn needs_fresh_login(
     req.x_method == XMethod::Reauthorize
         || req.prompt.contains(&Prompt::Login)
         || req.max_age.is_some_and(|m| now - s.auth_time > m)
-        || wanted_acr(req) == Some("1")
+        || req.wanted_acr() == Some("1")
+}
+
+/// The second-factor screen the session still needs for this request
+/// (its entrypoint's policy, the client's `require_mfa`, `acr_values`), if
+/// any.
+pub(super) async fn second_factor_screen(
+    p: &Provider,
+    req: &AuthRequest,
+    s: &Session,
+) -> Result<Option<Screen>> {
+    let policy = mfa::policy(p, Some(req)).await?;
+    Ok(match mfa::need(p, &s.user_id, &s.amr, policy).await? {
+        Need::Nothing => None,
+        Need::SecondFactor => Some(Screen::SecondFactor),
+        Need::Enrol => Some(Screen::Enrol),
+    })
 }
 
 /// Whether the user must be asked to allow the client its scopes.
@@ -80,8 +86,12 @@ pub(super) async fn decide(
             Some(s) if verification::required_at(p, &s.user_id, &req.entrypoint).await? => {
                 Some(Screen::Login)
             }
-            Some(s) if needs_consent(p, client, &req, &s.user_id).await? => Some(Screen::Consent),
-            _ => None,
+            Some(s) => match second_factor_screen(p, &req, s).await? {
+                Some(screen) => Some(screen),
+                None if needs_consent(p, client, &req, &s.user_id).await? => Some(Screen::Consent),
+                None => None,
+            },
+            None => None,
         }
     };
     match (screen, session) {
@@ -96,6 +106,14 @@ pub(super) async fn decide(
                 (Screen::SignUp, _) => (
                     ErrorCode::InteractionRequired,
                     "the user must interact with the sign-up page",
+                ),
+                (Screen::SecondFactor, _) => (
+                    ErrorCode::LoginRequired,
+                    "the user must give a second factor",
+                ),
+                (Screen::Enrol, _) => (
+                    ErrorCode::InteractionRequired,
+                    "the user must set up a second factor",
                 ),
             };
             Err(OAuthError::new(code, why))

@@ -32,6 +32,11 @@ pub enum Screen {
     Login,
     SignUp,
     Consent,
+    /// The account's second factor ("Authentication code", or a passkey),
+    /// for a session that has only a password.
+    SecondFactor,
+    /// A second factor is required and the account has none: enrol one.
+    Enrol,
 }
 
 /// What the endpoint answers.

@@ -169,7 +169,7 @@ pub(super) async fn issue_response(
     fresh: bool,
 ) -> Result<Outcome> {
     let now = p.now();
-    let acr = if fresh { "1" } else { "0" };
+    let acr = crate::protocol::types::amr::acr(&session.amr, fresh);
     let grant = Grant {
         id: p.random.token(16)?,
         client_id: req.client_id.clone(),
@@ -198,6 +198,7 @@ pub(super) async fn issue_response(
                 code_challenge_method: req.code_challenge_method,
                 auth_time: session.auth_time,
                 acr: Some(acr.to_owned()),
+                amr: session.amr.clone(),
                 created_at: now,
                 expires_at: now + p.config.code_ttl,
             })
@@ -247,6 +248,7 @@ pub(super) async fn issue_response(
             IdTokenExtras {
                 nonce: req.nonce.as_deref(),
                 acr: Some(acr),
+                amr: &session.amr,
                 access_token: at.as_deref(),
                 code: code.as_deref(),
                 user_claims,

@@ -1,7 +1,9 @@
 //! Resuming a stored request after a screen: signed in, consent given,
 //! or cancelled.
 
-use super::decide::{forget_for_reauthorize, needs_consent, needs_fresh_login};
+use super::decide::{
+    forget_for_reauthorize, needs_consent, needs_fresh_login, second_factor_screen,
+};
 use super::respond::error_response;
 use super::respond::issue_response;
 use super::{Outcome, Screen};
@@ -57,6 +59,12 @@ pub async fn complete(
             "verify your email address to continue",
         ));
     }
+    if let Some(screen) = second_factor_screen(p, &req, session).await? {
+        return Ok(Outcome::Interaction {
+            screen,
+            request_id: req.id,
+        });
+    }
     forget_for_reauthorize(p, &req, &session.user_id).await?;
     if needs_consent(p, &client, &req, &session.user_id).await? {
         req.login_session = fresh.then(|| session.id_hash.clone());
@@ -100,6 +108,13 @@ pub async fn consent(
         return Err(OAuthError::new(
             ErrorCode::LoginRequired,
             "sign in again to continue",
+        ));
+    }
+    // Consent is no way around a second factor the request needs.
+    if second_factor_screen(p, &req, session).await?.is_some() {
+        return Err(OAuthError::new(
+            ErrorCode::LoginRequired,
+            "give your second factor to continue",
         ));
     }
     let req = p

@@ -159,16 +159,16 @@ pub async fn decide(
         p.store.create_grant(&grant).await?;
         // "1" when the user typed their credentials after the device asked
         // (for this flow); otherwise an existing SSO session ("0").
-        let acr = if who.session.auth_time >= found.device.created_at {
-            "1"
-        } else {
-            "0"
-        };
+        let acr = crate::protocol::types::amr::acr(
+            &who.session.amr,
+            who.session.auth_time >= found.device.created_at,
+        );
         Some(DeviceApproval {
             user_id: who.session.user_id.clone(),
             grant_id: grant.id,
             auth_time: who.session.auth_time,
             acr: Some(acr.to_owned()),
+            amr: who.session.amr.clone(),
         })
     } else {
         None

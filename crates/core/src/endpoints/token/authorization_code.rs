@@ -62,6 +62,7 @@ pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Res
             auth_time: c.auth_time,
             nonce: c.nonce.as_deref(),
             acr: c.acr.as_deref(),
+            amr: &c.amr,
             rotates: None,
         },
     )

@@ -82,6 +82,7 @@ pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Res
             auth_time: approval.auth_time,
             nonce: None,
             acr: approval.acr.as_deref(),
+            amr: &approval.amr,
             rotates: None,
         },
     )

@@ -59,6 +59,17 @@ pub async fn exchange(
             ));
         }
     };
+    // A second factor cannot be given through this grant: an account that
+    // has one signs in through the browser. Said only to a caller who knew
+    // the password.
+    if !p.store.factors(&user.id).await?.is_empty() {
+        tracing::info!(client_id = %client.id, "password grant: refused, the account has a second factor");
+        return Err(OAuthError::invalid_grant(
+            "this account signs in with a second factor, which the password grant cannot carry; \
+             use the authorization code flow",
+        ));
+    }
+    let pwd = [crate::protocol::types::amr::PWD.to_owned()];
     let now = p.now();
     let grant = Grant {
         id: p.random.token(16)?,
@@ -81,6 +92,7 @@ pub async fn exchange(
             auth_time: now,
             nonce: None,
             acr: Some(ACR_CREDENTIALS),
+            amr: &pwd,
             rotates: None,
         },
     )

@@ -77,6 +77,7 @@ pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Res
             auth_time: t.auth_time,
             nonce: None,
             acr: t.acr.as_deref(),
+            amr: &t.amr,
             rotates: Some(value),
         },
     )
