@@ -6,9 +6,9 @@ use crate::testing::{fresh_pg_database, pg_enabled};
 use crate::{PoolSettings, connect};
 use portico_core::infra::store::{Store, StoreError, Take};
 use portico_core::model::{
-    AuthCode, AuthRequest, Client, DeviceApproval, DeviceAuthorization, DeviceStatus, DisabledBy,
-    EmailToken, EmailTokenKind, Entrypoint, Grant, OutboxMail, PushedRequest, RefreshToken,
-    Session, SigningKeyRecord, User,
+    AuthCode, AuthRequest, Ceremony, CeremonyKind, Client, DeviceApproval, DeviceAuthorization,
+    DeviceStatus, DisabledBy, EmailToken, EmailTokenKind, Entrypoint, Factor, FactorKind, Grant,
+    OutboxMail, PushedRequest, RefreshToken, Session, SigningKeyRecord, User,
 };
 use portico_core::protocol::types::ResponseMode;
 use std::sync::Arc;
@@ -102,6 +102,13 @@ on_both_backends!(
     clients_are_listed_by_id_and_keep_their_state,
     revoking_a_clients_grants_spares_other_clients,
     deleting_a_client_revokes_its_grants_and_forgets_its_consents,
+    factors_are_listed_oldest_first_and_a_passkey_belongs_to_one_account,
+    only_the_owner_renames_or_removes_a_factor_and_the_last_one_takes_the_recovery_codes,
+    an_app_code_step_is_accepted_once_and_only_forward,
+    recovery_codes_are_single_use_per_account_and_replaced_as_a_set,
+    ceremonies_are_read_in_place_and_taken_once_before_they_expire,
+    sessions_remember_how_the_user_signed_in,
+    deleting_a_user_removes_their_factors_recovery_codes_and_ceremonies,
 );
 
 // Not `duplicate_emails_conflict_case_insensitively`: the memory store
@@ -134,6 +141,13 @@ on_the_memory_store_too!(
     clients_are_listed_by_id_and_keep_their_state,
     revoking_a_clients_grants_spares_other_clients,
     deleting_a_client_revokes_its_grants_and_forgets_its_consents,
+    factors_are_listed_oldest_first_and_a_passkey_belongs_to_one_account,
+    only_the_owner_renames_or_removes_a_factor_and_the_last_one_takes_the_recovery_codes,
+    an_app_code_step_is_accepted_once_and_only_forward,
+    recovery_codes_are_single_use_per_account_and_replaced_as_a_set,
+    ceremonies_are_read_in_place_and_taken_once_before_they_expire,
+    sessions_remember_how_the_user_signed_in,
+    deleting_a_user_removes_their_factors_recovery_codes_and_ceremonies,
 );
 
 fn client(id: &str) -> Client {
@@ -1131,6 +1145,19 @@ async fn the_sweep_deletes_what_is_dead_and_nothing_else(s: Arc<dyn Store>) {
     )
     .await
     .unwrap();
+    // Ceremonies: one expired, one live (the account's, and one of no one).
+    let passkey_sign_in = CeremonyKind::PasskeySignIn;
+    s.put_ceremony(&ceremony("cer-dead", passkey_sign_in, None, 50))
+        .await
+        .unwrap();
+    s.put_ceremony(&ceremony(
+        "cer-live",
+        CeremonyKind::SecondFactor,
+        Some("mailed"),
+        500,
+    ))
+    .await
+    .unwrap();
     let cutoffs = Cutoffs {
         expired_before: 100,
         codes_expired_before: 100,
@@ -1155,8 +1182,14 @@ async fn the_sweep_deletes_what_is_dead_and_nothing_else(s: Arc<dyn Store>) {
             audit: 1,
             mails: 2,
             email_tokens: 1,
-            ceremonies: 0,
+            ceremonies: 1,
         }
+    );
+    assert!(
+        s.ceremony("cer-live", CeremonyKind::SecondFactor, 99)
+            .await
+            .unwrap()
+            .is_some()
     );
     assert_eq!(s.outbox_depth().await.unwrap(), 3, "queued mail stays");
     assert!(
@@ -1488,4 +1521,397 @@ async fn an_address_change_and_its_undo(s: Arc<dyn Store>) {
     );
     assert!(s.session("s1", 1).await.unwrap().is_none());
     assert_eq!(s.grant("g1").await.unwrap().unwrap().revoked_at, Some(9));
+}
+
+fn app(id: &str, user: &str, created_at: i64) -> Factor {
+    Factor {
+        id: id.into(),
+        user_id: user.into(),
+        kind: FactorKind::Totp,
+        name: "Authenticator app".into(),
+        secret: format!("sealed-key-of-{id}"),
+        credential_id: None,
+        created_at,
+        last_used_at: Some(created_at),
+        last_step: Some(100),
+    }
+}
+
+fn passkey(id: &str, user: &str, credential_id: &str, created_at: i64) -> Factor {
+    Factor {
+        id: id.into(),
+        user_id: user.into(),
+        kind: FactorKind::Passkey,
+        name: format!("Passkey {id}"),
+        secret: format!("{{\"cred\":\"{credential_id}\"}}"),
+        credential_id: Some(credential_id.into()),
+        created_at,
+        last_used_at: None,
+        last_step: None,
+    }
+}
+
+fn ceremony(id_hash: &str, kind: CeremonyKind, user: Option<&str>, expires_at: i64) -> Ceremony {
+    Ceremony {
+        id_hash: id_hash.into(),
+        kind,
+        user_id: user.map(Into::into),
+        state: format!("{{\"of\":\"{id_hash}\"}}"),
+        created_at: 0,
+        expires_at,
+    }
+}
+
+/// Spawn `n` copies of `f` at once and count the tasks that got `true`.
+async fn winners<F, Fut>(n: usize, f: F) -> usize
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..n).map(|_| tokio::spawn(f())).collect();
+    let mut wins = 0;
+    for t in tasks {
+        wins += usize::from(t.await.unwrap());
+    }
+    wins
+}
+
+async fn factors_are_listed_oldest_first_and_a_passkey_belongs_to_one_account(s: Arc<dyn Store>) {
+    for (id, email) in [("u1", "a@example.com"), ("u2", "b@example.com")] {
+        s.create_user(&user_at(id, email)).await.unwrap();
+    }
+    assert!(s.factors("u1").await.unwrap().is_empty());
+    let key = passkey("f-key", "u1", "cred-1", 10);
+    // Added out of order; the tie at 20 is broken by id.
+    for f in [app("f-c", "u1", 20), key.clone(), app("f-b", "u1", 20)] {
+        s.add_factor(&f).await.unwrap();
+    }
+    let listed = s.factors("u1").await.unwrap();
+    let ids: Vec<&str> = listed.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids, ["f-key", "f-b", "f-c"]);
+    assert_eq!(listed[0], key, "every field round-trips");
+    assert_eq!(listed[1], app("f-b", "u1", 20));
+    assert!(s.factors("u2").await.unwrap().is_empty());
+    // The same credential on another account: refused, and nothing added.
+    let e = s
+        .add_factor(&passkey("f-other", "u2", "cred-1", 30))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+    assert!(s.factors("u2").await.unwrap().is_empty());
+    s.add_factor(&passkey("f-u2", "u2", "cred-2", 30))
+        .await
+        .unwrap();
+    assert_eq!(s.factor_by_credential("cred-1").await.unwrap(), Some(key));
+    assert_eq!(
+        s.factor_by_credential("cred-2")
+            .await
+            .unwrap()
+            .unwrap()
+            .user_id,
+        "u2"
+    );
+    assert_eq!(s.factor_by_credential("cred-3").await.unwrap(), None);
+}
+
+async fn only_the_owner_renames_or_removes_a_factor_and_the_last_one_takes_the_recovery_codes(
+    s: Arc<dyn Store>,
+) {
+    for (id, email) in [("u1", "a@example.com"), ("u2", "b@example.com")] {
+        s.create_user(&user_at(id, email)).await.unwrap();
+    }
+    s.add_factor(&app("f-app", "u1", 10)).await.unwrap();
+    s.add_factor(&passkey("f-key", "u1", "cred-1", 20))
+        .await
+        .unwrap();
+    s.add_factor(&app("f-u2", "u2", 10)).await.unwrap();
+    let codes = |c: &[&str]| c.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>();
+    s.replace_recovery_codes("u1", &codes(&["h1", "h2"]), 5)
+        .await
+        .unwrap();
+    s.replace_recovery_codes("u2", &codes(&["h1"]), 5)
+        .await
+        .unwrap();
+
+    assert!(!s.rename_factor("u2", "f-key", "Stolen").await.unwrap());
+    assert!(!s.rename_factor("u1", "nope", "Nothing").await.unwrap());
+    assert!(s.rename_factor("u1", "f-key", "Work laptop").await.unwrap());
+    let names: Vec<String> = s
+        .factors("u1")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
+    assert_eq!(names, ["Authenticator app", "Work laptop"]);
+
+    assert!(!s.remove_factor("u2", "f-key").await.unwrap());
+    assert!(!s.remove_factor("u1", "nope").await.unwrap());
+    assert_eq!(s.factors("u1").await.unwrap().len(), 2, "nothing removed");
+    assert!(s.remove_factor("u1", "f-key").await.unwrap());
+    assert!(!s.remove_factor("u1", "f-key").await.unwrap(), "once");
+    assert_eq!(s.factor_by_credential("cred-1").await.unwrap(), None);
+    assert_eq!(
+        s.recovery_codes_left("u1").await.unwrap(),
+        2,
+        "a factor is left: the codes stay"
+    );
+    // The last factor goes: so do the codes.
+    assert!(s.remove_factor("u1", "f-app").await.unwrap());
+    assert!(s.factors("u1").await.unwrap().is_empty());
+    assert_eq!(s.recovery_codes_left("u1").await.unwrap(), 0);
+    assert!(!s.use_recovery_code("u1", "h1", 6).await.unwrap());
+    // The other account is untouched.
+    assert_eq!(s.factors("u2").await.unwrap().len(), 1);
+    assert_eq!(s.recovery_codes_left("u2").await.unwrap(), 1);
+}
+
+async fn an_app_code_step_is_accepted_once_and_only_forward(s: Arc<dyn Store>) {
+    s.create_user(&user_at("u1", "a@example.com"))
+        .await
+        .unwrap();
+    s.add_factor(&app("f1", "u1", 10)).await.unwrap();
+    s.add_factor(&Factor {
+        last_step: None,
+        ..app("f2", "u1", 11)
+    })
+    .await
+    .unwrap();
+    // f1 was turned on with the code of step 100.
+    assert!(!s.advance_totp_step("f1", 100, 50).await.unwrap(), "same");
+    assert!(!s.advance_totp_step("f1", 99, 50).await.unwrap(), "older");
+    assert!(s.advance_totp_step("f1", 101, 50).await.unwrap(), "newer");
+    assert!(!s.advance_totp_step("f1", 101, 51).await.unwrap(), "once");
+    let f1 = s.factors("u1").await.unwrap().remove(0);
+    assert_eq!((f1.last_step, f1.last_used_at), (Some(101), Some(50)));
+    // A factor never used takes any step; an unknown factor none.
+    assert!(s.advance_totp_step("f2", 7, 52).await.unwrap());
+    assert!(!s.advance_totp_step("nope", 1000, 52).await.unwrap());
+    // One code typed on many instances at once: it works once.
+    let wins = winners(16, || {
+        let s = s.clone();
+        async move { s.advance_totp_step("f1", 102, 60).await.unwrap() }
+    })
+    .await;
+    assert_eq!(wins, 1);
+    // Neighbouring steps at once: one of them wins for each step written;
+    // whatever the order, the step never moves back.
+    let tasks: Vec<_> = (103..119)
+        .map(|step| {
+            let s = s.clone();
+            tokio::spawn(async move { s.advance_totp_step("f1", step, 61).await.unwrap() })
+        })
+        .collect();
+    let mut any = false;
+    for t in tasks {
+        any |= t.await.unwrap();
+    }
+    assert!(any);
+    let f1 = s.factors("u1").await.unwrap().remove(0);
+    assert_eq!(f1.last_step, Some(118), "the newest step sticks");
+    assert!(!s.advance_totp_step("f1", 117, 62).await.unwrap());
+}
+
+async fn recovery_codes_are_single_use_per_account_and_replaced_as_a_set(s: Arc<dyn Store>) {
+    for (id, email) in [("u1", "a@example.com"), ("u2", "b@example.com")] {
+        s.create_user(&user_at(id, email)).await.unwrap();
+    }
+    let codes = |c: &[&str]| c.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>();
+    assert_eq!(s.recovery_codes_left("u1").await.unwrap(), 0);
+    s.replace_recovery_codes("u1", &codes(&["a", "b", "c"]), 1)
+        .await
+        .unwrap();
+    s.replace_recovery_codes("u2", &codes(&["a"]), 1)
+        .await
+        .unwrap();
+    assert_eq!(s.recovery_codes_left("u1").await.unwrap(), 3);
+    assert!(s.use_recovery_code("u1", "a", 2).await.unwrap());
+    assert!(!s.use_recovery_code("u1", "a", 3).await.unwrap(), "once");
+    assert!(!s.use_recovery_code("u1", "zzz", 3).await.unwrap());
+    assert!(
+        !s.use_recovery_code("u2", "b", 3).await.unwrap(),
+        "another account's code"
+    );
+    assert_eq!(s.recovery_codes_left("u1").await.unwrap(), 2);
+    assert!(
+        s.use_recovery_code("u2", "a", 3).await.unwrap(),
+        "the same code on another account is its own"
+    );
+    // One code typed on many instances at once: it works once.
+    let wins = winners(16, || {
+        let s = s.clone();
+        async move { s.use_recovery_code("u1", "b", 4).await.unwrap() }
+    })
+    .await;
+    assert_eq!(wins, 1);
+    assert_eq!(s.recovery_codes_left("u1").await.unwrap(), 1);
+    // A new set: the old one stops working, used or not.
+    s.replace_recovery_codes("u1", &codes(&["d", "e"]), 5)
+        .await
+        .unwrap();
+    assert_eq!(s.recovery_codes_left("u1").await.unwrap(), 2);
+    assert!(!s.use_recovery_code("u1", "c", 6).await.unwrap());
+    assert!(s.use_recovery_code("u1", "d", 6).await.unwrap());
+    assert_eq!(s.recovery_codes_left("u1").await.unwrap(), 1);
+    assert_eq!(s.recovery_codes_left("u2").await.unwrap(), 0);
+}
+
+async fn ceremonies_are_read_in_place_and_taken_once_before_they_expire(s: Arc<dyn Store>) {
+    s.create_user(&user_at("u1", "a@example.com"))
+        .await
+        .unwrap();
+    let setup = ceremony("c-setup", CeremonyKind::TotpSetup, Some("u1"), 200);
+    let sign_in = ceremony("c-passkey", CeremonyKind::PasskeySignIn, None, 200);
+    let step = ceremony("c-step", CeremonyKind::SecondFactor, Some("u1"), 200);
+    let old = ceremony("c-old", CeremonyKind::PasskeyRegister, Some("u1"), 100);
+    for c in [&setup, &sign_in, &step, &old] {
+        s.put_ceremony(c).await.unwrap();
+    }
+    // Read in place: a wrong code may be retried.
+    for _ in 0..2 {
+        assert_eq!(
+            s.ceremony("c-setup", CeremonyKind::TotpSetup, 199)
+                .await
+                .unwrap(),
+            Some(setup.clone())
+        );
+    }
+    assert_eq!(
+        s.ceremony("c-setup", CeremonyKind::SecondFactor, 150)
+            .await
+            .unwrap(),
+        None,
+        "another kind"
+    );
+    assert_eq!(
+        s.take_ceremony("c-setup", CeremonyKind::PasskeyRegister, 150)
+            .await
+            .unwrap(),
+        None,
+        "another kind"
+    );
+    assert_eq!(
+        s.ceremony("c-setup", CeremonyKind::TotpSetup, 200)
+            .await
+            .unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(
+        s.ceremony("nope", CeremonyKind::TotpSetup, 1)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        s.take_ceremony("c-old", CeremonyKind::PasskeyRegister, 100)
+            .await
+            .unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(
+        s.take_ceremony("c-passkey", CeremonyKind::PasskeySignIn, 150)
+            .await
+            .unwrap(),
+        Some(sign_in),
+        "a ceremony of no one yet round-trips"
+    );
+    assert_eq!(
+        s.take_ceremony("c-passkey", CeremonyKind::PasskeySignIn, 150)
+            .await
+            .unwrap(),
+        None,
+        "taken once"
+    );
+    // The step between password and second factor, finished on many
+    // instances at once: exactly one finishes it.
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                s.take_ceremony("c-step", CeremonyKind::SecondFactor, 150)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut taken = Vec::new();
+    for t in tasks {
+        taken.extend(t.await.unwrap());
+    }
+    assert_eq!(taken, vec![step]);
+    assert_eq!(
+        s.ceremony("c-step", CeremonyKind::SecondFactor, 150)
+            .await
+            .unwrap(),
+        None,
+        "gone once taken"
+    );
+    assert_eq!(
+        s.take_ceremony("c-setup", CeremonyKind::TotpSetup, 150)
+            .await
+            .unwrap(),
+        Some(setup),
+        "reading never consumed it"
+    );
+}
+
+async fn sessions_remember_how_the_user_signed_in(s: Arc<dyn Store>) {
+    s.create_user(&user_at("u1", "a@example.com"))
+        .await
+        .unwrap();
+    let session = |id: &str, amr: &[&str]| Session {
+        id_hash: id.into(),
+        user_id: "u1".into(),
+        auth_time: 10,
+        amr: amr.iter().map(|m| (*m).to_owned()).collect(),
+        created_at: 10,
+        expires_at: 1000,
+    };
+    for s1 in [
+        session("s-mfa", &["pwd", "otp", "mfa"]),
+        session("s-passkey", &["swk", "user", "mfa"]),
+        session("s-pwd", &["pwd"]),
+        session("s-none", &[]),
+    ] {
+        s.create_session(&s1).await.unwrap();
+        assert_eq!(s.session(&s1.id_hash, 11).await.unwrap(), Some(s1));
+    }
+}
+
+async fn deleting_a_user_removes_their_factors_recovery_codes_and_ceremonies(s: Arc<dyn Store>) {
+    for (id, email) in [("u1", "a@example.com"), ("u2", "b@example.com")] {
+        s.create_user(&user_at(id, email)).await.unwrap();
+    }
+    s.add_factor(&app("f-app", "u1", 10)).await.unwrap();
+    s.add_factor(&passkey("f-key", "u1", "cred-1", 20))
+        .await
+        .unwrap();
+    s.add_factor(&app("f-u2", "u2", 10)).await.unwrap();
+    for u in ["u1", "u2"] {
+        s.replace_recovery_codes(u, &["h1".to_owned()], 5)
+            .await
+            .unwrap();
+    }
+    let kind = CeremonyKind::TotpSetup;
+    s.put_ceremony(&ceremony("c-u1", kind, Some("u1"), 500))
+        .await
+        .unwrap();
+    s.put_ceremony(&ceremony("c-u2", kind, Some("u2"), 500))
+        .await
+        .unwrap();
+    assert!(s.delete_user("u1", 50).await.unwrap());
+    assert!(s.factors("u1").await.unwrap().is_empty());
+    assert_eq!(s.factor_by_credential("cred-1").await.unwrap(), None);
+    assert_eq!(s.recovery_codes_left("u1").await.unwrap(), 0);
+    assert_eq!(s.ceremony("c-u1", kind, 60).await.unwrap(), None);
+    // The other account keeps everything.
+    assert_eq!(s.factors("u2").await.unwrap().len(), 1);
+    assert_eq!(s.recovery_codes_left("u2").await.unwrap(), 1);
+    assert!(s.ceremony("c-u2", kind, 60).await.unwrap().is_some());
+    // The deleted account's passkey may be registered anew.
+    s.add_factor(&passkey("f-again", "u2", "cred-1", 60))
+        .await
+        .unwrap();
 }

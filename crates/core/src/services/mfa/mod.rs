@@ -553,9 +553,14 @@ pub async fn start_totp(p: &Provider, user: &User) -> Result<TotpStart> {
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_else(|| "Portico".into());
-    let enc = |s: &str| {
-        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-    };
+    // Key Uri Format: the label and issuer percent-encoded (RFC 3986
+    // unreserved characters kept, so apps show them as typed).
+    const LABEL: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'.')
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'~');
+    let enc = |s: &str| percent_encoding::utf8_percent_encode(s, LABEL).to_string();
     let otpauth_uri = format!(
         "otpauth://totp/{}:{}?secret={}&issuer={}&algorithm=SHA1&digits={}&period={}",
         enc(&label_issuer),
@@ -789,3 +794,6 @@ pub async fn finish_passkey_sign_in(
         .ok_or(FactorError::NotFound)?;
     Ok(user)
 }
+
+#[cfg(test)]
+mod tests;
