@@ -57,10 +57,18 @@ pub async fn start(
     clock: Arc<dyn Clock>,
 ) -> Result<Running, String> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    // The demo on a loopback address is served as `localhost`: browsers
+    // refuse IP addresses as WebAuthn relying-party ids, and the demo shows
+    // every feature, passkeys included.
+    let default_issuer = if settings.demo && addr.ip().is_loopback() {
+        format!("http://localhost:{}", addr.port())
+    } else {
+        format!("http://{addr}")
+    };
     let issuer = settings
         .issuer
         .clone()
-        .unwrap_or_else(|| format!("http://{addr}"))
+        .unwrap_or(default_issuer)
         .trim_end_matches('/')
         .to_owned();
     url::Url::parse(&issuer).map_err(|e| format!("the issuer {issuer} is not a URL: {e}"))?;
