@@ -338,6 +338,16 @@ async fn run(cli: Cli) -> Result<(), String> {
                 println!("  {url}");
                 println!();
             }
+            if let Some(url) = &running.demo_authorize_url {
+                println!(
+                    "Passkeys and an authenticator app: sign in, open {}/account/security (or \
+                     the account page's \"Security\"). The same sign-in asking for a second factor:",
+                    running.issuer
+                );
+                println!();
+                println!("  {url}&acr_values=urn%3Aportico%3Aacr%3Amfa");
+                println!();
+            }
             if running.demo_authorize_url.is_some() {
                 println!(
                     "Mail (password reset links, verification codes) arrives in the demo mailbox:"
