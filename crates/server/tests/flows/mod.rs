@@ -908,7 +908,10 @@ async fn discovery_advertises_what_works(db: Db) {
         set("code_challenge_methods_supported"),
         sorted(&["S256", "plain"])
     );
-    assert_eq!(set("acr_values_supported"), sorted(&["0", "1"]));
+    assert_eq!(
+        set("acr_values_supported"),
+        sorted(&["0", "1", "urn:portico:acr:mfa"])
+    );
     assert_eq!(d["introspection_endpoint"], s.url("/oauth2/introspect"));
     assert_eq!(d["revocation_endpoint"], s.url("/oauth2/revoke"));
     assert_eq!(
@@ -926,6 +929,7 @@ async fn discovery_advertises_what_works(db: Db) {
         "updated_at",
         "email_verified",
         "acr",
+        "amr",
         "c_hash",
     ] {
         assert!(set("claims_supported").contains(&c.to_owned()), "{c}");
