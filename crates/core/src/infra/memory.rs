@@ -868,7 +868,7 @@ impl FactorStore for MemoryStore {
         let before = g.factors.len();
         g.factors.retain(|f| !(f.user_id == user_id && f.id == id));
         let removed = g.factors.len() < before;
-        if !g.factors.iter().any(|f| f.user_id == user_id) {
+        if removed && !g.factors.iter().any(|f| f.user_id == user_id) {
             g.recovery_codes.retain(|(u, _), _| u != user_id);
         }
         Ok(removed)

@@ -88,7 +88,7 @@ impl RelyingParty {
         display_name: &str,
         exclude: Vec<Vec<u8>>,
     ) -> Result<(String, String), Failed> {
-        let exclude = (!exclude.is_empty()).then(|| exclude.into_iter().map(Into::into).collect());
+        let exclude = (!exclude.is_empty()).then_some(exclude);
         let (ccr, state): (CreationChallengeResponse, PasskeyRegistration) = self
             .webauthn
             .start_passkey_registration(user_handle(user_id), email, display_name, exclude)

@@ -37,7 +37,7 @@ impl std::fmt::Debug for Factor {
 }
 
 impl FactorKindExt for FactorKind {
-    fn as_str(self) -> &'static str {
+    fn as_str(&self) -> &'static str {
         match self {
             FactorKind::Passkey => "passkey",
             FactorKind::Totp => "totp",
@@ -53,7 +53,7 @@ impl FactorKindExt for FactorKind {
 /// The stored spelling of a [`FactorKind`] (the wire type lives in
 /// api-types, which has no business with storage names).
 pub trait FactorKindExt: Sized {
-    fn as_str(self) -> &'static str;
+    fn as_str(&self) -> &'static str;
     fn parse(s: &str) -> Option<Self>;
 }
 

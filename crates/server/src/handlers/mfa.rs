@@ -355,7 +355,8 @@ pub async fn passkey_add_finish(
     added(&state, &headers, &sess, a).await
 }
 
-/// `POST /api/ui/account/factors/rename`.
+/// `POST /api/ui/account/factors/rename`. A name is cosmetic, so unlike
+/// adding and removing it needs no recent sign-in.
 pub async fn factor_rename(
     State(state): State<AppState>,
     SignedIn(sess): SignedIn,

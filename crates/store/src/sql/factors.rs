@@ -97,14 +97,16 @@ macro_rules! impl_factors {
                         .await
                         .map_err(backend)?
                         .rows_affected();
-                    sqlx::query(
-                        "DELETE FROM recovery_codes WHERE user_id = $1 \
-                         AND NOT EXISTS (SELECT 1 FROM factors WHERE user_id = $1)",
-                    )
-                    .bind(user_id)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(backend)?;
+                    if n > 0 {
+                        sqlx::query(
+                            "DELETE FROM recovery_codes WHERE user_id = $1 \
+                             AND NOT EXISTS (SELECT 1 FROM factors WHERE user_id = $1)",
+                        )
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    }
                     tx.commit().await.map_err(backend)?;
                     Ok(n > 0)
                 }
