@@ -281,6 +281,32 @@ async fn try_start_settings(
     demo: bool,
 ) -> Result<TestServer, String> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    start_listening(listener, url, config_text, issuer, demo).await
+}
+
+/// Start a server with extra config whose issuer (and base) is
+/// `http://localhost:<port>`: browsers refuse IP addresses as WebAuthn
+/// relying-party ids, so passkey tests run there.
+pub async fn start_on_localhost(db: Db, extra_config: &str) -> TestServer {
+    let (url, guard) = fresh_database(db).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://localhost:{}", listener.local_addr().unwrap().port());
+    let config = format!("{CONFIG}\n{extra_config}");
+    let mut s = start_listening(listener, &url, Some(&config), Some(&issuer), false)
+        .await
+        .unwrap();
+    s.base = issuer;
+    s._dir = guard;
+    s
+}
+
+async fn start_listening(
+    listener: tokio::net::TcpListener,
+    url: &str,
+    config_text: Option<&str>,
+    issuer: Option<&str>,
+    demo: bool,
+) -> Result<TestServer, String> {
     let clock = Arc::new(OffsetClock::default());
     let settings = Settings {
         database_url: url.to_owned(),
