@@ -11,6 +11,11 @@ use portico_api_types::{
     LoginRequest, MailAccepted, NewPasswordRequest, NextStep, PasswordResetRequest, SessionInfo,
     SignUpRequest, ThemeInfo, VerifyEmailRequest,
 };
+use portico_api_types::{
+    FactorAdded, FactorRemove, FactorRename, PasskeyBegin, PasskeyChallenge, PasskeyRegistration,
+    PasskeySignIn, RecoveryCodes, SecondFactorInfo, SecondFactorRequest, SecurityInfo, TotpConfirm,
+    TotpSetup,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -238,4 +243,83 @@ pub async fn theme(search: &str) -> Result<ThemeInfo, ApiError> {
     } else {
         get(&format!("{}?{}", routes::THEME, kept.join("&"))).await
     }
+}
+
+/// What the pending sign-in (the password step just done) can be finished
+/// with, for the "Authentication code" screen.
+pub async fn second_factor_info(request: Option<&str>) -> Result<SecondFactorInfo, ApiError> {
+    match request {
+        Some(r) => {
+            get(&format!(
+                "{}?request={}",
+                routes::SECOND_FACTOR,
+                encode_segment(r)
+            ))
+            .await
+        }
+        None => get(routes::SECOND_FACTOR).await,
+    }
+}
+
+/// "Verify" with the code from the app, or a recovery code.
+pub async fn second_factor(req: &SecondFactorRequest) -> Result<NextStep, ApiError> {
+    post(routes::SECOND_FACTOR, req).await
+}
+
+/// "Sign in with a passkey" (or the email field's autofill, `conditional`):
+/// the options for `navigator.credentials.get`.
+pub async fn passkey_begin(conditional: bool) -> Result<PasskeyChallenge, ApiError> {
+    post(routes::PASSKEY_BEGIN, &PasskeyBegin { conditional }).await
+}
+
+/// The browser's signed assertion; the answer is the next step.
+pub async fn passkey_finish(req: &PasskeySignIn) -> Result<NextStep, ApiError> {
+    post(routes::PASSKEY_FINISH, req).await
+}
+
+/// The account security page.
+pub async fn account_security() -> Result<SecurityInfo, ApiError> {
+    get(routes::ACCOUNT_SECURITY).await
+}
+
+/// "Set up authenticator app": the key and its QR code.
+pub async fn totp_begin() -> Result<TotpSetup, ApiError> {
+    post(routes::TOTP_BEGIN, &serde_json::json!({})).await
+}
+
+/// "Turn on" with the "Code from your app".
+pub async fn totp_confirm(req: &TotpConfirm) -> Result<FactorAdded, ApiError> {
+    post(routes::TOTP_CONFIRM, req).await
+}
+
+/// "Add a passkey": the options for `navigator.credentials.create`.
+pub async fn passkey_add_begin() -> Result<PasskeyChallenge, ApiError> {
+    post(routes::PASSKEY_ADD_BEGIN, &serde_json::json!({})).await
+}
+
+/// The new passkey's credential.
+pub async fn passkey_add_finish(req: &PasskeyRegistration) -> Result<FactorAdded, ApiError> {
+    post(routes::PASSKEY_ADD_FINISH, req).await
+}
+
+/// "Save" a factor's new name; the answer is the page as it now is.
+pub async fn factor_rename(id: &str, name: &str) -> Result<SecurityInfo, ApiError> {
+    post(
+        routes::FACTOR_RENAME,
+        &FactorRename {
+            id: id.into(),
+            name: name.into(),
+        },
+    )
+    .await
+}
+
+/// "Remove" a factor; the answer is the page as it now is.
+pub async fn factor_remove(id: &str) -> Result<SecurityInfo, ApiError> {
+    post(routes::FACTOR_REMOVE, &FactorRemove { id: id.into() }).await
+}
+
+/// "New recovery codes": a new set; the old set stops working.
+pub async fn recovery_codes() -> Result<RecoveryCodes, ApiError> {
+    post(routes::RECOVERY_CODES, &serde_json::json!({})).await
 }
