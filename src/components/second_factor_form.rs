@@ -82,24 +82,24 @@ pub fn SecondFactorForm(
     });
     let expired = Memo::new(move |_| has(codes::SIGN_IN_EXPIRED));
     // Switching replaces the field the keyboard was about to use: focus
-    // the new one (not when the page opens).
+    // the new one once it is in the page (not when the page opens).
     let fields = NodeRef::<html::Div>::new();
-    Effect::new(move |before: Option<bool>| {
-        let now = recovery.get();
-        if before.is_some_and(|b| b != now)
-            && let Some(input) = fields
-                .get()
-                .and_then(|d| d.query_selector("input").ok().flatten())
+    let switched = StoredValue::new(false);
+    Effect::new(move |_| {
+        if let Some(input) = fields
+            .get()
+            .and_then(|d| d.query_selector("input").ok().flatten())
+            && switched.get_value()
         {
             let _ = wasm_bindgen::JsCast::unchecked_into::<web_sys::HtmlElement>(input).focus();
         }
-        now
     });
     let switch = move |to: bool| {
         move |ev: leptos::ev::MouseEvent| {
             ev.prevent_default();
             code.set(String::new());
             form.error.set(None);
+            switched.set_value(true);
             recovery.set(to);
         }
     };

@@ -30,6 +30,10 @@ struct Page {
     renaming: RwSignal<Option<String>>,
     /// The enrolment an entrypoint requires (`?request=`), if any.
     request: Signal<Option<String>>,
+    /// "I have saved them" closed the codes panel, and the button with
+    /// the focus went with it: the way on ("Continue", or the recovery
+    /// codes section) takes the focus as it comes back.
+    refocus: StoredValue<bool>,
 }
 
 impl Page {
@@ -62,6 +66,24 @@ impl Page {
         if !recovery_codes.is_empty() {
             self.new_codes.set(recovery_codes);
         }
+    }
+
+    /// Take the focus with `el` once it is in the page, if the codes panel
+    /// just closed.
+    fn refocus_on<E>(self, el: NodeRef<E>, also: impl Fn() -> bool + 'static)
+    where
+        E: leptos::html::ElementType,
+        E::Output: Clone + JsCast + 'static,
+    {
+        Effect::new(move |_| {
+            if let Some(el) = el.get()
+                && self.refocus.get_value()
+                && also()
+            {
+                self.refocus.set_value(false);
+                let _ = el.unchecked_into::<web_sys::HtmlElement>().focus();
+            }
+        });
     }
 
     /// The ids of the account's factors of one kind, in the server's order.
@@ -138,20 +160,8 @@ pub fn SecuritySettings(
         new_codes: RwSignal::new(Vec::new()),
         renaming: RwSignal::new(None),
         request,
+        refocus: StoredValue::new(false),
     };
-    // After "I have saved them" the button is gone: go on from the way on,
-    // or from the recovery codes section.
-    Effect::new(move |before: Option<bool>| {
-        let open = page.new_codes.with(|c| !c.is_empty());
-        if before == Some(true) && !open {
-            let doc = document();
-            focus(
-                doc.get_element_by_id("continue")
-                    .or_else(|| doc.get_element_by_id("codes-title")),
-            );
-        }
-        open
-    });
     let enrolling = request
         .get_untracked()
         .map(|_| view! { <p class="banner banner-info">{t.requires_second_factor}</p> });
@@ -274,26 +284,30 @@ fn FactorRow(id: String, page: Page, renamable: bool, gone: NodeRef<html::H2>) -
     let name = RwSignal::new(String::new());
     let rename_button = NodeRef::<html::Button>::new();
     let name_box = NodeRef::<html::Div>::new();
-    Effect::new(move |before: Option<bool>| {
-        let now = open.get();
-        if now {
-            focus(
-                name_box
-                    .get()
-                    .and_then(|d| d.query_selector("input").ok().flatten()),
-            );
-        } else if before == Some(true)
-            && let Some(b) = rename_button.get()
+    // Renaming replaces the buttons with the field and back: the keyboard
+    // follows, to the field, then back to "Rename" (not when the page
+    // opens).
+    let back = StoredValue::new(false);
+    Effect::new(move |_| {
+        focus(
+            name_box
+                .get()
+                .and_then(|d| d.query_selector("input").ok().flatten()),
+        );
+    });
+    Effect::new(move |_| {
+        if let Some(b) = rename_button.get()
+            && back.get_value()
         {
             let _ = b.focus();
         }
-        now
     });
     let start = {
         let id = id.clone();
         move |_| {
             name.set(factor.get_untracked().map(|f| f.name).unwrap_or_default());
             form.error.set(None);
+            back.set_value(true);
             page.renaming.set(Some(id.clone()));
         }
     };
@@ -478,6 +492,11 @@ fn RecoverySection(page: Page) -> impl IntoView {
     let t = use_ui().t;
     let form = FormState::new();
     let any = Memo::new(move |_| page.info.with(|i| !i.factors.is_empty()));
+    // "Continue" takes the focus where there is one.
+    let heading = NodeRef::<html::H2>::new();
+    page.refocus_on(heading, move || {
+        page.request.with_untracked(Option::is_none)
+    });
     let renew = move |_| {
         form.run(
             move || page.watch(api::recovery_codes()),
@@ -491,7 +510,7 @@ fn RecoverySection(page: Page) -> impl IntoView {
     move || {
         any.get().then(|| view! {
             <section class="security-section" aria-labelledby="codes-title">
-                <h2 id="codes-title" tabindex="-1">{t.recovery_codes}</h2>
+                <h2 id="codes-title" tabindex="-1" node_ref=heading>{t.recovery_codes}</h2>
                 <p class="hint">{t.recovery_codes_help}</p>
                 <p class="codes-left">{t.recovery_codes_left} {move || page.info.with(|i| i.recovery_codes_left)}</p>
                 <ErrorBanner error=form.error/>
@@ -513,6 +532,8 @@ fn Continue(page: Page) -> impl IntoView {
     let ready = Memo::new(move |_| {
         page.request.with(Option::is_some) && page.info.with(|i| !i.factors.is_empty())
     });
+    let button = NodeRef::<html::Button>::new();
+    page.refocus_on(button, || true);
     let go = move |_| {
         let Some(r) = page.request.get_untracked() else {
             return;
@@ -523,7 +544,7 @@ fn Continue(page: Page) -> impl IntoView {
         ready.get().then(|| view! {
             <div class="continue">
                 <ErrorBanner error=form.error/>
-                <button id="continue" type="button" class="button-primary" on:click=go disabled=move || form.busy.get()>
+                <button type="button" class="button-primary" node_ref=button on:click=go disabled=move || form.busy.get()>
                     {label.clone()}
                 </button>
             </div>
