@@ -63,14 +63,14 @@ pub fn RecoveryCodesPanel(
     };
     view! {
         <section class="recovery-panel outcome" tabindex="-1" aria-labelledby="recovery-panel-title" node_ref=panel>
-            <h2 id="recovery-panel-title">{t.save_codes_title}</h2>
-            <p>{t.save_codes_help}</p>
+            <h2 id="recovery-panel-title">{t.account.save_codes_title}</h2>
+            <p>{t.account.save_codes_help}</p>
             <ul class="recovery-codes">
                 {codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
             </ul>
             <div class="actions">
-                <button type="button" class="button-secondary" on:click=save>{t.download}</button>
-                <button type="button" class="button-primary" on:click=move |_| done()>{t.saved_them}</button>
+                <button type="button" class="button-secondary" on:click=save>{t.account.download}</button>
+                <button type="button" class="button-primary" on:click=move |_| done()>{t.account.saved_them}</button>
             </div>
         </section>
     }

@@ -164,7 +164,7 @@ pub fn SecuritySettings(
     };
     let enrolling = request
         .get_untracked()
-        .map(|_| view! { <p class="banner banner-info">{t.requires_second_factor}</p> });
+        .map(|_| view! { <p class="banner banner-info">{t.account.requires_second_factor}</p> });
     let again = switch_link(
         pages::LOGIN,
         request.get_untracked(),
@@ -173,7 +173,7 @@ pub fn SecuritySettings(
     let body = move || {
         if page.reauthenticate.get() {
             return EitherOf3::A(view! {
-                <p>{t.reauthenticate}</p>
+                <p>{t.account.reauthenticate}</p>
                 <p><a href=again.clone()>{t.sign_in_again}</a></p>
             });
         }
@@ -231,10 +231,10 @@ fn Passkeys(page: Page) -> impl IntoView {
     move || {
         shown.get().then(|| view! {
             <section class="security-section" aria-labelledby="passkeys-title">
-                <h2 id="passkeys-title" tabindex="-1" node_ref=heading>{t.passkeys}</h2>
-                <p class="hint">{t.passkeys_help}</p>
+                <h2 id="passkeys-title" tabindex="-1" node_ref=heading>{t.account.passkeys}</h2>
+                <p class="hint">{t.account.passkeys_help}</p>
                 {move || if none.get() {
-                    Either::Left(view! { <p>{t.no_passkeys}</p> })
+                    Either::Left(view! { <p>{t.account.no_passkeys}</p> })
                 } else {
                     Either::Right(view! {
                         <ul class="factors">
@@ -246,7 +246,7 @@ fn Passkeys(page: Page) -> impl IntoView {
                 <ErrorBanner error=form.error/>
                 {offered.then(|| view! {
                     <button type="button" class="button-secondary" on:click=add disabled=move || form.busy.get()>
-                        {t.add_passkey}
+                        {t.account.add_passkey}
                     </button>
                 })}
             </section>
@@ -257,10 +257,10 @@ fn Passkeys(page: Page) -> impl IntoView {
 /// "Added ...", then "Last used ..." or "Not used yet".
 fn dates(t: &'static crate::i18n::Strings, f: &FactorInfo) -> String {
     let used = match f.last_used_at {
-        Some(s) => format!("{}{}", t.last_used, date(s)),
-        None => t.never_used.to_owned(),
+        Some(s) => format!("{}{}", t.account.last_used, date(s)),
+        None => t.account.never_used.to_owned(),
     };
-    format!("{}{} \u{b7} {used}", t.added_on, date(f.created_at))
+    format!("{}{} \u{b7} {used}", t.account.added_on, date(f.created_at))
 }
 
 /// One factor: its name and dates, "Rename" (passkeys) and "Remove". The
@@ -347,10 +347,10 @@ fn FactorRow(id: String, page: Page, renamable: bool, gone: NodeRef<html::H2>) -
                 Either::Left(view! {
                     <form class="form" on:submit=save.clone() novalidate=true>
                         <div node_ref=name_box>
-                            <Field id="passkey_name" label=t.passkey_name value=name error=name_error/>
+                            <Field id="passkey_name" label=t.account.passkey_name value=name error=name_error/>
                         </div>
                         <div class="actions">
-                            <SubmitButton label=t.save busy=form.busy/>
+                            <SubmitButton label=t.account.save busy=form.busy/>
                             <button type="button" class="button-secondary" on:click=move |_| page.renaming.set(None)>{t.cancel}</button>
                         </div>
                     </form>
@@ -359,9 +359,9 @@ fn FactorRow(id: String, page: Page, renamable: bool, gone: NodeRef<html::H2>) -
                 Either::Right(view! {
                     <div class="actions">
                         {renamable.then(|| view! {
-                            <button type="button" class="button-secondary" node_ref=rename_button on:click=start.clone()>{t.rename}</button>
+                            <button type="button" class="button-secondary" node_ref=rename_button on:click=start.clone()>{t.account.rename}</button>
                         })}
-                        <button type="button" class="button-secondary" on:click=remove.clone() disabled=move || form.busy.get()>{t.remove}</button>
+                        <button type="button" class="button-secondary" on:click=remove.clone() disabled=move || form.busy.get()>{t.account.remove}</button>
                     </div>
                 })
             }}
@@ -393,8 +393,8 @@ fn AuthenticatorApp(page: Page) -> impl IntoView {
     };
     view! {
         <section class="security-section" aria-labelledby="app-title">
-            <h2 id="app-title" tabindex="-1" node_ref=heading>{t.authenticator_app}</h2>
-            <p class="hint">{t.authenticator_help}</p>
+            <h2 id="app-title" tabindex="-1" node_ref=heading>{t.account.authenticator_app}</h2>
+            <p class="hint">{t.account.authenticator_help}</p>
             {move || {
                 if !ids.with(Vec::is_empty) {
                     EitherOf3::A(view! {
@@ -409,7 +409,7 @@ fn AuthenticatorApp(page: Page) -> impl IntoView {
                     EitherOf3::C(view! {
                         <ErrorBanner error=form.error/>
                         <button type="button" class="button-secondary" on:click=begin disabled=move || form.busy.get()>
-                            {t.set_up_app}
+                            {t.account.set_up_app}
                         </button>
                     })
                 }
@@ -465,19 +465,19 @@ fn TotpSetupForm(
     });
     view! {
         <div class="totp-setup" node_ref=steps>
-            <p>{t.scan_qr}</p>
-            <img class="qr" src=qr_src(&setup.qr_svg) alt=t.qr_alt/>
+            <p>{t.account.scan_qr}</p>
+            <img class="qr" src=qr_src(&setup.qr_svg) alt=t.account.qr_alt/>
             <div class="field">
-                <label for="setup_key">{t.setup_key}</label>
+                <label for="setup_key">{t.account.setup_key}</label>
                 <input id="setup_key" class="setup-key" type="text" readonly=true value=setup.setup_key
                     autocomplete="off" spellcheck="false"/>
             </div>
             <form class="form" on:submit=submit novalidate=true>
                 <ErrorBanner error=banner(form)/>
-                <Field id="totp_code" label=t.code_from_app autocomplete="one-time-code" inputmode="numeric"
+                <Field id="totp_code" label=t.account.code_from_app autocomplete="one-time-code" inputmode="numeric"
                     value=code error=code_error(form)/>
                 <div class="actions">
-                    <SubmitButton label=t.turn_on busy=form.busy/>
+                    <SubmitButton label=t.account.turn_on busy=form.busy/>
                     <button type="button" class="button-secondary" on:click=move |_| close()>{t.cancel}</button>
                 </div>
             </form>
@@ -510,12 +510,12 @@ fn RecoverySection(page: Page) -> impl IntoView {
     move || {
         any.get().then(|| view! {
             <section class="security-section" aria-labelledby="codes-title">
-                <h2 id="codes-title" tabindex="-1" node_ref=heading>{t.recovery_codes}</h2>
-                <p class="hint">{t.recovery_codes_help}</p>
-                <p class="codes-left">{t.recovery_codes_left} {move || page.info.with(|i| i.recovery_codes_left)}</p>
+                <h2 id="codes-title" tabindex="-1" node_ref=heading>{t.account.recovery_codes}</h2>
+                <p class="hint">{t.account.recovery_codes_help}</p>
+                <p class="codes-left">{t.account.recovery_codes_left} {move || page.info.with(|i| i.recovery_codes_left)}</p>
                 <ErrorBanner error=form.error/>
                 <button type="button" class="button-secondary" on:click=renew disabled=move || form.busy.get()>
-                    {t.new_recovery_codes}
+                    {t.account.new_recovery_codes}
                 </button>
             </section>
         })

@@ -71,7 +71,7 @@ pub fn Home() -> impl IntoView {
                     <p>{t.signed_in_as} <strong>{name}</strong> " (" {email} ")."</p>
                     {unverified}
                     {mail.then(|| view! { <div class="account-change"><ChangeEmail changed=changed/></div> })}
-                    <p><a href=pages::ACCOUNT_SECURITY>{t.security}</a></p>
+                    <p><a href=pages::ACCOUNT_SECURITY>{t.account.security}</a></p>
                     <button type="button" class="button-secondary" on:click=sign_out>{t.sign_out}</button>
                 }
                 .into_any()

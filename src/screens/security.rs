@@ -51,7 +51,7 @@ pub fn Security() -> impl IntoView {
                 }
             });
             view! {
-                <Heading title=t.security info=info.get().flatten()/>
+                <Heading title=t.account.security info=info.get().flatten()/>
                 {body}
                 {back}
             }
