@@ -27,35 +27,48 @@ fn network_error() -> ApiError {
     }
 }
 
-async fn read<R: DeserializeOwned>(resp: Response) -> Result<R, ApiError> {
+/// The body of a successful answer, or the server's error. Not generic:
+/// every call shares this one copy, and only the parsing below is made
+/// per type (the login page's wasm carries every copy).
+async fn answer(sent: Result<Response, gloo_net::Error>) -> Result<String, ApiError> {
+    let resp = sent.map_err(|_| network_error())?;
+    let text = resp.text().await.map_err(|_| network_error())?;
     if resp.ok() {
-        resp.json::<R>().await.map_err(|_| network_error())
+        Ok(text)
     } else {
-        Err(resp.json::<ApiError>().await.unwrap_or_else(|_| ApiError {
-            error: codes::SERVER_ERROR.into(),
-            message: format!("Something went wrong (HTTP {}). Try again.", resp.status()),
-            field_errors: vec![],
-        }))
+        Err(
+            serde_json::from_str::<ApiError>(&text).unwrap_or_else(|_| ApiError {
+                error: codes::SERVER_ERROR.into(),
+                message: format!("Something went wrong (HTTP {}). Try again.", resp.status()),
+                field_errors: vec![],
+            }),
+        )
     }
 }
 
+fn parse<R: DeserializeOwned>(body: Result<String, ApiError>) -> Result<R, ApiError> {
+    serde_json::from_str(&body?).map_err(|_| network_error())
+}
+
+async fn get_text(path: &str) -> Result<String, ApiError> {
+    answer(Request::get(path).send().await).await
+}
+
 async fn get<R: DeserializeOwned>(path: &str) -> Result<R, ApiError> {
-    let resp = Request::get(path)
-        .send()
-        .await
+    parse(get_text(path).await)
+}
+
+async fn post_text(path: &str, body: serde_json::Result<String>) -> Result<String, ApiError> {
+    let request = Request::post(path)
+        .header(CSRF_HEADER, CSRF_HEADER_VALUE)
+        .header("Content-Type", "application/json")
+        .body(body.map_err(|_| network_error())?)
         .map_err(|_| network_error())?;
-    read(resp).await
+    answer(request.send().await).await
 }
 
 async fn post<B: Serialize, R: DeserializeOwned>(path: &str, body: &B) -> Result<R, ApiError> {
-    let resp = Request::post(path)
-        .header(CSRF_HEADER, CSRF_HEADER_VALUE)
-        .json(body)
-        .map_err(|_| network_error())?
-        .send()
-        .await
-        .map_err(|_| network_error())?;
-    read(resp).await
+    parse(post_text(path, serde_json::to_string(body)).await)
 }
 
 /// Percent-encode a path segment or query value (ids are base64url; this

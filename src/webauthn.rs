@@ -2,7 +2,7 @@
 //! hand-written module, `public/webauthn.js` (served at [`GLUE_URL`]),
 //! which the app imports only when a passkey is used or the browser can
 //! offer passkeys in the email field's autofill: the sign-in page's first
-//! load carries only the three lines below that find and load it.
+//! load carries only the few lines below that find and load it.
 
 use portico_api_types::{ApiError, codes};
 use wasm_bindgen::prelude::*;
@@ -13,31 +13,25 @@ pub const GLUE_URL: &str = "/public/webauthn.js";
 
 // `import()` is syntax, not a function wasm could call, and the page's CSP
 // rightly forbids building code from text: these lines become a tiny
-// module of wasm-bindgen's glue. The URL is [`GLUE_URL`].
-#[wasm_bindgen(
-    inline_js = "export function load(){return import('/public/webauthn.js')}\n\
+// module of wasm-bindgen's glue, which imports the real one on first use.
+// The URL is [`GLUE_URL`].
+#[wasm_bindgen(inline_js = "const glue=()=>import('/public/webauthn.js');\n\
 export function supported(){return typeof PublicKeyCredential=='function'}\n\
-export async function conditional(){try{return !!(await PublicKeyCredential.isConditionalMediationAvailable())}catch(e){return false}}"
-)]
+export async function conditional(){try{return !!(await PublicKeyCredential.isConditionalMediationAvailable())}catch(e){return false}}\n\
+export function abort(){glue().then(m=>m.abort(),()=>{})}\n\
+export async function get(o,c){return (await glue()).get(o,c)}\n\
+export async function create(o){return (await glue()).create(o)}")]
 extern "C" {
-    #[wasm_bindgen(catch)]
-    async fn load() -> Result<Glue, JsValue>;
     /// Whether this browser has passkeys at all (`PublicKeyCredential`).
     pub fn supported() -> bool;
     #[wasm_bindgen(js_name = conditional)]
     async fn conditional_js() -> JsValue;
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// The glue module's exports.
-    type Glue;
-    #[wasm_bindgen(method)]
-    fn abort(this: &Glue);
-    #[wasm_bindgen(method, catch)]
-    async fn get(this: &Glue, options: &str, conditional: bool) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, catch)]
-    async fn create(this: &Glue, options: &str) -> Result<JsValue, JsValue>;
+    /// Stop the ceremony in progress (the autofill one), if any.
+    pub fn abort();
+    #[wasm_bindgen(catch)]
+    async fn get(options: &str, conditional: bool) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch)]
+    async fn create(options: &str) -> Result<JsValue, JsValue>;
 }
 
 /// A ceremony that did not give a credential: the user cancelled, the
@@ -50,10 +44,6 @@ fn failed() -> ApiError {
     }
 }
 
-async fn glue() -> Result<Glue, ApiError> {
-    load().await.map_err(|_| failed())
-}
-
 fn credential(answer: Result<JsValue, JsValue>) -> Result<String, ApiError> {
     answer.ok().and_then(|v| v.as_string()).ok_or_else(failed)
 }
@@ -64,23 +54,14 @@ pub async fn conditional_available() -> bool {
     supported() && conditional_js().await.as_bool().unwrap_or(false)
 }
 
-/// Stop the ceremony in progress (the autofill one), if the glue is loaded.
-pub async fn abort() {
-    if let Ok(g) = glue().await {
-        g.abort();
-    }
-}
-
 /// Sign in with the server's request `options` (JSON text): a dialog, or
 /// with `conditional` the autofill list. The assertion as JSON text.
 pub async fn sign_in(options: &str, conditional: bool) -> Result<String, ApiError> {
-    let g = glue().await?;
-    credential(g.get(options, conditional).await)
+    credential(get(options, conditional).await)
 }
 
 /// Create a passkey with the server's creation `options` (JSON text). The
 /// new credential as JSON text.
 pub async fn register(options: &str) -> Result<String, ApiError> {
-    let g = glue().await?;
-    credential(g.create(options).await)
+    credential(create(options).await)
 }

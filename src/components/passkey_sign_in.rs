@@ -58,7 +58,7 @@ pub fn PasskeySignIn(
     let click = move |_| {
         let (request, return_to) = (request.get_untracked(), return_to.get_untracked());
         form.submit(move || async move {
-            webauthn::abort().await;
+            webauthn::abort();
             let challenge = api::passkey_begin(false).await?;
             let credential = webauthn::sign_in(&challenge.options, false).await?;
             finish(challenge.ceremony, credential, request, return_to).await

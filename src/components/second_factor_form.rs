@@ -135,15 +135,14 @@ pub fn SecondFactorForm(
             (false, true) => t.second_factor_intro,
             (false, false) => t.passkey_intro,
         };
-        let field = if in_recovery {
-            view! { <Field id="recovery_code" label=t.recovery_code value=code error=code_error/> }
-                .into_any()
+        // One field, named for the code it takes.
+        let (id, label, autocomplete, inputmode) = if in_recovery {
+            ("recovery_code", t.recovery_code, "off", "text")
         } else {
-            view! {
-                <Field id="code" label=t.authentication_code autocomplete="one-time-code" inputmode="numeric"
-                    value=code error=code_error/>
-            }
-            .into_any()
+            ("code", t.authentication_code, "one-time-code", "numeric")
+        };
+        let field = view! {
+            <Field id=id label=label autocomplete=autocomplete inputmode=inputmode value=code error=code_error/>
         };
         let code_form = (in_recovery || asks_code).then(|| {
             view! {

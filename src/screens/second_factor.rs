@@ -15,9 +15,12 @@ pub fn SecondFactor() -> impl IntoView {
     let request = request_param();
     let return_to = query_param("return_to");
     let recovery = query_param("recovery").get_untracked().as_deref() == Some("1");
-    let factors = LocalResource::new(move || {
-        let r = request.get();
-        async move { api::second_factor_info(r.as_deref()).await }
+    // Loaded once, without a resource: the sign-in bundle carries each
+    // resource type's machinery, and this page never reloads it.
+    let factors = RwSignal::new(None);
+    let r = request.get_untracked();
+    leptos::task::spawn_local(async move {
+        factors.set(Some(api::second_factor_info(r.as_deref()).await));
     });
     let info = request_info(request);
     let t = use_ui().t;
