@@ -30,10 +30,6 @@ struct Page {
     renaming: RwSignal<Option<String>>,
     /// The enrolment an entrypoint requires (`?request=`), if any.
     request: Signal<Option<String>>,
-    /// "I have saved them" closed the codes panel, and the button with
-    /// the focus went with it: the way on ("Continue", or the recovery
-    /// codes section) takes the focus as it comes back.
-    refocus: StoredValue<bool>,
 }
 
 impl Page {
@@ -66,24 +62,6 @@ impl Page {
         if !recovery_codes.is_empty() {
             self.new_codes.set(recovery_codes);
         }
-    }
-
-    /// Take the focus with `el` once it is in the page, if the codes panel
-    /// just closed.
-    fn refocus_on<E>(self, el: NodeRef<E>, also: impl Fn() -> bool + 'static)
-    where
-        E: leptos::html::ElementType,
-        E::Output: Clone + JsCast + 'static,
-    {
-        Effect::new(move |_| {
-            if let Some(el) = el.get()
-                && self.refocus.get_value()
-                && also()
-            {
-                self.refocus.set_value(false);
-                let _ = el.unchecked_into::<web_sys::HtmlElement>().focus();
-            }
-        });
     }
 
     /// The ids of the account's factors of one kind, in the server's order.
@@ -160,7 +138,6 @@ pub fn SecuritySettings(
         new_codes: RwSignal::new(Vec::new()),
         renaming: RwSignal::new(None),
         request,
-        refocus: StoredValue::new(false),
     };
     let enrolling = request
         .get_untracked()
@@ -170,6 +147,19 @@ pub fn SecuritySettings(
         request.get_untracked(),
         Some(pages::ACCOUNT_SECURITY.to_owned()),
     );
+    // "I have saved them": the button with the focus goes with the panel,
+    // so the way on ("Continue", or the recovery codes section) takes it
+    // once the sections are back.
+    let saved = move || {
+        page.new_codes.set(Vec::new());
+        request_animation_frame(|| {
+            let doc = document();
+            focus(
+                doc.get_element_by_id("continue")
+                    .or_else(|| doc.get_element_by_id("codes-title")),
+            );
+        });
+    };
     let body = move || {
         if page.reauthenticate.get() {
             return EitherOf3::A(view! {
@@ -186,9 +176,7 @@ pub fn SecuritySettings(
                 <Continue page=page/>
             })
         } else {
-            EitherOf3::C(
-                view! { <RecoveryCodesPanel codes=codes done=move || page.new_codes.set(Vec::new())/> },
-            )
+            EitherOf3::C(view! { <RecoveryCodesPanel codes=codes done=saved/> })
         }
     };
     view! {
@@ -492,11 +480,6 @@ fn RecoverySection(page: Page) -> impl IntoView {
     let t = use_ui().t;
     let form = FormState::new();
     let any = Memo::new(move |_| page.info.with(|i| !i.factors.is_empty()));
-    // "Continue" takes the focus where there is one.
-    let heading = NodeRef::<html::H2>::new();
-    page.refocus_on(heading, move || {
-        page.request.with_untracked(Option::is_none)
-    });
     let renew = move |_| {
         form.run(
             move || page.watch(api::recovery_codes()),
@@ -510,7 +493,7 @@ fn RecoverySection(page: Page) -> impl IntoView {
     move || {
         any.get().then(|| view! {
             <section class="security-section" aria-labelledby="codes-title">
-                <h2 id="codes-title" tabindex="-1" node_ref=heading>{t.account.recovery_codes}</h2>
+                <h2 id="codes-title" tabindex="-1">{t.account.recovery_codes}</h2>
                 <p class="hint">{t.account.recovery_codes_help}</p>
                 <p class="codes-left">{t.account.recovery_codes_left} {move || page.info.with(|i| i.recovery_codes_left)}</p>
                 <ErrorBanner error=form.error/>
@@ -532,8 +515,6 @@ fn Continue(page: Page) -> impl IntoView {
     let ready = Memo::new(move |_| {
         page.request.with(Option::is_some) && page.info.with(|i| !i.factors.is_empty())
     });
-    let button = NodeRef::<html::Button>::new();
-    page.refocus_on(button, || true);
     let go = move |_| {
         let Some(r) = page.request.get_untracked() else {
             return;
@@ -544,7 +525,7 @@ fn Continue(page: Page) -> impl IntoView {
         ready.get().then(|| view! {
             <div class="continue">
                 <ErrorBanner error=form.error/>
-                <button type="button" class="button-primary" node_ref=button on:click=go disabled=move || form.busy.get()>
+                <button id="continue" type="button" class="button-primary" on:click=go disabled=move || form.busy.get()>
                     {label.clone()}
                 </button>
             </div>
