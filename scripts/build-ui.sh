@@ -10,8 +10,9 @@ trunk build --release
 trunk build account.html --release --dist dist/account --public-url /account/
 
 # Compressed copies beside each asset; the server sends the one the browser
-# accepts (brotli, then gzip), so the first load moves the smallest bytes.
-find dist dist/account -maxdepth 1 -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) | while read -r f; do
+# accepts (brotli, then gzip), so the first load moves the smallest bytes;
+# dist/public holds the passkey glue, imported when a passkey is used.
+find dist dist/account dist/public -maxdepth 1 -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) | while read -r f; do
   brotli -f -q 11 -o "$f.br" "$f"
   gzip -f -9 -k "$f"
 done

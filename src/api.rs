@@ -11,6 +11,11 @@ use portico_api_types::{
     LoginRequest, MailAccepted, NewPasswordRequest, NextStep, PasswordResetRequest, SessionInfo,
     SignUpRequest, ThemeInfo, VerifyEmailRequest,
 };
+use portico_api_types::{
+    FactorAdded, FactorRemove, FactorRename, PasskeyBegin, PasskeyChallenge, PasskeyRegistration,
+    PasskeySignIn, RecoveryCodes, SecondFactorInfo, SecondFactorRequest, SecurityInfo, TotpConfirm,
+    TotpSetup,
+};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -22,35 +27,48 @@ fn network_error() -> ApiError {
     }
 }
 
-async fn read<R: DeserializeOwned>(resp: Response) -> Result<R, ApiError> {
+/// The body of a successful answer, or the server's error. Not generic:
+/// every call shares this one copy, and only the parsing below is made
+/// per type (the login page's wasm carries every copy).
+async fn answer(sent: Result<Response, gloo_net::Error>) -> Result<String, ApiError> {
+    let resp = sent.map_err(|_| network_error())?;
+    let text = resp.text().await.map_err(|_| network_error())?;
     if resp.ok() {
-        resp.json::<R>().await.map_err(|_| network_error())
+        Ok(text)
     } else {
-        Err(resp.json::<ApiError>().await.unwrap_or_else(|_| ApiError {
-            error: codes::SERVER_ERROR.into(),
-            message: format!("Something went wrong (HTTP {}). Try again.", resp.status()),
-            field_errors: vec![],
-        }))
+        Err(
+            serde_json::from_str::<ApiError>(&text).unwrap_or_else(|_| ApiError {
+                error: codes::SERVER_ERROR.into(),
+                message: format!("Something went wrong (HTTP {}). Try again.", resp.status()),
+                field_errors: vec![],
+            }),
+        )
     }
 }
 
+fn parse<R: DeserializeOwned>(body: Result<String, ApiError>) -> Result<R, ApiError> {
+    serde_json::from_str(&body?).map_err(|_| network_error())
+}
+
+async fn get_text(path: &str) -> Result<String, ApiError> {
+    answer(Request::get(path).send().await).await
+}
+
 async fn get<R: DeserializeOwned>(path: &str) -> Result<R, ApiError> {
-    let resp = Request::get(path)
-        .send()
-        .await
+    parse(get_text(path).await)
+}
+
+async fn post_text(path: &str, body: serde_json::Result<String>) -> Result<String, ApiError> {
+    let request = Request::post(path)
+        .header(CSRF_HEADER, CSRF_HEADER_VALUE)
+        .header("Content-Type", "application/json")
+        .body(body.map_err(|_| network_error())?)
         .map_err(|_| network_error())?;
-    read(resp).await
+    answer(request.send().await).await
 }
 
 async fn post<B: Serialize, R: DeserializeOwned>(path: &str, body: &B) -> Result<R, ApiError> {
-    let resp = Request::post(path)
-        .header(CSRF_HEADER, CSRF_HEADER_VALUE)
-        .json(body)
-        .map_err(|_| network_error())?
-        .send()
-        .await
-        .map_err(|_| network_error())?;
-    read(resp).await
+    parse(post_text(path, serde_json::to_string(body)).await)
 }
 
 /// Percent-encode a path segment or query value (ids are base64url; this
@@ -238,4 +256,83 @@ pub async fn theme(search: &str) -> Result<ThemeInfo, ApiError> {
     } else {
         get(&format!("{}?{}", routes::THEME, kept.join("&"))).await
     }
+}
+
+/// What the pending sign-in (the password step just done) can be finished
+/// with, for the "Authentication code" screen.
+pub async fn second_factor_info(request: Option<&str>) -> Result<SecondFactorInfo, ApiError> {
+    match request {
+        Some(r) => {
+            get(&format!(
+                "{}?request={}",
+                routes::SECOND_FACTOR,
+                encode_segment(r)
+            ))
+            .await
+        }
+        None => get(routes::SECOND_FACTOR).await,
+    }
+}
+
+/// "Verify" with the code from the app, or a recovery code.
+pub async fn second_factor(req: &SecondFactorRequest) -> Result<NextStep, ApiError> {
+    post(routes::SECOND_FACTOR, req).await
+}
+
+/// "Sign in with a passkey" (or the email field's autofill, `conditional`):
+/// the options for `navigator.credentials.get`.
+pub async fn passkey_begin(conditional: bool) -> Result<PasskeyChallenge, ApiError> {
+    post(routes::PASSKEY_BEGIN, &PasskeyBegin { conditional }).await
+}
+
+/// The browser's signed assertion; the answer is the next step.
+pub async fn passkey_finish(req: &PasskeySignIn) -> Result<NextStep, ApiError> {
+    post(routes::PASSKEY_FINISH, req).await
+}
+
+/// The account security page.
+pub async fn account_security() -> Result<SecurityInfo, ApiError> {
+    get(routes::ACCOUNT_SECURITY).await
+}
+
+/// "Set up authenticator app": the key and its QR code.
+pub async fn totp_begin() -> Result<TotpSetup, ApiError> {
+    post(routes::TOTP_BEGIN, &serde_json::json!({})).await
+}
+
+/// "Turn on" with the "Code from your app".
+pub async fn totp_confirm(req: &TotpConfirm) -> Result<FactorAdded, ApiError> {
+    post(routes::TOTP_CONFIRM, req).await
+}
+
+/// "Add a passkey": the options for `navigator.credentials.create`.
+pub async fn passkey_add_begin() -> Result<PasskeyChallenge, ApiError> {
+    post(routes::PASSKEY_ADD_BEGIN, &serde_json::json!({})).await
+}
+
+/// The new passkey's credential.
+pub async fn passkey_add_finish(req: &PasskeyRegistration) -> Result<FactorAdded, ApiError> {
+    post(routes::PASSKEY_ADD_FINISH, req).await
+}
+
+/// "Save" a factor's new name; the answer is the page as it now is.
+pub async fn factor_rename(id: &str, name: &str) -> Result<SecurityInfo, ApiError> {
+    post(
+        routes::FACTOR_RENAME,
+        &FactorRename {
+            id: id.into(),
+            name: name.into(),
+        },
+    )
+    .await
+}
+
+/// "Remove" a factor; the answer is the page as it now is.
+pub async fn factor_remove(id: &str) -> Result<SecurityInfo, ApiError> {
+    post(routes::FACTOR_REMOVE, &FactorRemove { id: id.into() }).await
+}
+
+/// "New recovery codes": a new set; the old set stops working.
+pub async fn recovery_codes() -> Result<RecoveryCodes, ApiError> {
+    post(routes::RECOVERY_CODES, &serde_json::json!({})).await
 }

@@ -5,8 +5,9 @@
 //!
 //! Server messages are English with a stable code; the Spanish UI shows
 //! its own sentence for every code it knows and the server's otherwise.
-//! The codes of mailed links and codes are worded by the UI in both
-//! languages: their screens are built around that exact sentence.
+//! The codes of mailed links and codes, and of second factors, are worded
+//! by the UI in both languages: their screens are built around that exact
+//! sentence.
 
 use portico_api_types::codes;
 
@@ -101,6 +102,24 @@ pub struct Strings {
     pub email_now_end: &'static str,
     pub old_email_back_title: &'static str,
     pub old_email_back: &'static str,
+    /// The account bundle's own words (the sign-in bundle, which the login
+    /// page loads, does not carry them).
+    #[cfg(feature = "account")]
+    pub account: &'static AccountStrings,
+    pub sign_in_with_passkey: &'static str,
+    pub second_factor_title: &'static str,
+    pub second_factor_intro: &'static str,
+    pub recovery_intro: &'static str,
+    pub passkey_intro: &'static str,
+    pub authentication_code: &'static str,
+    pub recovery_code: &'static str,
+    pub use_recovery_code: &'static str,
+    pub use_authenticator_app: &'static str,
+    pub sign_in_again: &'static str,
+    pub invalid_authentication_code: &'static str,
+    pub sign_in_expired: &'static str,
+    pub passkey_failed: &'static str,
+    pub passkeys_off: &'static str,
 }
 
 pub static EN: Strings = Strings {
@@ -192,6 +211,22 @@ pub static EN: Strings = Strings {
     email_now_end: ".",
     old_email_back_title: "Your old email is back",
     old_email_back: "Every device was signed out. Sign in again, and change your password if someone else made this change.",
+    sign_in_with_passkey: "Sign in with a passkey",
+    second_factor_title: "Two-step verification",
+    second_factor_intro: "Enter the 6-digit code from your authenticator app.",
+    recovery_intro: "Enter one of the recovery codes you saved. Each code works once.",
+    passkey_intro: "Use the passkey on this device or your phone.",
+    authentication_code: "Authentication code",
+    recovery_code: "Recovery code",
+    use_recovery_code: "Use a recovery code",
+    use_authenticator_app: "Use your authenticator app",
+    sign_in_again: "Sign in again",
+    invalid_authentication_code: "That code is not right. Check it and try again.",
+    sign_in_expired: "This sign-in has expired. Start again with your email and password.",
+    passkey_failed: "The passkey did not work. Try again.",
+    passkeys_off: "Passkeys cannot be used on this site.",
+    #[cfg(feature = "account")]
+    account: &EN_ACCOUNT,
 };
 
 pub static ES: Strings = Strings {
@@ -283,6 +318,128 @@ pub static ES: Strings = Strings {
     email_now_end: ".",
     old_email_back_title: "Tu correo anterior está de vuelta",
     old_email_back: "Se ha cerrado la sesión en todos los dispositivos. Vuelve a iniciar sesión y cambia tu contraseña si otra persona hizo este cambio.",
+    sign_in_with_passkey: "Iniciar sesión con una llave de acceso",
+    second_factor_title: "Verificación en dos pasos",
+    second_factor_intro: "Escribe el código de 6 cifras de tu aplicación de autenticación.",
+    recovery_intro: "Escribe uno de los códigos de recuperación que guardaste. Cada código funciona una vez.",
+    passkey_intro: "Usa la llave de acceso de este dispositivo o de tu móvil.",
+    authentication_code: "Código de autenticación",
+    recovery_code: "Código de recuperación",
+    use_recovery_code: "Usar un código de recuperación",
+    use_authenticator_app: "Usar tu aplicación de autenticación",
+    sign_in_again: "Iniciar sesión de nuevo",
+    invalid_authentication_code: "Ese código no es correcto. Revísalo y vuelve a intentarlo.",
+    sign_in_expired: "Este inicio de sesión ha caducado. Empieza de nuevo con tu correo y tu contraseña.",
+    passkey_failed: "La llave de acceso no ha funcionado. Vuelve a intentarlo.",
+    passkeys_off: "En este sitio no se pueden usar llaves de acceso.",
+    #[cfg(feature = "account")]
+    account: &ES_ACCOUNT,
+};
+
+/// The security page's words, in the account bundle only.
+#[cfg(feature = "account")]
+pub struct AccountStrings {
+    pub factor_not_found: &'static str,
+    pub reauthenticate: &'static str,
+    pub security: &'static str,
+    pub passkeys: &'static str,
+    pub passkeys_help: &'static str,
+    pub no_passkeys: &'static str,
+    pub added_on: &'static str,
+    pub last_used: &'static str,
+    pub never_used: &'static str,
+    pub rename: &'static str,
+    pub remove: &'static str,
+    pub save: &'static str,
+    pub passkey_name: &'static str,
+    pub add_passkey: &'static str,
+    pub authenticator_app: &'static str,
+    pub authenticator_help: &'static str,
+    pub set_up_app: &'static str,
+    pub scan_qr: &'static str,
+    pub qr_alt: &'static str,
+    pub setup_key: &'static str,
+    pub code_from_app: &'static str,
+    pub turn_on: &'static str,
+    pub recovery_codes: &'static str,
+    pub recovery_codes_help: &'static str,
+    pub recovery_codes_left: &'static str,
+    pub new_recovery_codes: &'static str,
+    pub save_codes_title: &'static str,
+    pub save_codes_help: &'static str,
+    pub download: &'static str,
+    pub saved_them: &'static str,
+    pub requires_second_factor: &'static str,
+}
+
+#[cfg(feature = "account")]
+pub static EN_ACCOUNT: AccountStrings = AccountStrings {
+    factor_not_found: "That sign-in method is no longer on your account. Reload the page.",
+    reauthenticate: "For your security, sign in again before you change how you sign in.",
+    security: "Security",
+    passkeys: "Passkeys",
+    passkeys_help: "Sign in with your fingerprint, face or screen lock instead of a code.",
+    no_passkeys: "No passkeys yet.",
+    added_on: "Added ",
+    last_used: "Last used ",
+    never_used: "Not used yet",
+    rename: "Rename",
+    remove: "Remove",
+    save: "Save",
+    passkey_name: "Passkey name",
+    add_passkey: "Add a passkey",
+    authenticator_app: "Authenticator app",
+    authenticator_help: "Get a 6-digit code from an app on your phone each time you sign in.",
+    set_up_app: "Set up authenticator app",
+    scan_qr: "Scan this QR code with your authenticator app, or type the setup key into it. Then enter the code the app shows.",
+    qr_alt: "QR code for your authenticator app",
+    setup_key: "Setup key",
+    code_from_app: "Code from your app",
+    turn_on: "Turn on",
+    recovery_codes: "Recovery codes",
+    recovery_codes_help: "If you lose your phone or passkey, a recovery code lets you sign in. Each code works once.",
+    recovery_codes_left: "Recovery codes left: ",
+    new_recovery_codes: "New recovery codes",
+    save_codes_title: "Save your recovery codes",
+    save_codes_help: "Keep them somewhere safe, such as a password manager: they are shown only now. Each code works once, and any older codes no longer work.",
+    download: "Download",
+    saved_them: "I have saved them",
+    requires_second_factor: "This app asks for a second step when you sign in. Add a passkey or an authenticator app to continue.",
+};
+
+#[cfg(feature = "account")]
+pub static ES_ACCOUNT: AccountStrings = AccountStrings {
+    factor_not_found: "Ese método de inicio de sesión ya no está en tu cuenta. Recarga la página.",
+    reauthenticate: "Por seguridad, vuelve a iniciar sesión antes de cambiar cómo inicias sesión.",
+    security: "Seguridad",
+    passkeys: "Llaves de acceso",
+    passkeys_help: "Inicia sesión con tu huella, tu cara o el bloqueo de pantalla en lugar de un código.",
+    no_passkeys: "Aún no tienes llaves de acceso.",
+    added_on: "Añadida el ",
+    last_used: "Último uso el ",
+    never_used: "Aún sin usar",
+    rename: "Cambiar nombre",
+    remove: "Quitar",
+    save: "Guardar",
+    passkey_name: "Nombre de la llave de acceso",
+    add_passkey: "Añadir una llave de acceso",
+    authenticator_app: "Aplicación de autenticación",
+    authenticator_help: "Obtén un código de 6 cifras de una aplicación del móvil cada vez que inicies sesión.",
+    set_up_app: "Configurar aplicación de autenticación",
+    scan_qr: "Escanea este código QR con tu aplicación de autenticación o escribe en ella la clave de configuración. Después escribe el código que muestra la aplicación.",
+    qr_alt: "Código QR para tu aplicación de autenticación",
+    setup_key: "Clave de configuración",
+    code_from_app: "Código de tu aplicación",
+    turn_on: "Activar",
+    recovery_codes: "Códigos de recuperación",
+    recovery_codes_help: "Si pierdes el móvil o la llave de acceso, un código de recuperación te permite iniciar sesión. Cada código funciona una vez.",
+    recovery_codes_left: "Códigos de recuperación restantes: ",
+    new_recovery_codes: "Nuevos códigos de recuperación",
+    save_codes_title: "Guarda tus códigos de recuperación",
+    save_codes_help: "Guárdalos en un lugar seguro, como un gestor de contraseñas: solo se muestran ahora. Cada código funciona una vez, y los códigos anteriores ya no funcionan.",
+    download: "Descargar",
+    saved_them: "Ya los he guardado",
+    requires_second_factor: "Esta aplicación pide un segundo paso al iniciar sesión. Añade una llave de acceso o una aplicación de autenticación para continuar.",
 };
 
 /// The words for a locale the server chose; English for anything else.
@@ -340,12 +497,21 @@ fn es_message(code: &str) -> Option<&'static str> {
 }
 
 /// The codes the UI words itself in every language: the screens of mailed
-/// links and codes say exactly this, next to the way on.
+/// links and codes, and of second factors, say exactly this, next to the
+/// way on.
 fn own_message(t: &'static Strings, code: &str) -> Option<&'static str> {
     Some(match code {
         codes::INVALID_LINK => t.invalid_link,
         codes::INVALID_VERIFICATION_CODE => t.invalid_verification_code,
         codes::EMAIL_OFF => t.email_off,
+        codes::INVALID_AUTHENTICATION_CODE => t.invalid_authentication_code,
+        codes::SIGN_IN_EXPIRED => t.sign_in_expired,
+        codes::PASSKEY_FAILED => t.passkey_failed,
+        codes::PASSKEYS_OFF => t.passkeys_off,
+        #[cfg(feature = "account")]
+        codes::FACTOR_NOT_FOUND => t.account.factor_not_found,
+        #[cfg(feature = "account")]
+        codes::REAUTHENTICATE => t.account.reauthenticate,
         _ => return None,
     })
 }

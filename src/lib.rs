@@ -6,6 +6,7 @@ pub mod components;
 pub mod i18n;
 pub mod screens;
 pub mod theme;
+pub mod webauthn;
 
 use leptos::prelude::*;
 
@@ -50,6 +51,7 @@ fn screen(path: &str) -> AnyView {
     use portico_api_types::routes::pages;
     match path.trim_end_matches('/') {
         pages::LOGIN => screens::Login().into_any(),
+        pages::SECOND_FACTOR => screens::SecondFactor().into_any(),
         pages::SIGN_UP => screens::SignUp().into_any(),
         pages::CONSENT => screens::Consent().into_any(),
         pages::DEVICE => screens::Device().into_any(),
@@ -64,6 +66,7 @@ fn screen(path: &str) -> AnyView {
     use portico_api_types::routes::pages;
     match path.trim_end_matches('/') {
         "" => screens::Home().into_any(),
+        pages::ACCOUNT_SECURITY => screens::Security().into_any(),
         pages::FORGOT_PASSWORD => screens::ForgotPassword().into_any(),
         pages::RESET_PASSWORD => screens::ResetPassword().into_any(),
         pages::VERIFY_EMAIL => screens::VerifyEmail().into_any(),
@@ -77,6 +80,16 @@ pub fn with_request(path: &str, request: Option<String>) -> String {
     match request {
         Some(r) => format!("{path}?request={}", api::encode_segment(&r)),
         None => path.to_owned(),
+    }
+}
+
+/// The link to another sign-in screen, keeping the request or the page
+/// to return to.
+pub fn switch_link(path: &str, request: Option<String>, return_to: Option<String>) -> String {
+    match (request, return_to) {
+        (Some(r), _) => with_request(path, Some(r)),
+        (None, Some(t)) => format!("{path}?return_to={}", api::encode_segment(&t)),
+        (None, None) => path.to_owned(),
     }
 }
 

@@ -90,6 +90,12 @@ impl Ui {
         self.theme.as_ref().is_some_and(|t| t.password_reset)
     }
 
+    /// Whether sign-in offers "Sign in with a passkey" (the server says
+    /// the installation can; the browser must have passkeys too).
+    pub fn passkeys(&self) -> bool {
+        self.theme.as_ref().is_some_and(|t| t.passkeys)
+    }
+
     /// Whether a new account may be used before its address is verified
     /// (the entrypoint's verification is optional). Unknown means no: the
     /// "Check your email" screen then promises nothing.

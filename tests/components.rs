@@ -3,12 +3,13 @@
 
 use leptos::prelude::*;
 use portico_api_types::{
-    ApiError, EntrypointInfo, FieldError, FieldRule, SignUpFields, ThemeInfo, ThemeTexts,
-    ThemeTokens, XMethod,
+    ApiError, EntrypointInfo, FactorInfo, FactorKind, FieldError, FieldRule, SecurityInfo,
+    SignUpFields, ThemeInfo, ThemeTexts, ThemeTokens, XMethod,
 };
 use portico_ui::components::{
     ChangeEmail, ConfirmEmailForm, ConsentChoices, ErrorBanner, Field, Loading, LoginForm,
-    NewPasswordForm, SignUpForm, SignedInAs,
+    NewPasswordForm, PasskeySignIn, RECOVERY_CODES_FILE, RecoveryCodesPanel, SecondFactorForm,
+    SecuritySettings, SignInAgain, SignUpForm, SignedInAs, recovery_codes_file,
 };
 use portico_ui::screens::{EmailChangeUndo, ForgotPassword, ResetPassword, VerifyEmail};
 use portico_ui::theme::Ui;
@@ -872,4 +873,547 @@ fn an_undo_link_without_its_token_says_it_has_expired() {
     );
     assert_eq!(links(&root), [("Sign in".to_owned(), "/login".to_owned())]);
     assert!(!root.text_content().unwrap().contains("old email"));
+}
+
+// Second factors (issue 18).
+
+fn factors(totp: bool, passkey: bool, recovery_codes: bool) -> portico_api_types::SecondFactorInfo {
+    portico_api_types::SecondFactorInfo {
+        totp,
+        passkey,
+        recovery_codes,
+    }
+}
+
+fn req_1() -> Signal<Option<String>> {
+    Signal::derive(|| Some("req-1".to_owned()))
+}
+
+#[wasm_bindgen_test]
+fn the_second_factor_form_asks_for_the_authentication_code() {
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        view! { <SecondFactorForm info=factors(true, true, true) request=req_1()/> }
+    })
+    .forget();
+    assert_eq!(labels(&root), ["Authentication code"]);
+    assert_eq!(text(&root, "label[for=code]"), "Authentication code");
+    assert_eq!(
+        attr(&root, "input#code", "inputmode").as_deref(),
+        Some("numeric")
+    );
+    assert_eq!(
+        attr(&root, "input#code", "autocomplete").as_deref(),
+        Some("one-time-code")
+    );
+    assert_eq!(text(&root, "button[type=submit]"), "Verify");
+    assert_eq!(buttons(&root), ["Verify", "Sign in with a passkey"]);
+    assert_eq!(
+        links(&root),
+        [(
+            "Use a recovery code".to_owned(),
+            "/login/code?request=req-1&recovery=1".to_owned()
+        )]
+    );
+    assert!(root.query_selector("[role=alert]").unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn the_second_factor_form_speaks_spanish() {
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        provide_context(ui("es", true));
+        view! { <SecondFactorForm info=factors(true, true, true) request=req_1()/> }
+    })
+    .forget();
+    assert_eq!(labels(&root), ["Código de autenticación"]);
+    assert_eq!(
+        buttons(&root),
+        ["Verificar", "Iniciar sesión con una llave de acceso"]
+    );
+    assert_eq!(text(&root, "a"), "Usar un código de recuperación");
+    click(&root, "a");
+    leptos::task::tick().await;
+    assert_eq!(labels(&root), ["Código de recuperación"]);
+    assert_eq!(text(&root, "a"), "Usar tu aplicación de autenticación");
+}
+
+#[wasm_bindgen_test]
+async fn use_a_recovery_code_switches_the_field_in_place_and_back() {
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        view! { <SecondFactorForm info=factors(true, false, true) request=req_1()/> }
+    })
+    .forget();
+    assert_eq!(buttons(&root), ["Verify"]);
+    click(&root, "a");
+    leptos::task::tick().await;
+    assert_eq!(labels(&root), ["Recovery code"]);
+    assert_eq!(text(&root, "label[for=recovery_code]"), "Recovery code");
+    assert_eq!(
+        attr(&root, "input#recovery_code", "inputmode").as_deref(),
+        Some("text"),
+        "recovery codes have letters"
+    );
+    assert_eq!(buttons(&root), ["Verify"]);
+    assert_eq!(
+        links(&root),
+        [(
+            "Use your authenticator app".to_owned(),
+            "/login/code?request=req-1".to_owned()
+        )]
+    );
+    // The field that replaced the link's neighbour has the keyboard.
+    leptos::task::tick().await;
+    assert_eq!(focused_id().as_deref(), Some("recovery_code"));
+    // The test page did not move.
+    assert_eq!(window().location().search().unwrap(), "");
+
+    click(&root, "a");
+    leptos::task::tick().await;
+    assert_eq!(labels(&root), ["Authentication code"]);
+    leptos::task::tick().await;
+    assert_eq!(focused_id().as_deref(), Some("code"));
+}
+
+#[wasm_bindgen_test]
+fn recovery_1_opens_the_recovery_code_form_and_keeps_the_return_page() {
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        view! {
+            <SecondFactorForm info=factors(true, false, true) request=no_request()
+                return_to=Signal::derive(|| Some("/device?user_code=BCDF-GHJK".to_owned())) recovery=true/>
+        }
+    })
+    .forget();
+    assert_eq!(labels(&root), ["Recovery code"]);
+    assert_eq!(
+        links(&root),
+        [(
+            "Use your authenticator app".to_owned(),
+            "/login/code?return_to=%2Fdevice%3Fuser_code%3DBCDF-GHJK".to_owned()
+        )]
+    );
+}
+
+#[wasm_bindgen_test]
+fn what_the_second_step_offers_follows_the_accounts_factors() {
+    // No recovery codes left: no link to a form that cannot work.
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        view! { <SecondFactorForm info=factors(true, false, false) request=req_1()/> }
+    })
+    .forget();
+    assert_eq!(labels(&root), ["Authentication code"]);
+    assert!(links(&root).is_empty());
+
+    // A passkey and no app: no app code to ask for.
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        view! { <SecondFactorForm info=factors(false, true, true) request=req_1()/> }
+    })
+    .forget();
+    assert!(labels(&root).is_empty());
+    assert_eq!(buttons(&root), ["Sign in with a passkey"]);
+    assert_eq!(text(&root, "a"), "Use a recovery code");
+}
+
+#[wasm_bindgen_test]
+fn the_passkey_button_has_its_plain_name_in_both_languages() {
+    let root = container();
+    leptos::mount::mount_to(
+        root.clone(),
+        || view! { <PasskeySignIn request=no_request()/> },
+    )
+    .forget();
+    assert_eq!(buttons(&root), ["Sign in with a passkey"]);
+    assert_eq!(attr(&root, "button", "type").as_deref(), Some("button"));
+
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        provide_context(ui("es", true));
+        view! { <PasskeySignIn request=no_request()/> }
+    })
+    .forget();
+    assert_eq!(buttons(&root), ["Iniciar sesión con una llave de acceso"]);
+}
+
+#[wasm_bindgen_test]
+fn the_email_field_lets_the_browser_offer_passkeys() {
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || view! { <LoginForm request=no_request()/> }).forget();
+    assert_eq!(
+        attr(&root, "input#email", "autocomplete").as_deref(),
+        Some("username webauthn")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn second_factor_errors_use_the_uis_own_words_in_both_languages() {
+    let cases = [
+        (
+            "en",
+            "invalid_authentication_code",
+            "That code is not right. Check it and try again.",
+        ),
+        (
+            "es",
+            "invalid_authentication_code",
+            "Ese código no es correcto. Revísalo y vuelve a intentarlo.",
+        ),
+        (
+            "en",
+            "sign_in_expired",
+            "This sign-in has expired. Start again with your email and password.",
+        ),
+        (
+            "es",
+            "sign_in_expired",
+            "Este inicio de sesión ha caducado. Empieza de nuevo con tu correo y tu contraseña.",
+        ),
+        (
+            "en",
+            "passkey_failed",
+            "The passkey did not work. Try again.",
+        ),
+        (
+            "es",
+            "passkey_failed",
+            "La llave de acceso no ha funcionado. Vuelve a intentarlo.",
+        ),
+        (
+            "es",
+            "reauthentication_required",
+            "Por seguridad, vuelve a iniciar sesión antes de cambiar cómo inicias sesión.",
+        ),
+    ];
+    for (locale, code, expected) in cases {
+        let root = container();
+        let error = RwSignal::new(None::<ApiError>);
+        let u = ui(locale, true);
+        leptos::mount::mount_to(root.clone(), move || {
+            provide_context(u);
+            view! { <ErrorBanner error=error/> }
+        })
+        .forget();
+        error.set(Some(ApiError {
+            error: code.into(),
+            message: "Whatever the server wrote.".into(),
+            field_errors: vec![],
+        }));
+        leptos::task::tick().await;
+        assert_eq!(text(&root, "[role=alert]"), expected, "{locale} {code}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn an_expired_sign_in_offers_to_sign_in_again_keeping_the_request() {
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        let e = ApiError {
+            error: "sign_in_expired".into(),
+            message: "x".into(),
+            field_errors: vec![],
+        };
+        view! { <SignInAgain error=e href="/login?request=req-1"/> }
+    })
+    .forget();
+    assert_eq!(
+        text(&root, "[role=alert]"),
+        "This sign-in has expired. Start again with your email and password."
+    );
+    assert_eq!(
+        links(&root),
+        [(
+            "Sign in again".to_owned(),
+            "/login?request=req-1".to_owned()
+        )]
+    );
+}
+
+fn factor(id: &str, kind: FactorKind, name: &str, last_used_at: Option<i64>) -> FactorInfo {
+    FactorInfo {
+        id: id.into(),
+        kind,
+        name: name.into(),
+        // 2023-11-14T22:13:20Z
+        created_at: 1_700_000_000,
+        last_used_at,
+    }
+}
+
+fn security(factors: Vec<FactorInfo>) -> SecurityInfo {
+    SecurityInfo {
+        email: "ana@example.com".into(),
+        recovery_codes_left: if factors.is_empty() { 0 } else { 7 },
+        factors,
+        reauthenticate: false,
+        passkeys: true,
+    }
+}
+
+fn texts(root: &web_sys::Element, selector: &str) -> Vec<String> {
+    let list = root.query_selector_all(selector).unwrap();
+    (0..list.length())
+        .map(|i| {
+            list.item(i)
+                .unwrap()
+                .text_content()
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// The factor rows: each row's name, dates and buttons.
+fn rows(root: &web_sys::HtmlElement) -> Vec<(String, String, Vec<String>)> {
+    let list = root.query_selector_all("li.factor").unwrap();
+    (0..list.length())
+        .map(|i| {
+            let li: web_sys::Element = wasm_bindgen::JsCast::unchecked_into(list.item(i).unwrap());
+            (
+                texts(&li, ".factor-name").concat(),
+                texts(&li, ".factor-dates").concat(),
+                texts(&li, "button"),
+            )
+        })
+        .collect()
+}
+
+fn two_passkeys_and_an_app() -> SecurityInfo {
+    security(vec![
+        factor("pk-1", FactorKind::Passkey, "Laptop", Some(1_700_086_400)),
+        factor("totp-1", FactorKind::Totp, "Authenticator app", None),
+        factor("pk-2", FactorKind::Passkey, "Phone", None),
+    ])
+}
+
+#[wasm_bindgen_test]
+fn the_security_settings_list_each_factor_with_its_buttons() {
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        view! { <SecuritySettings info=two_passkeys_and_an_app()/> }
+    })
+    .forget();
+    assert_eq!(
+        texts(&root, "h2"),
+        ["Passkeys", "Authenticator app", "Recovery codes"]
+    );
+    let row = |name: &str, dates: &str, buttons: &[&str]| {
+        (
+            name.to_owned(),
+            dates.to_owned(),
+            buttons.iter().map(|b| (*b).to_owned()).collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        rows(&root),
+        [
+            row(
+                "Laptop",
+                "Added 2023-11-14 \u{b7} Last used 2023-11-15",
+                &["Rename", "Remove"]
+            ),
+            row(
+                "Phone",
+                "Added 2023-11-14 \u{b7} Not used yet",
+                &["Rename", "Remove"]
+            ),
+            row(
+                "Authenticator app",
+                "Added 2023-11-14 \u{b7} Not used yet",
+                &["Remove"]
+            ),
+        ]
+    );
+    let all = buttons(&root);
+    assert!(all.contains(&"Add a passkey".to_owned()), "{all:?}");
+    assert!(all.contains(&"New recovery codes".to_owned()), "{all:?}");
+    // One app at a time; no way on without a request.
+    assert!(!all.contains(&"Set up authenticator app".to_owned()));
+    assert!(!all.contains(&"Continue".to_owned()));
+    assert_eq!(text(&root, ".codes-left"), "Recovery codes left: 7");
+    assert!(labels(&root).is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn rename_opens_a_labelled_name_field_in_the_row() {
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        view! { <SecuritySettings info=two_passkeys_and_an_app()/> }
+    })
+    .forget();
+    click(&root, "li.factor button");
+    leptos::task::tick().await;
+    assert_eq!(labels(&root), ["Passkey name"]);
+    assert_eq!(text(&root, "label[for=passkey_name]"), "Passkey name");
+    let input: web_sys::HtmlInputElement = wasm_bindgen::JsCast::unchecked_into(
+        root.query_selector("#passkey_name").unwrap().unwrap(),
+    );
+    // The value property is set a tick after the field appears.
+    leptos::task::tick().await;
+    assert_eq!(input.value(), "Laptop");
+    assert_eq!(rows(&root)[0].2, ["Save", "Cancel"]);
+    assert_eq!(rows(&root)[1].2, ["Rename", "Remove"]);
+    leptos::task::tick().await;
+    assert_eq!(focused_id().as_deref(), Some("passkey_name"));
+
+    // Cancel puts the buttons back and the keyboard on "Rename".
+    click(&root, "li.factor form button[type=button]");
+    leptos::task::tick().await;
+    assert!(labels(&root).is_empty());
+    assert_eq!(rows(&root)[0].2, ["Rename", "Remove"]);
+    leptos::task::tick().await;
+    assert_eq!(
+        document()
+            .active_element()
+            .and_then(|e| e.text_content())
+            .as_deref(),
+        Some("Rename")
+    );
+}
+
+#[wasm_bindgen_test]
+fn an_account_without_factors_is_offered_both_kinds() {
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        view! { <SecuritySettings info=security(vec![])/> }
+    })
+    .forget();
+    assert_eq!(texts(&root, "h2"), ["Passkeys", "Authenticator app"]);
+    assert!(root.text_content().unwrap().contains("No passkeys yet."));
+    assert_eq!(
+        buttons(&root),
+        ["Add a passkey", "Set up authenticator app"]
+    );
+    assert!(rows(&root).is_empty());
+
+    // An installation without passkeys says nothing about them.
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        let mut info = security(vec![]);
+        info.passkeys = false;
+        view! { <SecuritySettings info=info/> }
+    })
+    .forget();
+    assert_eq!(texts(&root, "h2"), ["Authenticator app"]);
+    assert_eq!(buttons(&root), ["Set up authenticator app"]);
+}
+
+#[wasm_bindgen_test]
+fn a_stale_sign_in_offers_only_to_sign_in_again() {
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        let mut info = two_passkeys_and_an_app();
+        info.reauthenticate = true;
+        view! { <SecuritySettings info=info/> }
+    })
+    .forget();
+    assert!(buttons(&root).is_empty());
+    assert!(rows(&root).is_empty());
+    assert_eq!(
+        text(&root, "p"),
+        "For your security, sign in again before you change how you sign in."
+    );
+    assert_eq!(
+        links(&root),
+        [(
+            "Sign in again".to_owned(),
+            "/login?return_to=%2Faccount%2Fsecurity".to_owned()
+        )]
+    );
+}
+
+#[wasm_bindgen_test]
+fn an_enrolment_an_app_requires_says_why_and_continues_once_a_factor_is_on() {
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        view! { <SecuritySettings info=security(vec![]) request=req_1()/> }
+    })
+    .forget();
+    assert_eq!(
+        text(&root, ".banner-info"),
+        "This app asks for a second step when you sign in. Add a passkey or an authenticator app to continue."
+    );
+    assert!(!buttons(&root).contains(&"Continue".to_owned()));
+
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        let info = security(vec![factor(
+            "totp-1",
+            FactorKind::Totp,
+            "Authenticator app",
+            None,
+        )]);
+        view! { <SecuritySettings info=info request=req_1()/> }
+    })
+    .forget();
+    assert_eq!(buttons(&root).last().map(String::as_str), Some("Continue"));
+}
+
+#[wasm_bindgen_test]
+fn the_security_settings_speak_spanish() {
+    let root = container();
+    leptos::mount::mount_to(root.clone(), || {
+        provide_context(ui("es", true));
+        view! { <SecuritySettings info=two_passkeys_and_an_app()/> }
+    })
+    .forget();
+    assert_eq!(
+        texts(&root, "h2"),
+        [
+            "Llaves de acceso",
+            "Aplicación de autenticación",
+            "Códigos de recuperación"
+        ]
+    );
+    assert_eq!(
+        rows(&root)[0].1,
+        "Añadida el 2023-11-14 \u{b7} Último uso el 2023-11-15"
+    );
+    assert_eq!(rows(&root)[0].2, ["Cambiar nombre", "Quitar"]);
+    assert_eq!(
+        text(&root, ".codes-left"),
+        "Códigos de recuperación restantes: 7"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_recovery_codes_panel_lists_the_codes_once_with_download_and_done() {
+    let root = container();
+    let closed = RwSignal::new(false);
+    leptos::mount::mount_to(root.clone(), move || {
+        let codes = vec!["abcd-efgh".to_owned(), "ijkl-mnop".to_owned()];
+        view! { <RecoveryCodesPanel codes=codes done=move || closed.set(true)/> }
+    })
+    .forget();
+    assert_eq!(text(&root, "h2"), "Save your recovery codes");
+    assert_eq!(texts(&root, "ul li code"), ["abcd-efgh", "ijkl-mnop"]);
+    assert_eq!(buttons(&root), ["Download", "I have saved them"]);
+    // The panel has the keyboard as it opens.
+    leptos::task::tick().await;
+    assert_eq!(
+        document()
+            .active_element()
+            .map(|e| e.class_name())
+            .as_deref(),
+        Some("recovery-panel outcome")
+    );
+    click(&root, "button.button-primary");
+    assert!(closed.get_untracked());
+    assert_eq!(
+        recovery_codes_file(&["abcd-efgh".to_owned(), "ijkl-mnop".to_owned()]),
+        "abcd-efgh\nijkl-mnop\n"
+    );
+    assert_eq!(RECOVERY_CODES_FILE, "portico-recovery-codes.txt");
+
+    let root = container();
+    leptos::mount::mount_to(root.clone(), move || {
+        provide_context(ui("es", true));
+        view! { <RecoveryCodesPanel codes=vec!["abcd-efgh".to_owned()] done=|| {}/> }
+    })
+    .forget();
+    assert_eq!(text(&root, "h2"), "Guarda tus códigos de recuperación");
+    assert_eq!(buttons(&root), ["Descargar", "Ya los he guardado"]);
 }

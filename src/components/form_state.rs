@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use portico_api_types::{ApiError, NextStep};
 use std::future::Future;
+use std::pin::Pin;
 
 /// A form's busy flag and the server's last error. A form sends one request
 /// at a time; a failure shows the server's words and makes the form ready
@@ -29,7 +30,13 @@ impl FormState {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<NextStep, ApiError>> + 'static,
     {
-        self.send(call, true, |next| crate::follow(&next));
+        if self.start() {
+            self.send(
+                Box::pin(call()),
+                true,
+                Box::new(|next| crate::follow(&next)),
+            );
+        }
     }
 
     /// Send a request that keeps the visitor on this page; `then` gets the
@@ -40,23 +47,31 @@ impl FormState {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, ApiError>> + 'static,
     {
-        self.send(call, false, then);
+        if self.start() {
+            self.send(Box::pin(call()), false, Box::new(then));
+        }
     }
 
-    fn send<T, F, Fut>(self, call: F, leaving: bool, then: impl FnOnce(T) + 'static)
-    where
-        T: 'static,
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, ApiError>> + 'static,
-    {
+    /// One request at a time: false while one is on its way.
+    fn start(self) -> bool {
         if self.busy.get_untracked() {
-            return;
+            return false;
         }
         self.busy.set(true);
         self.error.set(None);
-        let fut = call();
+        true
+    }
+
+    // Boxed, so that one copy per answer type serves every form (the
+    // login page's wasm carries every copy).
+    fn send<T: 'static>(
+        self,
+        call: Pin<Box<dyn Future<Output = Result<T, ApiError>>>>,
+        leaving: bool,
+        then: Box<dyn FnOnce(T)>,
+    ) {
         leptos::task::spawn_local(async move {
-            match fut.await {
+            match call.await {
                 Ok(answer) => {
                     if !leaving {
                         self.busy.set(false);

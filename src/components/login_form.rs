@@ -41,7 +41,9 @@ pub fn LoginForm(
     view! {
         <form class="form" on:submit=submit novalidate=true>
             <ErrorBanner error=form.error/>
-            <Field id="email" label=ui.t.email kind="email" autocomplete="username" value=email error=field_error(form.error, "email")/>
+            // `webauthn`: the browser may offer passkeys in this field's
+            // autofill (see PasskeySignIn).
+            <Field id="email" label=ui.t.email kind="email" autocomplete="username webauthn" value=email error=field_error(form.error, "email")/>
             <Field
                 id="password"
                 label=ui.t.password

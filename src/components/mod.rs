@@ -1,6 +1,7 @@
 //! The parts the screens share, one file each: form building blocks
 //! (field, error banner, submit button, form state), the forms (sign-in,
-//! sign-up, password reset, email code, change of email), the heading, and
+//! passkey, second factor, sign-up, password reset, email code, change of
+//! email), the security settings and the recovery codes, the heading, and
 //! the status lines. Each is accessible on its own; none loads data.
 
 mod cancel_button;
@@ -19,6 +20,13 @@ mod loading;
 mod login_form;
 #[cfg(feature = "account")]
 mod new_password_form;
+mod passkey_sign_in;
+#[cfg(feature = "account")]
+mod recovery_codes_panel;
+mod second_factor_form;
+#[cfg(feature = "account")]
+mod security_settings;
+mod sign_in_again;
 mod sign_up_form;
 mod signed_in_as;
 mod submit_button;
@@ -41,6 +49,13 @@ pub use loading::Loading;
 pub use login_form::LoginForm;
 #[cfg(feature = "account")]
 pub use new_password_form::NewPasswordForm;
+pub use passkey_sign_in::PasskeySignIn;
+#[cfg(feature = "account")]
+pub use recovery_codes_panel::{RECOVERY_CODES_FILE, RecoveryCodesPanel, recovery_codes_file};
+pub use second_factor_form::SecondFactorForm;
+#[cfg(feature = "account")]
+pub use security_settings::SecuritySettings;
+pub use sign_in_again::SignInAgain;
 pub use sign_up_form::SignUpForm;
 pub use signed_in_as::SignedInAs;
 pub use submit_button::SubmitButton;

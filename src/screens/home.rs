@@ -1,4 +1,5 @@
-//! The account page: who is signed in, changing the email, and signing out.
+//! The account page: who is signed in, changing the email, the way to the
+//! security settings, and signing out.
 
 use super::session;
 use crate::api;
@@ -6,6 +7,7 @@ use crate::components::{ChangeEmail, Loading, Title};
 use crate::theme::use_ui;
 use leptos::prelude::*;
 use portico_api_types::SessionInfo;
+use portico_api_types::routes::pages;
 
 #[component]
 pub fn Home() -> impl IntoView {
@@ -69,6 +71,7 @@ pub fn Home() -> impl IntoView {
                     <p>{t.signed_in_as} <strong>{name}</strong> " (" {email} ")."</p>
                     {unverified}
                     {mail.then(|| view! { <div class="account-change"><ChangeEmail changed=changed/></div> })}
+                    <p><a href=pages::ACCOUNT_SECURITY>{t.account.security}</a></p>
                     <button type="button" class="button-secondary" on:click=sign_out>{t.sign_out}</button>
                 }
                 .into_any()

@@ -5,7 +5,7 @@ use super::{
     when_loaded,
 };
 use crate::api;
-use crate::components::{CancelButton, ErrorBanner, FormState, Heading, LoginForm};
+use crate::components::{CancelButton, ErrorBanner, FormState, Heading, LoginForm, PasskeySignIn};
 use crate::theme::use_ui;
 use leptos::prelude::*;
 use portico_api_types::{SessionInfo, XMethod};
@@ -29,10 +29,18 @@ pub fn Login() -> impl IntoView {
                     {t.new_here} <a href=move || switch_link("/sign-up", request.get(), return_to.get())>{t.create_an_account}</a>
                 </p>
             });
+            // Where the installation offers passkeys: the button, and the
+            // account's passkeys in the email field's autofill.
+            let passkeys = ui.passkeys().then(|| {
+                view! {
+                    <PasskeySignIn request=request return_to=return_to autofill=true/>
+                }
+            });
             view! {
                 <Heading title=ui.sign_in_title() subtitle=ui.subtitle() info=info.get().flatten()/>
                 <AccountChooser request=request info=info session=session/>
                 <LoginForm request=request return_to=return_to/>
+                {passkeys}
                 {switch}
                 <CancelButton request=request/>
             }

@@ -17,6 +17,9 @@ mod logout;
 mod not_found;
 #[cfg(feature = "account")]
 mod reset_password;
+mod second_factor;
+#[cfg(feature = "account")]
+mod security;
 mod sign_up;
 #[cfg(feature = "account")]
 mod verify_email;
@@ -35,13 +38,16 @@ pub use logout::Logout;
 pub use not_found::NotFound;
 #[cfg(feature = "account")]
 pub use reset_password::ResetPassword;
+pub use second_factor::SecondFactor;
+#[cfg(feature = "account")]
+pub use security::Security;
 pub use sign_up::SignUp;
 #[cfg(feature = "account")]
 pub use verify_email::VerifyEmail;
 
 use crate::api;
 use crate::components::Loading;
-use crate::with_request;
+use crate::{switch_link, with_request};
 use leptos::either::Either;
 use leptos::prelude::*;
 use portico_api_types::{ApiError, AuthRequestInfo, SessionInfo};
@@ -113,15 +119,5 @@ fn when_loaded<V: IntoView + 'static>(
         } else {
             Either::Right(view! { <Loading/> })
         }
-    }
-}
-
-/// The link to the other account screen, keeping the request or the page
-/// to return to.
-fn switch_link(path: &str, request: Option<String>, return_to: Option<String>) -> String {
-    match (request, return_to) {
-        (Some(r), _) => with_request(path, Some(r)),
-        (None, Some(t)) => format!("{path}?return_to={}", api::encode_segment(&t)),
-        (None, None) => path.to_owned(),
     }
 }
