@@ -5,7 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
-mod mfa;
+#[path = "browser/mfa.rs"]
+mod second_factors;
 
 use common::smtp::{Received, SmtpSink};
 use common::*;
