@@ -198,7 +198,6 @@ fn Passkeys(page: Page) -> impl IntoView {
     let shown = Memo::new(move |_| offered || !none.get());
     let heading = NodeRef::<html::H2>::new();
     let add = move |_| {
-        let request = page.request.get_untracked();
         form.run(
             move || {
                 page.watch(async move {
@@ -208,7 +207,6 @@ fn Passkeys(page: Page) -> impl IntoView {
                         ceremony: challenge.ceremony,
                         credential,
                         name: String::new(),
-                        request,
                     })
                     .await
                 })
@@ -433,7 +431,6 @@ fn TotpSetupForm(
         let req = TotpConfirm {
             ceremony: ceremony.clone(),
             code: code.get_untracked().trim().to_owned(),
-            request: page.request.get_untracked(),
         };
         form.run(
             move || page.watch(async move { api::totp_confirm(&req).await }),

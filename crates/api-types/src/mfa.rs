@@ -129,16 +129,11 @@ impl std::fmt::Debug for TotpSetup {
 pub struct TotpConfirm {
     pub ceremony: String,
     pub code: String,
-    /// `?request=` of an enrolment an entrypoint requires.
-    #[serde(default)]
-    pub request: Option<String>,
 }
 
 impl std::fmt::Debug for TotpConfirm {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TotpConfirm")
-            .field("request", &self.request)
-            .finish_non_exhaustive()
+        f.debug_struct("TotpConfirm").finish_non_exhaustive()
     }
 }
 
@@ -149,8 +144,6 @@ pub struct PasskeyRegistration {
     pub credential: String,
     #[serde(default)]
     pub name: String,
-    #[serde(default)]
-    pub request: Option<String>,
 }
 
 /// What adding a factor answers. `recovery_codes` is filled once, when the
@@ -223,7 +216,6 @@ mod tests {
             TotpConfirm {
                 ceremony: "cer".into(),
                 code: "654321".into(),
-                request: None
             },
             RecoveryCodes {
                 codes: vec!["abcd-efgh".into()]
