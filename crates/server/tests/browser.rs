@@ -1056,8 +1056,9 @@ async fn status_saying(c: &Client, words: &str) {
 }
 
 /// The app's side of landing on its callback: the code (with the PKCE
-/// verifier) is exchanged, the id_token checked, and the userinfo read.
-async fn the_app_exchanges_its_code(s: &TestServer, cb: &str, landed: &str) -> Value {
+/// verifier) exchanged, the id_token checked. Returns the token response
+/// and the id_token's claims.
+async fn exchange_code(s: &TestServer, cb: &str, landed: &str) -> (Value, Value) {
     let q = query_of(landed);
     assert_eq!(
         q.get("state").map(String::as_str),
@@ -1081,8 +1082,15 @@ async fn the_app_exchanges_its_code(s: &TestServer, cb: &str, landed: &str) -> V
         .await;
     assert_eq!(r.status(), 200);
     let t: Value = r.json().await.unwrap();
-    s.verify_id_token(t["id_token"].as_str().unwrap(), "browser-app")
+    let claims = s
+        .verify_id_token(t["id_token"].as_str().unwrap(), "browser-app")
         .await;
+    (t, claims)
+}
+
+/// [`exchange_code`], then the userinfo the access token reads.
+async fn the_app_exchanges_its_code(s: &TestServer, cb: &str, landed: &str) -> Value {
+    let (t, _) = exchange_code(s, cb, landed).await;
     s.userinfo(t["access_token"].as_str().unwrap())
         .await
         .json()

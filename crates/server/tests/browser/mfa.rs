@@ -92,26 +92,7 @@ async fn localhost_app(cb: &str, extra: &str) -> TestServer {
 
 /// The app's side: the code exchanged, the id_token's claims.
 async fn id_token_claims(s: &TestServer, cb: &str, landed: &str) -> Value {
-    let q = query_of(landed);
-    let code = q
-        .get("code")
-        .unwrap_or_else(|| panic!("no code for the app: {landed}"));
-    let r = s
-        .token(
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", cb),
-                ("client_id", "browser-app"),
-                ("code_verifier", VERIFIER),
-            ],
-            None,
-        )
-        .await;
-    assert_eq!(r.status(), 200);
-    let t: Value = r.json().await.unwrap();
-    s.verify_id_token(t["id_token"].as_str().unwrap(), "browser-app")
-        .await
+    exchange_code(s, cb, landed).await.1
 }
 
 fn amr(claims: &Value) -> Vec<String> {
