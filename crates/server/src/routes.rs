@@ -23,6 +23,9 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
         .precompressed_br()
         .precompressed_gzip()
         .fallback(get(spa::spa).with_state(state.clone()));
+    let spa = tower::ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(security::revalidate_unhashed))
+        .service(spa);
     let policy = security::Policy::for_issuer(&state.cookies.origin);
     // The UI API: every path from api-types' `routes`, so the UI's calls
     // and this table cannot drift apart.

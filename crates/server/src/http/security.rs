@@ -17,6 +17,25 @@ use portico_api_types::codes;
 use portico_api_types::{CSRF_HEADER, CSRF_HEADER_VALUE};
 use std::time::Duration;
 
+/// Static files whose names carry no content hash (the passkey glue in
+/// `/public/`, wasm-bindgen's snippets): a browser must ask again before
+/// reusing them, or it may keep an old copy after an upgrade. Trunk's
+/// hashed files keep the default (their name changes with their content).
+pub async fn revalidate_unhashed(req: Request, next: Next) -> Response {
+    let unhashed = {
+        let path = req.uri().path();
+        path.starts_with("/public/") || path.starts_with("/snippets/")
+    };
+    let mut r = next.run(req).await;
+    if unhashed {
+        r.headers_mut().insert(
+            axum::http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        );
+    }
+    r
+}
+
 /// Largest request body (forms and the UI's JSON); larger gets 413.
 pub const MAX_BODY: usize = 64 * 1024;
 /// Longest request target (path and query); longer gets 414. Requests too

@@ -15,6 +15,7 @@ on_both_backends!(
     oversized_bodies_get_413_and_long_targets_414,
     a_client_that_never_finishes_its_headers_is_cut_off,
     ui_assets_go_out_compressed_when_the_browser_accepts_it,
+    files_without_a_content_hash_are_revalidated,
 );
 
 const UI_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
@@ -245,6 +246,27 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off(db: Db) {
         !String::from_utf8_lossy(&buf).contains("200 OK"),
         "the unfinished request was not served"
     );
+}
+
+async fn files_without_a_content_hash_are_revalidated(db: Db) {
+    let s = start(db).await;
+    let r = s
+        .http
+        .get(s.url("/public/webauthn.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "dist/public holds the passkey glue");
+    assert_eq!(header(&r, "cache-control"), "no-cache");
+    assert!(header(&r, "content-type").contains("javascript"));
+    // Trunk's hashed files are left to the browser's default.
+    let wasm = std::fs::read_dir(ui_dir())
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .find(|n| n.ends_with(".wasm"))
+        .unwrap();
+    let r = s.http.get(s.url(&format!("/{wasm}"))).send().await.unwrap();
+    assert!(r.headers().get("cache-control").is_none());
 }
 
 async fn ui_assets_go_out_compressed_when_the_browser_accepts_it(db: Db) {
