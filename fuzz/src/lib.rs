@@ -115,6 +115,7 @@ fn build() -> World {
         id_hash: "fuzz-session".into(),
         user_id: "user-1".into(),
         auth_time: now - 10,
+        amr: vec!["pwd".into()],
         created_at: now - 10,
         expires_at: now + 3600,
     };

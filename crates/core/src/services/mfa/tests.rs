@@ -778,3 +778,36 @@ fn a_user_handle_is_stable_and_says_nothing_of_the_id() {
     assert_ne!(a, crate::infra::passkey::user_handle("user-2"));
     assert!(!a.to_string().contains("user"));
 }
+
+#[tokio::test]
+async fn the_device_page_works_with_a_multi_factor_session_and_says_so() {
+    use crate::endpoints::device::authorize_device;
+    use crate::endpoints::device::verify::{Attempt, decide};
+    let k = kit().await;
+    with_app(&k).await;
+    let r = authorize_device(&k.p, None, &q("client_id=tv&scope=openid"), None)
+        .await
+        .unwrap();
+    let both = session_with(&k, &["pwd", "otp", "mfa"]).await;
+    let who = Attempt {
+        session: &both,
+        ip: None,
+    };
+    assert!(decide(&k.p, who, &r.user_code, true).await.unwrap());
+    k.clock.advance(10);
+    let t = token(
+        &k.p,
+        None,
+        &q(&format!(
+            "client_id=tv&grant_type={}&device_code={}",
+            crate::protocol::types::GRANT_DEVICE_CODE,
+            r.device_code
+        )),
+        None,
+    )
+    .await
+    .unwrap();
+    let c = k.p.keys.verify(&t.id_token.unwrap()).unwrap().claims;
+    assert_eq!(c["acr"], ACR_MFA);
+    assert_eq!(c["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
+}
