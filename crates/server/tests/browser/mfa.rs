@@ -146,22 +146,6 @@ async fn read_value(e: &fantoccini::elements::Element) -> String {
     e.prop("value").await.unwrap().unwrap_or_default()
 }
 
-/// The base32 "Setup key" as bytes.
-fn key_bytes(setup_key: &str) -> Vec<u8> {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut buf, mut bits, mut out) = (0u64, 0u32, Vec::new());
-    for c in setup_key.bytes().filter(|c| !c.is_ascii_whitespace()) {
-        let v = ALPHABET.iter().position(|a| *a == c).expect("base32") as u64;
-        buf = (buf << 5) | v;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buf >> bits) as u8);
-        }
-    }
-    out
-}
-
 fn app_code(s: &TestServer, key: &[u8]) -> String {
     code_at_step(key, DIGITS, step_of(s.running.state.provider.now()))
 }
@@ -191,7 +175,7 @@ async fn set_up_app(c: &Client, s: &TestServer, shot: Option<&str>) -> (Vec<u8>,
         .click()
         .await
         .unwrap();
-    let key = key_bytes(&read_value(&field(c, "Setup key").await).await);
+    let key = setup_key_bytes(&read_value(&field(c, "Setup key").await).await);
     assert_eq!(key.len(), 20, "a 160-bit key");
     c.wait().for_element(Locator::Css("img.qr")).await.unwrap();
     if let Some(name) = shot {

@@ -529,3 +529,20 @@ impl TestServer {
             .claims
     }
 }
+
+/// The "Setup key" (RFC 4648 base32 in groups of four) as bytes.
+pub fn setup_key_bytes(setup_key: &str) -> Vec<u8> {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let (mut buf, mut bits, mut out) = (0u32, 0u32, Vec::new());
+    for c in setup_key.bytes().filter(|c| *c != b' ') {
+        let v = ALPHABET.iter().position(|a| *a == c).expect("base32") as u32;
+        buf = (buf << 5) | v;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+            buf &= (1 << bits) - 1;
+        }
+    }
+    out
+}

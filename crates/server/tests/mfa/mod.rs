@@ -59,23 +59,6 @@ fn wrong(code: &str) -> String {
         .collect()
 }
 
-/// The "Setup key" (RFC 4648 base32 in groups of four) as bytes.
-fn base32(setup_key: &str) -> Vec<u8> {
-    const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let (mut buf, mut bits, mut out) = (0u32, 0u32, Vec::new());
-    for c in setup_key.bytes().filter(|c| *c != b' ') {
-        let v = ALPHABET.iter().position(|a| *a == c).expect("base32") as u32;
-        buf = (buf << 5) | v;
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buf >> bits) as u8);
-            buf &= (1 << bits) - 1;
-        }
-    }
-    out
-}
-
 /// The pending second-factor cookie (`name=value`) a response sets.
 fn pending_cookie(h: &HeaderMap) -> Option<String> {
     h.get_all(SET_COOKIE)
@@ -119,7 +102,7 @@ async fn set_up_app_across(a: &TestServer, b: &TestServer, cookie: &str) -> (App
     let setup: Value = r.json().await.unwrap();
     let setup_key = setup["setup_key"].as_str().unwrap();
     let app = App {
-        key: base32(setup_key),
+        key: setup_key_bytes(setup_key),
     };
     assert_eq!(app.key.len(), 20, "160 bits");
     let uri = setup["otpauth_uri"].as_str().unwrap();
@@ -274,7 +257,7 @@ async fn an_authenticator_app_set_up_through_the_api_guards_the_next_sign_in(db:
     let svg = setup["qr_svg"].as_str().unwrap();
     assert!(svg.contains("<svg") && svg.contains("</svg>"), "{svg}");
     let app = App {
-        key: base32(setup["setup_key"].as_str().unwrap()),
+        key: setup_key_bytes(setup["setup_key"].as_str().unwrap()),
     };
     let ceremony = setup["ceremony"].as_str().unwrap();
     // A wrong code leaves the setup open for another try.

@@ -9,7 +9,8 @@
 
 use crate::infra::provider::Provider;
 use crate::model::{
-    AuthRequest, Ceremony, CeremonyKind, Factor, FactorKind, MfaPolicy, UnixTime, User,
+    AuthRequest, Ceremony, CeremonyKind, Factor, FactorKind, FactorKindExt, MfaPolicy, UnixTime,
+    User,
 };
 use crate::protocol::error::{OAuthError, Result};
 use crate::protocol::secret::lookup_hash;
@@ -438,7 +439,7 @@ async fn add(
         Event::FactorAdded
             .entry()
             .user(&user.id)
-            .detail(format!("{} {}", kind_name(f.kind), f.id));
+            .detail(format!("{} {}", f.kind.as_str(), f.id));
     audit::record(p, e).await?;
     let recovery_codes = if first {
         new_recovery_codes(p, &user.id).await?
@@ -451,13 +452,6 @@ async fn add(
         recovery_codes,
         method,
     })
-}
-
-fn kind_name(k: FactorKind) -> &'static str {
-    match k {
-        FactorKind::Totp => "totp",
-        FactorKind::Passkey => "passkey",
-    }
 }
 
 fn clean_name(name: &str) -> FactorResult<String> {
@@ -495,11 +489,11 @@ pub async fn remove(
     if !p.store.remove_factor(&user.id, id).await? {
         return Err(FactorError::NotFound);
     }
-    let e = Event::FactorRemoved.entry().user(&user.id).detail(format!(
-        "{} {}",
-        kind_name(f.kind),
-        f.id
-    ));
+    let e =
+        Event::FactorRemoved
+            .entry()
+            .user(&user.id)
+            .detail(format!("{} {}", f.kind.as_str(), f.id));
     audit::record(p, e).await?;
     notify(p, user, &f, false, accept_language).await?;
     Ok(())

@@ -32,6 +32,18 @@ fn key_of(setup_key: &str) -> Vec<u8> {
     out
 }
 
+/// Ada's audit entries, newest first.
+async fn audit_of_ada(k: &Kit) -> Vec<crate::model::AuditRecord> {
+    k.p.store
+        .audit_log(&crate::model::AuditFilter {
+            user_id: Some("user-1".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
 fn code_now(k: &Kit, key: &[u8]) -> String {
     totp::code_at_step(key, totp::DIGITS, totp::step_of(k.clock.now()))
 }
@@ -165,15 +177,7 @@ async fn an_app_code_works_once_within_one_step_of_skew() {
             .is_err()
     );
     // The wrong codes were audited.
-    let log =
-        k.p.store
-            .audit_log(&crate::model::AuditFilter {
-                user_id: Some("user-1".into()),
-                limit: 100,
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+    let log = audit_of_ada(&k).await;
     assert!(log.iter().any(|r| r.event == "second_factor.failed"));
 }
 
@@ -713,15 +717,7 @@ async fn removing_factors_is_audited_and_the_last_takes_the_recovery_codes() {
     remove(&k.p, &user, &id, None).await.unwrap();
     assert!(list(&k.p, "user-1").await.unwrap().is_empty());
     assert_eq!(k.p.store.recovery_codes_left("user-1").await.unwrap(), 0);
-    let log =
-        k.p.store
-            .audit_log(&crate::model::AuditFilter {
-                user_id: Some("user-1".into()),
-                limit: 100,
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+    let log = audit_of_ada(&k).await;
     for event in ["factor.added", "factor.removed", "recovery_codes.created"] {
         assert!(log.iter().any(|r| r.event == event), "{event}");
     }
