@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod admin;
 mod mfa;
 pub use mfa::*;
 
@@ -68,6 +69,21 @@ pub mod codes {
     pub const PASSKEYS_OFF: &str = "passkeys_off";
     /// No such sign-in factor on this account.
     pub const FACTOR_NOT_FOUND: &str = "factor_not_found";
+    /// Admin API: no such thing (client, user, key).
+    pub const NOT_FOUND: &str = "not_found";
+    /// Admin API: it exists already.
+    pub const CONFLICT: &str = "conflict";
+    /// Admin API: signed in, but not an administrator.
+    pub const FORBIDDEN: &str = "forbidden";
+    /// Admin API: an administrator whose session lacks the second factor
+    /// the policy asks for (sign in again, or add one first).
+    pub const SECOND_FACTOR_REQUIRED: &str = "second_factor_required";
+    /// Admin API: portico.toml sets this; change it there.
+    pub const CONFIG_MANAGED: &str = "config_managed";
+    /// Admin API: the bearer token is invalid, expired or revoked.
+    pub const INVALID_TOKEN: &str = "invalid_token";
+    /// Admin API: the token does not carry `portico:admin`.
+    pub const INSUFFICIENT_SCOPE: &str = "insufficient_scope";
 }
 
 /// The UI API's routes, named once for the server's router and the UI's
@@ -639,6 +655,7 @@ impl std::fmt::Debug for EmailChangeUndo {
 
 /// One invalid form field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     pub field: String,
     /// A stable machine code (`email_missing`, `password_too_short`, ...)
@@ -650,6 +667,7 @@ pub struct FieldError {
 
 /// Every UI API error body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// A stable machine code, e.g. `invalid_credentials`, `validation_failed`.
     pub error: String,

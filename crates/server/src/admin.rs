@@ -5,7 +5,7 @@ use portico_core::infra::clock::SystemClock;
 use portico_core::infra::random::{Random, SystemRandom};
 use portico_core::infra::store::Store;
 use portico_core::model::{Client, DisabledBy};
-use portico_core::services::audit::{Filter, Record};
+use portico_core::services::audit::{Actor, Filter, Record};
 use portico_core::services::clients::{self, Outcome};
 use portico_core::{Provider, ProviderConfig};
 use std::sync::Arc;
@@ -30,10 +30,10 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
         })
 }
 
-/// The filter of `portico audit`.
+/// The filter of `portico audit`: `exact` holds the options matched as
+/// they are (user, client, event, actor), the times are parsed here.
 pub fn filter(
-    user: Option<String>,
-    client: Option<String>,
+    exact: Filter,
     since: Option<&str>,
     until: Option<&str>,
     limit: i64,
@@ -42,11 +42,10 @@ pub fn filter(
         return Err("--limit must be between 1 and 100000".into());
     }
     Ok(Filter {
-        user_id: user,
-        client_id: client,
         since: since.map(parse_time).transpose()?,
         until: until.map(parse_time).transpose()?,
         limit,
+        ..exact
     })
 }
 
@@ -61,6 +60,7 @@ pub fn line(r: &Record) -> String {
         ("user", &r.user_id),
         ("client", &r.client_id),
         ("ip", &r.ip),
+        ("by", &r.actor),
     ] {
         if let Some(v) = v {
             out.push_str(&format!("\t{k}={v}"));
@@ -82,6 +82,7 @@ pub fn json(r: &Record) -> serde_json::Value {
         "client_id": r.client_id,
         "ip": r.ip,
         "detail": r.detail,
+        "actor": r.actor,
     })
 }
 
@@ -135,6 +136,28 @@ pub async fn invite_user(
     }
 }
 
+/// `portico user role EMAIL ROLE [--remove]`.
+pub async fn set_role(p: &Provider, email: &str, role: &str, on: bool) -> Result<String, String> {
+    use portico_core::services::roles;
+    let email = portico_core::services::accounts::normalize_email(email);
+    let user = p
+        .store
+        .user_by_email(&email)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("portico: no user {email}"))?;
+    let changed = roles::set(p, &user.id, role, on, &Actor::Cli)
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("portico: {email}: {e}"))?;
+    Ok(match (on, changed) {
+        (true, true) => format!("portico: {email} is now {role}"),
+        (true, false) => format!("portico: {email} already is {role}"),
+        (false, true) => format!("portico: {email} is no longer {role}"),
+        (false, false) => format!("portico: {email} was not {role}"),
+    })
+}
+
 fn state(c: &Client) -> &'static str {
     match c.disabled {
         None => "enabled",
@@ -171,6 +194,7 @@ pub async fn disable_client(p: &Provider, id: &str) -> Result<String, String> {
         p,
         id,
         DisabledBy::Admin,
+        &Actor::Cli,
         "disabled with portico client disable",
     )
     .await
@@ -187,7 +211,7 @@ pub async fn disable_client(p: &Provider, id: &str) -> Result<String, String> {
 
 /// `portico client enable ID`.
 pub async fn enable_client(p: &Provider, id: &str) -> Result<String, String> {
-    match clients::enable(p, id, "enabled with portico client enable")
+    match clients::enable(p, id, &Actor::Cli, "enabled with portico client enable")
         .await
         .map_err(|e| e.to_string())?
     {
@@ -202,7 +226,7 @@ pub async fn enable_client(p: &Provider, id: &str) -> Result<String, String> {
 
 /// `portico client delete ID`.
 pub async fn delete_client(p: &Provider, id: &str) -> Result<String, String> {
-    match clients::delete(p, id, "deleted with portico client delete")
+    match clients::delete(p, id, &Actor::Cli, "deleted with portico client delete")
         .await
         .map_err(|e| e.to_string())?
     {
@@ -224,7 +248,7 @@ mod tests {
         assert_eq!(parse_time("2023-11-14T22:13:20Z"), Ok(1_700_000_000));
         assert_eq!(parse_time("2023-11-14"), Ok(1_699_920_000));
         assert!(parse_time("yesterday").unwrap_err().contains("not a time"));
-        assert!(filter(None, None, None, None, 0).is_err());
+        assert!(filter(Filter::default(), None, None, 0).is_err());
     }
 
     #[test]
@@ -237,6 +261,7 @@ mod tests {
             client_id: None,
             ip: Some("192.0.2.1".into()),
             detail: "wrong password".into(),
+            actor: None,
         };
         assert_eq!(
             line(&r),

@@ -58,6 +58,12 @@ enum Command {
         /// Only entries about this client id.
         #[arg(long, allow_hyphen_values = true)]
         client: Option<String>,
+        /// Only this event (login.failed, client.updated, ...).
+        #[arg(long)]
+        event: Option<String>,
+        /// Only changes made by this actor: user:<id>, client:<id>, cli, config.
+        #[arg(long, allow_hyphen_values = true)]
+        actor: Option<String>,
         /// From this time on: 2026-11-21T09:30:00Z, 2026-11-21 or Unix seconds.
         #[arg(long)]
         since: Option<String>,
@@ -92,6 +98,14 @@ enum UserCommand {
         /// The issuer the link points to (default: `[server] issuer`).
         #[arg(long, env = "PORTICO_ISSUER")]
         issuer: Option<String>,
+    },
+    /// Give the user with EMAIL a role (`admin`: may use the cockpit at
+    /// /admin), or take it away with --remove (the last admin keeps it).
+    Role {
+        email: String,
+        role: String,
+        #[arg(long)]
+        remove: bool,
     },
 }
 
@@ -203,6 +217,21 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("{line}");
             Ok(())
         }
+        Command::User(UserCommand::Role {
+            email,
+            role,
+            remove,
+        }) => {
+            let store = portico_store::connect(&database_url, true, &pool)
+                .await
+                .map_err(|e| e.to_string())?;
+            let p = portico_server::admin::provider(store).await?;
+            println!(
+                "{}",
+                portico_server::admin::set_role(&p, &email, &role, !remove).await?
+            );
+            Ok(())
+        }
         Command::Client(ClientCommand::Secret) => {
             println!("{}", portico_server::admin::new_client_secret()?);
             Ok(())
@@ -244,18 +273,22 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Audit {
             user,
             client,
+            event,
+            actor,
             since,
             until,
             limit,
             json,
         } => {
-            let filter = portico_server::admin::filter(
-                user,
-                client,
-                since.as_deref(),
-                until.as_deref(),
-                limit,
-            )?;
+            let exact = portico_core::services::audit::Filter {
+                user_id: user,
+                client_id: client,
+                event,
+                actor,
+                ..Default::default()
+            };
+            let filter =
+                portico_server::admin::filter(exact, since.as_deref(), until.as_deref(), limit)?;
             let store = portico_store::connect(&database_url, true, &pool)
                 .await
                 .map_err(|e| e.to_string())?;

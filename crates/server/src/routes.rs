@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::demo;
-use crate::handlers::{email, mfa, oauth, spa, ui};
+use crate::handlers::{admin, email, mfa, oauth, spa, ui};
 use crate::http::security;
 use crate::http::shell::{ACCOUNT_BOOT_PATH, BOOT_PATH};
 use axum::Router;
@@ -80,6 +80,19 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
             state.clone(),
             security::csrf_guard,
         ));
+    // The admin API, and its OpenAPI document made from the same handlers.
+    let (admin_api, admin_doc) = admin::router();
+    let admin_doc: std::sync::Arc<str> = admin_doc.into();
+    let admin_api = admin_api
+        .route(
+            portico_api_types::admin::paths::OPENAPI,
+            get(move || {
+                let doc = admin_doc.clone();
+                async move { admin::openapi(&doc) }
+            }),
+        )
+        // Unknown API paths get JSON, not the console's page.
+        .route("/admin/api/{*rest}", axum::routing::any(admin::not_found));
     Router::new()
         .route("/oauth2/authorize", get(oauth::authorize))
         .route("/oauth2/auth", get(oauth::authorize))
@@ -110,6 +123,7 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
         .route(BOOT_PATH, get(spa::boot_js))
         .route(ACCOUNT_BOOT_PATH, get(spa::account_boot_js))
         .merge(ui_api)
+        .merge(admin_api)
         .fallback_service(spa)
         .layer(DefaultBodyLimit::max(security::MAX_BODY))
         .layer(TimeoutLayer::with_status_code(

@@ -11,6 +11,7 @@ use std::process::Command;
 on_both_backends!(
     disabling_a_client_with_the_cli_stops_it_and_kills_its_tokens,
     a_client_dropped_from_the_config_is_disabled_at_the_next_start,
+    the_admin_role_is_given_with_the_cli_and_the_config_leaves_it_alone,
 );
 
 fn portico() -> Command {
@@ -689,4 +690,50 @@ async fn an_invited_user_chooses_a_first_password_through_the_mailed_link() {
     let (code, out) = invite("other@example.com");
     assert_ne!(code, 0);
     assert!(out.contains("needs [email]"), "{out}");
+}
+
+async fn the_admin_role_is_given_with_the_cli_and_the_config_leaves_it_alone(db: Db) {
+    let s = start(db).await;
+    let url = s.database_url.clone();
+    let me = |s: &TestServer, cookie: String| {
+        let req = s
+            .http
+            .get(s.url("/admin/api/v1/me"))
+            .header("cookie", cookie);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(me(&s, s.sign_in().await).await, 403);
+    let out = cli_ok(&url, &["user", "role", EMAIL, "admin"]);
+    assert!(out.contains("is now admin"), "{out}");
+    assert_eq!(me(&s, s.sign_in().await).await, 200);
+    // The config file names no roles for this user: a restart keeps the
+    // one given with the CLI.
+    let again = start_on(&url).await;
+    assert_eq!(me(&again, again.sign_in().await).await, 200);
+    // The last administrator keeps the role; unknown roles are refused.
+    let (ok, _, err) = cli(&url, &["user", "role", EMAIL, "admin", "--remove"]);
+    assert!(!ok && err.contains("last administrator"), "{err}");
+    let (ok, _, err) = cli(&url, &["user", "role", EMAIL, "root"]);
+    assert!(!ok && err.contains("unknown role root"), "{err}");
+    let (ok, _, err) = cli(&url, &["user", "role", "nobody@example.com", "admin"]);
+    assert!(!ok && err.contains("no user"), "{err}");
+    // Recorded once, as the CLI's doing.
+    let lines = cli_ok(
+        &url,
+        &[
+            "audit",
+            "--event",
+            "role.granted",
+            "--actor",
+            "cli",
+            "--json",
+        ],
+    );
+    let entries: Vec<Value> = lines
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(entries.len(), 1, "{lines}");
+    assert_eq!(entries[0]["detail"], "admin");
+    assert_eq!(entries[0]["actor"], "cli");
 }

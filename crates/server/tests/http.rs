@@ -37,6 +37,7 @@ on_both_backends!(
     redirect_uris_outside_the_rules_are_refused_at_start,
 );
 
+mod admin;
 mod device;
 mod druid;
 mod email;

@@ -109,6 +109,7 @@ on_both_backends!(
     ceremonies_are_read_in_place_and_taken_once_before_they_expire,
     sessions_remember_how_the_user_signed_in,
     deleting_a_user_removes_their_factors_recovery_codes_and_ceremonies,
+    roles_are_granted_once_and_never_lose_their_last_holder,
 );
 
 // Not `duplicate_emails_conflict_case_insensitively`: the memory store
@@ -148,6 +149,7 @@ on_the_memory_store_too!(
     ceremonies_are_read_in_place_and_taken_once_before_they_expire,
     sessions_remember_how_the_user_signed_in,
     deleting_a_user_removes_their_factors_recovery_codes_and_ceremonies,
+    roles_are_granted_once_and_never_lose_their_last_holder,
 );
 
 fn client(id: &str) -> Client {
@@ -286,6 +288,7 @@ async fn audit_entries_append_and_filter_newest_first(s: Arc<dyn Store>) {
         client_id: client.map(Into::into),
         ip: Some("192.0.2.1".into()),
         detail: format!("at {at}"),
+        actor: None,
     };
     let mut tasks = Vec::new();
     for i in 0..10 {
@@ -349,6 +352,49 @@ async fn audit_entries_append_and_filter_newest_first(s: Arc<dyn Store>) {
         ..Filter::default()
     };
     assert_eq!(s.audit_log(&two).await.unwrap().len(), 2);
+    // Paging by id: each page starts below the last id of the one before,
+    // and together the pages are the whole log once, in order.
+    let mut pages = Vec::new();
+    let mut before_id = None;
+    loop {
+        let page = s
+            .audit_log(&Filter {
+                before_id,
+                limit: 5,
+                ..Filter::default()
+            })
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        before_id = Some(last.id);
+        pages.extend(page.iter().map(|r| r.id));
+    }
+    assert_eq!(pages, all.iter().map(|r| r.id).collect::<Vec<_>>());
+    // The actor is kept, and the event and actor filters hold.
+    s.append_audit(&Record {
+        actor: Some("user:admin-1".into()),
+        ..rec(400, "client.created", None, Some("new"))
+    })
+    .await
+    .unwrap();
+    let by = |event: Option<&str>, actor: Option<&str>| Filter {
+        event: event.map(Into::into),
+        actor: actor.map(Into::into),
+        limit: 100,
+        ..Filter::default()
+    };
+    let got = s.audit_log(&by(None, Some("user:admin-1"))).await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].client_id.as_deref(), Some("new"));
+    assert_eq!(got[0].actor.as_deref(), Some("user:admin-1"));
+    let failed = s.audit_log(&by(Some("login.failed"), None)).await.unwrap();
+    assert_eq!(failed.len(), 10);
+    assert!(failed.iter().all(|r| r.actor.is_none()));
+    let none = s
+        .audit_log(&by(Some("login.failed"), Some("user:admin-1")))
+        .await
+        .unwrap();
+    assert!(none.is_empty());
 }
 
 async fn lockout_failures_count_atomically_and_restart_when_stale(s: Arc<dyn Store>) {
@@ -1114,6 +1160,7 @@ async fn the_sweep_deletes_what_is_dead_and_nothing_else(s: Arc<dyn Store>) {
             client_id: None,
             ip: None,
             detail: String::new(),
+            actor: None,
         })
         .await
         .unwrap();
@@ -1914,4 +1961,50 @@ async fn deleting_a_user_removes_their_factors_recovery_codes_and_ceremonies(s: 
     s.add_factor(&passkey("f-again", "u2", "cred-1", 60))
         .await
         .unwrap();
+}
+
+async fn roles_are_granted_once_and_never_lose_their_last_holder(s: Arc<dyn Store>) {
+    use portico_core::infra::store::Revoked;
+    for (id, email) in [("u1", "a@example.com"), ("u2", "b@example.com")] {
+        s.create_user(&user_at(id, email)).await.unwrap();
+    }
+    assert!(s.user_roles("u1").await.unwrap().is_empty());
+    // Concurrent grants of one role: one changes something, one row stays.
+    let s1 = s.clone();
+    let granted = winners(8, move || {
+        let s = s1.clone();
+        async move { s.grant_role("u1", "admin").await.unwrap() }
+    })
+    .await;
+    assert_eq!(granted, 1);
+    assert_eq!(s.user_roles("u1").await.unwrap(), ["admin"]);
+    assert!(
+        !s.grant_role("nobody", "admin").await.unwrap(),
+        "no such user"
+    );
+    assert_eq!(s.role_holders("admin").await.unwrap(), ["u1"]);
+    // The last holder keeps the role; someone who never held it is told so.
+    assert_eq!(
+        s.revoke_role("u1", "admin").await.unwrap(),
+        Revoked::LastHolder
+    );
+    assert_eq!(
+        s.revoke_role("u2", "admin").await.unwrap(),
+        Revoked::NotHeld
+    );
+    assert!(s.grant_role("u2", "admin").await.unwrap());
+    assert_eq!(s.role_holders("admin").await.unwrap(), ["u1", "u2"]);
+    // Two holders revoking each other's role at once: exactly one succeeds.
+    let (a, b) = tokio::join!(s.revoke_role("u1", "admin"), s.revoke_role("u2", "admin"));
+    let outcomes = [a.unwrap(), b.unwrap()];
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == Revoked::Done).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(s.role_holders("admin").await.unwrap().len(), 1);
+    // Deleting the account takes its roles with it.
+    let left = s.role_holders("admin").await.unwrap().remove(0);
+    assert!(s.delete_user(&left, 5).await.unwrap());
+    assert!(s.role_holders("admin").await.unwrap().is_empty());
 }

@@ -41,6 +41,8 @@ struct Inner {
     /// (user id, code hash) -> used at.
     recovery_codes: HashMap<(String, String), Option<UnixTime>>,
     ceremonies: HashMap<String, Ceremony>,
+    /// (user id, role)
+    roles: std::collections::BTreeSet<(String, String)>,
 }
 
 /// A mail in the memory outbox: the mail, its lease, sent and failed times.
@@ -157,6 +159,7 @@ impl UserStore for MemoryStore {
         g.factors.retain(|f| f.user_id != id);
         g.recovery_codes.retain(|(u, _), _| u != id);
         g.ceremonies.retain(|_, c| c.user_id.as_deref() != Some(id));
+        g.roles.retain(|(u, _)| u != id);
         Ok(g.users.remove(id).is_some())
     }
     async fn reset_password(&self, id: &str, hash: &str, now: UnixTime) -> StoreResult<bool> {
@@ -718,10 +721,52 @@ impl SweepStore for MemoryStore {
 }
 
 #[async_trait]
+impl RoleStore for MemoryStore {
+    async fn user_roles(&self, user_id: &str) -> StoreResult<Vec<String>> {
+        Ok(self
+            .lock()?
+            .roles
+            .iter()
+            .filter(|(u, _)| u == user_id)
+            .map(|(_, r)| r.clone())
+            .collect())
+    }
+    async fn grant_role(&self, user_id: &str, role: &str) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        if !g.users.contains_key(user_id) {
+            return Ok(false);
+        }
+        Ok(g.roles.insert((user_id.to_owned(), role.to_owned())))
+    }
+    async fn revoke_role(&self, user_id: &str, role: &str) -> StoreResult<Revoked> {
+        let mut g = self.lock()?;
+        let key = (user_id.to_owned(), role.to_owned());
+        if !g.roles.contains(&key) {
+            return Ok(Revoked::NotHeld);
+        }
+        if g.roles.iter().filter(|(_, r)| r == role).count() <= 1 {
+            return Ok(Revoked::LastHolder);
+        }
+        g.roles.remove(&key);
+        Ok(Revoked::Done)
+    }
+    async fn role_holders(&self, role: &str) -> StoreResult<Vec<String>> {
+        Ok(self
+            .lock()?
+            .roles
+            .iter()
+            .filter(|(_, r)| r == role)
+            .map(|(u, _)| u.clone())
+            .collect())
+    }
+}
+
+#[async_trait]
 impl AuditStore for MemoryStore {
     async fn append_audit(&self, record: &crate::model::AuditRecord) -> StoreResult<()> {
         let mut g = self.lock()?;
-        let id = i64::try_from(g.audit.len()).unwrap_or(i64::MAX) + 1;
+        // Ids only grow, also after the sweeper removed old entries.
+        let id = g.audit.last().map_or(0, |r| r.id) + 1;
         g.audit.push(crate::model::AuditRecord {
             id,
             ..record.clone()
@@ -740,6 +785,9 @@ impl AuditStore for MemoryStore {
             .filter(|r| f.client_id.is_none() || r.client_id == f.client_id)
             .filter(|r| f.since.is_none_or(|s| r.at >= s))
             .filter(|r| f.until.is_none_or(|u| r.at < u))
+            .filter(|r| f.event.is_none() || Some(&r.event) == f.event.as_ref())
+            .filter(|r| f.actor.is_none() || r.actor == f.actor)
+            .filter(|r| f.before_id.is_none_or(|b| r.id < b))
             .take(usize::try_from(f.limit).unwrap_or(0))
             .cloned()
             .collect())

@@ -106,6 +106,34 @@ pub trait UserStore: Send + Sync {
     ) -> StoreResult<bool>;
 }
 
+/// What [`RoleStore::revoke_role`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoked {
+    Done,
+    /// The user did not hold the role (or does not exist).
+    NotHeld,
+    /// Refused: the user is the role's last holder.
+    LastHolder,
+}
+
+/// Roles of users (`admin`). Read at every admin request, never cached, so
+/// a role taken away counts at once on every instance.
+#[async_trait]
+pub trait RoleStore: Send + Sync {
+    /// The user's roles, sorted.
+    async fn user_roles(&self, user_id: &str) -> StoreResult<Vec<String>>;
+    /// Give the user a role. Idempotent (concurrent grants leave one row).
+    /// True when the user did not hold it before; false also when no user
+    /// has this id.
+    async fn grant_role(&self, user_id: &str, role: &str) -> StoreResult<bool>;
+    /// Take a role away unless the user is its last holder, atomically: of
+    /// two concurrent revocations from the last two holders, one is
+    /// refused, so a role once held is never left without a holder.
+    async fn revoke_role(&self, user_id: &str, role: &str) -> StoreResult<Revoked>;
+    /// The ids of the users holding the role, sorted.
+    async fn role_holders(&self, role: &str) -> StoreResult<Vec<String>>;
+}
+
 #[async_trait]
 pub trait SessionStore: Send + Sync {
     async fn create_session(&self, session: &Session) -> StoreResult<()>;
@@ -585,6 +613,7 @@ pub trait Store:
     ClientStore
     + EntrypointStore
     + UserStore
+    + RoleStore
     + SessionStore
     + AuthRequestStore
     + GrantStore
@@ -611,6 +640,7 @@ impl<T> Store for T where
     T: ClientStore
         + EntrypointStore
         + UserStore
+        + RoleStore
         + SessionStore
         + AuthRequestStore
         + GrantStore

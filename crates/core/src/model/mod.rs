@@ -762,6 +762,11 @@ pub enum AuditEvent {
     RecoveryCodesCreated,
     /// A recovery code was used to sign in.
     RecoveryCodeUsed,
+    /// The client got a new secret (the old one stopped working).
+    ClientSecretRotated,
+    /// A user was given a role (the detail says which).
+    RoleGranted,
+    RoleRevoked,
 }
 
 impl AuditEvent {
@@ -793,6 +798,9 @@ impl AuditEvent {
             Self::SecondFactorFailed => "second_factor.failed",
             Self::RecoveryCodesCreated => "recovery_codes.created",
             Self::RecoveryCodeUsed => "recovery_code.used",
+            Self::ClientSecretRotated => "client.secret_rotated",
+            Self::RoleGranted => "role.granted",
+            Self::RoleRevoked => "role.revoked",
         }
     }
 }
@@ -807,6 +815,10 @@ pub struct AuditRecord {
     pub client_id: Option<String>,
     pub ip: Option<String>,
     pub detail: String,
+    /// Who made the change, for changes made by someone other than the
+    /// user the entry is about: `user:<id>` (an administrator),
+    /// `client:<id>` (an admin API token), `cli`, `config`.
+    pub actor: Option<String>,
 }
 
 /// Which entries to read: all given conditions hold; newest first.
@@ -818,5 +830,11 @@ pub struct AuditFilter {
     pub since: Option<UnixTime>,
     /// Before.
     pub until: Option<UnixTime>,
+    /// The event name (`login.failed`).
+    pub event: Option<String>,
+    /// The actor, exactly as stored (`user:<id>`, `cli`).
+    pub actor: Option<String>,
+    /// Only entries older than this id: the cursor of the next page.
+    pub before_id: Option<i64>,
     pub limit: i64,
 }

@@ -20,6 +20,31 @@ impl Event {
             client_id: None,
             ip: None,
             detail: String::new(),
+            actor: None,
+        }
+    }
+}
+
+/// Who changed something on someone else's behalf: an administrator in
+/// the cockpit, a machine with an admin token, the command line, or the
+/// config file at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    User(String),
+    Client(String),
+    Cli,
+    Config,
+}
+
+impl Actor {
+    /// How the audit log stores it (`user:<id>`, `client:<id>`, `cli`,
+    /// `config`), which is also what its `actor` filter takes.
+    pub fn as_audit(&self) -> String {
+        match self {
+            Self::User(id) => format!("user:{id}"),
+            Self::Client(id) => format!("client:{id}"),
+            Self::Cli => "cli".into(),
+            Self::Config => "config".into(),
         }
     }
 }
@@ -32,6 +57,7 @@ pub struct Entry {
     pub client_id: Option<String>,
     pub ip: Option<IpAddr>,
     pub detail: String,
+    pub actor: Option<Actor>,
 }
 
 /// Longest client id kept: ids that failed authentication are whatever
@@ -56,6 +82,11 @@ impl Entry {
         self
     }
     #[must_use]
+    pub fn actor(mut self, a: &Actor) -> Self {
+        self.actor = Some(a.clone());
+        self
+    }
+    #[must_use]
     pub fn detail(mut self, d: impl Into<String>) -> Self {
         self.detail = d.into();
         self
@@ -73,6 +104,7 @@ pub async fn record(p: &Provider, e: Entry) -> Result<()> {
         client_id: e.client_id,
         ip: e.ip.map(|ip| ip.to_string()),
         detail: e.detail,
+        actor: e.actor.map(|a| a.as_audit()),
     };
     Ok(p.store.append_audit(&r).await?)
 }

@@ -14,7 +14,7 @@
 use crate::infra::provider::Provider;
 use crate::model::DisabledBy;
 use crate::protocol::error::Result;
-use crate::services::audit::{self, Event};
+use crate::services::audit::{self, Actor, Event};
 
 /// What a change did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +32,13 @@ pub enum Outcome {
 /// process makes no new grant in between). `why` goes to the audit log.
 /// An admin's disable replaces the config's (so listing the client again
 /// does not enable it); the config never replaces an admin's.
-pub async fn disable(p: &Provider, id: &str, by: DisabledBy, why: &str) -> Result<Outcome> {
+pub async fn disable(
+    p: &Provider,
+    id: &str,
+    by: DisabledBy,
+    actor: &Actor,
+    why: &str,
+) -> Result<Outcome> {
     let Some(mut c) = p.store.client(id).await? else {
         return Ok(Outcome::NotFound);
     };
@@ -51,6 +57,7 @@ pub async fn disable(p: &Provider, id: &str, by: DisabledBy, why: &str) -> Resul
     let e = Event::ClientDisabled
         .entry()
         .client(id)
+        .actor(actor)
         .detail(format!("{why}; {n} grant(s) revoked"));
     audit::record(p, e).await?;
     Ok(Outcome::Done { grants_revoked: n })
@@ -60,7 +67,7 @@ pub async fn disable(p: &Provider, id: &str, by: DisabledBy, why: &str) -> Resul
 /// live was made while it was disabled (by a process whose cache had not
 /// yet seen it) and is revoked first. Its access tokens issued before now
 /// stay dead too ([`crate::model::Client::tokens_not_before`]).
-pub async fn enable(p: &Provider, id: &str, why: &str) -> Result<Outcome> {
+pub async fn enable(p: &Provider, id: &str, actor: &Actor, why: &str) -> Result<Outcome> {
     let Some(mut c) = p.store.client(id).await? else {
         return Ok(Outcome::NotFound);
     };
@@ -75,7 +82,11 @@ pub async fn enable(p: &Provider, id: &str, why: &str) -> Result<Outcome> {
     c.tokens_not_before = c.tokens_not_before.max(p.now());
     p.upsert_client(&c).await?;
     tracing::info!(client_id = %id, "client enabled: {why}");
-    let e = Event::ClientEnabled.entry().client(id).detail(why);
+    let e = Event::ClientEnabled
+        .entry()
+        .client(id)
+        .actor(actor)
+        .detail(why);
     audit::record(p, e).await?;
     Ok(Outcome::Done { grants_revoked: n })
 }
@@ -84,7 +95,7 @@ pub async fn enable(p: &Provider, id: &str, why: &str) -> Result<Outcome> {
 /// record removed, at once ([`crate::infra::store::ClientStore::delete_client`]).
 /// A client that `portico.toml` still lists comes back at the next start,
 /// new (no grants, no consents).
-pub async fn delete(p: &Provider, id: &str, why: &str) -> Result<Outcome> {
+pub async fn delete(p: &Provider, id: &str, actor: &Actor, why: &str) -> Result<Outcome> {
     let Some(n) = p.delete_client(id).await? else {
         return Ok(Outcome::NotFound);
     };
@@ -92,6 +103,7 @@ pub async fn delete(p: &Provider, id: &str, why: &str) -> Result<Outcome> {
     let e = Event::ClientDeleted
         .entry()
         .client(id)
+        .actor(actor)
         .detail(format!("{why}; {n} grant(s) revoked"));
     audit::record(p, e).await?;
     Ok(Outcome::Done { grants_revoked: n })
@@ -149,7 +161,7 @@ mod tests {
         grant(&k, "g1", "web").await;
         grant(&k, "other", "rp").await;
         assert!(authenticate(&k.p, &creds(&k, "web"), None).await.is_ok());
-        let done = disable(&k.p, "web", DisabledBy::Admin, "by the admin")
+        let done = disable(&k.p, "web", DisabledBy::Admin, &Actor::Cli, "by the admin")
             .await
             .unwrap();
         assert_eq!(done, Outcome::Done { grants_revoked: 1 });
@@ -177,7 +189,7 @@ mod tests {
                 .is_none()
         );
         assert_eq!(
-            disable(&k.p, "web", DisabledBy::Config, "dropped")
+            disable(&k.p, "web", DisabledBy::Config, &Actor::Cli, "dropped")
                 .await
                 .unwrap(),
             Outcome::Unchanged,
@@ -187,7 +199,9 @@ mod tests {
         // client is revoked when the client comes back.
         grant(&k, "late", "web").await;
         assert_eq!(
-            enable(&k.p, "web", "by the admin").await.unwrap(),
+            enable(&k.p, "web", &Actor::Cli, "by the admin")
+                .await
+                .unwrap(),
             Outcome::Done { grants_revoked: 1 }
         );
         assert!(authenticate(&k.p, &creds(&k, "web"), None).await.is_ok());
@@ -210,7 +224,7 @@ mod tests {
                 .is_some()
         );
         assert_eq!(
-            enable(&k.p, "web", "again").await.unwrap(),
+            enable(&k.p, "web", &Actor::Cli, "again").await.unwrap(),
             Outcome::Unchanged
         );
         assert_eq!(
@@ -237,7 +251,9 @@ mod tests {
             .unwrap();
         assert!(k.p.client("web").await.unwrap().is_some(), "cached");
         assert_eq!(
-            delete(&k.p, "web", "by the admin").await.unwrap(),
+            delete(&k.p, "web", &Actor::Cli, "by the admin")
+                .await
+                .unwrap(),
             Outcome::Done { grants_revoked: 1 }
         );
         assert!(k.p.client("web").await.unwrap().is_none());
@@ -259,11 +275,13 @@ mod tests {
                 .is_empty()
         );
         assert_eq!(
-            delete(&k.p, "web", "again").await.unwrap(),
+            delete(&k.p, "web", &Actor::Cli, "again").await.unwrap(),
             Outcome::NotFound
         );
         assert_eq!(
-            disable(&k.p, "web", DisabledBy::Admin, "x").await.unwrap(),
+            disable(&k.p, "web", DisabledBy::Admin, &Actor::Cli, "x")
+                .await
+                .unwrap(),
             Outcome::NotFound
         );
         assert_eq!(events(&k).await[0].0, "client.deleted");
@@ -279,14 +297,16 @@ mod tests {
                 .await
                 .is_ok()
         );
-        disable(&k.p, "web", DisabledBy::Admin, "x").await.unwrap();
+        disable(&k.p, "web", DisabledBy::Admin, &Actor::Cli, "x")
+            .await
+            .unwrap();
         let e = crate::services::tokens::validate_access_token(&k.p, &at)
             .await
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidToken);
         // Enabled again, even within the same second: the old token stays
         // dead; new ones work from the next second.
-        enable(&k.p, "web", "x").await.unwrap();
+        enable(&k.p, "web", &Actor::Cli, "x").await.unwrap();
         k.clock.advance(1);
         assert!(
             crate::services::tokens::validate_access_token(&k.p, &at)

@@ -1,5 +1,6 @@
 //! Layer 4: what several endpoints share.
 pub mod accounts;
+pub mod admin;
 pub mod audit;
 pub mod claims;
 pub mod client_auth;
@@ -12,6 +13,7 @@ pub mod mail;
 pub mod mfa;
 pub mod provision;
 pub mod recovery;
+pub mod roles;
 pub mod sweep;
 pub mod tokens;
 pub mod totp;

@@ -47,13 +47,13 @@ pub struct ClientSpec {
     pub introspection: bool,
 }
 
-fn default_grants() -> Vec<String> {
+pub fn default_grants() -> Vec<String> {
     vec!["authorization_code".into(), "refresh_token".into()]
 }
-fn default_response_types() -> Vec<String> {
+pub fn default_response_types() -> Vec<String> {
     vec!["code".into()]
 }
-fn default_scopes() -> Vec<String> {
+pub fn default_scopes() -> Vec<String> {
     ["openid", "profile", "email", "offline_access"]
         .map(String::from)
         .to_vec()
@@ -69,14 +69,79 @@ pub struct UserSpec {
     pub email_verified: bool,
     pub given_name: Option<String>,
     pub family_name: Option<String>,
+    /// Roles (`["admin"]`). Absent: the stored roles are left as they are
+    /// (given with the CLI or the cockpit); present: exactly these.
+    pub roles: Option<Vec<String>>,
 }
 
 pub const MIN_CLIENT_SECRET_LEN: usize = 32;
 
-/// Check what the store would not: redirect URIs, algorithms, secrets.
-pub fn client_record(p: &Provider, c: &ClientSpec) -> Result<Client, String> {
+/// A rule a client breaks: the field at fault and a sentence that starts
+/// with the client's id (what the config file and the CLI print).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The scope of the admin API's client_credentials tokens.
+pub const ADMIN_SCOPE: &str = "portico:admin";
+
+/// Longest client id: ids appear in URLs and in the audit log.
+pub const MAX_CLIENT_ID: usize = 128;
+
+/// The record a spec makes, checked ([`check_client`]).
+pub fn client_record(p: &Provider, c: &ClientSpec) -> Result<Client, Problem> {
+    check_client(c, c.secret.is_some())?;
+    Ok(record(p, c))
+}
+
+/// The record an edit of `before` makes, checked: the secret, the state
+/// (disabled, the tokens that died with a disable) and where the client
+/// came from are kept; the spec's secret is ignored.
+pub fn edited_client_record(
+    p: &Provider,
+    c: &ClientSpec,
+    before: &Client,
+) -> Result<Client, Problem> {
+    check_client(c, before.secret_hash.is_some())?;
+    Ok(Client {
+        secret_hash: before.secret_hash.clone(),
+        disabled: before.disabled,
+        tokens_not_before: before.tokens_not_before,
+        from_config: before.from_config,
+        ..record(p, c)
+    })
+}
+
+/// Check what the store would not: ids, redirect URIs, algorithms,
+/// secrets, and who may hold the admin scope. The config file, the CLI and
+/// the admin API all come here, so their rules are one. `has_secret`: the
+/// client is confidential (its secret may be stored rather than given).
+pub fn check_client(c: &ClientSpec, has_secret: bool) -> Result<(), Problem> {
+    let problem = |field: &'static str, why: String| Problem {
+        field,
+        message: format!("client {}: {why}", c.id),
+    };
     if c.id.is_empty() {
-        return Err("a client has an empty id".into());
+        return Err(Problem {
+            field: "id",
+            message: "a client has an empty id".into(),
+        });
+    }
+    if c.id.chars().count() > MAX_CLIENT_ID
+        || c.id.chars().any(|ch| ch.is_control() || ch.is_whitespace())
+    {
+        return Err(problem(
+            "id",
+            format!("the id must have at most {MAX_CLIENT_ID} characters and no spaces"),
+        ));
     }
     let grants = [
         "authorization_code",
@@ -87,10 +152,9 @@ pub fn client_record(p: &Provider, c: &ClientSpec) -> Result<Client, String> {
         crate::protocol::types::GRANT_DEVICE_CODE,
     ];
     if let Some(bad) = c.grant_types.iter().find(|g| !grants.contains(&g.as_str())) {
-        return Err(format!(
-            "client {}: unknown grant type {bad} (known: {})",
-            c.id,
-            grants.join(", ")
+        return Err(problem(
+            "grant_types",
+            format!("unknown grant type {bad} (known: {})", grants.join(", ")),
         ));
     }
     if let Some(bad) = c
@@ -98,10 +162,12 @@ pub fn client_record(p: &Provider, c: &ClientSpec) -> Result<Client, String> {
         .iter()
         .find(|r| ResponseType::parse(r).is_none())
     {
-        return Err(format!(
-            "client {}: unknown response type \"{bad}\" (known: {})",
-            c.id,
-            ResponseType::ALL.map(ResponseType::as_str).join(", ")
+        return Err(problem(
+            "response_types",
+            format!(
+                "unknown response type \"{bad}\" (known: {})",
+                ResponseType::ALL.map(ResponseType::as_str).join(", ")
+            ),
         ));
     }
     let redirects = c
@@ -109,36 +175,60 @@ pub fn client_record(p: &Provider, c: &ClientSpec) -> Result<Client, String> {
         .iter()
         .any(|g| g == "authorization_code" || g == "implicit");
     if c.redirect_uris.is_empty() && redirects {
-        return Err(format!("client {}: redirect_uris is empty", c.id));
+        return Err(problem("redirect_uris", "redirect_uris is empty".into()));
     }
-    for uri in c.redirect_uris.iter().chain(&c.post_logout_redirect_uris) {
-        check_registrable(uri)
-            .map_err(|why| format!("client {}: redirect URI {uri} {why}", c.id))?;
+    for (field, uris) in [
+        ("redirect_uris", &c.redirect_uris),
+        ("post_logout_redirect_uris", &c.post_logout_redirect_uris),
+    ] {
+        for uri in uris {
+            check_registrable(uri)
+                .map_err(|why| problem(field, format!("redirect URI {uri} {why}")))?;
+        }
     }
     if let Some(alg) = &c.id_token_signed_response_alg
         && SigningAlg::parse(alg).is_none()
     {
-        return Err(format!(
-            "client {}: id_token_signed_response_alg must be one of {}",
-            c.id,
-            SigningAlg::ALL.map(SigningAlg::as_str).join(", ")
+        return Err(problem(
+            "id_token_signed_response_alg",
+            format!(
+                "id_token_signed_response_alg must be one of {}",
+                SigningAlg::ALL.map(SigningAlg::as_str).join(", ")
+            ),
         ));
     }
     if let Some(s) = &c.secret
         && s.expose().len() < MIN_CLIENT_SECRET_LEN
     {
-        return Err(format!(
-            "client {}: the secret must have at least {MIN_CLIENT_SECRET_LEN} characters",
-            c.id
+        return Err(problem(
+            "secret",
+            format!("the secret must have at least {MIN_CLIENT_SECRET_LEN} characters"),
         ));
     }
-    if c.introspection && c.secret.is_none() {
-        return Err(format!(
-            "client {}: introspection = true needs a secret (public clients cannot introspect)",
-            c.id
+    if c.introspection && !has_secret {
+        return Err(problem(
+            "introspection",
+            "introspection = true needs a secret (public clients cannot introspect)".into(),
         ));
     }
-    Ok(Client {
+    // The admin scope is for machines acting for themselves: a token a
+    // user's sign-in could carry would make every user of the client an
+    // administrator.
+    if c.scopes.iter().any(|s| s == ADMIN_SCOPE)
+        && (!has_secret || c.grant_types != ["client_credentials"])
+    {
+        return Err(problem(
+            "scopes",
+            format!(
+                "the scope {ADMIN_SCOPE} needs a secret and grant_types = [\"client_credentials\"] only"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn record(p: &Provider, c: &ClientSpec) -> Client {
+    Client {
         id: c.id.clone(),
         name: c.name.clone().unwrap_or_else(|| c.id.clone()),
         secret_hash: c.secret.as_ref().map(|s| p.client_secrets.hash(s.expose())),
@@ -162,7 +252,7 @@ pub fn client_record(p: &Provider, c: &ClientSpec) -> Result<Client, String> {
         from_config: true,
         disabled: None,
         tokens_not_before: 0,
-    })
+    }
 }
 
 /// Apply what the operator declared to the store. Safe to run at every
@@ -176,6 +266,11 @@ pub async fn apply(
     // Check them all before saving any, so a bad file changes nothing.
     for e in entrypoints {
         crate::services::entrypoint::check(e)?;
+    }
+    for u in users {
+        for r in u.roles.iter().flatten() {
+            crate::services::roles::parse(r).map_err(|e| format!("user {}: {e}", u.email))?;
+        }
     }
     let default = Entrypoint::new(DEFAULT_ENTRYPOINT, "Portico");
     if p.store
@@ -197,7 +292,7 @@ pub async fn apply(
     }
     let records = client_specs
         .iter()
-        .map(|c| client_record(p, c))
+        .map(|c| client_record(p, c).map_err(|e| e.message))
         .collect::<Result<Vec<_>, _>>()?;
     for mut rec in records {
         let before = p.store.client(&rec.id).await.map_err(|e| e.to_string())?;
@@ -222,13 +317,22 @@ pub async fn apply(
             } else {
                 Event::ClientCreated
             };
-            let e = event.entry().client(&rec.id).detail("from the config file");
+            let e = event
+                .entry()
+                .client(&rec.id)
+                .actor(&audit::Actor::Config)
+                .detail("from the config file");
             audit::record(p, e).await.map_err(|e| e.to_string())?;
         }
         if rec.disabled == Some(DisabledBy::Config) {
-            clients::enable(p, &rec.id, "listed in the config file again")
-                .await
-                .map_err(|e| e.to_string())?;
+            clients::enable(
+                p,
+                &rec.id,
+                &audit::Actor::Config,
+                "listed in the config file again",
+            )
+            .await
+            .map_err(|e| e.to_string())?;
             tracing::warn!(client_id = %rec.id, "client listed in the config file again: enabled");
         }
     }
@@ -300,10 +404,42 @@ pub async fn apply(
             }
             _ => user,
         };
-        p.store
+        let id = p
+            .store
             .upsert_user_by_email(&user)
             .await
             .map_err(|e| e.to_string())?;
+        if let Some(roles) = &u.roles {
+            apply_roles(p, &id, roles)
+                .await
+                .map_err(|e| format!("user {}: {e}", u.email))?;
+        }
+    }
+    Ok(())
+}
+
+/// Make the user's roles exactly `roles`.
+async fn apply_roles(p: &Provider, user_id: &str, roles: &[String]) -> Result<(), String> {
+    use crate::services::roles;
+    let wanted = roles
+        .iter()
+        .map(|r| roles::parse(r))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    let held = p
+        .store
+        .user_roles(user_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let actor = audit::Actor::Config;
+    for role in roles::ALL {
+        let on = wanted.contains(&role);
+        if on != held.iter().any(|h| h == role) {
+            roles::set(p, user_id, role, on, &actor)
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+        }
     }
     Ok(())
 }
@@ -319,9 +455,15 @@ pub async fn disable_unlisted_clients(p: &Provider, listed: &[ClientSpec]) -> Re
         if !c.from_config || c.is_disabled() || listed.contains(c.id.as_str()) {
             continue;
         }
-        let done = clients::disable(p, &c.id, DisabledBy::Config, "no longer in the config file")
-            .await
-            .map_err(|e| e.to_string())?;
+        let done = clients::disable(
+            p,
+            &c.id,
+            DisabledBy::Config,
+            &audit::Actor::Config,
+            "no longer in the config file",
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         if let clients::Outcome::Done { grants_revoked } = done {
             tracing::warn!(
                 client_id = %c.id,

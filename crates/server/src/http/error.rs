@@ -36,6 +36,38 @@ pub enum Error {
     TooMany { wait: i64, message: &'static str },
     /// A form's refusal naming the fields at fault.
     Fields(StatusCode, ApiError),
+    /// The admin API's refusal of a bearer token: an [`ApiError`] body
+    /// and the RFC 6750 §3 challenge.
+    Challenge {
+        status: StatusCode,
+        code: &'static str,
+        message: &'static str,
+    },
+}
+
+impl From<portico_core::services::admin::AdminError> for Error {
+    fn from(e: portico_core::services::admin::AdminError) -> Self {
+        use portico_core::services::admin::AdminError;
+        match e {
+            AdminError::NotFound => {
+                Self::api(StatusCode::NOT_FOUND, codes::NOT_FOUND, "Not found.")
+            }
+            AdminError::Invalid { field, message } => Self::Fields(
+                StatusCode::BAD_REQUEST,
+                ApiError {
+                    error: codes::VALIDATION_FAILED.into(),
+                    message: message.clone(),
+                    field_errors: vec![portico_api_types::FieldError {
+                        field: field.into(),
+                        code: "invalid".into(),
+                        message,
+                    }],
+                },
+            ),
+            AdminError::Conflict(code, message) => Self::api(StatusCode::CONFLICT, code, message),
+            AdminError::Other(e) => Self::Core(e),
+        }
+    }
 }
 
 impl Error {
@@ -92,6 +124,18 @@ impl IntoResponse for Error {
                 r
             }
             Self::Fields(status, body) => (status, Json(body)).into_response(),
+            Self::Challenge {
+                status,
+                code,
+                message,
+            } => {
+                let mut r = api_error(status, code, message);
+                let challenge = format!("Bearer realm=\"portico\", error=\"{code}\"");
+                if let Ok(v) = HeaderValue::from_str(&challenge) {
+                    r.headers_mut().insert(WWW_AUTHENTICATE, v);
+                }
+                r
+            }
         }
     }
 }

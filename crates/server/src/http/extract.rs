@@ -39,6 +39,27 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for UiJson<T
     }
 }
 
+/// The admin API's JSON body: like [`UiJson`], but a body that parses and
+/// does not fit the type is 400 too (not axum's 422), as its OpenAPI
+/// document says.
+pub struct AdminJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for AdminJson<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Self(v)),
+            Err(e) if e.status() == StatusCode::UNPROCESSABLE_ENTITY => Err(Error::api(
+                StatusCode::BAD_REQUEST,
+                codes::INVALID_BODY,
+                format!("The request body is not valid: {}", e.body_text()),
+            )),
+            Err(e) => Err(bad_body(&e)),
+        }
+    }
+}
+
 fn bad_body(e: &JsonRejection) -> Error {
     // Keep the rejection's status where it says more than 400 (413 for a
     // body over the limit, 415 for a missing JSON content type).

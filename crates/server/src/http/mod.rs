@@ -2,6 +2,7 @@
 //! the session cookie, the SPA shell, security headers and the listener.
 //! Nothing here imports a handler.
 
+pub mod admin;
 pub mod client_addr;
 pub mod error;
 pub mod extract;

@@ -19,8 +19,8 @@ macro_rules! impl_security {
             impl AuditStore for $store {
                 async fn append_audit(&self, r: &Record) -> StoreResult<()> {
                     sqlx::query(
-                        "INSERT INTO audit_log (at, event, user_id, client_id, ip, detail) \
-                         VALUES ($1, $2, $3, $4, $5, $6)",
+                        "INSERT INTO audit_log (at, event, user_id, client_id, ip, detail, actor) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
                     )
                     .bind(r.at)
                     .bind(&r.event)
@@ -28,6 +28,7 @@ macro_rules! impl_security {
                     .bind(&r.client_id)
                     .bind(&r.ip)
                     .bind(&r.detail)
+                    .bind(&r.actor)
                     .execute(&self.writer)
                     .await
                     .map_err(backend)?;
@@ -38,17 +39,23 @@ macro_rules! impl_security {
                     f: &Filter,
                 ) -> StoreResult<Vec<Record>> {
                     let rows = sqlx::query(
-                        "SELECT id, at, event, user_id, client_id, ip, detail FROM audit_log \
+                        "SELECT id, at, event, user_id, client_id, ip, detail, actor FROM audit_log \
                          WHERE (CAST($1 AS TEXT) IS NULL OR user_id = $1) \
                          AND (CAST($2 AS TEXT) IS NULL OR client_id = $2) \
                          AND (CAST($3 AS BIGINT) IS NULL OR at >= $3) \
                          AND (CAST($4 AS BIGINT) IS NULL OR at < $4) \
-                         ORDER BY id DESC LIMIT $5",
+                         AND (CAST($5 AS TEXT) IS NULL OR event = $5) \
+                         AND (CAST($6 AS TEXT) IS NULL OR actor = $6) \
+                         AND (CAST($7 AS BIGINT) IS NULL OR id < $7) \
+                         ORDER BY id DESC LIMIT $8",
                     )
                     .bind(&f.user_id)
                     .bind(&f.client_id)
                     .bind(f.since)
                     .bind(f.until)
+                    .bind(&f.event)
+                    .bind(&f.actor)
+                    .bind(f.before_id)
                     .bind(f.limit)
                     .fetch_all(&self.pool)
                     .await
@@ -63,6 +70,7 @@ macro_rules! impl_security {
                                 client_id: col(r, 4)?,
                                 ip: col(r, 5)?,
                                 detail: col(r, 6)?,
+                                actor: col(r, 7)?,
                             })
                         })
                         .collect()

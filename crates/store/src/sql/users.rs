@@ -10,7 +10,7 @@ macro_rules! impl_users {
             use portico_core::model::UnixTime;
             use portico_core::model::{Session, User};
             use portico_core::infra::store::{
-                ConsentStore, SessionStore, StoreError, StoreResult, UserStore,
+                ConsentStore, Revoked, RoleStore, SessionStore, StoreError, StoreResult, UserStore,
             };
 
             fn user_from_row(r: &$row) -> StoreResult<User> {
@@ -231,6 +231,68 @@ macro_rules! impl_users {
                         .map_err(backend)?
                         .rows_affected();
                     Ok(n > 0)
+                }
+            }
+
+            #[async_trait]
+            impl RoleStore for $store {
+                async fn user_roles(&self, user_id: &str) -> StoreResult<Vec<String>> {
+                    let rows = sqlx::query("SELECT role FROM user_roles WHERE user_id = $1 ORDER BY role")
+                        .bind(user_id)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    rows.iter().map(|r| col(r, 0)).collect()
+                }
+                async fn grant_role(&self, user_id: &str, role: &str) -> StoreResult<bool> {
+                    // Through the users table, so an unknown id inserts
+                    // nothing (rather than failing the foreign key).
+                    let n = sqlx::query(
+                        "INSERT INTO user_roles (user_id, role) SELECT id, $2 FROM users WHERE id = $1 \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(user_id)
+                    .bind(role)
+                    .execute(&self.writer)
+                    .await
+                    .map_err(backend)?
+                    .rows_affected();
+                    Ok(n > 0)
+                }
+                async fn revoke_role(&self, user_id: &str, role: &str) -> StoreResult<Revoked> {
+                    let mut tx = self.writer.begin().await.map_err(backend)?;
+                    // Lock every holder's row first. A concurrent revocation
+                    // waits here and then sees only the rows this one left
+                    // (PostgreSQL re-reads a row it waited for and skips it
+                    // when deleted; SQLite has a single writer).
+                    let rows = sqlx::query("UPDATE user_roles SET role = role WHERE role = $1 RETURNING user_id")
+                        .bind(role)
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    let holders = rows.iter().map(|r| col::<String, _, _>(r, 0)).collect::<StoreResult<Vec<_>>>()?;
+                    if !holders.iter().any(|h| h == user_id) {
+                        return Ok(Revoked::NotHeld);
+                    }
+                    if holders.len() <= 1 {
+                        return Ok(Revoked::LastHolder);
+                    }
+                    sqlx::query("DELETE FROM user_roles WHERE user_id = $1 AND role = $2")
+                        .bind(user_id)
+                        .bind(role)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    tx.commit().await.map_err(backend)?;
+                    Ok(Revoked::Done)
+                }
+                async fn role_holders(&self, role: &str) -> StoreResult<Vec<String>> {
+                    let rows = sqlx::query("SELECT user_id FROM user_roles WHERE role = $1 ORDER BY user_id")
+                        .bind(role)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    rows.iter().map(|r| col(r, 0)).collect()
                 }
             }
 

@@ -70,9 +70,15 @@ async fn a_disabled_public_client_gets_the_error_page_like_an_unknown_one() {
         run(&k, &query, None).await,
         Outcome::ErrorPage(_)
     ));
-    crate::services::clients::disable(&k.p, "spa", crate::model::DisabledBy::Admin, "test")
-        .await
-        .unwrap();
+    crate::services::clients::disable(
+        &k.p,
+        "spa",
+        crate::model::DisabledBy::Admin,
+        &crate::services::audit::Actor::Cli,
+        "test",
+    )
+    .await
+    .unwrap();
     expect_error_page(run(&k, &query, None).await, ErrorCode::InvalidClient);
 }
 

@@ -1,0 +1,153 @@
+//! Wire types and paths of the cockpit's admin API (`/admin/api/v1/...`,
+//! issue 19). The server derives the OpenAPI document from these types
+//! (feature `openapi`, which only the server turns on); the console reads
+//! them as plain serde types.
+
+use serde::{Deserialize, Serialize};
+
+/// Paths of the admin API. `{id}` is a path parameter.
+pub mod paths {
+    /// Where the admin API is mounted; every path below starts with it.
+    pub const API: &str = "/admin/api/v1";
+    /// The OpenAPI 3.1 document of the API (public: it holds no data).
+    pub const OPENAPI: &str = "/admin/api/openapi.json";
+    /// Who is calling: the signed-in administrator or the admin client.
+    pub const ME: &str = "/admin/api/v1/me";
+    pub const CLIENTS: &str = "/admin/api/v1/clients";
+    pub const CLIENT: &str = "/admin/api/v1/clients/{id}";
+    /// A new secret for the client, shown once.
+    pub const CLIENT_SECRET: &str = "/admin/api/v1/clients/{id}/secret";
+    pub const CLIENT_DISABLE: &str = "/admin/api/v1/clients/{id}/disable";
+    pub const CLIENT_ENABLE: &str = "/admin/api/v1/clients/{id}/enable";
+    pub const AUDIT: &str = "/admin/api/v1/audit";
+    /// Every path of the API, for the test that the document covers them.
+    pub const ALL: [&str; 8] = [
+        ME,
+        CLIENTS,
+        CLIENT,
+        CLIENT_SECRET,
+        CLIENT_DISABLE,
+        CLIENT_ENABLE,
+        AUDIT,
+        OPENAPI,
+    ];
+}
+
+/// The OAuth scope an admin client's client_credentials token carries.
+pub const ADMIN_SCOPE: &str = "portico:admin";
+
+/// `GET /admin/api/v1/me`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Me {
+    /// As the audit log names it: `user:<id>` or `client:<id>`.
+    pub actor: String,
+    /// The administrator's email; none for a client.
+    pub email: Option<String>,
+}
+
+/// A registered client as the API shows it (never its secret or hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClientView {
+    pub id: String,
+    pub name: String,
+    /// Has a secret (a confidential client); false: public, PKCE S256.
+    pub confidential: bool,
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub response_types: Vec<String>,
+    pub scopes: Vec<String>,
+    pub first_party: bool,
+    pub id_token_signed_response_alg: Option<String>,
+    pub require_pushed_authorization_requests: bool,
+    pub require_mfa: bool,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub introspection: bool,
+    /// Listed in portico.toml: the file's values come back at each start.
+    pub from_config: bool,
+    pub disabled: bool,
+}
+
+/// `POST /admin/api/v1/clients` (with `id`) and `PUT .../clients/{id}`
+/// (the path's id counts). The rules are the config file's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ClientInput {
+    /// Needed to create; ignored on update.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 128))]
+    pub id: Option<String>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
+    pub name: Option<String>,
+    /// Create with a secret (shown once in the answer). On update a
+    /// client keeps its secret or stays public.
+    #[serde(default)]
+    pub confidential: bool,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Default: authorization_code and refresh_token.
+    #[serde(default)]
+    pub grant_types: Option<Vec<String>>,
+    /// Default: code.
+    #[serde(default)]
+    pub response_types: Option<Vec<String>>,
+    /// Default: openid, profile, email, offline_access.
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+    #[serde(default)]
+    pub first_party: bool,
+    #[serde(default)]
+    pub id_token_signed_response_alg: Option<String>,
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
+    #[serde(default)]
+    pub require_mfa: bool,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub introspection: bool,
+}
+
+/// A created client, or a new secret: the secret is in this answer only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClientWithSecret {
+    pub client: ClientView,
+    /// Shown once: only its hash is kept. None for a public client.
+    pub client_secret: Option<String>,
+}
+
+/// `GET /admin/api/v1/clients`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClientList {
+    pub items: Vec<ClientView>,
+}
+
+/// One audit log entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditEntry {
+    pub id: i64,
+    /// Unix seconds.
+    pub at: i64,
+    pub event: String,
+    pub user_id: Option<String>,
+    pub client_id: Option<String>,
+    pub ip: Option<String>,
+    pub detail: String,
+    /// Who made the change: `user:<id>`, `client:<id>`, `cli`, `config`.
+    pub actor: Option<String>,
+}
+
+/// `GET /admin/api/v1/audit`: newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuditPage {
+    pub items: Vec<AuditEntry>,
+    /// Pass as `cursor` for the next (older) page; none on the last.
+    pub next: Option<String>,
+}

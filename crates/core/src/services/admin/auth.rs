@@ -1,0 +1,89 @@
+//! Who may use the admin API: a signed-in user with the role `admin`
+//! (after the second factor the default entrypoint's policy asks for), or
+//! a client acting for itself with a client_credentials token carrying
+//! `portico:admin`. Both are checked against the store at every request:
+//! a role taken away or a client disabled counts at once.
+
+use crate::infra::provider::Provider;
+use crate::model::{Session, User};
+use crate::protocol::error::Result;
+use crate::protocol::scope::DEFAULT_ENTRYPOINT;
+use crate::services::audit::Actor;
+use crate::services::mfa::{self, Need};
+use crate::services::provision::ADMIN_SCOPE;
+use crate::services::{entrypoint, roles, tokens};
+use serde_json::Value;
+
+/// Why a caller may not administer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// 401: the token is invalid, expired or revoked, or the account is gone.
+    BadToken,
+    /// 401: the session lacks the second factor the policy asks for
+    /// (`enrol`: the account has none yet).
+    SecondFactor { enrol: bool },
+    /// 403: a user without the role `admin`.
+    NotAdmin,
+    /// 403: a valid token without `portico:admin`, or not a client's own
+    /// client_credentials token.
+    InsufficientScope,
+}
+
+/// An administrator, as the audit log will name them.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    pub actor: Actor,
+    pub user: Option<User>,
+}
+
+/// The signed-in user of `session`, if an administrator.
+pub async fn by_session(
+    p: &Provider,
+    session: &Session,
+) -> Result<std::result::Result<Admin, Refusal>> {
+    let Some(user) = p.store.user_by_id(&session.user_id).await? else {
+        return Ok(Err(Refusal::BadToken));
+    };
+    if !roles::has(p, &user.id, roles::ADMIN).await? {
+        return Ok(Err(Refusal::NotAdmin));
+    }
+    let policy = entrypoint::find_or_default(p, DEFAULT_ENTRYPOINT)
+        .await?
+        .mfa;
+    match mfa::need(p, &user.id, &session.amr, policy).await? {
+        Need::Nothing => {}
+        Need::SecondFactor => return Ok(Err(Refusal::SecondFactor { enrol: false })),
+        Need::Enrol => return Ok(Err(Refusal::SecondFactor { enrol: true })),
+    }
+    Ok(Ok(Admin {
+        actor: Actor::User(user.id.clone()),
+        user: Some(user),
+    }))
+}
+
+/// The client whose access token this is, if it may administer.
+pub async fn by_token(p: &Provider, token: &str) -> Result<std::result::Result<Admin, Refusal>> {
+    let Ok(claims) = tokens::validate_access_token(p, token).await else {
+        return Ok(Err(Refusal::BadToken));
+    };
+    let text = |k: &str| claims.get(k).and_then(Value::as_str);
+    let (Some(client_id), Some(sub)) = (text("client_id"), text("sub")) else {
+        return Ok(Err(Refusal::BadToken));
+    };
+    let scoped = text("scope").is_some_and(|s| s.split(' ').any(|s| s == ADMIN_SCOPE));
+    // Only a client's own token (RFC 9068 §2.2: sub is the client for
+    // client_credentials; a user's token has a grant). The client must
+    // still be allowed the scope: taking it away ends its tokens' power.
+    let own = sub == client_id && !claims.contains_key("gid");
+    let allowed = p
+        .client(client_id)
+        .await?
+        .is_some_and(|c| c.scopes.iter().any(|s| s == ADMIN_SCOPE));
+    if !(scoped && own && allowed) {
+        return Ok(Err(Refusal::InsufficientScope));
+    }
+    Ok(Ok(Admin {
+        actor: Actor::Client(client_id.to_owned()),
+        user: None,
+    }))
+}

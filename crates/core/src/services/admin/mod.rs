@@ -1,0 +1,45 @@
+//! The cockpit's domain (issue 19): who may administer ([`auth`]) and what
+//! they may do. The admin API and the CLI share these functions, so the
+//! rules and the audit trail are one; every change records its actor.
+
+pub mod auth;
+pub mod clients;
+
+use crate::protocol::error::OAuthError;
+
+/// Why an admin action did not happen. The server maps each to a status
+/// and a stable code.
+#[derive(Debug)]
+pub enum AdminError {
+    NotFound,
+    /// The input breaks a rule: the field at fault and a sentence.
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// The current state forbids it (409): a stable code and a sentence.
+    Conflict(&'static str, String),
+    Other(OAuthError),
+}
+
+impl From<OAuthError> for AdminError {
+    fn from(e: OAuthError) -> Self {
+        Self::Other(e)
+    }
+}
+
+impl From<crate::infra::store::StoreError> for AdminError {
+    fn from(e: crate::infra::store::StoreError) -> Self {
+        Self::Other(e.into())
+    }
+}
+
+pub type AdminResult<T> = std::result::Result<T, AdminError>;
+
+/// Stable codes of [`AdminError::Conflict`].
+pub mod conflict {
+    /// A client with this id exists.
+    pub const EXISTS: &str = "conflict";
+    /// portico.toml sets this and would put it back at the next start.
+    pub const CONFIG_MANAGED: &str = "config_managed";
+}

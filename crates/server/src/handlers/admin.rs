@@ -1,0 +1,460 @@
+//! The admin API (`/admin/api/v1/...`, issue 19): thin handlers over
+//! `portico_core::services::admin`. Each is listed in the OpenAPI document
+//! through its `#[utoipa::path]`; [`router`] builds the routes and the
+//! document from the same list, so they cannot drift apart.
+
+use crate::AppState;
+use crate::http::admin::{Admin, AdminQuery};
+use crate::http::error::{Error, json};
+use crate::http::extract::AdminJson;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use portico_api_types::admin::{
+    AuditEntry, AuditPage, ClientInput, ClientList, ClientView, ClientWithSecret, Me, paths,
+};
+use portico_api_types::{ApiError, codes};
+use portico_core::model::Client;
+use portico_core::protocol::secret::Secret;
+use portico_core::services::admin::clients;
+use portico_core::services::audit;
+use portico_core::services::provision::{self, ClientSpec};
+use serde::Deserialize;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{IntoParams, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Portico admin API",
+        description = "The cockpit's API: clients and the audit log. Callers are administrators signed in to Portico (their session cookie, plus the `X-Portico-CSRF: 1` header on changes) or clients with a client_credentials token carrying the scope `portico:admin`. Errors are `ApiError` objects with a stable `error` code."
+    ),
+    modifiers(&Security),
+    tags(
+        (name = "clients", description = "Registered OAuth clients"),
+        (name = "audit", description = "The audit log"),
+        (name = "session", description = "Who is calling"),
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("portico_session"))),
+        );
+    }
+}
+
+/// The admin API's routes, and its OpenAPI document as JSON text.
+pub fn router() -> (axum::Router<AppState>, String) {
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(me))
+        .routes(routes!(list_clients, create_client))
+        .routes(routes!(get_client, update_client, delete_client))
+        .routes(routes!(rotate_secret))
+        .routes(routes!(disable_client))
+        .routes(routes!(enable_client))
+        .routes(routes!(audit_log))
+        .split_for_parts();
+    let text = doc.to_pretty_json().unwrap_or_else(|e| {
+        tracing::error!("the admin API's OpenAPI document does not serialise: {e}");
+        String::from("{}")
+    });
+    (router, text)
+}
+
+/// The OpenAPI document (public: it holds no data). Revalidated, so a
+/// client sees a new version after an upgrade.
+pub fn openapi(doc: &str) -> Response {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "application/json"),
+            (axum::http::header::CACHE_CONTROL, "no-cache"),
+        ],
+        doc.to_owned(),
+    )
+        .into_response()
+}
+
+/// Any other path under the admin API: a JSON 404 (not the console's page).
+pub async fn not_found() -> Error {
+    Error::api(
+        StatusCode::NOT_FOUND,
+        codes::NOT_FOUND,
+        "No such admin API path.",
+    )
+}
+
+fn view(c: &Client) -> ClientView {
+    ClientView {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        confidential: c.secret_hash.is_some(),
+        redirect_uris: c.redirect_uris.clone(),
+        grant_types: c.grant_types.clone(),
+        response_types: c
+            .response_types
+            .iter()
+            .map(|r| r.as_str().to_owned())
+            .collect(),
+        scopes: c.scopes.clone(),
+        first_party: c.first_party,
+        id_token_signed_response_alg: c
+            .id_token_signed_response_alg
+            .map(|a| a.as_str().to_owned()),
+        require_pushed_authorization_requests: c.require_pushed_authorization_requests,
+        require_mfa: c.require_mfa,
+        post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
+        introspection: c.introspection,
+        from_config: c.from_config,
+        disabled: c.is_disabled(),
+    }
+}
+
+fn spec(id: String, i: ClientInput) -> ClientSpec {
+    ClientSpec {
+        id,
+        name: i.name,
+        secret: None,
+        redirect_uris: i.redirect_uris,
+        grant_types: i.grant_types.unwrap_or_else(provision::default_grants),
+        response_types: i
+            .response_types
+            .unwrap_or_else(provision::default_response_types),
+        scopes: i.scopes.unwrap_or_else(provision::default_scopes),
+        first_party: i.first_party,
+        id_token_signed_response_alg: i.id_token_signed_response_alg,
+        require_pushed_authorization_requests: i.require_pushed_authorization_requests,
+        require_mfa: i.require_mfa,
+        post_logout_redirect_uris: i.post_logout_redirect_uris,
+        introspection: i.introspection,
+    }
+}
+
+fn with_secret(c: &Client, secret: Option<&Secret>) -> ClientWithSecret {
+    ClientWithSecret {
+        client: view(c),
+        client_secret: secret.map(|s| s.expose().to_owned()),
+    }
+}
+
+/// Who is calling.
+#[utoipa::path(get, path = paths::ME, tag = "session",
+    responses(
+        (status = 200, body = Me),
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn me(admin: Admin) -> Response {
+    json(Me {
+        actor: admin.actor.as_audit(),
+        email: admin.user.map(|u| u.email),
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ClientQuery {
+    /// Only clients whose id or name holds this (ignoring case).
+    #[param(max_length = 200)]
+    q: Option<String>,
+}
+
+/// The clients, by id.
+#[utoipa::path(get, path = paths::CLIENTS, tag = "clients", params(ClientQuery),
+    responses(
+        (status = 200, body = ClientList),
+        (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn list_clients(
+    _admin: Admin,
+    State(s): State<AppState>,
+    AdminQuery(q): AdminQuery<ClientQuery>,
+) -> Result<Response, Error> {
+    let all = clients::list(&s.provider, q.q.as_deref()).await?;
+    Ok(json(ClientList {
+        items: all.iter().map(view).collect(),
+    }))
+}
+
+/// Register a client; a confidential one's secret is in this answer only.
+#[utoipa::path(post, path = paths::CLIENTS, tag = "clients", request_body = ClientInput,
+    responses(
+        (status = 201, body = ClientWithSecret),
+        (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 409, body = ApiError), (status = 413, body = ApiError), (status = 415, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn create_client(
+    admin: Admin,
+    State(s): State<AppState>,
+    AdminJson(input): AdminJson<ClientInput>,
+) -> Result<Response, Error> {
+    let id = input.id.clone().unwrap_or_default();
+    let confidential = input.confidential;
+    let (c, secret) =
+        clients::create(&s.provider, spec(id, input), confidential, &admin.actor).await?;
+    Ok((StatusCode::CREATED, json(with_secret(&c, secret.as_ref()))).into_response())
+}
+
+/// One client.
+#[utoipa::path(get, path = paths::CLIENT, tag = "clients",
+    params(("id" = String, Path, description = "The client id")),
+    responses(
+        (status = 200, body = ClientView),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn get_client(
+    _admin: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    Ok(json(view(&clients::get(&s.provider, &id).await?)))
+}
+
+/// Change a client's settings (its secret and state stay).
+#[utoipa::path(put, path = paths::CLIENT, tag = "clients", request_body = ClientInput,
+    params(("id" = String, Path, description = "The client id")),
+    responses(
+        (status = 200, body = ClientView),
+        (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 404, body = ApiError), (status = 413, body = ApiError), (status = 415, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn update_client(
+    admin: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    AdminJson(input): AdminJson<ClientInput>,
+) -> Result<Response, Error> {
+    let c = clients::update(&s.provider, &id, spec(id.clone(), input), &admin.actor).await?;
+    Ok(json(view(&c)))
+}
+
+/// Delete a client: its grants revoked, its consents forgotten.
+#[utoipa::path(delete, path = paths::CLIENT, tag = "clients",
+    params(("id" = String, Path, description = "The client id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn delete_client(
+    admin: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    clients::delete(&s.provider, &id, &admin.actor).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A new secret for the client, in this answer only; the old one stops
+/// working.
+#[utoipa::path(post, path = paths::CLIENT_SECRET, tag = "clients",
+    params(("id" = String, Path, description = "The client id")),
+    responses(
+        (status = 200, body = ClientWithSecret),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn rotate_secret(
+    admin: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    let (c, secret) = clients::rotate_secret(&s.provider, &id, &admin.actor).await?;
+    Ok(json(with_secret(&c, Some(&secret))))
+}
+
+/// Disable a client: it fails authentication like an unknown one and its
+/// grants are revoked.
+#[utoipa::path(post, path = paths::CLIENT_DISABLE, tag = "clients",
+    params(("id" = String, Path, description = "The client id")),
+    responses(
+        (status = 200, body = ClientView),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn disable_client(
+    admin: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    Ok(json(view(
+        &clients::disable(&s.provider, &id, &admin.actor).await?,
+    )))
+}
+
+/// Enable a disabled client (its old grants stay revoked).
+#[utoipa::path(post, path = paths::CLIENT_ENABLE, tag = "clients",
+    params(("id" = String, Path, description = "The client id")),
+    responses(
+        (status = 200, body = ClientView),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn enable_client(
+    admin: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    Ok(json(view(
+        &clients::enable(&s.provider, &id, &admin.actor).await?,
+    )))
+}
+
+/// Most entries one page holds.
+const AUDIT_PAGE_MAX: i64 = 200;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct AuditQuery {
+    /// Only entries about this user id.
+    #[param(max_length = 128)]
+    user_id: Option<String>,
+    /// Only entries about this client id.
+    #[param(max_length = 128)]
+    client_id: Option<String>,
+    /// Only this event (`login.failed`, `client.updated`, ...).
+    #[param(max_length = 64)]
+    event: Option<String>,
+    /// Only changes made by this actor (`user:<id>`, `client:<id>`, `cli`, `config`).
+    #[param(max_length = 200)]
+    actor: Option<String>,
+    /// At or after this time (Unix seconds).
+    since: Option<i64>,
+    /// Before this time (Unix seconds).
+    until: Option<i64>,
+    /// The `next` of the page before.
+    #[param(max_length = 20)]
+    cursor: Option<String>,
+    /// Entries per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+}
+
+/// The audit log, newest first, a page at a time.
+#[utoipa::path(get, path = paths::AUDIT, tag = "audit", params(AuditQuery),
+    responses(
+        (status = 200, body = AuditPage),
+        (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn audit_log(
+    _admin: Admin,
+    State(s): State<AppState>,
+    AdminQuery(q): AdminQuery<AuditQuery>,
+) -> Result<Response, Error> {
+    let invalid = |field: &'static str, message: &str| {
+        Error::from(portico_core::services::admin::AdminError::Invalid {
+            field,
+            message: message.into(),
+        })
+    };
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=AUDIT_PAGE_MAX).contains(&limit) {
+        return Err(invalid("limit", "limit must be between 1 and 200"));
+    }
+    let before_id = match q.cursor.as_deref() {
+        None => None,
+        Some(c) => Some(
+            c.parse::<i64>()
+                .ok()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| invalid("cursor", "cursor must be the next of an earlier page"))?,
+        ),
+    };
+    let filter = audit::Filter {
+        user_id: q.user_id,
+        client_id: q.client_id,
+        event: q.event,
+        actor: q.actor,
+        since: q.since,
+        until: q.until,
+        before_id,
+        // One more than asked, to know whether another page follows.
+        limit: limit + 1,
+    };
+    let mut items = s
+        .provider
+        .store
+        .audit_log(&filter)
+        .await
+        .map_err(|e| Error::Core(e.into()))?;
+    let more = items.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next = items
+        .last()
+        .filter(|_| more)
+        .map(|last| last.id.to_string());
+    Ok(json(AuditPage {
+        items: items
+            .into_iter()
+            .map(|r| AuditEntry {
+                id: r.id,
+                at: r.at,
+                event: r.event,
+                user_id: r.user_id,
+                client_id: r.client_id,
+                ip: r.ip,
+                detail: r.detail,
+                actor: r.actor,
+            })
+            .collect(),
+        next,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_is_openapi_3_1_and_lists_every_path() {
+        let (_, text) = router();
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(
+            doc["openapi"].as_str().unwrap().starts_with("3.1"),
+            "{}",
+            doc["openapi"]
+        );
+        for path in paths::ALL {
+            if path == paths::OPENAPI {
+                continue;
+            }
+            assert!(
+                doc["paths"].get(path).is_some(),
+                "{path} is missing from the document"
+            );
+        }
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+        // Every operation names its refusals, so a client can rely on them.
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            for (method, op) in ops.as_object().unwrap() {
+                assert!(op["responses"].get("401").is_some(), "{method} {path}");
+            }
+        }
+    }
+}

@@ -1,0 +1,501 @@
+//! The admin API (issue 19): who may call it, the clients it manages, the
+//! audit trail of every change, and its OpenAPI document.
+
+use crate::common::*;
+use crate::on_both_backends;
+use portico_core::model::Factor;
+use portico_core::services::audit::Actor;
+use portico_core::services::roles;
+use serde_json::{Value, json};
+
+on_both_backends!(
+    only_administrators_and_admin_tokens_get_in,
+    clients_are_managed_through_the_api_and_every_change_is_audited,
+    a_client_changed_on_one_instance_is_served_so_by_the_other,
+    the_document_describes_the_api_and_unknown_paths_get_json,
+);
+
+const ROOT: &str = "root@example.com";
+const ROOT_PASSWORD: &str = "root password, long enough";
+const BOT_SECRET: &str = "bot-secret-bot-secret-bot-secret-bot-secret-01";
+
+/// An administrator and an admin client beside the usual test set-up.
+const ADMIN_CONFIG: &str = r#"
+[[users]]
+email = "root@example.com"
+name = "Root"
+password = "root password, long enough"
+roles = ["admin"]
+
+[[clients]]
+id = "bot"
+secret = "bot-secret-bot-secret-bot-secret-bot-secret-01"
+grant_types = ["client_credentials"]
+scopes = ["portico:admin"]
+"#;
+
+const CLIENTS: &str = "/admin/api/v1/clients";
+
+async fn cc_token(s: &TestServer, id: &str, secret: &str, scope: &str) -> String {
+    let r = s
+        .token(
+            &[("grant_type", "client_credentials"), ("scope", scope)],
+            Some((id, secret)),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let t: Value = r.json().await.unwrap();
+    t["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn bot(s: &TestServer) -> String {
+    cc_token(s, "bot", BOT_SECRET, "portico:admin").await
+}
+
+async fn sign_in_as(s: &TestServer, email: &str, password: &str) -> String {
+    let r = s
+        .ui_post(
+            "/api/ui/login",
+            json!({"email": email, "password": password}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{email} signs in");
+    session_cookie(r.headers()).unwrap()
+}
+
+async fn get_bearer(s: &TestServer, path: &str, token: &str) -> reqwest::Response {
+    s.http
+        .get(s.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn post_bearer(s: &TestServer, path: &str, token: &str, body: Value) -> reqwest::Response {
+    s.http
+        .post(s.url(path))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn get_cookie(s: &TestServer, path: &str, cookie: &str) -> reqwest::Response {
+    s.http
+        .get(s.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn error_of(r: reqwest::Response) -> (u16, String) {
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap();
+    (
+        status,
+        body["error"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+fn new_client(id: &str) -> Value {
+    json!({
+        "id": id,
+        "name": "Made in the cockpit",
+        "confidential": true,
+        "first_party": true,
+        "redirect_uris": [CB],
+    })
+}
+
+async fn only_administrators_and_admin_tokens_get_in(db: Db) {
+    let s = start_with(db, ADMIN_CONFIG).await;
+    // Nobody: 401.
+    let r = s.http.get(s.url(CLIENTS)).send().await.unwrap();
+    assert_eq!(error_of(r).await, (401, "login_required".into()));
+    // A signed-in user without the role: 403.
+    let alice = sign_in_as(&s, EMAIL, PASSWORD).await;
+    assert_eq!(
+        error_of(get_cookie(&s, CLIENTS, &alice).await).await,
+        (403, "forbidden".into())
+    );
+    // A token that is not one: 401 with a Bearer challenge.
+    let r = get_bearer(&s, CLIENTS, "not-a-token").await;
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+    assert_eq!(error_of(r).await, (401, "invalid_token".into()));
+    // A valid token of a client without the admin scope: 403.
+    let machine = cc_token(&s, "machine", MACHINE_SECRET, "api:read").await;
+    let r = get_bearer(&s, CLIENTS, &machine).await;
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("insufficient_scope")
+    );
+    assert_eq!(error_of(r).await, (403, "insufficient_scope".into()));
+    // A user's access token (from the code flow) never administers, even
+    // of a signed-in administrator.
+    let (redirect, _) = s
+        .login_flow(&[
+            ("client_id", "web"),
+            ("redirect_uri", CB),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", "st"),
+            ("nonce", "n"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ])
+        .await;
+    let code = query_of(&redirect)["code"].clone();
+    let r = s
+        .token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", CB),
+                ("code_verifier", VERIFIER),
+            ],
+            Some(("web", WEB_SECRET)),
+        )
+        .await;
+    let t: Value = r.json().await.unwrap();
+    let user_token = t["access_token"].as_str().unwrap();
+    assert_eq!(
+        error_of(get_bearer(&s, CLIENTS, user_token).await).await.0,
+        403
+    );
+
+    // The admin client's token gets in, and needs no CSRF header to change
+    // things (a bearer token is no ambient credential).
+    let token = bot(&s).await;
+    let r = get_bearer(&s, "/admin/api/v1/me", &token).await;
+    assert_eq!(r.status(), 200);
+    let me: Value = r.json().await.unwrap();
+    assert_eq!(me["actor"], "client:bot");
+    let r = post_bearer(&s, CLIENTS, &token, new_client("by-bot")).await;
+    assert_eq!(r.status(), 201);
+
+    // An administrator's session gets in; its changes need the CSRF header.
+    let root = sign_in_as(&s, ROOT, ROOT_PASSWORD).await;
+    let r = get_cookie(&s, "/admin/api/v1/me", &root).await;
+    assert_eq!(r.status(), 200);
+    let me: Value = r.json().await.unwrap();
+    assert_eq!(me["email"], ROOT);
+    let r = s
+        .http
+        .post(s.url(CLIENTS))
+        .header("cookie", &root)
+        .json(&new_client("by-root"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await, (403, "csrf".into()));
+    let r = s
+        .ui_post_with_cookie(CLIENTS, new_client("by-root"), &root)
+        .await;
+    assert_eq!(r.status(), 201);
+
+    // Roles are read at every request: taken away, the door shuts at once.
+    let p = &s.running.state.provider;
+    let root_id = p.store.user_by_email(ROOT).await.unwrap().unwrap().id;
+    let alice_id = p.store.user_by_email(EMAIL).await.unwrap().unwrap().id;
+    roles::set(p, &alice_id, roles::ADMIN, true, &Actor::Cli)
+        .await
+        .unwrap()
+        .unwrap();
+    roles::set(p, &root_id, roles::ADMIN, false, &Actor::Cli)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        error_of(get_cookie(&s, CLIENTS, &root).await).await,
+        (403, "forbidden".into())
+    );
+    assert_eq!(get_cookie(&s, CLIENTS, &alice).await.status(), 200);
+    // An administrator with a second factor must have used it this session.
+    p.store
+        .add_factor(&Factor {
+            id: "f-1".into(),
+            user_id: alice_id.clone(),
+            kind: portico_api_types::FactorKind::Totp,
+            name: "Phone".into(),
+            secret: "sealed".into(),
+            credential_id: None,
+            created_at: p.now(),
+            last_used_at: None,
+            last_step: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        error_of(get_cookie(&s, CLIENTS, &alice).await).await,
+        (401, "second_factor_required".into())
+    );
+
+    // A disabled admin client's tokens die with it.
+    let r = post_bearer(&s, "/admin/api/v1/clients/bot/disable", &token, json!({})).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        error_of(get_bearer(&s, CLIENTS, &token).await).await,
+        (401, "invalid_token".into())
+    );
+}
+
+async fn clients_are_managed_through_the_api_and_every_change_is_audited(db: Db) {
+    let s = start_with(db, ADMIN_CONFIG).await;
+    let token = bot(&s).await;
+    let r = post_bearer(&s, CLIENTS, &token, new_client("made")).await;
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(created["client"]["confidential"], true);
+    assert_eq!(created["client"]["from_config"], false);
+    // The secret is shown once: no listing or read holds it.
+    for path in [CLIENTS.to_owned(), format!("{CLIENTS}/made")] {
+        let text = get_bearer(&s, &path, &token).await.text().await.unwrap();
+        assert!(!text.contains(&secret), "{path} shows the secret");
+    }
+    let list: Value = get_bearer(&s, &format!("{CLIENTS}?q=MADE"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["made"]);
+
+    // The new client runs the authorization-code flow with its secret.
+    let (redirect, _) = s
+        .login_flow(&[
+            ("client_id", "made"),
+            ("redirect_uri", CB),
+            ("response_type", "code"),
+            ("scope", "openid"),
+            ("state", "st"),
+            ("nonce", "n"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ])
+        .await;
+    let code = query_of(&redirect)["code"].clone();
+    let exchange = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", CB),
+        ("code_verifier", VERIFIER),
+    ];
+    let r = s.token(&exchange, Some(("made", &secret))).await;
+    assert_eq!(r.status(), 200);
+
+    // The config's rules, naming the field.
+    let mut bad = new_client("made");
+    bad["redirect_uris"] = json!(["http://app.example/cb"]);
+    let r = s
+        .http
+        .put(s.url(&format!("{CLIENTS}/made")))
+        .bearer_auth(&token)
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"], "validation_failed");
+    assert_eq!(e["field_errors"][0]["field"], "redirect_uris");
+    let mut renamed = new_client("made");
+    renamed["name"] = json!("Renamed");
+    let r = s
+        .http
+        .put(s.url(&format!("{CLIENTS}/made")))
+        .bearer_auth(&token)
+        .json(&renamed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["name"], "Renamed");
+    // Unknown fields and duplicate ids are refused.
+    let mut extra = new_client("other");
+    extra["secret"] = json!("chosen-by-the-caller");
+    assert_eq!(
+        error_of(post_bearer(&s, CLIENTS, &token, extra).await).await,
+        (400, "invalid_body".into())
+    );
+    assert_eq!(
+        error_of(post_bearer(&s, CLIENTS, &token, new_client("made")).await).await,
+        (409, "conflict".into())
+    );
+
+    // A new secret: the old one stops working at once.
+    let r = post_bearer(&s, &format!("{CLIENTS}/made/secret"), &token, json!({})).await;
+    assert_eq!(r.status(), 200);
+    let rotated: Value = r.json().await.unwrap();
+    let new_secret = rotated["client_secret"].as_str().unwrap();
+    let probe = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", "nothing"),
+    ];
+    assert_eq!(s.token(&probe, Some(("made", &secret))).await.status(), 401);
+    assert_eq!(
+        s.token(&probe, Some(("made", new_secret))).await.status(),
+        400,
+        "authenticated, then invalid_grant"
+    );
+    // A config client's secret is the file's.
+    assert_eq!(
+        error_of(post_bearer(&s, &format!("{CLIENTS}/web/secret"), &token, json!({})).await).await,
+        (409, "config_managed".into())
+    );
+
+    // Disable, enable, delete.
+    let v: Value = post_bearer(&s, &format!("{CLIENTS}/made/disable"), &token, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["disabled"], true);
+    assert_eq!(
+        s.token(&probe, Some(("made", new_secret))).await.status(),
+        401
+    );
+    let v: Value = post_bearer(&s, &format!("{CLIENTS}/made/enable"), &token, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["disabled"], false);
+    let r = s
+        .http
+        .delete(s.url(&format!("{CLIENTS}/made")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    assert_eq!(
+        error_of(get_bearer(&s, &format!("{CLIENTS}/made"), &token).await).await,
+        (404, "not_found".into())
+    );
+
+    // Every change is in the audit log with who made it, newest first,
+    // a page at a time.
+    let audit = "/admin/api/v1/audit?actor=client:bot&limit=3";
+    let page: Value = get_bearer(&s, audit, &token).await.json().await.unwrap();
+    let next = page["next"].as_str().unwrap().to_owned();
+    let mut events: Vec<String> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap().to_owned())
+        .collect();
+    let page: Value = get_bearer(&s, &format!("{audit}&cursor={next}"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    events.extend(
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["event"].as_str().unwrap().to_owned()),
+    );
+    assert_eq!(page["next"], Value::Null, "the last page says so");
+    assert_eq!(
+        events,
+        [
+            "client.deleted",
+            "client.enabled",
+            "client.disabled",
+            "client.secret_rotated",
+            "client.updated",
+            "client.created"
+        ]
+    );
+    assert!(page["items"][0]["client_id"] == "made");
+    let r = get_bearer(&s, "/admin/api/v1/audit?limit=0", &token).await;
+    assert_eq!(error_of(r).await, (400, "validation_failed".into()));
+    let r = get_bearer(&s, "/admin/api/v1/audit?cursor=abc", &token).await;
+    assert_eq!(error_of(r).await, (400, "validation_failed".into()));
+    let r = get_bearer(&s, "/admin/api/v1/audit?since=yesterday", &token).await;
+    assert_eq!(error_of(r).await, (400, "invalid_request".into()));
+}
+
+async fn a_client_changed_on_one_instance_is_served_so_by_the_other(db: Db) {
+    let (url, _guard) = fresh_database(db).await;
+    let issuer = "http://portico.test";
+    let a = start_instance_with(&url, issuer, ADMIN_CONFIG).await;
+    let b = start_instance_with(&url, issuer, ADMIN_CONFIG).await;
+    let token = bot(&a).await;
+    let mut machine = new_client("shared");
+    machine["grant_types"] = json!(["client_credentials"]);
+    machine["redirect_uris"] = json!([]);
+    machine["scopes"] = json!(["api:read"]);
+    let r = post_bearer(&a, CLIENTS, &token, machine).await;
+    assert_eq!(r.status(), 201);
+    let created: Value = r.json().await.unwrap();
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    // Created on A: B serves it at once (it had nothing cached).
+    let on_b = cc_token(&b, "shared", &secret, "api:read").await;
+    // B takes the token: valid, though without openid userinfo has nothing
+    // for it (403 insufficient_scope, not 401).
+    assert_eq!(b.userinfo(&on_b).await.status(), 403);
+    // Disabled on A: B still has it cached, for at most the documented
+    // window (client_cache_ttl, 5 seconds), then refuses it.
+    let r = post_bearer(&a, &format!("{CLIENTS}/shared/disable"), &token, json!({})).await;
+    assert_eq!(r.status(), 200);
+    let cc = [("grant_type", "client_credentials"), ("scope", "api:read")];
+    b.clock.advance(6);
+    assert_eq!(b.token(&cc, Some(("shared", &secret))).await.status(), 401);
+    // A's token was accepted on B, and B's admin API sees A's change.
+    let v: Value = get_bearer(&b, &format!("{CLIENTS}/shared"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["disabled"], true);
+}
+
+async fn the_document_describes_the_api_and_unknown_paths_get_json(db: Db) {
+    let s = start_with(db, ADMIN_CONFIG).await;
+    let r = s
+        .http
+        .get(s.url("/admin/api/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let doc: Value = r.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert!(doc["paths"]["/admin/api/v1/clients/{id}"]["put"].is_object());
+    let token = bot(&s).await;
+    let r = get_bearer(&s, "/admin/api/v1/no-such-thing", &token).await;
+    assert_eq!(error_of(r).await, (404, "not_found".into()));
+    // A config that gives the admin scope to a client users sign in to is
+    // refused: its users' tokens would administer.
+    let why = start_error(
+        db,
+        r#"
+[[clients]]
+id = "sneaky"
+secret = "sneaky-secret-sneaky-secret-sneaky-secret-01"
+redirect_uris = ["http://127.0.0.1:9/cb"]
+scopes = ["openid", "portico:admin"]
+"#,
+    )
+    .await;
+    assert!(why.contains("portico:admin"), "{why}");
+}
