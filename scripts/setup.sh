@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what Portico's build and tests need, skipping what is present.
 #   scripts/setup.sh          build tools (wasm target, trunk, wasm-bindgen, wasm-opt, brotli)
-#   scripts/setup.sh --test   the same plus Chromium, chromedriver, wrk and cargo-fuzz
+#   scripts/setup.sh --test   the same plus Chromium, chromedriver, wrk, cargo-fuzz and schemathesis
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -82,4 +82,12 @@ if $want_browser; then
     say "installing cargo-fuzz 0.13.2"
     cargo install --locked cargo-fuzz --version 0.13.2
   fi
+fi
+
+# The admin API's fuzz run (scripts/fuzz-api.sh): schemathesis from PyPI,
+# in the project's own virtual environment.
+if $want_browser && [ "$(.venv-test/bin/st --version 2>/dev/null || true)" != "st, version 4.32.5" ]; then
+  say "installing schemathesis 4.32.5 into .venv-test"
+  python3 -m venv .venv-test
+  .venv-test/bin/pip install -q --disable-pip-version-check schemathesis==4.32.5
 fi

@@ -3,7 +3,8 @@
 # lints, unit tests, the storage contracts and the integration suite on
 # SQLite and PostgreSQL (real servers on 127.0.0.1:0), browser end-to-end
 # tests and the wasm component tests in headless Chromium, a 1-second smoke
-# run of the benchmark harness, and a few seconds of each fuzz target.
+# run of the benchmark harness, a schemathesis run against the admin API,
+# and a few seconds of each fuzz target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
@@ -38,6 +39,9 @@ fi
 
 echo "==> unit, integration and browser tests"
 cargo test "${host[@]}"
+
+echo "==> admin API fuzz run: schemathesis against its OpenAPI document (about 90 s)"
+scripts/fuzz-api.sh
 
 echo "==> benchmark harness smoke run (1 s; the benchmark itself is bench/run.sh)"
 cargo test -p portico-core --bench token_hot_path

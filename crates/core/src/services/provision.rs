@@ -95,6 +95,8 @@ pub const ADMIN_SCOPE: &str = "portico:admin";
 
 /// Longest client id: ids appear in URLs and in the audit log.
 pub const MAX_CLIENT_ID: usize = 128;
+/// Longest client name (shown on the consent screen).
+pub const MAX_CLIENT_NAME: usize = 200;
 
 /// The record a spec makes, checked ([`check_client`]).
 pub fn client_record(p: &Provider, c: &ClientSpec) -> Result<Client, Problem> {
@@ -141,6 +143,15 @@ pub fn check_client(c: &ClientSpec, has_secret: bool) -> Result<(), Problem> {
         return Err(problem(
             "id",
             format!("the id must have at most {MAX_CLIENT_ID} characters and no spaces"),
+        ));
+    }
+    if c.name
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_CLIENT_NAME)
+    {
+        return Err(problem(
+            "name",
+            format!("the name must have at most {MAX_CLIENT_NAME} characters"),
         ));
     }
     let grants = [

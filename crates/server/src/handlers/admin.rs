@@ -172,7 +172,6 @@ async fn me(admin: Admin) -> Response {
 #[into_params(parameter_in = Query)]
 struct ClientQuery {
     /// Only clients whose id or name holds this (ignoring case).
-    #[param(max_length = 200)]
     q: Option<String>,
 }
 
@@ -255,6 +254,7 @@ async fn update_client(
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, body = ApiError),
     ),
     security(("bearer" = []), ("session" = [])))]
 async fn delete_client(
@@ -292,6 +292,7 @@ async fn rotate_secret(
     responses(
         (status = 200, body = ClientView),
         (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, body = ApiError),
     ),
     security(("bearer" = []), ("session" = [])))]
 async fn disable_client(
@@ -329,23 +330,18 @@ const AUDIT_PAGE_MAX: i64 = 200;
 #[into_params(parameter_in = Query)]
 struct AuditQuery {
     /// Only entries about this user id.
-    #[param(max_length = 128)]
     user_id: Option<String>,
     /// Only entries about this client id.
-    #[param(max_length = 128)]
     client_id: Option<String>,
     /// Only this event (`login.failed`, `client.updated`, ...).
-    #[param(max_length = 64)]
     event: Option<String>,
     /// Only changes made by this actor (`user:<id>`, `client:<id>`, `cli`, `config`).
-    #[param(max_length = 200)]
     actor: Option<String>,
     /// At or after this time (Unix seconds).
     since: Option<i64>,
     /// Before this time (Unix seconds).
     until: Option<i64>,
     /// The `next` of the page before.
-    #[param(max_length = 20)]
     cursor: Option<String>,
     /// Entries per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]

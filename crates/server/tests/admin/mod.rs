@@ -240,9 +240,23 @@ async fn only_administrators_and_admin_tokens_get_in(db: Db) {
         (401, "second_factor_required".into())
     );
 
-    // A disabled admin client's tokens die with it.
+    // An admin client cannot lock itself out; disabled by an administrator,
+    // its tokens die with it.
     let r = post_bearer(&s, "/admin/api/v1/clients/bot/disable", &token, json!({})).await;
-    assert_eq!(r.status(), 200);
+    assert_eq!(error_of(r).await, (409, "conflict".into()));
+    let r = s
+        .http
+        .delete(s.url("/admin/api/v1/clients/bot"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await, (409, "conflict".into()));
+    let p = &s.running.state.provider;
+    let admin = Actor::User(alice_id.clone());
+    portico_core::services::admin::clients::disable(p, "bot", &admin)
+        .await
+        .unwrap();
     assert_eq!(
         error_of(get_bearer(&s, CLIENTS, &token).await).await,
         (401, "invalid_token".into())

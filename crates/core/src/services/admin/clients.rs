@@ -36,6 +36,11 @@ pub async fn list(p: &Provider, query: Option<&str>) -> AdminResult<Vec<Client>>
 }
 
 pub async fn get(p: &Provider, id: &str) -> AdminResult<Client> {
+    // No client id holds a control character (the rules refuse them), and
+    // PostgreSQL would refuse a NUL in the query: not found, not an error.
+    if id.chars().any(char::is_control) {
+        return Err(AdminError::NotFound);
+    }
     p.store.client(id).await?.ok_or(AdminError::NotFound)
 }
 
@@ -117,7 +122,22 @@ fn found(o: Outcome) -> AdminResult<()> {
     }
 }
 
+/// An admin client may not disable or delete itself with its own token:
+/// the call would end its own access halfway through (another
+/// administrator, or the CLI, can).
+fn not_itself(id: &str, actor: &Actor) -> AdminResult<()> {
+    if *actor == Actor::Client(id.to_owned()) {
+        return Err(AdminError::Conflict(
+            conflict::EXISTS,
+            format!("{id} cannot disable or delete itself: ask another administrator"),
+        ));
+    }
+    Ok(())
+}
+
 pub async fn disable(p: &Provider, id: &str, actor: &Actor) -> AdminResult<Client> {
+    get(p, id).await?;
+    not_itself(id, actor)?;
     found(
         clients::disable(
             p,
@@ -132,11 +152,14 @@ pub async fn disable(p: &Provider, id: &str, actor: &Actor) -> AdminResult<Clien
 }
 
 pub async fn enable(p: &Provider, id: &str, actor: &Actor) -> AdminResult<Client> {
+    get(p, id).await?;
     found(clients::enable(p, id, actor, "enabled by an administrator").await?)?;
     get(p, id).await
 }
 
 pub async fn delete(p: &Provider, id: &str, actor: &Actor) -> AdminResult<()> {
+    get(p, id).await?;
+    not_itself(id, actor)?;
     found(clients::delete(p, id, actor, "deleted by an administrator").await?)
 }
 

@@ -38,7 +38,8 @@ pub type AdminResult<T> = std::result::Result<T, AdminError>;
 
 /// Stable codes of [`AdminError::Conflict`].
 pub mod conflict {
-    /// A client with this id exists.
+    /// A client with this id exists, or an admin client would disable or
+    /// delete itself.
     pub const EXISTS: &str = "conflict";
     /// portico.toml sets this and would put it back at the next start.
     pub const CONFIG_MANAGED: &str = "config_managed";
