@@ -29,7 +29,8 @@ fuzz_target!(|data: &[u8]| {
             SigningAlg::RS256
         };
         let typ = if mode % 8 < 4 { "at+jwt" } else { "JWT" };
-        let Ok(key) = w.p.keys.key(alg) else {
+        let keys = w.p.keys();
+        let Ok(key) = keys.key(alg, w.p.now()) else {
             return;
         };
         match key.sign(typ, &claims) {
@@ -37,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
             Err(_) => return,
         }
     };
-    let _ = w.p.keys.verify(&token);
+    let _ = w.p.keys().check(&token, w.p.now());
     let basic = format!(
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("web:{WEB_SECRET}"))

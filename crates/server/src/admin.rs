@@ -1,12 +1,16 @@
 //! Admin commands that read or change things without serving: `portico
-//! audit` and `portico client secret|list|disable|enable|delete`.
+//! audit`, `portico client secret|list|disable|enable|delete` and `portico
+//! keys list|rotate|retire`.
 
 use portico_core::infra::clock::SystemClock;
+use portico_core::infra::jose::KEY_REFRESH;
 use portico_core::infra::random::{Random, SystemRandom};
 use portico_core::infra::store::Store;
 use portico_core::model::{Client, DisabledBy};
+use portico_core::protocol::types::SigningAlg;
 use portico_core::services::audit::{Actor, Filter, Record};
 use portico_core::services::clients::{self, Outcome};
+use portico_core::services::keys::{self, KeyInfo, KeyState};
 use portico_core::{Provider, ProviderConfig};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -238,9 +242,138 @@ pub async fn delete_client(p: &Provider, id: &str) -> Result<String, String> {
     }
 }
 
+/// `portico keys`: the signing keys (see `services::keys` for their life).
+#[derive(Debug, clap::Subcommand)]
+pub enum KeysCommand {
+    /// List the signing keys: kid, alg, state (next, signing, verifying
+    /// until a time, retired), created.
+    List,
+    /// Rotate in a new key. It is published at once and signs after 6
+    /// minutes, so every cache of the JWKS knows it first; the old key
+    /// keeps verifying until every token it signed has expired.
+    Rotate {
+        /// Only this algorithm (default: both).
+        #[arg(long, value_parser = ["ES256", "RS256"])]
+        alg: Option<String>,
+        /// Sign with the new key at once (a suspected compromise; then
+        /// `portico keys retire` the old one).
+        #[arg(long)]
+        now: bool,
+    },
+    /// Retire a key at once: gone from the JWKS, tokens it signed stop
+    /// verifying. Refused for the key that signs now (rotate --now first);
+    /// a key waiting to sign is cancelled.
+    Retire {
+        #[arg(allow_hyphen_values = true)]
+        kid: String,
+    },
+}
+
+fn utc(t: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| t.to_string())
+}
+
+fn key_state(k: &KeyInfo) -> String {
+    match k.state {
+        KeyState::Next => format!("next (signs from {})", utc(k.signs_from)),
+        KeyState::Verifying { until } => format!("verifying until {}", utc(until)),
+        s => s.as_str().to_owned(),
+    }
+}
+
+/// One key as a line: kid, alg, state, created, tab-separated.
+pub fn key_line(k: &KeyInfo) -> String {
+    format!(
+        "{}\t{}\t{}\t{}",
+        k.kid,
+        k.alg.as_str(),
+        key_state(k),
+        utc(k.created_at)
+    )
+}
+
+/// Run a `portico keys` command on `p` and return what to print.
+pub async fn keys_command(p: &Provider, cmd: KeysCommand) -> Result<Vec<String>, String> {
+    match cmd {
+        KeysCommand::List => Ok(keys::list(p)
+            .await
+            .map_err(|e| e.to_string())?
+            .iter()
+            .map(key_line)
+            .collect()),
+        KeysCommand::Rotate { alg, now } => {
+            let alg = alg
+                .map(|a| SigningAlg::parse(&a).ok_or(format!("unknown algorithm {a}")))
+                .transpose()?;
+            let new = keys::rotate(p, alg, now, &Actor::Cli)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut out: Vec<String> = new
+                .iter()
+                .map(|k| {
+                    let when = if k.signs_from <= p.now() {
+                        "signs now".to_owned()
+                    } else {
+                        format!("signs from {}", utc(k.signs_from))
+                    };
+                    format!("portico: new {} key {} {when}", k.alg.as_str(), k.kid)
+                })
+                .collect();
+            out.push(format!(
+                "portico: running servers use it within {KEY_REFRESH} seconds"
+            ));
+            Ok(out)
+        }
+        KeysCommand::Retire { kid } => {
+            keys::retire(p, &kid, &Actor::Cli)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(vec![format!(
+                "portico: key {kid} retired; running servers drop it within {KEY_REFRESH} seconds"
+            )])
+        }
+    }
+}
+
+/// A provider for `portico keys`, with the file's token lifetimes: they
+/// decide how long an old key keeps verifying.
+pub async fn keys_provider(
+    store: Arc<dyn Store>,
+    file: Option<&crate::config::FileConfig>,
+) -> Result<Provider, String> {
+    let mut config = ProviderConfig::new("urn:portico:cli");
+    if let Some(f) = file {
+        f.tokens.apply(&mut config)?;
+    }
+    Provider::new(config, store, Arc::new(SystemClock), Arc::new(SystemRandom))
+        .await
+        .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_lines_say_when() {
+        let k = KeyInfo {
+            kid: "k1".into(),
+            alg: SigningAlg::ES256,
+            state: KeyState::Verifying {
+                until: 1_700_000_000,
+            },
+            created_at: 1_699_920_000,
+            signs_from: 1_699_920_000,
+            signs_until: Some(1_699_990_000),
+        };
+        assert_eq!(
+            key_line(&k),
+            "k1\tES256\tverifying until 2023-11-14T22:13:20Z\t2023-11-14T00:00:00Z"
+        );
+    }
 
     #[test]
     fn times_parse_in_three_forms() {

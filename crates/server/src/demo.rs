@@ -192,12 +192,12 @@ pub async fn callback(State(state): State<AppState>, RawQuery(q): RawQuery) -> R
     ];
     match portico_core::endpoints::token::token(&state.provider, None, &form, None).await {
         Ok(t) => {
-            let claims = t
-                .id_token
-                .as_deref()
-                .and_then(|id| state.provider.keys.verify(id).ok())
-                .map(|v| Value::Object(v.claims))
-                .unwrap_or(Value::Null);
+            let claims = match t.id_token.as_deref() {
+                Some(id) => state.provider.verify(id).await.ok(),
+                None => None,
+            }
+            .map(|v| Value::Object(v.claims))
+            .unwrap_or(Value::Null);
             let info =
                 portico_core::endpoints::userinfo::userinfo(&state.provider, &t.access_token)
                     .await

@@ -97,6 +97,7 @@ pub async fn start(
     if let Some(every) = file.retention.sweep_interval() {
         tokio::spawn(sweeper(provider.clone(), every));
     }
+    tokio::spawn(key_refresher(provider.clone()));
     if file_read {
         config::disable_unlisted_clients(&provider, &file).await?;
     }
@@ -140,6 +141,30 @@ async fn sweeper(provider: Arc<Provider>, every: std::time::Duration) {
         ticks.tick().await;
         if let Err(e) = portico_core::services::sweep::sweep(&provider).await {
             tracing::warn!(error = %e, "sweep failed");
+        }
+    }
+}
+
+/// Keep this instance's signing keys in step with the store, so a key
+/// rotated in by another instance or the CLI is used here within
+/// `KEY_REFRESH` seconds, well before it signs (`services::keys`). The age
+/// is measured with the injected clock, checked every second, so tests that
+/// move the clock see the reload at once. Unlike the sweeper this always
+/// runs: every instance must know every key.
+async fn key_refresher(provider: Arc<Provider>) {
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(1));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Say so once when the store stops answering, not every second.
+    let mut failing = false;
+    loop {
+        ticks.tick().await;
+        match provider.reload_keys_if_stale().await {
+            Ok(_) => failing = false,
+            Err(e) if !failing => {
+                tracing::warn!(error = %e, "cannot reload the signing keys");
+                failing = true;
+            }
+            Err(_) => {}
         }
     }
 }

@@ -83,6 +83,9 @@ enum Command {
     /// User helpers.
     #[command(subcommand)]
     User(UserCommand),
+    /// Signing keys: list, rotate, retire.
+    #[command(subcommand)]
+    Keys(portico_server::admin::KeysCommand),
 }
 
 #[derive(Subcommand)]
@@ -267,6 +270,16 @@ async fn run(cli: Cli) -> Result<(), String> {
                         );
                     }
                 }
+            }
+            Ok(())
+        }
+        Command::Keys(cmd) => {
+            let store = portico_store::connect(&database_url, true, &pool)
+                .await
+                .map_err(|e| e.to_string())?;
+            let p = portico_server::admin::keys_provider(store, file.as_ref()).await?;
+            for line in portico_server::admin::keys_command(&p, cmd).await? {
+                println!("{line}");
             }
             Ok(())
         }

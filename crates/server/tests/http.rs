@@ -43,6 +43,7 @@ mod druid;
 mod email;
 mod flows;
 mod hardening;
+mod keys;
 mod mfa;
 mod security;
 mod theming;

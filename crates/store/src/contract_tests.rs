@@ -83,6 +83,11 @@ on_both_backends!(
     duplicate_emails_conflict_case_insensitively,
     auth_requests_are_taken_once_and_expire,
     first_key_and_secret_writer_wins,
+    concurrent_first_starts_keep_one_current_key_per_alg,
+    a_rotation_ends_the_current_key_where_the_next_begins,
+    concurrent_rotations_of_one_key_have_exactly_one_winner,
+    keys_past_their_window_are_retired_and_erased_once,
+    only_keys_that_stopped_signing_or_wait_to_sign_can_be_retired_early,
     revoking_a_grant_keeps_the_first_time,
     values_of_a_revoked_grant_cannot_be_taken,
     consent_accumulates_per_user_and_client,
@@ -123,6 +128,11 @@ on_the_memory_store_too!(
     concurrent_takes_of_one_code_have_exactly_one_winner,
     auth_requests_are_taken_once_and_expire,
     first_key_and_secret_writer_wins,
+    concurrent_first_starts_keep_one_current_key_per_alg,
+    a_rotation_ends_the_current_key_where_the_next_begins,
+    concurrent_rotations_of_one_key_have_exactly_one_winner,
+    keys_past_their_window_are_retired_and_erased_once,
+    only_keys_that_stopped_signing_or_wait_to_sign_can_be_retired_early,
     revoking_a_grant_keeps_the_first_time,
     values_of_a_revoked_grant_cannot_be_taken,
     consent_accumulates_per_user_and_client,
@@ -629,18 +639,37 @@ async fn auth_requests_are_taken_once_and_expire(s: Arc<dyn Store>) {
     assert!(s.take_auth_request("r1", 50).await.unwrap().is_none());
 }
 
+fn key_rec(kid: &str, alg: &str, signs_from: i64) -> SigningKeyRecord {
+    SigningKeyRecord {
+        kid: kid.into(),
+        alg: alg.into(),
+        private_pkcs8: kid.as_bytes().to_vec(),
+        created_at: signs_from,
+        signs_from,
+        signs_until: None,
+        retired_at: None,
+    }
+}
+
+/// (kid, signs_until, retired) of every key of `alg`, oldest first.
+async fn key_states(s: &Arc<dyn Store>, alg: &str) -> Vec<(String, Option<i64>, bool)> {
+    s.signing_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|k| k.alg == alg)
+        .map(|k| (k.kid, k.signs_until, k.retired_at.is_some()))
+        .collect()
+}
+
 async fn first_key_and_secret_writer_wins(s: Arc<dyn Store>) {
     let k1 = SigningKeyRecord {
-        kid: "k1".into(),
-        alg: "ES256".into(),
         private_pkcs8: vec![1],
-        created_at: 0,
+        ..key_rec("k1", "ES256", 0)
     };
     let k2 = SigningKeyRecord {
-        kid: "k2".into(),
-        alg: "ES256".into(),
         private_pkcs8: vec![2],
-        created_at: 0,
+        ..key_rec("k2", "ES256", 0)
     };
     s.insert_signing_key_if_absent(&k1).await.unwrap();
     s.insert_signing_key_if_absent(&k2).await.unwrap();
@@ -656,6 +685,197 @@ async fn first_key_and_secret_writer_wins(s: Arc<dyn Store>) {
         s.installation_secret("x", b"second").await.unwrap(),
         b"first"
     );
+}
+
+async fn concurrent_first_starts_keep_one_current_key_per_alg(s: Arc<dyn Store>) {
+    let n = std::sync::atomic::AtomicU64::new(0);
+    let n = Arc::new(n);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (s, n) = (s.clone(), n.clone());
+            tokio::spawn(async move {
+                let i = n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                for alg in ["RS256", "ES256"] {
+                    s.insert_signing_key_if_absent(&key_rec(&format!("{alg}-{i}"), alg, 10))
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    for alg in ["RS256", "ES256"] {
+        let keys = key_states(&s, alg).await;
+        assert_eq!(keys.len(), 1, "{alg}: {keys:?}");
+        assert_eq!(keys[0].1, None, "current");
+    }
+    // A rotated-out key does not count: the alg still has its current key.
+    let current = key_states(&s, "ES256").await[0].0.clone();
+    assert!(
+        s.rotate_signing_key("ES256", &current, &key_rec("next", "ES256", 20), 10)
+            .await
+            .unwrap()
+    );
+    s.insert_signing_key_if_absent(&key_rec("late", "ES256", 30))
+        .await
+        .unwrap();
+    let kids: Vec<_> = key_states(&s, "ES256")
+        .await
+        .into_iter()
+        .map(|k| k.0)
+        .collect();
+    assert_eq!(kids, [current, "next".to_owned()]);
+}
+
+async fn a_rotation_ends_the_current_key_where_the_next_begins(s: Arc<dyn Store>) {
+    s.insert_signing_key_if_absent(&key_rec("a", "ES256", 10))
+        .await
+        .unwrap();
+    s.insert_signing_key_if_absent(&key_rec("r", "RS256", 10))
+        .await
+        .unwrap();
+    // A key that has not started signing cannot be rotated out, and only
+    // the current key of the named alg can.
+    assert!(
+        !s.rotate_signing_key("ES256", "a", &key_rec("b", "ES256", 400), 9)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.rotate_signing_key("RS256", "a", &key_rec("b", "RS256", 400), 40)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.rotate_signing_key("ES256", "a", &key_rec("b", "ES256", 400), 40)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        key_states(&s, "ES256").await,
+        [("a".into(), Some(400), false), ("b".into(), None, false)]
+    );
+    let b = s
+        .signing_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| k.kid == "b")
+        .unwrap();
+    assert_eq!(b, key_rec("b", "ES256", 400), "stored as given");
+    // `a` is no longer current; `b` is current but waits until 400.
+    assert!(
+        !s.rotate_signing_key("ES256", "a", &key_rec("c", "ES256", 500), 40)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.rotate_signing_key("ES256", "b", &key_rec("c", "ES256", 500), 399)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.rotate_signing_key("ES256", "b", &key_rec("c", "ES256", 400), 400)
+            .await
+            .unwrap(),
+        "at once (signs_from = now) once b signs"
+    );
+    assert_eq!(key_states(&s, "ES256").await.len(), 3);
+    assert_eq!(key_states(&s, "RS256").await, [("r".into(), None, false)]);
+}
+
+async fn concurrent_rotations_of_one_key_have_exactly_one_winner(s: Arc<dyn Store>) {
+    s.insert_signing_key_if_absent(&key_rec("old", "ES256", 10))
+        .await
+        .unwrap();
+    let n = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let wins = winners(8, || {
+        let (s, n) = (s.clone(), n.clone());
+        async move {
+            let i = n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            s.rotate_signing_key(
+                "ES256",
+                "old",
+                &key_rec(&format!("new-{i}"), "ES256", 50),
+                20,
+            )
+            .await
+            .unwrap()
+        }
+    })
+    .await;
+    assert_eq!(wins, 1);
+    let keys = key_states(&s, "ES256").await;
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert_eq!(keys[0], ("old".into(), Some(50), false));
+    assert!(keys[1].0.starts_with("new-") && keys[1].1.is_none());
+}
+
+async fn keys_past_their_window_are_retired_and_erased_once(s: Arc<dyn Store>) {
+    s.insert_signing_key_if_absent(&key_rec("a", "ES256", 10))
+        .await
+        .unwrap();
+    s.insert_signing_key_if_absent(&key_rec("r", "RS256", 10))
+        .await
+        .unwrap();
+    assert!(
+        s.rotate_signing_key("ES256", "a", &key_rec("b", "ES256", 100), 20)
+            .await
+            .unwrap()
+    );
+    // `a` signed until 100: a cutoff at 100 is not past it yet.
+    assert_eq!(s.retire_signing_keys(100, 500).await.unwrap(), 0);
+    assert_eq!(s.retire_signing_keys(101, 500).await.unwrap(), 1);
+    assert_eq!(s.retire_signing_keys(10_000, 600).await.unwrap(), 0, "once");
+    let keys = s.signing_keys().await.unwrap();
+    let a = keys.iter().find(|k| k.kid == "a").unwrap();
+    assert_eq!(a.retired_at, Some(500));
+    assert!(a.private_pkcs8.is_empty(), "erased");
+    for current in ["b", "r"] {
+        let k = keys.iter().find(|k| k.kid == current).unwrap();
+        assert_eq!(k.retired_at, None);
+        assert_eq!(k.private_pkcs8, current.as_bytes());
+    }
+}
+
+async fn only_keys_that_stopped_signing_or_wait_to_sign_can_be_retired_early(s: Arc<dyn Store>) {
+    s.insert_signing_key_if_absent(&key_rec("a", "ES256", 10))
+        .await
+        .unwrap();
+    assert!(!s.retire_signing_key("a", 20).await.unwrap(), "it signs");
+    assert!(!s.retire_signing_key("nope", 20).await.unwrap());
+    assert!(
+        s.rotate_signing_key("ES256", "a", &key_rec("b", "ES256", 400), 20)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.retire_signing_key("a", 30).await.unwrap(),
+        "a signs until 400"
+    );
+    // Cancel the pending rotation: `a` is current again.
+    assert!(s.retire_signing_key("b", 30).await.unwrap());
+    assert_eq!(
+        key_states(&s, "ES256").await,
+        [("a".into(), None, false), ("b".into(), Some(400), true)]
+    );
+    assert!(!s.retire_signing_key("b", 31).await.unwrap(), "once");
+    // An immediate rotation, then the old key retired at once.
+    assert!(
+        s.rotate_signing_key("ES256", "a", &key_rec("c", "ES256", 40), 40)
+            .await
+            .unwrap()
+    );
+    assert!(s.retire_signing_key("a", 40).await.unwrap());
+    let keys = s.signing_keys().await.unwrap();
+    let a = keys.iter().find(|k| k.kid == "a").unwrap();
+    assert_eq!((a.signs_until, a.retired_at), (Some(40), Some(40)));
+    assert!(a.private_pkcs8.is_empty());
+    let c = keys.iter().find(|k| k.kid == "c").unwrap();
+    assert_eq!((c.signs_until, c.retired_at), (None, None), "c untouched");
+    assert!(!s.retire_signing_key("c", 41).await.unwrap(), "c signs");
 }
 
 async fn revoking_a_grant_keeps_the_first_time(s: Arc<dyn Store>) {

@@ -2,6 +2,7 @@
 //! browser here to sign the user out of Portico, and may name where to go
 //! afterwards (a registered post_logout_redirect_uri, with its state).
 
+use crate::infra::jose::Unverified;
 use crate::infra::provider::Provider;
 use crate::model::Session;
 use crate::protocol::error::{OAuthError, Result};
@@ -23,16 +24,23 @@ pub struct LogoutPlan {
 }
 
 /// An id_token we issued (signature and issuer checked). Expired tokens are
-/// accepted: a hint is about who, not about access.
-fn verify_hint(p: &Provider, token: &str) -> Result<serde_json::Map<String, Value>> {
+/// accepted: a hint is about who, not about access. One signed by a key we
+/// no longer hold (retired after rotation: the hint is older than every
+/// token that key signed) is no hint at all, so the user is asked rather
+/// than shown an error for a genuine, merely old, logout link.
+async fn verify_hint(p: &Provider, token: &str) -> Result<Option<serde_json::Map<String, Value>>> {
     let bad = || OAuthError::invalid_request("the id_token_hint is not an id_token from Portico");
-    let v = p.keys.verify(token).map_err(|_| bad())?;
+    let v = match p.verify(token).await {
+        Ok(v) => v,
+        Err(Unverified::UnknownKey) => return Ok(None),
+        Err(Unverified::Invalid) => return Err(bad()),
+    };
     if v.typ.as_deref() != Some("JWT")
         || v.claims.get("iss").and_then(Value::as_str) != Some(p.issuer())
     {
         return Err(bad());
     }
-    Ok(v.claims)
+    Ok(Some(v.claims))
 }
 
 /// Check a logout request (`GET` query or `POST` form of
@@ -46,10 +54,10 @@ pub async fn plan(
     if let Some(name) = params.first_repeated() {
         return Err(OAuthError::invalid_request(format!("{name} is repeated")));
     }
-    let hint = params
-        .get("id_token_hint")
-        .map(|t| verify_hint(p, t))
-        .transpose()?;
+    let hint = match params.get("id_token_hint") {
+        Some(t) => verify_hint(p, t).await?,
+        None => None,
+    };
     let hinted = hint
         .as_ref()
         .and_then(|c| c.get("aud"))
@@ -145,6 +153,25 @@ mod tests {
 
     async fn plan_of(k: &Kit, query: &str, s: &Session) -> LogoutPlan {
         plan(&k.p, &q(query), Some(s)).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_hint_signed_by_a_retired_key_asks_the_user() {
+        let k = kit().await;
+        let s = k.session(k.clock.now()).await;
+        let h = hint(&k, "web", "user-1").await;
+        assert!(
+            plan_of(&k, &format!("id_token_hint={h}"), &s)
+                .await
+                .confirmed
+        );
+        crate::services::keys::rotate(&k.p, None, true, &crate::services::audit::Actor::Cli)
+            .await
+            .unwrap();
+        k.clock.advance(k.p.config.key_verify_grace());
+        let plan = plan_of(&k, &format!("id_token_hint={h}&client_id=web"), &s).await;
+        assert!(!plan.confirmed, "treated like no hint");
+        assert_eq!(plan.client_name.as_deref(), Some("Web App"));
     }
 
     #[tokio::test]

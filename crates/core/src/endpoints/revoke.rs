@@ -40,7 +40,7 @@ pub async fn revoke(
         return Ok(());
     }
     // Only our own, well-signed access tokens; expiry does not matter here.
-    let Ok(v) = p.keys.verify(token) else {
+    let Ok(v) = p.verify(token).await else {
         return Ok(());
     };
     if v.typ.as_deref() != Some("at+jwt")

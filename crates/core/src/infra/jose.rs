@@ -31,6 +31,10 @@ enum KeyInner {
 pub struct SigningKey {
     pub kid: String,
     pub alg: SigningAlg,
+    /// When it signs: from `signs_from`, until `signs_until` if set
+    /// ([`SigningKeyRecord`]).
+    pub signs_from: UnixTime,
+    pub signs_until: Option<UnixTime>,
     inner: KeyInner,
     public: UnparsedPublicKey<Vec<u8>>,
     jwk: Value,
@@ -41,6 +45,8 @@ impl std::fmt::Debug for SigningKey {
         f.debug_struct("SigningKey")
             .field("kid", &self.kid)
             .field("alg", &self.alg)
+            .field("signs_from", &self.signs_from)
+            .field("signs_until", &self.signs_until)
             .finish_non_exhaustive()
     }
 }
@@ -58,7 +64,7 @@ fn thumbprint(jwk_required_members: &Value) -> String {
 }
 
 impl SigningKey {
-    /// Generate a fresh key and its storable record.
+    /// Generate a fresh key and its storable record, signing from `now`.
     pub fn generate(alg: SigningAlg, now: UnixTime) -> Result<SigningKeyRecord> {
         let pkcs8 = match alg {
             SigningAlg::RS256 => {
@@ -83,18 +89,23 @@ impl SigningKey {
             alg: alg.as_str().to_owned(),
             private_pkcs8: pkcs8,
             created_at: now,
+            signs_from: now,
+            signs_until: None,
+            retired_at: None,
         })
     }
 
     pub fn from_record(rec: &SigningKeyRecord) -> Result<Self> {
         let alg = SigningAlg::parse(&rec.alg)
             .ok_or_else(|| OAuthError::server_error("unknown key algorithm in store"))?;
-        let key = Self::parse(alg, &rec.private_pkcs8)?;
+        let mut key = Self::parse(alg, &rec.private_pkcs8)?;
         if key.kid != rec.kid {
             return Err(OAuthError::server_error(
                 "stored key id does not match the key",
             ));
         }
+        key.signs_from = rec.signs_from;
+        key.signs_until = rec.signs_until;
         Ok(key)
     }
 
@@ -113,6 +124,8 @@ impl SigningKey {
                 Ok(Self {
                     kid,
                     alg,
+                    signs_from: 0,
+                    signs_until: None,
                     inner: KeyInner::Rsa(kp),
                     public,
                     jwk,
@@ -137,6 +150,8 @@ impl SigningKey {
                 Ok(Self {
                     kid,
                     alg,
+                    signs_from: 0,
+                    signs_until: None,
                     inner: KeyInner::Ec(kp),
                     public,
                     jwk,
@@ -193,10 +208,48 @@ impl SigningKey {
     }
 }
 
-/// Portico's key set: one RS256 and one ES256 key.
+/// Seconds `/jwks.json` may be cached (its `Cache-Control: max-age`).
+pub const JWKS_MAX_AGE: i64 = 300;
+/// Seconds between an instance's reloads of the key set from the store:
+/// a rotation made elsewhere is seen within this long.
+pub const KEY_REFRESH: i64 = 60;
+/// Seconds of clock difference tolerated between us and relying parties.
+pub const VERIFY_LEEWAY: i64 = 60;
+
+/// Portico's key set: the unretired keys of both algorithms, each used by
+/// time. For each alg one key signs (the newest whose `signs_from` has
+/// come); a superseded key stays published and verifying for
+/// `verify_grace` after it stopped signing, so every token it signed
+/// expires before it goes, and JWKS caches have let it go by then too.
 #[derive(Debug)]
 pub struct KeySet {
     keys: Vec<SigningKey>,
+    verify_grace: i64,
+}
+
+/// Why a token did not verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unverified {
+    /// Well formed, but no key of ours (here, and not past its window) has
+    /// its kid: a key rotated in elsewhere, or a retired one.
+    UnknownKey,
+    /// Malformed, or the signature does not match.
+    Invalid,
+}
+
+impl std::fmt::Display for Unverified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::UnknownKey => "the token's key is unknown",
+            Self::Invalid => "the token is malformed or its signature is invalid",
+        })
+    }
+}
+
+impl From<Unverified> for OAuthError {
+    fn from(u: Unverified) -> Self {
+        OAuthError::invalid_token(u.to_string())
+    }
 }
 
 /// A verified token's header fields and claims.
@@ -207,26 +260,59 @@ pub struct Verified {
 }
 
 impl KeySet {
-    pub fn new(keys: Vec<SigningKey>) -> Self {
-        Self { keys }
+    /// `verify_grace`: seconds a key keeps verifying after it stopped
+    /// signing ([`crate::infra::provider::ProviderConfig::key_verify_grace`]).
+    pub fn new(keys: Vec<SigningKey>, verify_grace: i64) -> Self {
+        Self { keys, verify_grace }
     }
 
-    pub fn key(&self, alg: SigningAlg) -> Result<&SigningKey> {
+    /// The key that signs tokens of `alg` at `now`: of the keys whose
+    /// signing time has come and not passed, the newest.
+    pub fn key(&self, alg: SigningAlg, now: UnixTime) -> Result<&SigningKey> {
         self.keys
             .iter()
-            .find(|k| k.alg == alg)
+            .filter(|k| {
+                k.alg == alg && k.signs_from <= now && k.signs_until.is_none_or(|u| now < u)
+            })
+            .max_by_key(|k| k.signs_from)
             .ok_or_else(|| OAuthError::server_error("no key for the algorithm"))
     }
 
-    pub fn jwks(&self) -> Value {
-        json!({"keys": self.keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>()})
+    /// Whether `k` still verifies at `now`. Computed here from the current
+    /// configuration rather than stored, so a longer token lifetime set
+    /// later keeps old keys longer; it holds even when no sweeper runs.
+    fn verifies(&self, k: &SigningKey, now: UnixTime) -> bool {
+        k.signs_until
+            .is_none_or(|u| now < u.saturating_add(self.verify_grace))
     }
 
-    /// Verify a compact JWS signed by one of our keys. Only the signature and
-    /// structure are checked here; claims are checked by the caller.
-    pub fn verify(&self, token: &str) -> Result<Verified> {
-        let bad =
-            || OAuthError::invalid_token("the token is malformed or its signature is invalid");
+    /// The keys published at `now`: every key that verifies, keys waiting
+    /// to sign included (so caches know them before the first token).
+    pub fn jwks(&self, now: UnixTime) -> Value {
+        let keys: Vec<_> = self
+            .keys
+            .iter()
+            .filter(|k| self.verifies(k, now))
+            .map(|k| k.jwk.clone())
+            .collect();
+        json!({ "keys": keys })
+    }
+
+    /// The kids of every key held (published or not), oldest first per alg.
+    pub fn kids(&self) -> Vec<&str> {
+        self.keys.iter().map(|k| k.kid.as_str()).collect()
+    }
+
+    /// [`Self::check`] as an `invalid_token` error.
+    pub fn verify(&self, token: &str, now: UnixTime) -> Result<Verified> {
+        Ok(self.check(token, now)?)
+    }
+
+    /// Verify a compact JWS signed by one of our keys that verifies at
+    /// `now`, found by kid. Only the signature and structure are checked
+    /// here; claims are checked by the caller.
+    pub fn check(&self, token: &str, now: UnixTime) -> std::result::Result<Verified, Unverified> {
+        let bad = || Unverified::Invalid;
         // Bound the work an attacker can make us do.
         if token.len() > 16 * 1024 {
             return Err(bad());
@@ -252,8 +338,8 @@ impl KeySet {
         let key = self
             .keys
             .iter()
-            .find(|k| k.kid == kid && k.alg == alg)
-            .ok_or_else(bad)?;
+            .find(|k| k.kid == kid && k.alg == alg && self.verifies(k, now))
+            .ok_or(Unverified::UnknownKey)?;
         let sig = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad())?;
         let signing_input_len = h.len() + 1 + p.len();
         if !key.verify_signature(&token.as_bytes()[..signing_input_len], &sig) {
@@ -285,7 +371,7 @@ mod tests {
             SigningKey::from_record(&SigningKey::generate(SigningAlg::RS256, 0).unwrap()).unwrap();
         let es =
             SigningKey::from_record(&SigningKey::generate(SigningAlg::ES256, 0).unwrap()).unwrap();
-        KeySet::new(vec![rs, es])
+        KeySet::new(vec![rs, es], 0)
     }
 
     #[test]
@@ -293,11 +379,11 @@ mod tests {
         let ks = keyset();
         for alg in [SigningAlg::RS256, SigningAlg::ES256] {
             let t = ks
-                .key(alg)
+                .key(alg, 0)
                 .unwrap()
                 .sign("JWT", &json!({"sub": "u1"}))
                 .unwrap();
-            let v = ks.verify(&t).unwrap();
+            let v = ks.verify(&t, 0).unwrap();
             assert_eq!(v.claims.get("sub").and_then(Value::as_str), Some("u1"));
             assert_eq!(v.typ.as_deref(), Some("JWT"));
         }
@@ -307,17 +393,17 @@ mod tests {
     fn tampered_tokens_are_rejected() {
         let ks = keyset();
         let t = ks
-            .key(SigningAlg::ES256)
+            .key(SigningAlg::ES256, 0)
             .unwrap()
             .sign("JWT", &json!({"sub": "u1"}))
             .unwrap();
         let parts: Vec<&str> = t.split('.').collect();
         let forged_payload = b64(br#"{"sub":"admin"}"#);
         let forged = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
-        assert!(ks.verify(&forged).is_err());
-        assert!(ks.verify("a.b").is_err());
-        assert!(ks.verify("a.b.c.d").is_err());
-        assert!(ks.verify("").is_err());
+        assert!(ks.verify(&forged, 0).is_err());
+        assert!(ks.verify("a.b", 0).is_err());
+        assert!(ks.verify("a.b.c.d", 0).is_err());
+        assert!(ks.verify("", 0).is_err());
     }
 
     #[test]
@@ -325,14 +411,14 @@ mod tests {
         let ks = keyset();
         let header = b64(br#"{"alg":"none","kid":"x"}"#);
         let none = format!("{header}.{}.", b64(br#"{"sub":"u"}"#));
-        assert!(ks.verify(&none).is_err());
+        assert!(ks.verify(&none, 0).is_err());
         let other = keyset();
         let t = other
-            .key(SigningAlg::RS256)
+            .key(SigningAlg::RS256, 0)
             .unwrap()
             .sign("JWT", &json!({"sub": "u1"}))
             .unwrap();
-        assert!(ks.verify(&t).is_err());
+        assert!(ks.verify(&t, 0).is_err());
     }
 
     #[test]
@@ -345,6 +431,49 @@ mod tests {
         let mut wrong = rec.clone();
         wrong.kid = "other".into();
         assert!(SigningKey::from_record(&wrong).is_err());
+    }
+
+    fn key_at(alg: SigningAlg, from: UnixTime, until: Option<UnixTime>) -> SigningKey {
+        let rec = SigningKeyRecord {
+            signs_from: from,
+            signs_until: until,
+            ..SigningKey::generate(alg, 0).unwrap()
+        };
+        SigningKey::from_record(&rec).unwrap()
+    }
+
+    #[test]
+    fn each_alg_signs_with_its_newest_started_key_and_old_ones_verify_for_the_grace() {
+        let old = key_at(SigningAlg::ES256, 0, Some(100));
+        let new = key_at(SigningAlg::ES256, 100, None);
+        let rs = key_at(SigningAlg::RS256, 0, None);
+        let (old_kid, new_kid) = (old.kid.clone(), new.kid.clone());
+        let ks = KeySet::new(vec![old, new, rs], 50);
+        assert_eq!(ks.key(SigningAlg::ES256, 99).unwrap().kid, old_kid);
+        assert_eq!(ks.key(SigningAlg::ES256, 100).unwrap().kid, new_kid);
+        let t = ks
+            .key(SigningAlg::ES256, 99)
+            .unwrap()
+            .sign("JWT", &json!({}))
+            .unwrap();
+        let published = |now| {
+            ks.jwks(now)["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["kid"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        };
+        // Published (and verifying) before it signs and until 100 + 50.
+        assert!(published(0).contains(&new_kid));
+        assert!(published(149).contains(&old_kid));
+        assert!(ks.check(&t, 149).is_ok());
+        assert!(!published(150).contains(&old_kid));
+        assert_eq!(published(150).len(), 2);
+        assert_eq!(ks.check(&t, 150).unwrap_err(), Unverified::UnknownKey);
+        let mut forged = t.clone();
+        forged.push('A');
+        assert_eq!(ks.check(&forged, 10).unwrap_err(), Unverified::Invalid);
     }
 
     #[test]

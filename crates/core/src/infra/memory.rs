@@ -847,14 +847,94 @@ impl LockoutStore for MemoryStore {
 #[async_trait]
 impl KeyStore for MemoryStore {
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
-        Ok(self.lock()?.keys.clone())
+        let mut keys = self.lock()?.keys.clone();
+        keys.sort_by(|a, b| (&a.alg, a.signs_from, &a.kid).cmp(&(&b.alg, b.signs_from, &b.kid)));
+        Ok(keys)
     }
     async fn insert_signing_key_if_absent(&self, k: &SigningKeyRecord) -> StoreResult<()> {
         let mut g = self.lock()?;
-        if !g.keys.iter().any(|x| x.alg == k.alg) {
+        let current = |x: &SigningKeyRecord| x.alg == k.alg && x.signs_until.is_none();
+        if !g.keys.iter().any(|x| current(x) || x.kid == k.kid) {
             g.keys.push(k.clone());
         }
         Ok(())
+    }
+    async fn rotate_signing_key(
+        &self,
+        alg: &str,
+        current_kid: &str,
+        new: &SigningKeyRecord,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        if g.keys.iter().any(|x| x.kid == new.kid) {
+            return Err(StoreError::Conflict("the key id is taken".into()));
+        }
+        let Some(old) = g.keys.iter_mut().find(|x| {
+            x.kid == current_kid
+                && x.alg == alg
+                && x.signs_until.is_none()
+                && x.retired_at.is_none()
+                && x.signs_from <= now
+        }) else {
+            return Ok(false);
+        };
+        old.signs_until = Some(new.signs_from);
+        g.keys.push(SigningKeyRecord {
+            alg: alg.to_owned(),
+            signs_until: None,
+            retired_at: None,
+            ..new.clone()
+        });
+        Ok(true)
+    }
+    async fn retire_signing_keys(
+        &self,
+        signed_until_before: UnixTime,
+        now: UnixTime,
+    ) -> StoreResult<u64> {
+        let mut g = self.lock()?;
+        let mut n = 0;
+        for k in g.keys.iter_mut().filter(|k| {
+            k.retired_at.is_none() && k.signs_until.is_some_and(|u| u < signed_until_before)
+        }) {
+            k.retired_at = Some(now);
+            k.private_pkcs8 = Vec::new();
+            n += 1;
+        }
+        Ok(n)
+    }
+    async fn retire_signing_key(&self, kid: &str, now: UnixTime) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        let Some(i) = g
+            .keys
+            .iter()
+            .position(|k| k.kid == kid && k.retired_at.is_none())
+        else {
+            return Ok(false);
+        };
+        let (alg, from, until) = {
+            let k = &g.keys[i];
+            (k.alg.clone(), k.signs_from, k.signs_until)
+        };
+        let predecessor = g.keys.iter().position(|p| {
+            p.alg == alg && p.signs_until == Some(from) && p.retired_at.is_none() && p.kid != kid
+        });
+        let allowed = match until {
+            Some(u) => u <= now,
+            None => from > now && predecessor.is_some(),
+        };
+        if !allowed {
+            return Ok(false);
+        }
+        let k = &mut g.keys[i];
+        k.retired_at = Some(now);
+        k.private_pkcs8 = Vec::new();
+        k.signs_until = Some(until.unwrap_or(from));
+        if let (None, Some(p)) = (until, predecessor) {
+            g.keys[p].signs_until = None;
+        }
+        Ok(true)
     }
     async fn installation_secret(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>> {
         Ok(self

@@ -3,14 +3,22 @@
 
 use crate::infra::cache::TtlCache;
 use crate::infra::clock::Clock;
-use crate::infra::jose::{KeySet, SigningKey};
+use crate::infra::jose::{
+    JWKS_MAX_AGE, KEY_REFRESH, KeySet, SigningKey, Unverified, VERIFY_LEEWAY, Verified,
+};
 use crate::infra::random::Random;
 use crate::infra::store::Store;
 use crate::model::Client;
 use crate::protocol::error::{OAuthError, Result};
 use crate::protocol::secret::{ClientSecretHasher, MacKey, SealingKey, SuccessorKey};
 use crate::protocol::types::SigningAlg;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, RwLock};
+
+/// At most one reload of the key set per this many seconds is caused by
+/// tokens with an unknown kid, so random kids cannot turn into one
+/// database read per request.
+const FORCED_RELOAD_EVERY: i64 = 5;
 
 /// Lifetimes and names. Durations are seconds.
 #[derive(Debug, Clone)]
@@ -55,6 +63,16 @@ pub struct ProviderConfig {
 }
 
 impl ProviderConfig {
+    /// Seconds a signing key keeps verifying (and stays in the JWKS) after
+    /// it stopped signing: the longest token it signed can still be used,
+    /// plus the JWKS cache time and a clock leeway. Read at each use, so a
+    /// longer lifetime configured later keeps old keys longer.
+    pub fn key_verify_grace(&self) -> i64 {
+        self.access_token_ttl
+            .max(self.id_token_ttl)
+            .saturating_add(JWKS_MAX_AGE + VERIFY_LEEWAY)
+    }
+
     pub fn new(issuer: impl Into<String>) -> Self {
         Self {
             issuer: issuer.into().trim_end_matches('/').to_owned(),
@@ -83,7 +101,12 @@ pub struct Provider {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub random: Arc<dyn Random>,
-    pub keys: KeySet,
+    /// The signing keys, swapped whole on reload ([`Self::keys`]).
+    keys: RwLock<Arc<KeySet>>,
+    /// When the key set was last loaded (clock time).
+    keys_loaded_at: AtomicI64,
+    /// When an unknown kid last caused a reload (clock time).
+    forced_reload_at: AtomicI64,
     pub client_secrets: ClientSecretHasher,
     /// Derives each rotated refresh token from the one it replaces.
     pub refresh_successors: SuccessorKey,
@@ -116,6 +139,18 @@ const RELAY_KEY_NAME: &str = "form_post_relay_hmac_key";
 /// Encrypts secrets kept at rest (authenticator apps, issue 18).
 const SEALING_KEY_NAME: &str = "secrets_at_rest_aes256gcm_key";
 
+/// The unretired signing keys in the store, parsed.
+async fn load_keys(store: &dyn Store, verify_grace: i64) -> Result<KeySet> {
+    let keys = store
+        .signing_keys()
+        .await?
+        .iter()
+        .filter(|r| r.retired_at.is_none())
+        .map(SigningKey::from_record)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(KeySet::new(keys, verify_grace))
+}
+
 /// The named installation secret, drawn on first start (first writer wins,
 /// so every instance sharing the database gets the same key).
 async fn installation_key(store: &dyn Store, random: &dyn Random, name: &str) -> Result<Vec<u8>> {
@@ -133,11 +168,16 @@ impl Provider {
     /// creating them on first start. When several instances start at once
     /// on one database, the first writer wins and the others load its keys.
     ///
-    /// The parsed keys and the secret are the only state kept in process.
-    /// That cache is safe because both are immutable records: they are never
-    /// updated in place, so every instance holds the same values. Key
-    /// rotation, when it is built, must reload the set (e.g. on an unknown
-    /// `kid`) before this stays true.
+    /// The parsed keys and the secrets are kept in process. The secrets are
+    /// immutable records. Signing keys are only ever added and superseded
+    /// by time (`signs_from`, `signs_until`), so a key set loaded a little
+    /// while ago still answers correctly: a rotated-in key is published
+    /// [`crate::services::keys::PREPUBLISH`] seconds before it signs, which
+    /// is longer than [`KEY_REFRESH`], the period every instance reloads
+    /// the set on (the server's key task), and a token with a kid we do not
+    /// know makes us reload at once ([`Self::verify`]). Retirement is
+    /// computed from the clock at each use, so a stale set drops old keys
+    /// on time too.
     pub async fn new(
         config: ProviderConfig,
         store: Arc<dyn Store>,
@@ -146,19 +186,18 @@ impl Provider {
     ) -> Result<Self> {
         for alg in [SigningAlg::RS256, SigningAlg::ES256] {
             let existing = store.signing_keys().await?;
-            if !existing.iter().any(|k| k.alg == alg.as_str()) {
+            if !existing
+                .iter()
+                .any(|k| k.alg == alg.as_str() && k.signs_until.is_none())
+            {
                 let record = SigningKey::generate(alg, clock.now())?;
                 store.insert_signing_key_if_absent(&record).await?;
             }
         }
-        let records = store.signing_keys().await?;
-        let keys = records
-            .iter()
-            .map(SigningKey::from_record)
-            .collect::<Result<Vec<_>>>()?;
-        let keys = KeySet::new(keys);
-        keys.key(SigningAlg::RS256)?;
-        keys.key(SigningAlg::ES256)?;
+        let now = clock.now();
+        let keys = load_keys(&*store, config.key_verify_grace()).await?;
+        keys.key(SigningAlg::RS256, now)?;
+        keys.key(SigningAlg::ES256, now)?;
 
         let client_key = installation_key(&*store, &*random, CLIENT_SECRET_KEY_NAME).await?;
         let successor_key = installation_key(&*store, &*random, REFRESH_SUCCESSOR_KEY_NAME).await?;
@@ -184,13 +223,81 @@ impl Provider {
             store,
             clock,
             random,
-            keys,
+            keys: RwLock::new(Arc::new(keys)),
+            keys_loaded_at: AtomicI64::new(now),
+            forced_reload_at: AtomicI64::new(i64::MIN),
             client_secrets: ClientSecretHasher::new(&client_key),
             refresh_successors: SuccessorKey::new(&successor_key),
             relay_key: MacKey::new(&relay_key),
             sealing,
             passkeys,
         })
+    }
+
+    /// The key set as loaded last. Cheap: a read lock and an `Arc` clone.
+    pub fn keys(&self) -> Arc<KeySet> {
+        match self.keys.read() {
+            Ok(k) => Arc::clone(&k),
+            // A panic while swapping cannot leave a half-written Arc.
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Read the key set from the store again and swap it in.
+    pub async fn reload_keys(&self) -> Result<()> {
+        let now = self.now();
+        let keys = Arc::new(load_keys(&*self.store, self.config.key_verify_grace()).await?);
+        match self.keys.write() {
+            Ok(mut k) => *k = keys,
+            Err(poisoned) => *poisoned.into_inner() = keys,
+        }
+        self.keys_loaded_at.store(now, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Reload the key set when it is [`KEY_REFRESH`] old or more by the
+    /// clock; `true` when it did. The server calls this every second.
+    pub async fn reload_keys_if_stale(&self) -> Result<bool> {
+        let loaded = self.keys_loaded_at.load(Ordering::SeqCst);
+        if self.now().saturating_sub(loaded) < KEY_REFRESH {
+            return Ok(false);
+        }
+        self.reload_keys().await?;
+        Ok(true)
+    }
+
+    /// Verify a JWS signed by one of our keys ([`KeySet::check`]). A token
+    /// whose kid we do not know may come from a key rotated in on another
+    /// instance a moment ago: reload the set (at most once per
+    /// [`FORCED_RELOAD_EVERY`] seconds, whoever asks) and try once more.
+    pub async fn verify(&self, token: &str) -> std::result::Result<Verified, Unverified> {
+        let now = self.now();
+        match self.keys().check(token, now) {
+            Err(Unverified::UnknownKey) => {}
+            done => return done,
+        }
+        let last = self.forced_reload_at.load(Ordering::SeqCst);
+        let due = now.saturating_sub(last) >= FORCED_RELOAD_EVERY;
+        // Only the caller that moves the mark reloads; the others answer
+        // from the set they have.
+        if !due
+            || self
+                .forced_reload_at
+                .compare_exchange(last, now, Ordering::SeqCst, Ordering::SeqCst)
+                .is_err()
+        {
+            return Err(Unverified::UnknownKey);
+        }
+        if let Err(e) = self.reload_keys().await {
+            tracing::warn!(error = %e, "cannot reload the signing keys");
+            return Err(Unverified::UnknownKey);
+        }
+        self.keys().check(token, self.now())
+    }
+
+    /// The JWKS document at this moment.
+    pub fn jwks(&self) -> serde_json::Value {
+        self.keys().jwks(self.now())
     }
 
     /// A registered, enabled client, from the short-lived cache or the

@@ -398,12 +398,48 @@ pub trait LockoutStore: Send + Sync {
     async fn clear_lockout(&self, key: &str) -> StoreResult<()>;
 }
 
+/// Signing keys are superseded by time (`signs_from`, `signs_until`) and
+/// retired, never edited otherwise. At most one key per algorithm is
+/// *current* (`signs_until` is `None`); the database holds that under races
+/// (a partial unique index), so two writers cannot both make a current key.
 #[async_trait]
 pub trait KeyStore: Send + Sync {
+    /// Every key, retired ones included, ordered by alg then `signs_from`.
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
-    /// Store `key` as the key for its algorithm unless one already exists;
-    /// first writer wins. Callers reload with [`Self::signing_keys`] after.
+    /// Store `key` as the current key for its algorithm unless that
+    /// algorithm already has a current key; first writer wins, so
+    /// instances starting together on one database keep one key. Callers
+    /// reload with [`Self::signing_keys`] after.
     async fn insert_signing_key_if_absent(&self, key: &SigningKeyRecord) -> StoreResult<()>;
+    /// In one transaction: end the current key `current_kid` of `alg` at
+    /// `new.signs_from` and store `new` as the current key. Only a current
+    /// key that has started signing (`signs_from <= now`) can be rotated
+    /// out. `false`, with nothing changed, when `current_kid` is not that
+    /// key any more or is still waiting to sign: of two concurrent
+    /// rotations of one key exactly one wins.
+    async fn rotate_signing_key(
+        &self,
+        alg: &str,
+        current_kid: &str,
+        new: &SigningKeyRecord,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+    /// Retire every unretired key that stopped signing before
+    /// `signed_until_before`: `retired_at = now` and its private bytes
+    /// overwritten with empty, for good. Current keys are never touched.
+    /// Returns how many; a second run retires nothing.
+    async fn retire_signing_keys(
+        &self,
+        signed_until_before: UnixTime,
+        now: UnixTime,
+    ) -> StoreResult<u64>;
+    /// Retire the key `kid` now, before its time (an emergency), in one
+    /// transaction. A key that is current and has started signing is
+    /// refused (`false`): rotate it out first. A current key still waiting
+    /// to sign can be retired, which cancels its rotation: its predecessor
+    /// becomes current again. `false` too when `kid` is unknown or already
+    /// retired.
+    async fn retire_signing_key(&self, kid: &str, now: UnixTime) -> StoreResult<bool>;
     /// The named installation secret, creating it from `candidate` if absent
     /// (first writer wins; everybody gets the same value back).
     async fn installation_secret(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>>;

@@ -351,13 +351,25 @@ impl std::fmt::Debug for RefreshToken {
     }
 }
 
-/// A signing key as stored: algorithm, key id and PKCS#8 private key.
+/// A signing key as stored: algorithm, key id, PKCS#8 private key and the
+/// times that decide what it is used for. Keys are superseded by time, never
+/// edited otherwise, so every instance that agrees on the clock agrees on
+/// which key signs (see `services::keys`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct SigningKeyRecord {
     pub kid: String,
     pub alg: String,
+    /// Empty once the key is retired: nothing can sign with it again.
     pub private_pkcs8: Vec<u8>,
     pub created_at: UnixTime,
+    /// The key signs from this time on (a rotated-in key is published
+    /// before it signs, so caches of the JWKS learn it first).
+    pub signs_from: UnixTime,
+    /// Set when a successor is rotated in: the key signs until then and
+    /// verifies for a while after. `None` is the current key of its alg.
+    pub signs_until: Option<UnixTime>,
+    /// When the key was retired: gone from the JWKS, private bytes erased.
+    pub retired_at: Option<UnixTime>,
 }
 
 impl std::fmt::Debug for SigningKeyRecord {
@@ -694,6 +706,9 @@ mod redaction_tests {
                     alg: "ES256".into(),
                     private_pkcs8: hidden.as_bytes().to_vec(),
                     created_at: 0,
+                    signs_from: 0,
+                    signs_until: None,
+                    retired_at: None,
                 }
             ),
             format!(
@@ -767,6 +782,11 @@ pub enum AuditEvent {
     /// A user was given a role (the detail says which).
     RoleGranted,
     RoleRevoked,
+    /// A new signing key was rotated in (the detail names both kids and
+    /// when the new one signs).
+    KeyRotated,
+    /// A signing key was retired before its time (an emergency).
+    KeyRetired,
 }
 
 impl AuditEvent {
@@ -801,6 +821,8 @@ impl AuditEvent {
             Self::ClientSecretRotated => "client.secret_rotated",
             Self::RoleGranted => "role.granted",
             Self::RoleRevoked => "role.revoked",
+            Self::KeyRotated => "key.rotated",
+            Self::KeyRetired => "key.retired",
         }
     }
 }

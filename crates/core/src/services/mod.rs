@@ -8,6 +8,7 @@ pub mod clients;
 pub mod email_change;
 pub mod entrypoint;
 pub mod grants;
+pub mod keys;
 pub mod lockout;
 pub mod mail;
 pub mod mfa;

@@ -1,7 +1,8 @@
 //! Bounded storage: the sweeper deletes what has expired (authorization
 //! requests, codes, pushed requests, device authorizations, sessions,
 //! refresh tokens, grants nothing refers to, revoked-jti entries, stale
-//! lockout counters) and audit entries past their retention, and writes
+//! lockout counters) and audit entries past their retention, retires
+//! signing keys past their verification window, and writes
 //! the aggregated refusals ([`crate::services::audit::Refusals`]). The server runs it
 //! every minute on every instance; a run that overlaps another deletes
 //! each row once.
@@ -41,6 +42,9 @@ pub fn cutoffs(p: &Provider) -> Cutoffs {
 /// One sweep: delete what is dead and flush the refusal counts.
 pub async fn sweep(p: &Provider) -> Result<Swept> {
     Refusals::flush(p).await?;
+    // Keys are retired by time whether or not this runs (the key set
+    // computes it); this erases their private bytes for good.
+    crate::services::keys::retire_expired(p).await?;
     let swept = p.store.sweep_expired(&cutoffs(p)).await?;
     if swept.total() > 0 {
         tracing::info!(

@@ -127,8 +127,8 @@ pub fn access_token(
         auth_time: user.map(|(_, t)| t),
         gid: user.map(|(g, _)| g),
     };
-    p.keys
-        .key(p.config.access_token_alg)?
+    p.keys()
+        .key(p.config.access_token_alg, now)?
         .sign("at+jwt", &claims)
 }
 
@@ -173,7 +173,7 @@ pub fn id_token(
         c_hash: x.code.map(half_hash),
         user_claims: x.user_claims,
     };
-    p.keys.key(alg)?.sign("JWT", &claims)
+    p.keys().key(alg, now)?.sign("JWT", &claims)
 }
 
 /// Issue access token, refresh token (when offline_access is granted and the
@@ -258,7 +258,7 @@ pub async fn issue_for_user(p: &Provider, g: UserGrant<'_>) -> Result<TokenRespo
 /// that is still registered and enabled.
 pub async fn validate_access_token(p: &Provider, token: &str) -> Result<Map<String, Value>> {
     let bad = || OAuthError::invalid_token("the access token is invalid, expired or revoked");
-    let v = p.keys.verify(token).map_err(|_| bad())?;
+    let v = p.verify(token).await.map_err(|_| bad())?;
     if v.typ.as_deref() != Some("at+jwt") {
         return Err(bad());
     }

@@ -259,7 +259,11 @@ pub async fn discovery(State(state): State<AppState>) -> Json<serde_json::Value>
 }
 
 pub async fn jwks(State(state): State<AppState>) -> Response {
-    let mut r = Json(state.provider.keys.jwks()).into_response();
+    let mut r = Json(state.provider.jwks()).into_response();
+    // Key rotation counts on this: a new key is published
+    // `services::keys::PREPUBLISH` seconds before it signs, longer than
+    // this cache lasts.
+    const _: () = assert!(portico_core::infra::jose::JWKS_MAX_AGE == 300);
     r.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),

@@ -599,7 +599,7 @@ async fn every_response_type_returns_what_it_names_in_the_fragment() {
             assert_eq!(info["email"], "ada@example.com");
         }
         if let Some(id) = f.get("id_token") {
-            let c = k.p.keys.verify(id).unwrap().claims;
+            let c = k.p.verify(id).await.unwrap().claims;
             assert_eq!(c["nonce"], "n-1", "{rt}");
             assert_eq!(c["aud"], "rp");
             assert_eq!(c["acr"], "0", "an SSO session was reused");
@@ -847,8 +847,8 @@ async fn a_fresh_login_carries_through_the_consent_screen() {
     );
     let url = redirect_url(consent(&k.p, &request_id, &fresh, true).await.unwrap());
     let c =
-        k.p.keys
-            .verify(&fragment_params(&url)["id_token"])
+        k.p.verify(&fragment_params(&url)["id_token"])
+            .await
             .unwrap()
             .claims;
     assert_eq!(c["acr"], "1", "credentials were typed for this request");
@@ -873,8 +873,8 @@ async fn acr_values_one_forces_credentials_and_the_claim_tells_the_truth() {
     // Unknown values are ignored; the claim says what happened.
     let url = redirect_url(run(&k, &rp("id_token", "&acr_values=urn:mfa"), Some(&s)).await);
     let c =
-        k.p.keys
-            .verify(&fragment_params(&url)["id_token"])
+        k.p.verify(&fragment_params(&url)["id_token"])
+            .await
             .unwrap()
             .claims;
     assert_eq!(c["acr"], "0");

@@ -85,14 +85,14 @@ mod tests {
         assert_eq!(t.token_type, "Bearer");
         assert_eq!(t.scope, "openid offline_access");
         assert!(t.refresh_token.is_some());
-        let id = k.p.keys.verify(t.id_token.as_deref().unwrap()).unwrap();
+        let id = k.p.verify(t.id_token.as_deref().unwrap()).await.unwrap();
         assert_eq!(id.claims["nonce"], "n1");
         assert_eq!(id.claims["aud"], "web");
         assert_eq!(
             id.claims["at_hash"],
             crate::infra::jose::half_hash(&t.access_token)
         );
-        let at = k.p.keys.verify(&t.access_token).unwrap();
+        let at = k.p.verify(&t.access_token).await.unwrap();
         assert_eq!(at.typ.as_deref(), Some("at+jwt"));
         assert_eq!(at.claims["client_id"], "web");
     }

@@ -94,7 +94,7 @@ mod tests {
         .unwrap();
         assert_eq!(t.scope, "api:read");
         assert!(t.refresh_token.is_none() && t.id_token.is_none());
-        let at = k.p.keys.verify(&t.access_token).unwrap();
+        let at = k.p.verify(&t.access_token).await.unwrap();
         assert_eq!(at.claims["sub"], "m2m-cc");
         assert_eq!(at.claims["client_id"], "m2m-cc");
         assert!(at.claims.get("gid").is_none() && at.claims.get("auth_time").is_none());

@@ -190,7 +190,7 @@ mod tests {
         k.clock.advance(20);
         let t = poll(&k, &r.device_code).await.unwrap();
         assert!(t.refresh_token.is_some());
-        let id = k.p.keys.verify(t.id_token.as_deref().unwrap()).unwrap();
+        let id = k.p.verify(t.id_token.as_deref().unwrap()).await.unwrap();
         assert_eq!(id.claims["aud"], "tv");
         assert_eq!(id.claims["acr"], "1");
         k.clock.advance(20);

@@ -142,7 +142,7 @@ mod tests {
         .unwrap();
         assert_eq!(t.scope, "openid email offline_access");
         assert!(t.refresh_token.is_some());
-        let id = k.p.keys.verify(t.id_token.as_deref().unwrap()).unwrap();
+        let id = k.p.verify(t.id_token.as_deref().unwrap()).await.unwrap();
         assert_eq!(id.claims["sub"], "user-1");
         assert_eq!(id.claims["acr"], "1");
         assert_eq!(id.claims["auth_time"], T0);

@@ -412,7 +412,7 @@ async fn asking_for_mfa_steps_a_password_session_up_or_enrols() {
     )
     .await
     .unwrap();
-    let c = k.p.keys.verify(&t.id_token.unwrap()).unwrap().claims;
+    let c = k.p.verify(&t.id_token.unwrap()).await.unwrap().claims;
     assert_eq!(c["acr"], ACR_MFA);
     assert_eq!(c["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
 }
@@ -442,7 +442,7 @@ async fn an_account_with_a_factor_gives_it_unless_the_entrypoint_is_off() {
     )
     .await
     .unwrap();
-    let c = k.p.keys.verify(&t.id_token.unwrap()).unwrap().claims;
+    let c = k.p.verify(&t.id_token.unwrap()).await.unwrap().claims;
     assert_eq!(c["acr"], "0");
     assert_eq!(c["amr"], serde_json::json!(["pwd"]));
 }
@@ -493,7 +493,7 @@ async fn the_password_grant_refuses_an_account_with_a_second_factor() {
     );
     let grant = || token(&k.p, Some(&auth), &form, None);
     let t = grant().await.unwrap();
-    let c = k.p.keys.verify(&t.id_token.unwrap()).unwrap().claims;
+    let c = k.p.verify(&t.id_token.unwrap()).await.unwrap().claims;
     assert_eq!(c["amr"], serde_json::json!(["pwd"]));
     with_app(&k).await;
     let e = grant().await.unwrap_err();
@@ -803,7 +803,7 @@ async fn the_device_page_works_with_a_multi_factor_session_and_says_so() {
     )
     .await
     .unwrap();
-    let c = k.p.keys.verify(&t.id_token.unwrap()).unwrap().claims;
+    let c = k.p.verify(&t.id_token.unwrap()).await.unwrap().claims;
     assert_eq!(c["acr"], ACR_MFA);
     assert_eq!(c["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
 }
