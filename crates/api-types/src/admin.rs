@@ -20,8 +20,18 @@ pub mod paths {
     pub const CLIENT_DISABLE: &str = "/admin/api/v1/clients/{id}/disable";
     pub const CLIENT_ENABLE: &str = "/admin/api/v1/clients/{id}/enable";
     pub const AUDIT: &str = "/admin/api/v1/audit";
+    /// The signing keys (published, signing, next, retired).
+    pub const KEYS: &str = "/admin/api/v1/keys";
+    /// A new key per algorithm; the old ones keep verifying until the
+    /// tokens they signed have expired.
+    pub const KEYS_ROTATE: &str = "/admin/api/v1/keys/rotate";
+    /// Retire a key now (a suspected compromise).
+    pub const KEY_RETIRE: &str = "/admin/api/v1/keys/{kid}/retire";
     /// Every path of the API, for the test that the document covers them.
-    pub const ALL: [&str; 8] = [
+    pub const ALL: [&str; 11] = [
+        KEYS,
+        KEYS_ROTATE,
+        KEY_RETIRE,
         ME,
         CLIENTS,
         CLIENT,
@@ -150,4 +160,41 @@ pub struct AuditPage {
     pub items: Vec<AuditEntry>,
     /// Pass as `cursor` for the next (older) page; none on the last.
     pub next: Option<String>,
+}
+
+/// A signing key (never its private part).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KeyView {
+    pub kid: String,
+    /// `RS256` or `ES256`.
+    pub alg: String,
+    /// `next` (published, signs from `signs_from`), `signing`, `verifying`
+    /// (no longer signs; published until `verifying_until`), `retired`.
+    pub state: String,
+    pub verifying_until: Option<i64>,
+    pub created_at: i64,
+    pub signs_from: i64,
+    pub signs_until: Option<i64>,
+}
+
+/// `GET /admin/api/v1/keys`, and what a rotation made.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct KeyList {
+    pub items: Vec<KeyView>,
+}
+
+/// `POST /admin/api/v1/keys/rotate`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RotateKeys {
+    /// `RS256` or `ES256`; absent: both.
+    #[serde(default)]
+    pub alg: Option<String>,
+    /// Sign with the new key at once (a suspected compromise) rather than
+    /// after it has been published for 6 minutes.
+    #[serde(default)]
+    pub immediately: bool,
 }

@@ -11,14 +11,16 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use portico_api_types::admin::{
-    AuditEntry, AuditPage, ClientInput, ClientList, ClientView, ClientWithSecret, Me, paths,
+    AuditEntry, AuditPage, ClientInput, ClientList, ClientView, ClientWithSecret, KeyList, KeyView,
+    Me, RotateKeys, paths,
 };
 use portico_api_types::{ApiError, codes};
 use portico_core::model::Client;
 use portico_core::protocol::secret::Secret;
+use portico_core::protocol::types::SigningAlg;
 use portico_core::services::admin::clients;
-use portico_core::services::audit;
 use portico_core::services::provision::{self, ClientSpec};
+use portico_core::services::{audit, keys};
 use serde::Deserialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, OpenApi};
@@ -35,6 +37,7 @@ use utoipa_axum::routes;
     tags(
         (name = "clients", description = "Registered OAuth clients"),
         (name = "audit", description = "The audit log"),
+        (name = "keys", description = "Signing keys and their rotation"),
         (name = "session", description = "Who is calling"),
     )
 )]
@@ -71,6 +74,9 @@ pub fn router() -> (axum::Router<AppState>, String) {
         .routes(routes!(disable_client))
         .routes(routes!(enable_client))
         .routes(routes!(audit_log))
+        .routes(routes!(list_keys))
+        .routes(routes!(rotate_keys))
+        .routes(routes!(retire_key))
         .split_for_parts();
     let text = doc.to_pretty_json().unwrap_or_else(|e| {
         tracing::error!("the admin API's OpenAPI document does not serialise: {e}");
@@ -418,6 +424,85 @@ async fn audit_log(
             .collect(),
         next,
     }))
+}
+
+fn key_view(k: &keys::KeyInfo) -> KeyView {
+    KeyView {
+        kid: k.kid.clone(),
+        alg: k.alg.as_str().to_owned(),
+        state: k.state.as_str().to_owned(),
+        verifying_until: match k.state {
+            keys::KeyState::Verifying { until } => Some(until),
+            _ => None,
+        },
+        created_at: k.created_at,
+        signs_from: k.signs_from,
+        signs_until: k.signs_until,
+    }
+}
+
+/// The signing keys: the one signing per algorithm, the next ones, those
+/// still verifying what they signed, and the retired.
+#[utoipa::path(get, path = paths::KEYS, tag = "keys",
+    responses(
+        (status = 200, body = KeyList),
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn list_keys(_admin: Admin, State(s): State<AppState>) -> Result<Response, Error> {
+    let all = keys::list(&s.provider).await.map_err(Error::Core)?;
+    Ok(json(KeyList {
+        items: all.iter().map(key_view).collect(),
+    }))
+}
+
+/// Rotate: a new key per algorithm, published at once and signing after
+/// 6 minutes (or at once with `immediately`); the old key verifies until
+/// every token it signed has expired, then is retired.
+#[utoipa::path(post, path = paths::KEYS_ROTATE, tag = "keys", request_body = RotateKeys,
+    responses(
+        (status = 200, body = KeyList, description = "The new keys"),
+        (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 409, body = ApiError), (status = 413, body = ApiError), (status = 415, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn rotate_keys(
+    admin: Admin,
+    State(s): State<AppState>,
+    AdminJson(input): AdminJson<RotateKeys>,
+) -> Result<Response, Error> {
+    let alg = match input.alg.as_deref() {
+        None => None,
+        Some(a) => Some(SigningAlg::parse(a).ok_or_else(|| {
+            Error::from(portico_core::services::admin::AdminError::Invalid {
+                field: "alg",
+                message: "alg must be RS256 or ES256".into(),
+            })
+        })?),
+    };
+    let new = keys::rotate(&s.provider, alg, input.immediately, &admin.actor).await?;
+    Ok(json(KeyList {
+        items: new.iter().map(key_view).collect(),
+    }))
+}
+
+/// Retire a key now: out of the JWKS, its tokens no longer verify. Not the
+/// key signing now (rotate with `immediately` first).
+#[utoipa::path(post, path = paths::KEY_RETIRE, tag = "keys",
+    params(("kid" = String, Path, description = "The key id")),
+    responses(
+        (status = 200, body = KeyView),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn retire_key(
+    admin: Admin,
+    State(s): State<AppState>,
+    Path(kid): Path<String>,
+) -> Result<Response, Error> {
+    let k = keys::retire(&s.provider, &kid, &admin.actor).await?;
+    Ok(json(key_view(&k)))
 }
 
 #[cfg(test)]

@@ -70,6 +70,21 @@ impl From<portico_core::services::admin::AdminError> for Error {
     }
 }
 
+impl From<portico_core::services::keys::KeyError> for Error {
+    fn from(e: portico_core::services::keys::KeyError) -> Self {
+        use portico_core::services::keys::KeyError;
+        let status = match &e {
+            KeyError::RotationPending(_) | KeyError::InUse(_) => StatusCode::CONFLICT,
+            KeyError::NotFound(_) => StatusCode::NOT_FOUND,
+            KeyError::Other(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        match e {
+            KeyError::Other(e) => Self::Core(e),
+            e => Self::api(status, e.code(), e.to_string()),
+        }
+    }
+}
+
 impl Error {
     /// What needs mail, on an installation that sends none.
     pub fn mail_off() -> Self {

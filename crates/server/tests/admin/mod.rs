@@ -13,6 +13,7 @@ on_both_backends!(
     clients_are_managed_through_the_api_and_every_change_is_audited,
     a_client_changed_on_one_instance_is_served_so_by_the_other,
     the_document_describes_the_api_and_unknown_paths_get_json,
+    keys_are_listed_rotated_and_retired_through_the_api,
 );
 
 const ROOT: &str = "root@example.com";
@@ -512,4 +513,114 @@ scopes = ["openid", "portico:admin"]
     )
     .await;
     assert!(why.contains("portico:admin"), "{why}");
+}
+
+async fn keys_are_listed_rotated_and_retired_through_the_api(db: Db) {
+    let s = start_with(db, ADMIN_CONFIG).await;
+    let token = bot(&s).await;
+    let keys = "/admin/api/v1/keys";
+    let list: Value = get_bearer(&s, keys, &token).await.json().await.unwrap();
+    let states: Vec<(&str, &str)> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["alg"].as_str().unwrap(), k["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(states.len(), 2, "{list}");
+    assert!(states.iter().all(|(_, st)| *st == "signing"), "{list}");
+    assert!(
+        !list.to_string().contains("private"),
+        "never the private part"
+    );
+    let old_es = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["alg"] == "ES256")
+        .unwrap()["kid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // At once (a suspected compromise): the new key signs, the old one
+    // verifies what it signed (this very token) until that has expired.
+    let r = post_bearer(
+        &s,
+        &format!("{keys}/rotate"),
+        &token,
+        json!({"alg": "ES256", "immediately": true}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let new: Value = r.json().await.unwrap();
+    assert_eq!(new["items"][0]["state"], "signing");
+    let list: Value = get_bearer(&s, keys, &token).await.json().await.unwrap();
+    let old = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["kid"] == old_es.as_str())
+        .unwrap();
+    assert_eq!(old["state"], "verifying");
+    assert!(old["verifying_until"].as_i64().unwrap() > s.running.state.provider.now());
+    // Planned: published first, a second one waits for it.
+    let r = post_bearer(
+        &s,
+        &format!("{keys}/rotate"),
+        &token,
+        json!({"alg": "RS256"}),
+    )
+    .await;
+    let next: Value = r.json().await.unwrap();
+    assert_eq!(next["items"][0]["state"], "next");
+    let r = post_bearer(
+        &s,
+        &format!("{keys}/rotate"),
+        &token,
+        json!({"alg": "RS256"}),
+    )
+    .await;
+    assert_eq!(error_of(r).await, (409, "rotation_pending".into()));
+    let r = post_bearer(
+        &s,
+        &format!("{keys}/rotate"),
+        &token,
+        json!({"alg": "HS256"}),
+    )
+    .await;
+    assert_eq!(error_of(r).await, (400, "validation_failed".into()));
+    // Retiring: not the key signing now; unknown keys are not found.
+    let signing = new["items"][0]["kid"].as_str().unwrap();
+    let r = post_bearer(&s, &format!("{keys}/{signing}/retire"), &token, json!({})).await;
+    assert_eq!(error_of(r).await, (409, "key_in_use".into()));
+    let r = post_bearer(&s, &format!("{keys}/nope/retire"), &token, json!({})).await;
+    assert_eq!(error_of(r).await, (404, "not_found".into()));
+    // The old key retired by hand: out of the JWKS, and the token it
+    // signed (this one, when access tokens are ES256) no longer works.
+    let r = post_bearer(&s, &format!("{keys}/{old_es}/retire"), &token, json!({})).await;
+    assert_eq!(r.status(), 200);
+    let jwks = s.jwks().await;
+    assert!(
+        jwks.keys
+            .iter()
+            .all(|k| k.common.key_id.as_deref() != Some(old_es.as_str()))
+    );
+    let header = jsonwebtoken::decode_header(&token).unwrap();
+    if header.kid.as_deref() == Some(old_es.as_str()) {
+        let r = get_bearer(&s, keys, &token).await;
+        assert_eq!(error_of(r).await, (401, "invalid_token".into()));
+    }
+    let token = bot(&s).await;
+    let audit: Value = get_bearer(&s, "/admin/api/v1/audit?actor=client:bot", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let events: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(events, ["key.retired", "key.rotated", "key.rotated"]);
 }
