@@ -85,7 +85,7 @@ pub struct ClientView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ClientInput {
-    /// Needed to create; ignored on update.
+    /// Needed to create; on update, if given, the path's id.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_length = 128))]
     pub id: Option<String>,
@@ -190,11 +190,19 @@ pub struct KeyList {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RotateKeys {
-    /// `RS256` or `ES256`; absent: both.
+    /// Absent: both.
     #[serde(default)]
-    pub alg: Option<String>,
+    pub alg: Option<KeyAlg>,
     /// Sign with the new key at once (a suspected compromise) rather than
     /// after it has been published for 6 minutes.
     #[serde(default)]
     pub immediately: bool,
+}
+
+/// A signing algorithm Portico keys use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum KeyAlg {
+    RS256,
+    ES256,
 }

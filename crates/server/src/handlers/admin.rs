@@ -11,8 +11,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use portico_api_types::admin::{
-    AuditEntry, AuditPage, ClientInput, ClientList, ClientView, ClientWithSecret, KeyList, KeyView,
-    Me, RotateKeys, paths,
+    AuditEntry, AuditPage, ClientInput, ClientList, ClientView, ClientWithSecret, KeyAlg, KeyList,
+    KeyView, Me, RotateKeys, paths,
 };
 use portico_api_types::{ApiError, codes};
 use portico_core::model::Client;
@@ -241,7 +241,7 @@ async fn get_client(
     responses(
         (status = 200, body = ClientView),
         (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError),
-        (status = 404, body = ApiError), (status = 413, body = ApiError), (status = 415, body = ApiError),
+        (status = 404, body = ApiError), (status = 409, body = ApiError), (status = 413, body = ApiError), (status = 415, body = ApiError),
     ),
     security(("bearer" = []), ("session" = [])))]
 async fn update_client(
@@ -250,6 +250,14 @@ async fn update_client(
     Path(id): Path<String>,
     AdminJson(input): AdminJson<ClientInput>,
 ) -> Result<Response, Error> {
+    // The path names the client; an id in the body may only repeat it.
+    if input.id.as_ref().is_some_and(|body| *body != id) {
+        return Err(portico_core::services::admin::AdminError::Invalid {
+            field: "id",
+            message: format!("the id cannot change (the path says {id})"),
+        }
+        .into());
+    }
     let c = clients::update(&s.provider, &id, spec(id.clone(), input), &admin.actor).await?;
     Ok(json(view(&c)))
 }
@@ -471,15 +479,10 @@ async fn rotate_keys(
     State(s): State<AppState>,
     AdminJson(input): AdminJson<RotateKeys>,
 ) -> Result<Response, Error> {
-    let alg = match input.alg.as_deref() {
-        None => None,
-        Some(a) => Some(SigningAlg::parse(a).ok_or_else(|| {
-            Error::from(portico_core::services::admin::AdminError::Invalid {
-                field: "alg",
-                message: "alg must be RS256 or ES256".into(),
-            })
-        })?),
-    };
+    let alg = input.alg.map(|a| match a {
+        KeyAlg::RS256 => SigningAlg::RS256,
+        KeyAlg::ES256 => SigningAlg::ES256,
+    });
     let new = keys::rotate(&s.provider, alg, input.immediately, &admin.actor).await?;
     Ok(json(KeyList {
         items: new.iter().map(key_view).collect(),

@@ -241,8 +241,9 @@ async fn only_administrators_and_admin_tokens_get_in(db: Db) {
         (401, "second_factor_required".into())
     );
 
-    // An admin client cannot lock itself out; disabled by an administrator,
-    // its tokens die with it.
+    // An admin client cannot lock itself out (nor take its own scope away,
+    // nor change its id); disabled by an administrator, its tokens die
+    // with it.
     let r = post_bearer(&s, "/admin/api/v1/clients/bot/disable", &token, json!({})).await;
     assert_eq!(error_of(r).await, (409, "conflict".into()));
     let r = s
@@ -253,6 +254,24 @@ async fn only_administrators_and_admin_tokens_get_in(db: Db) {
         .await
         .unwrap();
     assert_eq!(error_of(r).await, (409, "conflict".into()));
+    let put = |body: Value| {
+        s.http
+            .put(s.url("/admin/api/v1/clients/bot"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let stripped = json!({"confidential": true, "grant_types": ["client_credentials"], "scopes": ["api:read"]});
+    assert_eq!(
+        error_of(put(stripped).await.unwrap()).await,
+        (409, "conflict".into())
+    );
+    let renamed =
+        json!({"id": "other", "grant_types": ["client_credentials"], "scopes": ["portico:admin"]});
+    assert_eq!(
+        error_of(put(renamed).await.unwrap()).await,
+        (400, "validation_failed".into())
+    );
     let p = &s.running.state.provider;
     let admin = Actor::User(alice_id.clone());
     portico_core::services::admin::clients::disable(p, "bot", &admin)
@@ -588,7 +607,7 @@ async fn keys_are_listed_rotated_and_retired_through_the_api(db: Db) {
         json!({"alg": "HS256"}),
     )
     .await;
-    assert_eq!(error_of(r).await, (400, "validation_failed".into()));
+    assert_eq!(error_of(r).await, (400, "invalid_body".into()));
     // Retiring: not the key signing now; unknown keys are not found.
     let signing = new["items"][0]["kid"].as_str().unwrap();
     let r = post_bearer(&s, &format!("{keys}/{signing}/retire"), &token, json!({})).await;

@@ -87,6 +87,17 @@ pub async fn update(
     let before = get(p, id).await?;
     spec.id = id.to_owned();
     let rec = provision::edited_client_record(p, &spec, &before)?;
+    if *actor == Actor::Client(id.to_owned())
+        && !rec.scopes.iter().any(|s| s == provision::ADMIN_SCOPE)
+    {
+        return Err(AdminError::Conflict(
+            conflict::EXISTS,
+            format!(
+                "{id} cannot take {} from itself: ask another administrator",
+                provision::ADMIN_SCOPE
+            ),
+        ));
+    }
     if rec != before {
         p.upsert_client(&rec).await?;
         let e = Event::ClientUpdated.entry().client(id).actor(actor);
