@@ -18,9 +18,11 @@ cargo fmt --all -- --check
 python3 scripts/check-cycles.py crates/core/src --layers protocol,model,infra,services,endpoints --apart endpoints
 python3 scripts/check-cycles.py crates/server/src --layers http,handlers --apart handlers
 cargo clippy "${host[@]}" --all-targets -- -D warnings
-# Both UI bundles: the sign-in one, and the account one (feature `account`).
+# The UI bundles: the sign-in one, the account one (feature `account`) and
+# the cockpit (feature `admin`).
 cargo clippy --target wasm32-unknown-unknown -p portico-ui --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -p portico-ui --all-targets --features account -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -p portico-ui --all-targets --features admin -- -D warnings
 
 echo "==> building the UI (the browser tests need dist/)"
 scripts/build-ui.sh

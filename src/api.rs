@@ -19,7 +19,7 @@ use portico_api_types::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-fn network_error() -> ApiError {
+pub(crate) fn network_error() -> ApiError {
     ApiError {
         error: codes::NETWORK.into(),
         message: "Portico could not be reached. Check your connection and try again.".into(),
@@ -30,7 +30,7 @@ fn network_error() -> ApiError {
 /// The body of a successful answer, or the server's error. Not generic:
 /// every call shares this one copy, and only the parsing below is made
 /// per type (the login page's wasm carries every copy).
-async fn answer(sent: Result<Response, gloo_net::Error>) -> Result<String, ApiError> {
+pub(crate) async fn answer(sent: Result<Response, gloo_net::Error>) -> Result<String, ApiError> {
     let resp = sent.map_err(|_| network_error())?;
     let text = resp.text().await.map_err(|_| network_error())?;
     if resp.ok() {

@@ -1,6 +1,8 @@
 //! Portico's hosted login UI: a Leptos client-side app. Screens stay thin:
 //! they render, collect input and call the typed functions in [`api`].
 
+#[cfg(feature = "admin")]
+pub mod admin;
 pub mod api;
 pub mod components;
 pub mod i18n;

@@ -165,6 +165,15 @@ pub mod routes {
         /// `?request=...` it is the enrolment an entrypoint requires, and
         /// offers "Continue" once a factor is on.
         pub const ACCOUNT_SECURITY: &str = "/account/security";
+        /// The cockpit (the admin console, `dist/admin/`): `/admin` and every
+        /// page under it but the admin API.
+        pub const ADMIN: &str = "/admin";
+
+        /// Whether the cockpit's bundle has the page at `path`.
+        pub fn is_admin(path: &str) -> bool {
+            path == ADMIN || (path.starts_with("/admin/") && !path.starts_with("/admin/api/"))
+        }
+
         /// The pages of the account bundle (`dist/account/`): the account
         /// pages and the mail screens. Every other page is the sign-in
         /// bundle's, which the login page loads.

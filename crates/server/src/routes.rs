@@ -5,7 +5,7 @@ use crate::AppState;
 use crate::demo;
 use crate::handlers::{admin, email, mfa, oauth, spa, ui};
 use crate::http::security;
-use crate::http::shell::{ACCOUNT_BOOT_PATH, BOOT_PATH};
+use crate::http::shell::{ACCOUNT_BOOT_PATH, ADMIN_BOOT_PATH, BOOT_PATH};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -122,6 +122,7 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
         .route("/index.html", get(spa::spa))
         .route(BOOT_PATH, get(spa::boot_js))
         .route(ACCOUNT_BOOT_PATH, get(spa::account_boot_js))
+        .route(ADMIN_BOOT_PATH, get(spa::admin_boot_js))
         .merge(ui_api)
         .merge(admin_api)
         .fallback_service(spa)

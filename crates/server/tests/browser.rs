@@ -4,6 +4,8 @@
 //! Needs the built UI (`trunk build --release`, done by the test command).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "browser/admin.rs"]
+mod cockpit;
 mod common;
 #[path = "browser/mfa.rs"]
 mod second_factors;

@@ -41,3 +41,11 @@ pub async fn account_boot_js(State(state): State<AppState>) -> Response {
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }
+
+/// `GET /portico-admin-boot.js`: the cockpit's start-up module.
+pub async fn admin_boot_js(State(state): State<AppState>) -> Response {
+    match state.ui.admin.as_ref().and_then(|(_, js)| js.clone()) {
+        Some(js) => module(js),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}

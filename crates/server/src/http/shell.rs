@@ -18,12 +18,17 @@ pub struct Ui {
     /// built: the account page and the mail screens, kept out of the
     /// sign-in bundle so the login page's first load stays small.
     pub account: Option<(String, Option<String>)>,
+    /// The cockpit's shell and start-up module (`admin/`), when built: the
+    /// admin console, its own bundle so the login page does not carry it.
+    pub admin: Option<(String, Option<String>)>,
 }
 
 /// Where the UI's start-up module is served.
 pub const BOOT_PATH: &str = "/portico-boot.js";
 /// Where the account bundle's start-up module is served.
 pub const ACCOUNT_BOOT_PATH: &str = "/portico-account-boot.js";
+/// Where the cockpit's start-up module is served.
+pub const ADMIN_BOOT_PATH: &str = "/portico-admin-boot.js";
 
 /// Move the first inline `<script type="module">` out of `html`: the page
 /// with a `src` reference instead, and the script. Trunk writes its loader
@@ -59,10 +64,14 @@ impl Ui {
         let account = std::fs::read_to_string(dir.join("account").join("index.html"))
             .ok()
             .map(|html| externalize_boot(&html, ACCOUNT_BOOT_PATH));
+        let admin = std::fs::read_to_string(dir.join("admin").join("index.html"))
+            .ok()
+            .map(|html| externalize_boot(&html, ADMIN_BOOT_PATH));
         Self {
             index_html,
             boot_js,
             account,
+            admin,
         }
     }
 }
@@ -78,6 +87,11 @@ pub fn shell_for(state: &AppState, path: &str) -> Response {
         "" => "/",
         p => p,
     };
+    if portico_api_types::routes::pages::is_admin(trimmed)
+        && let Some((html, _)) = &state.ui.admin
+    {
+        return shell(html.clone(), StatusCode::OK);
+    }
     match &state.ui.account {
         Some((html, _)) if portico_api_types::routes::pages::ACCOUNT_BUNDLE.contains(&trimmed) => {
             shell(html.clone(), StatusCode::OK)

@@ -45,7 +45,7 @@ pub(crate) fn next_step(p: &portico_core::Provider, o: Outcome) -> Answer {
 /// The UI pages a sign-in without a request may return to. Only these
 /// fixed paths (with a plain query) are honoured, so `return_to` can never
 /// send the browser to another site.
-const RETURN_PAGES: [&str; 2] = [pages::DEVICE, pages::ACCOUNT_SECURITY];
+const RETURN_PAGES: [&str; 3] = [pages::DEVICE, pages::ACCOUNT_SECURITY, pages::ADMIN];
 
 pub(crate) fn return_path(return_to: Option<&str>) -> Option<&str> {
     let r = return_to?;

@@ -1,0 +1,15 @@
+//! One file per page of the cockpit; the client form the create and edit
+//! pages share.
+
+mod audit;
+mod client;
+mod client_form;
+mod clients;
+mod keys;
+mod overview;
+
+pub use audit::Audit;
+pub use client::ClientPage;
+pub use clients::Clients;
+pub use keys::Keys;
+pub use overview::Overview;
