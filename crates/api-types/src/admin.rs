@@ -27,8 +27,15 @@ pub mod paths {
     pub const KEYS_ROTATE: &str = "/admin/api/v1/keys/rotate";
     /// Retire a key now (a suspected compromise).
     pub const KEY_RETIRE: &str = "/admin/api/v1/keys/{kid}/retire";
+    pub const ENTRYPOINTS: &str = "/admin/api/v1/entrypoints";
+    pub const ENTRYPOINT: &str = "/admin/api/v1/entrypoints/{id}";
+    /// The live preview of an entrypoint being edited (nothing is saved).
+    pub const ENTRYPOINT_PREVIEW: &str = "/admin/api/v1/entrypoints/{id}/preview";
     /// Every path of the API, for the test that the document covers them.
-    pub const ALL: [&str; 11] = [
+    pub const ALL: [&str; 14] = [
+        ENTRYPOINTS,
+        ENTRYPOINT,
+        ENTRYPOINT_PREVIEW,
         KEYS,
         KEYS_ROTATE,
         KEY_RETIRE,
@@ -205,4 +212,40 @@ pub struct RotateKeys {
 pub enum KeyAlg {
     RS256,
     ES256,
+}
+
+/// `GET /admin/api/v1/entrypoints`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EntrypointList {
+    pub items: Vec<crate::EntrypointInfo>,
+}
+
+/// A colour pair people read, with its WCAG 2 contrast.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContrastPair {
+    /// The theme token in front (`text`, `on_primary`, `primary`, `error`).
+    pub foreground: String,
+    /// The token behind it (`surface`, `primary`).
+    pub background: String,
+    pub foreground_colour: String,
+    pub background_colour: String,
+    /// Rounded down to two decimals.
+    pub ratio: f64,
+    /// What WCAG AA needs (4.5 for text).
+    pub needed: f64,
+    pub passes: bool,
+}
+
+/// `POST /admin/api/v1/entrypoints/{id}/preview`: an entrypoint being
+/// edited, as the login UI would show it, and what saving would refuse.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EntrypointPreview {
+    /// Empty when it can be saved.
+    pub problems: Vec<crate::FieldError>,
+    /// The look and words the login UI would get.
+    pub theme: crate::ThemeInfo,
+    pub pairs: Vec<ContrastPair>,
 }

@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 
 pub mod admin;
+mod entrypoint;
 mod mfa;
+pub use entrypoint::*;
 pub use mfa::*;
 
 /// The header every state-changing UI API request must carry (CSRF defence:
@@ -193,6 +195,7 @@ pub const CSRF_HEADER: &str = "x-portico-csrf";
 pub const CSRF_HEADER_VALUE: &str = "1";
 
 /// Which screen the authorization request asked for (`x_method`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum XMethod {
@@ -245,6 +248,7 @@ pub struct ConsentRequest {
 }
 
 /// The entrypoint (DruID-style, carried in `scope`) behind a request.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntrypointInfo {
     pub id: String,
@@ -253,6 +257,7 @@ pub struct EntrypointInfo {
 
 /// Whether an entrypoint asks new accounts to verify their address
 /// (`email_verification`; only when the installation sends mail).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum EmailVerification {
@@ -270,6 +275,7 @@ pub enum EmailVerification {
 pub const LOCALES: [&str; 2] = ["en", "es"];
 
 /// Whether the sign-up form asks for a field, and whether it must be filled.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldRule {
@@ -291,6 +297,7 @@ fn required() -> FieldRule {
 
 /// What an entrypoint's sign-up form asks for. The email and password are
 /// always asked.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignUpFields {
@@ -319,6 +326,7 @@ impl Default for SignUpFields {
 
 /// An entrypoint's own words for one locale; each replaces the built-in
 /// text when set.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ThemeTexts {
@@ -342,6 +350,7 @@ pub struct ThemeTexts {
 /// A theme with every token resolved: each is either the entrypoint's valid
 /// value or the default. The UI sets the colours, font and radius as CSS
 /// custom properties of the same names (`--color-primary`, ...).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThemeTokens {
     pub primary: String,
@@ -369,6 +378,7 @@ pub struct ThemeTokens {
 /// `GET /api/ui/theme?request=&ui_locales=`: how every screen looks and
 /// which language it speaks, for the entrypoint behind the request (or the
 /// default one).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ThemeInfo {
     pub entrypoint: EntrypointInfo,

@@ -1,8 +1,7 @@
 //! The records Portico keeps. Times are Unix seconds.
 
-use crate::protocol::theme::Theme;
 use crate::protocol::types::{PkceMethod, Prompt, ResponseMode, ResponseType, SigningAlg};
-use portico_api_types::{EmailVerification, SignUpFields, XMethod};
+use portico_api_types::XMethod;
 use serde::{Deserialize, Serialize};
 
 mod factors;
@@ -131,82 +130,7 @@ impl std::fmt::Debug for User {
     }
 }
 
-/// An entrypoint (DruID): named in `scope`, decides which screens exist,
-/// what sign-up asks for, and how the screens look. Saved as JSON, so
-/// fields added later need a default.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Entrypoint {
-    pub id: String,
-    pub display_name: String,
-    /// The x_method values it offers (all three unless narrowed).
-    #[serde(default = "all_x_methods")]
-    pub x_methods: Vec<XMethod>,
-    #[serde(default)]
-    pub sign_up: SignUpFields,
-    #[serde(default)]
-    pub theme: Theme,
-    /// The language when neither ui_locales nor the browser picks one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_locale: Option<String>,
-    /// Whether new accounts verify their address (when mail is on).
-    #[serde(default)]
-    pub email_verification: EmailVerification,
-    /// Whether sign-ins here ask for a second factor.
-    #[serde(default)]
-    pub mfa: MfaPolicy,
-}
-
-/// An entrypoint's second-factor policy (`mfa = "off" | "optional" |
-/// "required"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum MfaPolicy {
-    /// No second factor is asked here, even of accounts that have one.
-    Off,
-    /// Accounts that have a second factor give it; others sign in with
-    /// their password.
-    #[default]
-    Optional,
-    /// Every sign-in needs a second factor: accounts without one enrol
-    /// one (passkey or app) before the request completes.
-    Required,
-}
-
-impl Entrypoint {
-    /// The verification policy in effect: off without mail.
-    pub fn verification(&self, mail: bool) -> EmailVerification {
-        if mail {
-            self.email_verification
-        } else {
-            EmailVerification::Off
-        }
-    }
-}
-
-fn all_x_methods() -> Vec<XMethod> {
-    vec![XMethod::Login, XMethod::SignUp, XMethod::Reauthorize]
-}
-
-impl Entrypoint {
-    /// An entrypoint with Portico's defaults.
-    pub fn new(id: impl Into<String>, display_name: impl Into<String>) -> Self {
-        Self {
-            id: id.into(),
-            display_name: display_name.into(),
-            x_methods: all_x_methods(),
-            sign_up: SignUpFields::default(),
-            theme: Theme::default(),
-            default_locale: None,
-            email_verification: EmailVerification::default(),
-            mfa: MfaPolicy::default(),
-        }
-    }
-
-    pub fn offers(&self, m: XMethod) -> bool {
-        self.x_methods.contains(&m)
-    }
-}
+pub use portico_api_types::{Entrypoint, MfaPolicy};
 
 /// A signed-in browser (SSO session). Stored by the hash of its cookie value.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -779,6 +703,8 @@ pub enum AuditEvent {
     RecoveryCodeUsed,
     /// The client got a new secret (the old one stopped working).
     ClientSecretRotated,
+    /// An entrypoint was saved from the cockpit (created or changed).
+    EntrypointSaved,
     /// A user was given a role (the detail says which).
     RoleGranted,
     RoleRevoked,
@@ -819,6 +745,7 @@ impl AuditEvent {
             Self::RecoveryCodesCreated => "recovery_codes.created",
             Self::RecoveryCodeUsed => "recovery_code.used",
             Self::ClientSecretRotated => "client.secret_rotated",
+            Self::EntrypointSaved => "entrypoint.saved",
             Self::RoleGranted => "role.granted",
             Self::RoleRevoked => "role.revoked",
             Self::KeyRotated => "key.rotated",

@@ -3,44 +3,10 @@
 //! for a page, where anything unusable falls back to the default token by
 //! token so a broken theme never breaks the page.
 
+use portico_api_types::admin::ContrastPair;
 use portico_api_types::{LOCALES, ThemeTexts, ThemeTokens};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
-/// An entrypoint's theme as saved: every token optional.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct Theme {
-    /// Buttons, links, focus rings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub primary: Option<String>,
-    /// The label colour on primary buttons.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub on_primary: Option<String>,
-    /// The page behind the card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background: Option<String>,
-    /// The card.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub surface: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    /// A CSS font-family list, e.g. `Georgia, serif`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub font_family: Option<String>,
-    /// Corner radius, e.g. `12px` or `0.5rem`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub radius: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub logo_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub background_image: Option<String>,
-    /// The entrypoint's words, by locale (`en`, `es`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub texts: BTreeMap<String, ThemeTexts>,
-}
+pub use portico_api_types::Theme;
 
 /// Portico's own look; the values of `style/main.css`'s `:root`.
 pub mod defaults {
@@ -248,6 +214,30 @@ fn derived(candidate: Rgb, against: Rgb, need: f64, fallback: Rgb) -> Rgb {
     }
 }
 
+/// Every colour pair people read, with its WCAG 2 contrast and what AA
+/// needs: what the cockpit shows beside the colours as they are edited.
+/// A token that is not a colour counts as its default, as on the page.
+pub fn pairs(t: &Theme) -> Vec<ContrastPair> {
+    Palette::of(t)
+        .pairs()
+        .into_iter()
+        .map(|(fg, fg_rgb, bg, bg_rgb, need)| {
+            let ratio = contrast(fg_rgb, bg_rgb);
+            ContrastPair {
+                foreground: fg.to_owned(),
+                background: bg.to_owned(),
+                foreground_colour: fg_rgb.hex(),
+                background_colour: bg_rgb.hex(),
+                // Rounded down, as in the refusal: never shows the limit
+                // for a ratio just under it.
+                ratio: (ratio * 100.0).floor() / 100.0,
+                needed: need,
+                passes: ratio >= need,
+            }
+        })
+        .collect()
+}
+
 /// Everything wrong with a theme, for the person saving it: each message
 /// names the token and what would be accepted.
 pub fn check(t: &Theme) -> Vec<String> {
@@ -417,6 +407,7 @@ pub fn texts(t: &Theme, locale: &str) -> ThemeTexts {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     fn ep(theme: Theme) -> Theme {
         theme

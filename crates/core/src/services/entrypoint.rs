@@ -8,49 +8,129 @@ use crate::protocol::error::Result;
 use crate::protocol::scope;
 use crate::protocol::scope::{DEFAULT_ENTRYPOINT, STANDARD_SCOPES};
 use crate::protocol::theme;
-use portico_api_types::{EntrypointInfo, LOCALES, ThemeInfo};
+use portico_api_types::admin::EntrypointPreview;
+use portico_api_types::{EntrypointInfo, FieldError, LOCALES, ThemeInfo};
 
-/// Everything wrong with an entrypoint, in one message naming it, or Ok.
+/// Everything wrong with an entrypoint, in one message naming it, or Ok
+/// (what portico.toml and `portico entrypoint` print).
 pub fn check(e: &Entrypoint) -> std::result::Result<(), String> {
+    let problems = problems(e);
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        let all: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        Err(format!("entrypoint {}: {}", e.id, all.join("; ")))
+    }
+}
+
+/// Everything wrong with an entrypoint, each problem with the field it is
+/// about (`display_name`, `theme.primary`, `theme.texts.es.title`), for the
+/// cockpit to show beside the field. The same rules as [`check`].
+pub fn problems(e: &Entrypoint) -> Vec<FieldError> {
     let mut problems = Vec::new();
+    let mut say = |field: &str, message: String| {
+        problems.push(FieldError {
+            field: field.to_owned(),
+            code: "invalid".to_owned(),
+            message,
+        });
+    };
     let id_ok = !e.id.is_empty()
         && e.id.len() <= 64
         && e.id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
     if !id_ok {
-        problems.push(
+        say(
+            "id",
             "the id must have 1 to 64 letters, digits, '.', '_' or '-' (it is sent as a scope)"
                 .to_owned(),
         );
     }
     if STANDARD_SCOPES.contains(&e.id.as_str()) {
-        problems.push(format!("the id {} is a standard scope", e.id));
+        say("id", format!("the id {} is a standard scope", e.id));
     }
     if e.display_name.trim().is_empty() || e.display_name.chars().count() > 100 {
-        problems.push("display_name must have 1 to 100 characters".to_owned());
+        say(
+            "display_name",
+            "display_name must have 1 to 100 characters".to_owned(),
+        );
     }
     if e.x_methods.is_empty() {
-        problems.push("x_methods must name at least one of login, sign_up, reauthorize".to_owned());
+        say(
+            "x_methods",
+            "x_methods must name at least one of login, sign_up, reauthorize".to_owned(),
+        );
     }
     if let Some(l) = &e.default_locale
         && !LOCALES.contains(&l.as_str())
     {
-        problems.push(format!(
-            "default_locale {l} is not one of {}",
-            LOCALES.join(", ")
-        ));
+        say(
+            "default_locale",
+            format!("default_locale {l} is not one of {}", LOCALES.join(", ")),
+        );
     }
     if let Some(u) = &e.sign_up.terms_url
         && !url::Url::parse(u).is_ok_and(|x| matches!(x.scheme(), "https" | "http"))
     {
-        problems.push(format!("sign_up.terms_url {u} must be an http(s) URL"));
+        say(
+            "sign_up.terms_url",
+            format!("sign_up.terms_url {u} must be an http(s) URL"),
+        );
     }
-    problems.extend(theme::check(&e.theme));
-    if problems.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("entrypoint {}: {}", e.id, problems.join("; ")))
+    for m in theme::check(&e.theme) {
+        say(&theme_field(&m), m);
+    }
+    problems
+}
+
+/// The token a theme message is about: `theme.primary "x" is not...` is
+/// `theme.primary`; a contrast failure (`theme: text #.. on surface ..`)
+/// is about its foreground token, `theme.text`.
+fn theme_field(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("theme: ") {
+        let token = rest.split(' ').next().unwrap_or_default();
+        return format!("theme.{token}");
+    }
+    message
+        .split([' ', ':'])
+        .next()
+        .unwrap_or("theme")
+        .to_owned()
+}
+
+/// What the cockpit's live preview shows for an entrypoint being edited:
+/// its problems (as saving would refuse them), the page's look and words
+/// for `locale` exactly as the login UI would get them, and every colour
+/// pair with its WCAG contrast.
+pub fn preview(p: &Provider, e: &Entrypoint, locale: &str) -> EntrypointPreview {
+    let locale = LOCALES
+        .iter()
+        .copied()
+        .find(|l| *l == locale)
+        .unwrap_or("en");
+    EntrypointPreview {
+        problems: problems(e),
+        theme: info(p, e, locale),
+        pairs: theme::pairs(&e.theme),
+    }
+}
+
+/// The look and words a page gets for `e` in `locale`.
+fn info(p: &Provider, e: &Entrypoint, locale: &str) -> ThemeInfo {
+    ThemeInfo {
+        tokens: theme::resolve(&e.theme),
+        texts: theme::texts(&e.theme, locale),
+        locale: locale.to_owned(),
+        sign_up: e.sign_up.clone(),
+        x_methods: e.x_methods.clone(),
+        password_reset: p.config.mail,
+        email_verification: e.verification(p.config.mail),
+        passkeys: p.passkeys.is_some(),
+        entrypoint: EntrypointInfo {
+            id: e.id.clone(),
+            display_name: e.display_name.clone(),
+        },
     }
 }
 
@@ -118,20 +198,7 @@ pub async fn theme_info(
         locales.extend(extra.split_whitespace().map(str::to_owned));
     }
     let locale = negotiate(&locales, accept_language, e.default_locale.as_deref());
-    Ok(ThemeInfo {
-        tokens: theme::resolve(&e.theme),
-        texts: theme::texts(&e.theme, locale),
-        locale: locale.to_owned(),
-        sign_up: e.sign_up.clone(),
-        x_methods: e.x_methods.clone(),
-        password_reset: p.config.mail,
-        email_verification: e.verification(p.config.mail),
-        passkeys: p.passkeys.is_some(),
-        entrypoint: EntrypointInfo {
-            id: e.id,
-            display_name: e.display_name,
-        },
-    })
+    Ok(info(p, &e, locale))
 }
 
 /// Scope: client scopes plus at most one entrypoint (DruID). Errors are

@@ -10,15 +10,16 @@ use crate::http::extract::AdminJson;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use portico_api_types::Entrypoint;
 use portico_api_types::admin::{
-    AuditEntry, AuditPage, ClientInput, ClientList, ClientView, ClientWithSecret, KeyAlg, KeyList,
-    KeyView, Me, RotateKeys, paths,
+    AuditEntry, AuditPage, ClientInput, ClientList, ClientView, ClientWithSecret, EntrypointList,
+    EntrypointPreview, KeyAlg, KeyList, KeyView, Me, RotateKeys, paths,
 };
 use portico_api_types::{ApiError, codes};
 use portico_core::model::Client;
 use portico_core::protocol::secret::Secret;
 use portico_core::protocol::types::SigningAlg;
-use portico_core::services::admin::clients;
+use portico_core::services::admin::{clients, entrypoints};
 use portico_core::services::provision::{self, ClientSpec};
 use portico_core::services::{audit, keys};
 use serde::Deserialize;
@@ -36,6 +37,7 @@ use utoipa_axum::routes;
     modifiers(&Security),
     tags(
         (name = "clients", description = "Registered OAuth clients"),
+        (name = "entrypoints", description = "Entrypoints and their themes"),
         (name = "audit", description = "The audit log"),
         (name = "keys", description = "Signing keys and their rotation"),
         (name = "session", description = "Who is calling"),
@@ -73,6 +75,9 @@ pub fn router() -> (axum::Router<AppState>, String) {
         .routes(routes!(rotate_secret))
         .routes(routes!(disable_client))
         .routes(routes!(enable_client))
+        .routes(routes!(list_entrypoints))
+        .routes(routes!(get_entrypoint, put_entrypoint))
+        .routes(routes!(preview_entrypoint))
         .routes(routes!(audit_log))
         .routes(routes!(list_keys))
         .routes(routes!(rotate_keys))
@@ -335,6 +340,85 @@ async fn enable_client(
     Ok(json(view(
         &clients::enable(&s.provider, &id, &admin.actor).await?,
     )))
+}
+
+/// The entrypoints, by id.
+#[utoipa::path(get, path = paths::ENTRYPOINTS, tag = "entrypoints",
+    responses(
+        (status = 200, body = EntrypointList),
+        (status = 401, body = ApiError), (status = 403, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn list_entrypoints(_admin: Admin, State(s): State<AppState>) -> Result<Response, Error> {
+    Ok(json(EntrypointList {
+        items: entrypoints::list(&s.provider).await?,
+    }))
+}
+
+/// One entrypoint: its screens, sign-up fields, locales, theme and words.
+#[utoipa::path(get, path = paths::ENTRYPOINT, tag = "entrypoints",
+    params(("id" = String, Path, description = "The entrypoint id")),
+    responses(
+        (status = 200, body = Entrypoint),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn get_entrypoint(
+    _admin: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    Ok(json(entrypoints::get(&s.provider, &id).await?))
+}
+
+/// Save an entrypoint (created when new), checked as portico.toml's are:
+/// every field at fault is named. Live on the login pages at once.
+#[utoipa::path(put, path = paths::ENTRYPOINT, tag = "entrypoints", request_body = Entrypoint,
+    params(("id" = String, Path, description = "The entrypoint id")),
+    responses(
+        (status = 200, body = Entrypoint),
+        (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 413, body = ApiError), (status = 415, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn put_entrypoint(
+    admin: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    AdminJson(e): AdminJson<Entrypoint>,
+) -> Result<Response, Error> {
+    Ok(json(
+        entrypoints::put(&s.provider, &id, e, &admin.actor).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct PreviewQuery {
+    /// `en` or `es` (default `en`).
+    locale: Option<String>,
+}
+
+/// The live preview of an entrypoint being edited: its look and words as
+/// the login UI would get them, each colour pair's WCAG contrast, and what
+/// saving would refuse. Nothing is saved.
+#[utoipa::path(post, path = paths::ENTRYPOINT_PREVIEW, tag = "entrypoints", request_body = Entrypoint,
+    params(("id" = String, Path, description = "The entrypoint id"), PreviewQuery),
+    responses(
+        (status = 200, body = EntrypointPreview),
+        (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 413, body = ApiError), (status = 415, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn preview_entrypoint(
+    _admin: Admin,
+    State(s): State<AppState>,
+    Path(_id): Path<String>,
+    AdminQuery(q): AdminQuery<PreviewQuery>,
+    AdminJson(e): AdminJson<Entrypoint>,
+) -> Result<Response, Error> {
+    let locale = q.locale.unwrap_or_else(|| "en".into());
+    Ok(json(entrypoints::preview(&s.provider, &e, &locale)))
 }
 
 /// Most entries one page holds.

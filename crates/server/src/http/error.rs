@@ -64,6 +64,17 @@ impl From<portico_core::services::admin::AdminError> for Error {
                     }],
                 },
             ),
+            AdminError::Problems(field_errors) => {
+                let all: Vec<&str> = field_errors.iter().map(|f| f.message.as_str()).collect();
+                Self::Fields(
+                    StatusCode::BAD_REQUEST,
+                    ApiError {
+                        error: codes::VALIDATION_FAILED.into(),
+                        message: all.join("; "),
+                        field_errors,
+                    },
+                )
+            }
             AdminError::Conflict(code, message) => Self::api(StatusCode::CONFLICT, code, message),
             AdminError::Other(e) => Self::Core(e),
         }

@@ -14,6 +14,7 @@ on_both_backends!(
     a_client_changed_on_one_instance_is_served_so_by_the_other,
     the_document_describes_the_api_and_unknown_paths_get_json,
     keys_are_listed_rotated_and_retired_through_the_api,
+    a_theme_saved_on_one_instance_is_on_the_other_s_login_page_at_once,
 );
 
 const ROOT: &str = "root@example.com";
@@ -642,4 +643,128 @@ async fn keys_are_listed_rotated_and_retired_through_the_api(db: Db) {
         .map(|e| e["event"].as_str().unwrap())
         .collect();
     assert_eq!(events, ["key.retired", "key.rotated", "key.rotated"]);
+}
+
+/// The theme the login page gets for a request through `entrypoint`.
+async fn login_theme(s: &TestServer, entrypoint: &str) -> Value {
+    let r = s
+        .authorize(
+            &[
+                ("client_id", "web"),
+                ("redirect_uri", CB),
+                ("response_type", "code"),
+                ("scope", &format!("openid {entrypoint}")),
+                ("state", "st"),
+            ],
+            None,
+        )
+        .await;
+    let to = location(r.headers());
+    let (_, id) = to.split_once("request=").unwrap();
+    let r = s
+        .http
+        .get(s.url(&format!("/api/ui/theme?request={id}")))
+        .send()
+        .await
+        .unwrap();
+    r.json().await.unwrap()
+}
+
+async fn a_theme_saved_on_one_instance_is_on_the_other_s_login_page_at_once(db: Db) {
+    let (url, _guard) = fresh_database(db).await;
+    let issuer = "http://portico.test";
+    let a = start_instance_with(&url, issuer, ADMIN_CONFIG).await;
+    let b = start_instance_with(&url, issuer, ADMIN_CONFIG).await;
+    let token = bot(&a).await;
+    let list: Value = get_bearer(&a, "/admin/api/v1/entrypoints", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["id"] == "acme")
+    );
+    let mut acme: Value = get_bearer(&a, "/admin/api/v1/entrypoints/acme", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(acme["theme"]["primary"], "#0f766e");
+
+    // An unreadable colour: the preview says so pair by pair, saving is
+    // refused naming the field, and nothing changes.
+    acme["theme"]["primary"] = json!("#a7f3d0");
+    let r = post_bearer(
+        &a,
+        "/admin/api/v1/entrypoints/acme/preview?locale=es",
+        &token,
+        acme.clone(),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let pv: Value = r.json().await.unwrap();
+    assert_eq!(pv["theme"]["locale"], "es");
+    assert_eq!(pv["theme"]["texts"]["title"], "Hola de nuevo en Acme");
+    let failing: Vec<&str> = pv["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["passes"] == false)
+        .map(|p| p["foreground"].as_str().unwrap())
+        .collect();
+    assert!(failing.contains(&"primary"), "{pv}");
+    let fields: Vec<&str> = pv["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["field"].as_str().unwrap())
+        .collect();
+    assert!(fields.contains(&"theme.primary"), "{pv}");
+    let r = s_put(&a, "/admin/api/v1/entrypoints/acme", &token, &acme).await;
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"], "validation_failed");
+    assert!(
+        e["field_errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["field"] == "theme.primary")
+    );
+    assert_eq!(
+        login_theme(&b, "acme").await["tokens"]["primary"],
+        "#0f766e"
+    );
+
+    // A readable one: saved on A, B's login page has it at once.
+    acme["theme"]["primary"] = json!("#7c2d12");
+    let r = s_put(&a, "/admin/api/v1/entrypoints/acme", &token, &acme).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        login_theme(&b, "acme").await["tokens"]["primary"],
+        "#7c2d12"
+    );
+    let audit: Value = get_bearer(&b, "/admin/api/v1/audit?event=entrypoint.saved", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(audit["items"][0]["actor"], "client:bot");
+    // The id is the path's.
+    let r = s_put(&a, "/admin/api/v1/entrypoints/other", &token, &acme).await;
+    assert_eq!(error_of(r).await, (400, "validation_failed".into()));
+}
+
+async fn s_put(s: &TestServer, path: &str, token: &str, body: &Value) -> reqwest::Response {
+    s.http
+        .put(s.url(path))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
 }

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod clients;
+pub mod entrypoints;
 
 use crate::protocol::error::OAuthError;
 
@@ -17,6 +18,8 @@ pub enum AdminError {
         field: &'static str,
         message: String,
     },
+    /// Several fields break rules (an entrypoint): each with its message.
+    Problems(Vec<portico_api_types::FieldError>),
     /// The current state forbids it (409): a stable code and a sentence.
     Conflict(&'static str, String),
     Other(OAuthError),
