@@ -155,6 +155,16 @@ pub fn properties(t: &ThemeInfo) -> Vec<(&'static str, String)> {
     v
 }
 
+/// Apply a theme's custom properties to one element (the cockpit's live
+/// preview), through the CSSOM as [`apply`] does, which the UI's CSP allows.
+#[cfg(feature = "admin")]
+pub fn apply_to(el: &web_sys::HtmlElement, t: &ThemeInfo) {
+    let style = el.style();
+    for (name, value) in properties(t) {
+        let _ = style.set_property(name, &value);
+    }
+}
+
 /// Apply a theme to the document: custom properties on `<html>` and its
 /// `lang`, so screen readers speak the right language.
 pub fn apply(t: &ThemeInfo) {

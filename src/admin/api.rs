@@ -4,9 +4,10 @@
 
 use crate::api::{answer, encode_segment, network_error};
 use gloo_net::http::{Method, RequestBuilder};
+use portico_api_types::Entrypoint;
 use portico_api_types::admin::{
-    AuditPage, ClientInput, ClientList, ClientView, ClientWithSecret, KeyList, Me, RotateKeys,
-    paths,
+    AuditPage, ClientInput, ClientList, ClientView, ClientWithSecret, EntrypointList,
+    EntrypointPreview, KeyList, Me, RotateKeys, paths,
 };
 use portico_api_types::{ApiError, CSRF_HEADER, CSRF_HEADER_VALUE};
 use serde::de::DeserializeOwned;
@@ -113,4 +114,33 @@ pub async fn audit(query: &str) -> Result<AuditPage, ApiError> {
         format!("{}?{}", paths::AUDIT, query.trim_start_matches('?'))
     };
     call(Method::GET, &path, None).await
+}
+
+pub async fn entrypoints() -> Result<EntrypointList, ApiError> {
+    call(Method::GET, paths::ENTRYPOINTS, None).await
+}
+
+pub async fn entrypoint(id: &str) -> Result<Entrypoint, ApiError> {
+    call(Method::GET, &client_path(paths::ENTRYPOINT, id), None).await
+}
+
+pub async fn save_entrypoint(e: &Entrypoint) -> Result<Entrypoint, ApiError> {
+    call(
+        Method::PUT,
+        &client_path(paths::ENTRYPOINT, &e.id),
+        json(e)?,
+    )
+    .await
+}
+
+pub async fn preview_entrypoint(
+    e: &Entrypoint,
+    locale: &str,
+) -> Result<EntrypointPreview, ApiError> {
+    let path = format!(
+        "{}?locale={}",
+        client_path(paths::ENTRYPOINT_PREVIEW, &e.id),
+        encode_segment(locale)
+    );
+    call(Method::POST, &path, json(e)?).await
 }

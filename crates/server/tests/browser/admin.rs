@@ -215,3 +215,91 @@ async fn a_key_rotated_in_the_console_signs_new_tokens_and_old_ones_still_verify
     assert!(active(&s, &after).await);
     b.stop().await;
 }
+
+/// Wait until `property` of `selector` is `want` (the preview follows the
+/// typing a quarter second later).
+async fn css_becomes(c: &Client, selector: &str, property: &str, want: &str) {
+    let mut last = String::new();
+    for _ in 0..100 {
+        let found: Value = c
+            .execute(
+                "const e = document.querySelector(arguments[0]); return e ? getComputedStyle(e).getPropertyValue(arguments[1]).trim() : null;",
+                vec![json!(selector), json!(property)],
+            )
+            .await
+            .unwrap();
+        last = found.as_str().unwrap_or_default().to_owned();
+        if last == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{selector} {property} stayed {last:?}, not {want:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_theme_edited_in_the_console_changes_the_preview_then_the_login_page() {
+    let s = start_with(Db::Sqlite, ADMIN).await;
+    let b = Browser::start().await;
+    let c = &b.client;
+    sign_in_to_the_cockpit(c, &s).await;
+    c.goto(&s.url("/admin/entrypoints")).await.unwrap();
+    follow_link(c, "acme").await;
+    // The preview shows the real sign-in form in Acme's teal.
+    let button = ".preview button[type=submit]";
+    css_becomes(c, button, "background-color", "rgb(15, 118, 110)").await;
+    let primary = field(c, "Primary colour").await;
+    // Typing a colour changes the preview's button as you go.
+    primary.clear().await.unwrap();
+    primary.send_keys("#7c2d12").await.unwrap();
+    css_becomes(c, button, "background-color", "rgb(124, 45, 18)").await;
+    // One people cannot read is flagged beside its pair, with the reason
+    // saving would give, before any save.
+    primary.clear().await.unwrap();
+    primary.send_keys("#a7f3d0").await.unwrap();
+    c.wait()
+        .for_element(Locator::Css("tr[data-pair=\"primary\"].fails"))
+        .await
+        .unwrap();
+    let problem = text_of(c, "li[data-field=\"theme.primary\"]").await;
+    assert!(
+        problem.contains("WCAG AA needs at least 4.5:1"),
+        "{problem}"
+    );
+    screenshot(c, "cockpit-theme-contrast.png").await;
+    button_named(c, "Save changes").await.click().await.unwrap();
+    let refused = c
+        .wait()
+        .for_element(Locator::Css(".editor [role=alert]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(refused.contains("contrast"), "{refused}");
+    // A readable one saves, and the real login page has it.
+    primary.clear().await.unwrap();
+    primary.send_keys("#7c2d12").await.unwrap();
+    css_becomes(c, button, "background-color", "rgb(124, 45, 18)").await;
+    screenshot(c, "cockpit-theme-editor.png").await;
+    button_named(c, "Save changes").await.click().await.unwrap();
+    status_saying(c, "Saved.").await;
+    let url = s.authorize_url(&[
+        ("client_id", "web"),
+        ("redirect_uri", CB),
+        ("response_type", "code"),
+        ("scope", "openid acme"),
+        ("state", "b-state"),
+        ("prompt", "login"),
+    ]);
+    c.goto(&url).await.unwrap();
+    wait_for_url(c, &s.url("/login?request=")).await;
+    css_becomes(
+        c,
+        ".card button[type=submit]",
+        "background-color",
+        "rgb(124, 45, 18)",
+    )
+    .await;
+    b.stop().await;
+}
