@@ -23,6 +23,8 @@ cargo clippy "${host[@]}" --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -p portico-ui --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -p portico-ui --all-targets --features account -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -p portico-ui --all-targets --features admin -- -D warnings
+# The component tests need both (they cover the account and cockpit parts).
+cargo clippy --target wasm32-unknown-unknown -p portico-ui --all-targets --features account,admin -- -D warnings
 
 echo "==> building the UI (the browser tests need dist/)"
 scripts/build-ui.sh
@@ -51,7 +53,7 @@ cargo build -p portico-bench
 target/debug/portico-bench --smoke --portico target/debug/portico
 
 echo "==> wasm component tests in headless Chromium"
-CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p portico-ui --features account --test components
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p portico-ui --features account,admin --test components
 
 echo "==> fuzz smoke run: each target a few seconds, so they keep building"
 fuzz/run.sh 3

@@ -1417,3 +1417,159 @@ async fn the_recovery_codes_panel_lists_the_codes_once_with_download_and_done() 
     assert_eq!(text(&root, "h2"), "Guarda tus códigos de recuperación");
     assert_eq!(buttons(&root), ["Descargar", "Ya los he guardado"]);
 }
+
+/// The cockpit's parts (feature `admin`).
+#[cfg(feature = "admin")]
+mod cockpit {
+    use super::*;
+    use portico_api_types::admin::{ContrastPair, EntrypointPreview};
+    use portico_ui::admin::pages::{ClientFields, Contrast, Preview, Screen};
+    use portico_ui::admin::parts::SecretOnce;
+
+    fn tokens(primary: &str) -> ThemeTokens {
+        ThemeTokens {
+            primary: primary.into(),
+            on_primary: "#ffffff".into(),
+            background: "#ccfbf1".into(),
+            surface: "#ffffff".into(),
+            text: "#134e4a".into(),
+            error: "#b91c1c".into(),
+            muted: "#4b5263".into(),
+            border: "#6b7280".into(),
+            error_surface: "#fdf1f1".into(),
+            info_surface: "#eef3fe".into(),
+            warning_surface: "#fff7e6".into(),
+            warning: "#b45309".into(),
+            font_family: "Georgia, serif".into(),
+            radius: "2px".into(),
+            logo_url: None,
+            background_image: None,
+        }
+    }
+
+    fn preview(primary: &str, passes: bool) -> EntrypointPreview {
+        EntrypointPreview {
+            problems: vec![],
+            theme: ThemeInfo {
+                entrypoint: EntrypointInfo {
+                    id: "acme".into(),
+                    display_name: "Acme Outdoor".into(),
+                },
+                locale: "en".into(),
+                tokens: tokens(primary),
+                texts: ThemeTexts {
+                    title: Some("Welcome back to Acme".into()),
+                    ..ThemeTexts::default()
+                },
+                sign_up: SignUpFields::default(),
+                x_methods: vec![XMethod::Login, XMethod::SignUp],
+                password_reset: false,
+                email_verification: Default::default(),
+                passkeys: false,
+            },
+            pairs: vec![ContrastPair {
+                foreground: "primary".into(),
+                background: "surface".into(),
+                foreground_colour: primary.into(),
+                background_colour: "#ffffff".into(),
+                ratio: if passes { 9.1 } else { 1.28 },
+                needed: 4.5,
+                passes,
+            }],
+        }
+    }
+
+    #[wasm_bindgen_test]
+    async fn the_preview_renders_the_real_form_under_the_drafts_custom_properties() {
+        let root = container();
+        let pv = RwSignal::new(Some(preview("#7c2d12", true)));
+        let screen = RwSignal::new(Screen::SignIn);
+        leptos::mount::mount_to(
+            root.clone(),
+            move || view! { <Preview preview=pv screen=screen/> },
+        )
+        .forget();
+        // Effects run after the first render.
+        leptos::task::tick().await;
+        let el = root.query_selector(".preview").unwrap().unwrap();
+        let style = el.get_attribute("style").unwrap_or_default();
+        assert!(style.contains("--color-primary: #7c2d12"), "{style}");
+        assert_eq!(text(&root, ".preview h1"), "Welcome back to Acme");
+        assert!(
+            root.query_selector(".preview input#password")
+                .unwrap()
+                .is_some()
+        );
+        assert!(el.has_attribute("inert"), "the preview takes no focus");
+        screen.set(Screen::SignUp);
+        leptos::task::tick().await;
+        assert!(
+            root.query_selector(".preview input#name")
+                .unwrap()
+                .is_some(),
+            "the sign-up form"
+        );
+        pv.set(Some(preview("#0f766e", true)));
+        leptos::task::tick().await;
+        let style = el.get_attribute("style").unwrap_or_default();
+        assert!(style.contains("--color-primary: #0f766e"), "{style}");
+    }
+
+    #[wasm_bindgen_test]
+    fn contrast_rows_say_which_pairs_fail() {
+        let root = container();
+        let pv = RwSignal::new(Some(preview("#a7f3d0", false)));
+        leptos::mount::mount_to(root.clone(), move || view! { <Contrast preview=pv/> }).forget();
+        let row = root
+            .query_selector("tr[data-pair=primary]")
+            .unwrap()
+            .unwrap();
+        assert!(row.class_list().contains("fails"));
+        let words = row.text_content().unwrap_or_default();
+        assert!(
+            words.contains("1.28:1") && words.contains("Fails"),
+            "{words}"
+        );
+        assert_eq!(text(&root, "caption"), "Contrast (WCAG 2)");
+    }
+
+    #[wasm_bindgen_test]
+    fn a_secret_is_shown_once_with_a_copy_button() {
+        let root = container();
+        leptos::mount::mount_to(
+            root.clone(),
+            || view! { <SecretOnce secret="s3cr3t".to_owned()/> },
+        )
+        .forget();
+        assert_eq!(text(&root, "code#client-secret"), "s3cr3t");
+        assert_eq!(
+            attr(&root, "code#client-secret", "aria-labelledby").as_deref(),
+            Some("secret-label")
+        );
+        assert_eq!(text(&root, ".secret-once button"), "Copy");
+    }
+
+    #[wasm_bindgen_test]
+    fn the_client_form_sends_lists_one_per_line() {
+        let owner = Owner::new();
+        owner.with(|| {
+            let f = ClientFields::new();
+            f.id.set(" app ".into());
+            f.redirect_uris
+                .set("https://a.example/cb\n\n  https://b.example/cb \n".into());
+            f.scopes.set("openid  email".into());
+            let input = f.input(None);
+            assert_eq!(input.id.as_deref(), Some("app"));
+            assert_eq!(
+                input.redirect_uris,
+                ["https://a.example/cb", "https://b.example/cb"]
+            );
+            assert_eq!(input.scopes.unwrap(), ["openid", "email"]);
+            assert_eq!(
+                input.grant_types.unwrap(),
+                ["authorization_code", "refresh_token"]
+            );
+            assert!(input.confidential && input.name.is_none());
+        });
+    }
+}

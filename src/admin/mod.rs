@@ -6,8 +6,8 @@
 
 pub mod api;
 pub mod i18n;
-mod pages;
-mod parts;
+pub mod pages;
+pub mod parts;
 
 use leptos::prelude::*;
 use portico_api_types::admin::Me;

@@ -6,6 +6,7 @@ use crate::admin::parts::{CheckBox, Line, TextArea, lines};
 use leptos::prelude::*;
 use portico_api_types::admin::{ClientInput, ClientView};
 
+/// A client form's fields, one signal each.
 #[derive(Clone, Copy)]
 pub struct ClientFields {
     pub id: RwSignal<String>,
@@ -18,6 +19,12 @@ pub struct ClientFields {
     pub first_party: RwSignal<bool>,
     pub par: RwSignal<bool>,
     pub mfa: RwSignal<bool>,
+}
+
+impl Default for ClientFields {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl ClientFields {

@@ -220,8 +220,9 @@ fn Choice(
     }
 }
 
+/// Which form the preview shows.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Screen {
+pub enum Screen {
     SignIn,
     SignUp,
 }
@@ -380,7 +381,7 @@ fn Editor(saved: Entrypoint) -> impl IntoView {
 
 /// Each colour pair and its WCAG contrast, passing or not.
 #[component]
-fn Contrast(preview: RwSignal<Option<EntrypointPreview>>) -> impl IntoView {
+pub fn Contrast(preview: RwSignal<Option<EntrypointPreview>>) -> impl IntoView {
     let t = i18n::t();
     move || {
         preview.get().map(|pv| view! {
@@ -425,7 +426,7 @@ fn Problems(preview: RwSignal<Option<EntrypointPreview>>) -> impl IntoView {
 /// The login UI's own forms under the draft's look. Inert: it shows, and
 /// takes neither focus nor clicks (keyboard users stay in the editor).
 #[component]
-fn Preview(
+pub fn Preview(
     preview: RwSignal<Option<EntrypointPreview>>,
     screen: RwSignal<Screen>,
 ) -> impl IntoView {

@@ -12,8 +12,9 @@ mod overview;
 
 pub use audit::Audit;
 pub use client::ClientPage;
+pub use client_form::ClientFields;
 pub use clients::Clients;
-pub use entrypoint::EntrypointPage;
+pub use entrypoint::{Contrast, EntrypointPage, Preview, Screen};
 pub use entrypoints::Entrypoints;
 pub use keys::Keys;
 pub use overview::Overview;
