@@ -124,6 +124,7 @@ pub async fn kit() -> Kit {
             created_at: T0,
             updated_at: T0 + 5,
             self_registered: false,
+            disabled_at: None,
         })
         .await
         .unwrap();

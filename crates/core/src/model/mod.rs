@@ -113,6 +113,10 @@ pub struct User {
     /// provisioned person with the same email ([`crate::services::accounts`]).
     #[serde(default)]
     pub self_registered: bool,
+    /// Set by an administrator: the account cannot sign in or get tokens
+    /// ([`crate::services::accounts::usable`]) until enabled again.
+    #[serde(default)]
+    pub disabled_at: Option<UnixTime>,
 }
 
 /// An email as accounts are stored and looked up by: trimmed, lower-cased.
@@ -650,6 +654,7 @@ mod redaction_tests {
                     created_at: 0,
                     updated_at: 0,
                     self_registered: false,
+                    disabled_at: None,
                 }
             ),
             format!(

@@ -442,6 +442,7 @@ pub async fn sign_up(
         created_at: p.now(),
         updated_at: p.now(),
         self_registered: true,
+        disabled_at: None,
     };
     match p.store.create_user(&user).await {
         Ok(()) => {

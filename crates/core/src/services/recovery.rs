@@ -140,6 +140,7 @@ pub async fn invite(
         created_at: now,
         updated_at: now,
         self_registered: false,
+        disabled_at: None,
     };
     match p.store.create_user(&user).await {
         Ok(()) => {}
