@@ -57,6 +57,19 @@ type Queued = (
 pub struct MemoryStore(Mutex<Inner>);
 
 impl MemoryStore {
+    /// Mark the user disabled and nothing else, unlike
+    /// `set_user_disabled`, which also ends their sessions and grants: the
+    /// state a sign-in racing the disabling sees, where only
+    /// [`crate::services::accounts::usable`] stands in the way.
+    #[cfg(test)]
+    pub(crate) fn mark_disabled_only(&self, id: &str, at: UnixTime) {
+        if let Ok(mut g) = self.lock()
+            && let Some(u) = g.users.get_mut(id)
+        {
+            u.disabled_at = Some(at);
+        }
+    }
+
     fn lock(&self) -> StoreResult<MutexGuard<'_, Inner>> {
         self.0
             .lock()

@@ -241,6 +241,29 @@ fn check_new_account(
     }
 }
 
+/// Whether the account may become a session or tokens. A disabled account
+/// may not, and is answered exactly as wrong credentials are, so a caller
+/// cannot tell it from a wrong password. Every path that turns a user into
+/// a session or tokens calls this one function (SECURITY.md lists them and
+/// their tests): the password login (and so the password grant), passkey
+/// sign-in, the refresh, code and device grants, the authorization
+/// response, password reset and email verification.
+pub fn usable(user: &User) -> Result<(), AccountError> {
+    match user.disabled_at {
+        Some(_) => Err(AccountError::InvalidCredentials),
+        None => Ok(()),
+    }
+}
+
+/// Whether the user with this id exists and is [`usable`]: the grants'
+/// check before tokens are issued from an earlier sign-in.
+pub async fn usable_id(p: &Provider, user_id: &str) -> Result<bool> {
+    Ok(p.store
+        .user_by_id(user_id)
+        .await?
+        .is_some_and(|u| usable(&u).is_ok()))
+}
+
 /// Check an email and password. Unknown emails cost the same argon2 work as
 /// wrong passwords, and get the same answer.
 ///
@@ -284,8 +307,11 @@ pub async fn login(
             return Err(e.into());
         }
     };
+    // A disabled account counts as a wrong password, lockout included:
+    // the same answer, the same cost.
+    let usable_account = user.as_ref().is_some_and(|u| usable(u).is_ok());
     match user {
-        Some(u) if ok => match attempt.succeeded(p).await? {
+        Some(u) if ok && usable_account => match attempt.succeeded(p).await? {
             Ok(()) => {
                 audit::record(p, Event::LoginSucceeded.entry().user(&u.id).ip(from)).await?;
                 Ok(u)
@@ -307,6 +333,10 @@ pub async fn login(
             // Accounts by id only: what was typed (perhaps a password in
             // the email field) never reaches the log.
             let failed = match &user {
+                Some(u) if ok => Event::LoginFailed
+                    .entry()
+                    .user(&u.id)
+                    .detail("account disabled"),
                 Some(u) => Event::LoginFailed
                     .entry()
                     .user(&u.id)
@@ -687,5 +717,39 @@ mod tests {
     #[test]
     fn emails_are_normalised() {
         assert_eq!(normalize_email("  Ada@Example.COM "), "ada@example.com");
+    }
+
+    #[tokio::test]
+    async fn password_login_refuses_an_unusable_account_as_a_wrong_password() {
+        use crate::testkit::*;
+        let k = kit().await;
+        k.ada_password("correct horse battery").await;
+        let login = |pw: &'static str| {
+            let p = &k.p;
+            async move { super::login(p, "ada@example.com", Secret::new(pw), None).await }
+        };
+        assert!(login("correct horse battery").await.is_ok());
+        assert!(
+            k.p.store
+                .set_user_disabled("user-1", true, T0)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            login("correct horse battery").await.unwrap_err(),
+            AccountError::InvalidCredentials
+        );
+        assert_eq!(
+            login("wrong password").await.unwrap_err(),
+            AccountError::InvalidCredentials,
+            "the same answer"
+        );
+        assert!(
+            k.p.store
+                .set_user_disabled("user-1", false, T0)
+                .await
+                .unwrap()
+        );
+        assert!(login("correct horse battery").await.is_ok());
     }
 }
