@@ -792,6 +792,26 @@ pub enum AuditEvent {
     KeyRotated,
     /// A signing key was retired before its time (an emergency).
     KeyRetired,
+    /// An administrator made an account (with a password, or invited).
+    UserCreated,
+    /// An administrator disabled the account (its sessions and grants
+    /// ended with it).
+    UserDisabled,
+    UserEnabled,
+    /// An administrator cleared the account's lockouts.
+    UserUnlocked,
+    /// An administrator erased the account (its audit entries keep only
+    /// the id).
+    UserDeleted,
+    /// An administrator ended the account's sessions and grants and, when
+    /// mail is on, sent a reset link in place of the password.
+    PasswordResetForced,
+    /// An administrator ended sessions of the account (the detail says
+    /// how many; their grants with them).
+    SessionsRevoked,
+    /// An administrator revoked grants of the account (the detail says
+    /// how many).
+    GrantsRevoked,
 }
 
 impl AuditEvent {
@@ -828,6 +848,14 @@ impl AuditEvent {
             Self::RoleRevoked => "role.revoked",
             Self::KeyRotated => "key.rotated",
             Self::KeyRetired => "key.retired",
+            Self::UserCreated => "user.created",
+            Self::UserDisabled => "user.disabled",
+            Self::UserEnabled => "user.enabled",
+            Self::UserUnlocked => "user.unlocked",
+            Self::UserDeleted => "user.deleted",
+            Self::PasswordResetForced => "password_reset.forced",
+            Self::SessionsRevoked => "sessions.revoked",
+            Self::GrantsRevoked => "grants.revoked",
         }
     }
 }
