@@ -45,7 +45,7 @@ pub mod conflict {
     /// portico.toml sets this and would put it back at the next start.
     pub const CONFIG_MANAGED: &str = "config_managed";
     /// The change would leave no enabled administrator.
-    pub const LAST_ADMIN: &str = "last_admin";
+    pub const LAST_ADMIN: &str = portico_api_types::codes::LAST_ADMIN;
 }
 
 /// One page of a listing, and the cursor of the next (none on the last).
