@@ -445,11 +445,7 @@ impl SessionStore for MemoryStore {
         now: UnixTime,
     ) -> StoreResult<bool> {
         let mut g = self.lock()?;
-        if !g
-            .sessions
-            .get(id_hash)
-            .is_some_and(|s| s.user_id == user_id)
-        {
+        if g.sessions.get(id_hash).is_none_or(|s| s.user_id != user_id) {
             return Ok(false);
         }
         g.sessions.remove(id_hash);

@@ -241,27 +241,13 @@ fn check_new_account(
     }
 }
 
-/// Whether the account may become a session or tokens. A disabled account
-/// may not, and is answered exactly as wrong credentials are, so a caller
-/// cannot tell it from a wrong password. Every path that turns a user into
-/// a session or tokens calls this one function (SECURITY.md lists them and
-/// their tests): the password login (and so the password grant), passkey
-/// sign-in, the refresh, code and device grants, the authorization
-/// response, password reset and email verification.
-pub fn usable(user: &User) -> Result<(), AccountError> {
-    match user.disabled_at {
-        Some(_) => Err(AccountError::InvalidCredentials),
-        None => Ok(()),
-    }
-}
+pub use crate::services::standing::{Unusable, usable, usable_id};
 
-/// Whether the user with this id exists and is [`usable`]: the grants'
-/// check before tokens are issued from an earlier sign-in.
-pub async fn usable_id(p: &Provider, user_id: &str) -> Result<bool> {
-    Ok(p.store
-        .user_by_id(user_id)
-        .await?
-        .is_some_and(|u| usable(&u).is_ok()))
+impl From<Unusable> for AccountError {
+    /// A disabled account is answered exactly as a wrong password.
+    fn from(_: Unusable) -> Self {
+        Self::InvalidCredentials
+    }
 }
 
 /// Check an email and password. Unknown emails cost the same argon2 work as

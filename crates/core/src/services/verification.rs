@@ -138,7 +138,7 @@ async fn verified(p: &Provider, t: EmailToken) -> std::result::Result<Verified, 
     let now = p.now();
     // A disabled account is not signed in by its link or code: dead, as
     // for an address changed since.
-    if !crate::services::accounts::usable_id(p, &t.user_id).await? {
+    if !crate::services::standing::usable_id(p, &t.user_id).await? {
         return Err(VerifyError::InvalidLink);
     }
     if !p
