@@ -106,6 +106,7 @@ fn build() -> World {
                 created_at: now,
                 updated_at: now,
                 self_registered: false,
+                disabled_at: None,
             })
             .await
             .expect("user");

@@ -31,11 +31,37 @@ pub mod paths {
     pub const ENTRYPOINT: &str = "/admin/api/v1/entrypoints/{id}";
     /// The live preview of an entrypoint being edited (nothing is saved).
     pub const ENTRYPOINT_PREVIEW: &str = "/admin/api/v1/entrypoints/{id}/preview";
+    /// Users: `?q=` searches email and name, `cursor` and `limit` page.
+    pub const USERS: &str = "/admin/api/v1/users";
+    pub const USER: &str = "/admin/api/v1/users/{id}";
+    pub const USER_DISABLE: &str = "/admin/api/v1/users/{id}/disable";
+    pub const USER_ENABLE: &str = "/admin/api/v1/users/{id}/enable";
+    /// Clear the account's lockouts.
+    pub const USER_UNLOCK: &str = "/admin/api/v1/users/{id}/unlock";
+    /// End sessions and grants; with mail, a reset link replaces the password.
+    pub const USER_PASSWORD_RESET: &str = "/admin/api/v1/users/{id}/password-reset";
+    pub const USER_ROLE: &str = "/admin/api/v1/users/{id}/roles/{role}";
+    pub const USER_SESSIONS: &str = "/admin/api/v1/users/{id}/sessions";
+    /// `{sid}`: the `id` of a [`super::SessionView`], never the cookie.
+    pub const USER_SESSION: &str = "/admin/api/v1/users/{id}/sessions/{sid}";
+    pub const USER_GRANTS: &str = "/admin/api/v1/users/{id}/grants";
+    pub const USER_GRANT: &str = "/admin/api/v1/users/{id}/grants/{gid}";
     /// Every path of the API, for the test that the document covers them.
-    pub const ALL: [&str; 14] = [
+    pub const ALL: [&str; 25] = [
         ENTRYPOINTS,
         ENTRYPOINT,
         ENTRYPOINT_PREVIEW,
+        USERS,
+        USER,
+        USER_DISABLE,
+        USER_ENABLE,
+        USER_UNLOCK,
+        USER_PASSWORD_RESET,
+        USER_ROLE,
+        USER_SESSIONS,
+        USER_SESSION,
+        USER_GRANTS,
+        USER_GRANT,
         KEYS,
         KEYS_ROTATE,
         KEY_RETIRE,
@@ -248,4 +274,139 @@ pub struct EntrypointPreview {
     /// The look and words the login UI would get.
     pub theme: crate::ThemeInfo,
     pub pairs: Vec<ContrastPair>,
+}
+
+/// A user in a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserSummary {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub disabled: bool,
+}
+
+/// `GET /admin/api/v1/users`: by email.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserPage {
+    pub items: Vec<UserSummary>,
+    /// Pass as `cursor` for the next page; none on the last.
+    pub next: Option<String>,
+}
+
+/// A second factor of a user (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserFactor {
+    pub id: String,
+    /// `totp` or `passkey`.
+    pub kind: String,
+    pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// One user: claims, roles, factors and state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub email_verified: bool,
+    pub name: String,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub phone_number: Option<String>,
+    pub birthdate: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// Made by the person at sign-up (not by an operator).
+    pub self_registered: bool,
+    /// When an administrator disabled the account; none: enabled.
+    pub disabled_at: Option<i64>,
+    pub roles: Vec<String>,
+    pub factors: Vec<UserFactor>,
+    /// Locked out of sign-in or codes until then (Unix seconds).
+    pub locked_until: Option<i64>,
+}
+
+/// `POST /admin/api/v1/users`. Without a password the person is invited
+/// by mail (a link to choose one); that needs an installation that sends
+/// mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UserInput {
+    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
+    pub email: String,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
+    pub name: String,
+    /// At least 8 characters.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 1024))]
+    pub password: Option<String>,
+}
+
+/// A created user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UserCreated {
+    pub user: UserView,
+    /// An invitation was mailed (no password was given).
+    pub invited: bool,
+}
+
+/// `POST .../users/{id}/password-reset`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasswordResetForced {
+    /// A reset link was mailed and the old password stopped working; false:
+    /// mail is off, only sessions and grants ended.
+    pub mailed: bool,
+}
+
+/// A signed-in browser of a user. The cookie never leaves the server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionView {
+    /// Opaque: names the session in `DELETE .../sessions/{sid}` only.
+    pub id: String,
+    pub created_at: i64,
+    pub auth_time: i64,
+    pub expires_at: i64,
+    /// How the user signed in (RFC 8176: `pwd`, `otp`, `swk`, ...).
+    pub amr: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionList {
+    pub items: Vec<SessionView>,
+}
+
+/// A live grant: what a client may do for the user (its tokens).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GrantView {
+    pub id: String,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub created_at: i64,
+    /// Given from a browser session (signing that session out revokes it).
+    pub from_session: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct GrantList {
+    pub items: Vec<GrantView>,
+}
+
+/// How many were ended or revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Revoked {
+    pub count: u64,
 }

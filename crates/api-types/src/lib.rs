@@ -82,6 +82,8 @@ pub mod codes {
     pub const SECOND_FACTOR_REQUIRED: &str = "second_factor_required";
     /// Admin API: portico.toml sets this; change it there.
     pub const CONFIG_MANAGED: &str = "config_managed";
+    /// The change would leave no enabled administrator.
+    pub const LAST_ADMIN: &str = "last_admin";
     /// Admin API: the bearer token is invalid, expired or revoked.
     pub const INVALID_TOKEN: &str = "invalid_token";
     /// Admin API: the token does not carry `portico:admin`.

@@ -21,6 +21,8 @@ pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 pub struct Kit {
     pub p: Provider,
+    /// The store behind `p`, for what only tests do to it.
+    pub memory: Arc<MemoryStore>,
     pub clock: Arc<ManualClock>,
     pub secret: &'static str,
 }
@@ -31,6 +33,7 @@ fn strings(v: &[&str]) -> Vec<String> {
 
 pub async fn kit() -> Kit {
     let store = Arc::new(MemoryStore::default());
+    let memory = store.clone();
     let clock = Arc::new(ManualClock::new(T0));
     let p = Provider::new(
         ProviderConfig::new(ISSUER),
@@ -124,13 +127,37 @@ pub async fn kit() -> Kit {
             created_at: T0,
             updated_at: T0 + 5,
             self_registered: false,
+            disabled_at: None,
         })
         .await
         .unwrap();
-    Kit { p, clock, secret }
+    Kit {
+        p,
+        memory,
+        clock,
+        secret,
+    }
 }
 
 impl Kit {
+    /// Ada (`user-1`) disabled, with her sessions and grants left alive,
+    /// so that only [`crate::services::accounts::usable`] refuses her.
+    pub fn disable_ada_only(&self) {
+        self.memory.mark_disabled_only("user-1", self.clock.now());
+    }
+
+    /// Give Ada a real password.
+    pub async fn ada_password(&self, password: &str) {
+        let mut ada = self.p.store.user_by_id("user-1").await.unwrap().unwrap();
+        ada.password_hash = crate::services::accounts::hash_password(
+            &self.p,
+            crate::protocol::secret::Secret::new(password),
+        )
+        .await
+        .unwrap();
+        self.p.store.upsert_user_by_email(&ada).await.unwrap();
+    }
+
     pub async fn session(&self, auth_time: i64) -> Session {
         let s = Session {
             id_hash: format!("s-{auth_time}"),

@@ -90,6 +90,7 @@ impl Demo {
                     .map_err(|e| e.to_string())?,
                 created_at: p.now(),
                 self_registered: false,
+                disabled_at: None,
             };
             p.store
                 .upsert_user_by_email(&user)

@@ -115,6 +115,11 @@ on_both_backends!(
     sessions_remember_how_the_user_signed_in,
     deleting_a_user_removes_their_factors_recovery_codes_and_ceremonies,
     roles_are_granted_once_and_never_lose_their_last_holder,
+    users_are_found_by_email_or_name_a_page_at_a_time,
+    disabling_a_user_ends_their_sessions_grants_and_mailed_tokens,
+    a_users_sessions_end_one_or_all_with_the_grants_given_from_them,
+    a_users_live_grants_are_listed_newest_first_and_revoked_together,
+    erasing_a_user_drops_their_unsent_mail_and_keeps_only_their_id_in_the_audit_log,
 );
 
 // Not `duplicate_emails_conflict_case_insensitively`: the memory store
@@ -160,6 +165,11 @@ on_the_memory_store_too!(
     sessions_remember_how_the_user_signed_in,
     deleting_a_user_removes_their_factors_recovery_codes_and_ceremonies,
     roles_are_granted_once_and_never_lose_their_last_holder,
+    users_are_found_by_email_or_name_a_page_at_a_time,
+    disabling_a_user_ends_their_sessions_grants_and_mailed_tokens,
+    a_users_sessions_end_one_or_all_with_the_grants_given_from_them,
+    a_users_live_grants_are_listed_newest_first_and_revoked_together,
+    erasing_a_user_drops_their_unsent_mail_and_keeps_only_their_id_in_the_audit_log,
 );
 
 fn client(id: &str) -> Client {
@@ -257,6 +267,7 @@ async fn deleting_a_client_revokes_its_grants_and_forgets_its_consents(s: Arc<dy
         created_at: 0,
         updated_at: 0,
         self_registered: false,
+        disabled_at: None,
     };
     s.create_user(&u).await.unwrap();
     for c in ["c", "c2"] {
@@ -569,6 +580,7 @@ async fn duplicate_emails_conflict_case_insensitively(s: Arc<dyn Store>) {
         created_at: 0,
         updated_at: 0,
         self_registered: false,
+        disabled_at: None,
     };
     s.create_user(&u).await.unwrap();
     let dup = User {
@@ -965,6 +977,7 @@ async fn consent_accumulates_per_user_and_client(s: Arc<dyn Store>) {
         created_at: 0,
         updated_at: 0,
         self_registered: false,
+        disabled_at: None,
     };
     s.create_user(&u).await.unwrap();
     assert!(s.consented_scopes("u", "c").await.unwrap().is_empty());
@@ -1113,6 +1126,7 @@ async fn profile_fields_round_trip(s: Arc<dyn Store>) {
         created_at: 3,
         updated_at: 4,
         self_registered: false,
+        disabled_at: None,
     };
     s.create_user(&u).await.unwrap();
     assert_eq!(s.user_by_id("u1").await.unwrap().unwrap(), u);
@@ -1502,6 +1516,7 @@ fn user_at(id: &str, email: &str) -> User {
         created_at: 0,
         updated_at: 0,
         self_registered: true,
+        disabled_at: None,
     }
 }
 
@@ -2227,4 +2242,321 @@ async fn roles_are_granted_once_and_never_lose_their_last_holder(s: Arc<dyn Stor
     let left = s.role_holders("admin").await.unwrap().remove(0);
     assert!(s.delete_user(&left, 5).await.unwrap());
     assert!(s.role_holders("admin").await.unwrap().is_empty());
+}
+
+fn session_at(id: &str, user: &str, created_at: i64, expires_at: i64) -> Session {
+    Session {
+        id_hash: id.into(),
+        user_id: user.into(),
+        auth_time: created_at,
+        amr: vec!["pwd".into()],
+        created_at,
+        expires_at,
+    }
+}
+
+async fn users_are_found_by_email_or_name_a_page_at_a_time(s: Arc<dyn Store>) {
+    assert!(s.users_page(None, None, 10).await.unwrap().is_empty());
+    for (id, email, name) in [
+        ("u1", "carol@example.com", "Carol Tyler"),
+        ("u2", "ann@example.com", "Ann 100% Real"),
+        ("u3", "bob_x@example.com", "Bob"),
+        ("u4", "dan@other.org", "Daniel ANNEX"),
+        ("u5", "bobbx@example.com", "Bobby"),
+    ] {
+        let mut u = user_at(id, email);
+        u.name = name.into();
+        s.create_user(&u).await.unwrap();
+    }
+    let emails = |users: Vec<User>| users.into_iter().map(|u| u.email).collect::<Vec<_>>();
+    assert_eq!(
+        emails(s.users_page(None, None, 10).await.unwrap()),
+        [
+            "ann@example.com",
+            "bob_x@example.com",
+            "bobbx@example.com",
+            "carol@example.com",
+            "dan@other.org"
+        ],
+        "ordered by email"
+    );
+    // Email or name, ignoring case.
+    assert_eq!(
+        emails(s.users_page(Some("ANN"), None, 10).await.unwrap()),
+        ["ann@example.com", "dan@other.org"]
+    );
+    // `%` and `_` are plain characters, not patterns.
+    assert_eq!(
+        emails(s.users_page(Some("100%"), None, 10).await.unwrap()),
+        ["ann@example.com"]
+    );
+    assert!(
+        s.users_page(Some("0%R"), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        emails(s.users_page(Some("b_x"), None, 10).await.unwrap()),
+        ["bob_x@example.com"]
+    );
+    assert_eq!(
+        emails(s.users_page(Some(""), None, 1).await.unwrap()),
+        ["ann@example.com"],
+        "an empty text is no filter"
+    );
+    // Keyset pages: an exact page, then the rest, then nothing.
+    let first = s.users_page(Some("example"), None, 2).await.unwrap();
+    assert_eq!(
+        emails(first.clone()),
+        ["ann@example.com", "bob_x@example.com"]
+    );
+    let after = first.last().map(|u| u.email.clone());
+    let second = s
+        .users_page(Some("example"), after.as_deref(), 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        emails(second.clone()),
+        ["bobbx@example.com", "carol@example.com"]
+    );
+    let after = second.last().map(|u| u.email.clone());
+    assert!(
+        s.users_page(Some("example"), after.as_deref(), 2)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A user removed meanwhile does not shift the next page.
+    assert!(s.delete_user("u3", 1).await.unwrap());
+    assert_eq!(
+        emails(
+            s.users_page(None, Some("ann@example.com"), 1)
+                .await
+                .unwrap()
+        ),
+        ["bobbx@example.com"]
+    );
+}
+
+async fn disabling_a_user_ends_their_sessions_grants_and_mailed_tokens(s: Arc<dyn Store>) {
+    s.create_user(&user_at("u1", "a@example.com"))
+        .await
+        .unwrap();
+    s.create_user(&user_at("u2", "b@example.com"))
+        .await
+        .unwrap();
+    for (id, user) in [("g1", "u1"), ("g2", "u2")] {
+        s.create_grant(&grant_of(id, "web", user)).await.unwrap();
+    }
+    for (id, user) in [("s1", "u1"), ("s2", "u2")] {
+        s.create_session(&session_at(id, user, 0, 1000))
+            .await
+            .unwrap();
+    }
+    let reset = EmailTokenKind::PasswordReset;
+    s.queue_mail(&mail("m1", 0), &[token("r1", reset, "u1", 100)])
+        .await
+        .unwrap();
+    assert!(s.set_user_disabled("u1", true, 7).await.unwrap());
+    assert!(!s.set_user_disabled("nobody", true, 7).await.unwrap());
+    assert_eq!(
+        s.user_by_id("u1").await.unwrap().unwrap().disabled_at,
+        Some(7)
+    );
+    assert_eq!(s.user_by_id("u2").await.unwrap().unwrap().disabled_at, None);
+    assert_eq!(s.grant("g1").await.unwrap().unwrap().revoked_at, Some(7));
+    assert_eq!(s.grant("g2").await.unwrap().unwrap().revoked_at, None);
+    assert!(s.session("s1", 1).await.unwrap().is_none());
+    assert!(s.session("s2", 1).await.unwrap().is_some());
+    assert!(s.take_email_token("r1", reset, 10).await.unwrap().is_none());
+    // Again: the first time stays.
+    assert!(s.set_user_disabled("u1", true, 9).await.unwrap());
+    assert_eq!(
+        s.user_by_id("u1").await.unwrap().unwrap().disabled_at,
+        Some(7)
+    );
+    // The config file's upsert does not enable the account.
+    let mut again = user_at("ignored", "a@example.com");
+    again.password_hash = "config-hash".into();
+    s.upsert_user_by_email(&again).await.unwrap();
+    assert_eq!(
+        s.user_by_id("u1").await.unwrap().unwrap().disabled_at,
+        Some(7)
+    );
+    // Enabling clears the mark only: what was ended stays ended.
+    assert!(s.set_user_disabled("u1", false, 11).await.unwrap());
+    assert_eq!(s.user_by_id("u1").await.unwrap().unwrap().disabled_at, None);
+    assert_eq!(s.grant("g1").await.unwrap().unwrap().revoked_at, Some(7));
+    assert!(!s.set_user_disabled("nobody", false, 11).await.unwrap());
+}
+
+async fn a_users_sessions_end_one_or_all_with_the_grants_given_from_them(s: Arc<dyn Store>) {
+    s.create_user(&user_at("u1", "a@example.com"))
+        .await
+        .unwrap();
+    s.create_user(&user_at("u2", "b@example.com"))
+        .await
+        .unwrap();
+    for (id, user, created, expires) in [
+        ("s-old", "u1", 10, 1000),
+        ("s-new", "u1", 20, 1000),
+        ("s-gone", "u1", 5, 50),
+        ("s-other", "u2", 10, 1000),
+    ] {
+        s.create_session(&session_at(id, user, created, expires))
+            .await
+            .unwrap();
+    }
+    let from = |id: &str, user: &str, session: Option<&str>| Grant {
+        session_id_hash: session.map(Into::into),
+        ..grant_of(id, "web", user)
+    };
+    for g in [
+        from("g-old", "u1", Some("s-old")),
+        from("g-new", "u1", Some("s-new")),
+        from("g-pwd", "u1", None),
+        from("g-other", "u2", Some("s-other")),
+    ] {
+        s.create_grant(&g).await.unwrap();
+    }
+    let ids = |all: Vec<Session>| all.into_iter().map(|s| s.id_hash).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s.sessions_of_user("u1", 100).await.unwrap()),
+        ["s-new", "s-old"],
+        "live ones, newest first"
+    );
+    // Another user's session is not ended through this user.
+    assert!(!s.end_session_of_user("u1", "s-other", 100).await.unwrap());
+    assert!(s.session("s-other", 100).await.unwrap().is_some());
+    assert_eq!(s.grant("g-other").await.unwrap().unwrap().revoked_at, None);
+    // One: its grants go with it, the others stay.
+    assert!(s.end_session_of_user("u1", "s-old", 100).await.unwrap());
+    assert!(!s.end_session_of_user("u1", "s-old", 101).await.unwrap());
+    assert_eq!(
+        s.grant("g-old").await.unwrap().unwrap().revoked_at,
+        Some(100)
+    );
+    assert_eq!(s.grant("g-new").await.unwrap().unwrap().revoked_at, None);
+    assert_eq!(ids(s.sessions_of_user("u1", 100).await.unwrap()), ["s-new"]);
+    // All (the expired row too); a grant given without a session stays.
+    assert_eq!(s.end_sessions_of_user("u1", 200).await.unwrap(), 2);
+    assert!(s.sessions_of_user("u1", 0).await.unwrap().is_empty());
+    assert_eq!(
+        s.grant("g-new").await.unwrap().unwrap().revoked_at,
+        Some(200)
+    );
+    assert_eq!(s.grant("g-pwd").await.unwrap().unwrap().revoked_at, None);
+    assert_eq!(s.grant("g-other").await.unwrap().unwrap().revoked_at, None);
+    assert_eq!(
+        ids(s.sessions_of_user("u2", 100).await.unwrap()),
+        ["s-other"]
+    );
+    assert_eq!(s.end_sessions_of_user("u1", 300).await.unwrap(), 0);
+}
+
+async fn a_users_live_grants_are_listed_newest_first_and_revoked_together(s: Arc<dyn Store>) {
+    let at = |id: &str, user: &str, created_at: i64| Grant {
+        created_at,
+        ..grant_of(id, "web", user)
+    };
+    for g in [
+        at("g-a", "u1", 10),
+        at("g-c", "u1", 30),
+        at("g-b", "u1", 30),
+        at("g-dead", "u1", 40),
+        at("g-other", "u2", 50),
+    ] {
+        s.create_grant(&g).await.unwrap();
+    }
+    s.revoke_grant("g-dead", 45).await.unwrap();
+    let ids = |all: Vec<Grant>| all.into_iter().map(|g| g.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s.grants_of_user("u1").await.unwrap()),
+        ["g-b", "g-c", "g-a"],
+        "live ones, newest first, ties by id"
+    );
+    assert_eq!(s.revoke_grants_of_user("u1", 60).await.unwrap(), 3);
+    assert!(s.grants_of_user("u1").await.unwrap().is_empty());
+    assert_eq!(
+        s.grant("g-dead").await.unwrap().unwrap().revoked_at,
+        Some(45)
+    );
+    assert_eq!(s.grant("g-a").await.unwrap().unwrap().revoked_at, Some(60));
+    assert_eq!(ids(s.grants_of_user("u2").await.unwrap()), ["g-other"]);
+    assert_eq!(s.revoke_grants_of_user("u1", 70).await.unwrap(), 0);
+}
+
+async fn erasing_a_user_drops_their_unsent_mail_and_keeps_only_their_id_in_the_audit_log(
+    s: Arc<dyn Store>,
+) {
+    use portico_core::services::audit::{Filter, Record};
+    s.create_user(&user_at("u1", "a@example.com"))
+        .await
+        .unwrap();
+    s.create_user(&user_at("u2", "b@example.com"))
+        .await
+        .unwrap();
+    let to_b = OutboxMail {
+        recipient: "b@example.com".into(),
+        ..mail("m-b", 5)
+    };
+    // Only the first is due at 0: it is the one sent.
+    for m in [mail("m-sent", 0), mail("m-unsent", 5), to_b] {
+        s.queue_mail(&m, &[]).await.unwrap();
+    }
+    let claimed = s.claim_mail(0, 60, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    s.mail_sent("m-sent", 1).await.unwrap();
+    let rec = |user: &str, detail: &str| Record {
+        id: 0,
+        at: 5,
+        event: "email.changed".into(),
+        user_id: Some(user.into()),
+        client_id: Some("web".into()),
+        ip: Some("192.0.2.1".into()),
+        detail: detail.into(),
+        actor: Some("cli".into()),
+    };
+    s.append_audit(&rec("u1", "undone: old@example.com -> a@example.com"))
+        .await
+        .unwrap();
+    s.append_audit(&rec("u2", "kept")).await.unwrap();
+    assert!(s.delete_user("u1", 10).await.unwrap());
+    assert!(!s.delete_user("u1", 11).await.unwrap());
+    let log = |user: &str| {
+        let s = s.clone();
+        let user = user.to_owned();
+        async move {
+            s.audit_log(&Filter {
+                user_id: Some(user),
+                limit: 10,
+                ..Filter::default()
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let erased = log("u1").await;
+    assert_eq!(erased.len(), 1, "the entry stays, with the id");
+    assert_eq!(
+        (erased[0].detail.as_str(), erased[0].ip.as_deref()),
+        ("", None)
+    );
+    assert_eq!(erased[0].event, "email.changed");
+    let kept = log("u2").await;
+    assert_eq!(
+        (kept[0].detail.as_str(), kept[0].ip.as_deref()),
+        ("kept", Some("192.0.2.1"))
+    );
+    // The unsent mail to the address is gone; the other address's and the
+    // sent one stay (the sent row is what the sweep deletes).
+    let left: Vec<String> = s
+        .claim_mail(100, 200, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(left, ["m-b"]);
 }

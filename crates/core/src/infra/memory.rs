@@ -57,6 +57,19 @@ type Queued = (
 pub struct MemoryStore(Mutex<Inner>);
 
 impl MemoryStore {
+    /// Mark the user disabled and nothing else, unlike
+    /// `set_user_disabled`, which also ends their sessions and grants: the
+    /// state a sign-in racing the disabling sees, where only
+    /// [`crate::services::accounts::usable`] stands in the way.
+    #[cfg(test)]
+    pub(crate) fn mark_disabled_only(&self, id: &str, at: UnixTime) {
+        if let Ok(mut g) = self.lock()
+            && let Some(u) = g.users.get_mut(id)
+        {
+            u.disabled_at = Some(at);
+        }
+    }
+
     fn lock(&self) -> StoreResult<MutexGuard<'_, Inner>> {
         self.0
             .lock()
@@ -160,7 +173,66 @@ impl UserStore for MemoryStore {
         g.recovery_codes.retain(|(u, _), _| u != id);
         g.ceremonies.retain(|_, c| c.user_id.as_deref() != Some(id));
         g.roles.retain(|(u, _)| u != id);
-        Ok(g.users.remove(id).is_some())
+        for r in g.audit.iter_mut() {
+            if r.user_id.as_deref() == Some(id) {
+                r.detail.clear();
+                r.ip = None;
+            }
+        }
+        let Some(gone) = g.users.remove(id) else {
+            return Ok(false);
+        };
+        g.outbox
+            .retain(|(m, _, sent, _)| m.recipient != gone.email || sent.is_some());
+        Ok(true)
+    }
+    async fn users_page(
+        &self,
+        text: Option<&str>,
+        after_email: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<User>> {
+        let text = text.map(str::to_lowercase).filter(|t| !t.is_empty());
+        let mut found: Vec<User> = self
+            .lock()?
+            .users
+            .values()
+            .filter(|u| after_email.is_none_or(|a| u.email.as_str() > a))
+            .filter(|u| {
+                text.as_ref().is_none_or(|t| {
+                    u.email.to_lowercase().contains(t) || u.name.to_lowercase().contains(t)
+                })
+            })
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| a.email.cmp(&b.email));
+        found.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        Ok(found)
+    }
+    async fn set_user_disabled(
+        &self,
+        id: &str,
+        disabled: bool,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        let Some(u) = g.users.get_mut(id) else {
+            return Ok(false);
+        };
+        if !disabled {
+            u.disabled_at = None;
+            return Ok(true);
+        }
+        u.disabled_at.get_or_insert(now);
+        for grant in g.grants.values_mut() {
+            if grant.user_id == id && grant.revoked_at.is_none() {
+                grant.revoked_at = Some(now);
+            }
+        }
+        g.sessions.retain(|_, s| s.user_id != id);
+        g.email_tokens
+            .retain(|_, (t, used)| t.user_id != id || used.is_some());
+        Ok(true)
     }
     async fn reset_password(&self, id: &str, hash: &str, now: UnixTime) -> StoreResult<bool> {
         let mut g = self.lock()?;
@@ -351,6 +423,62 @@ impl SessionStore for MemoryStore {
         self.lock()?.sessions.remove(id_hash);
         Ok(())
     }
+    async fn sessions_of_user(&self, user_id: &str, now: UnixTime) -> StoreResult<Vec<Session>> {
+        let mut all: Vec<Session> = self
+            .lock()?
+            .sessions
+            .values()
+            .filter(|s| s.user_id == user_id && s.expires_at > now)
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| a.id_hash.cmp(&b.id_hash))
+        });
+        Ok(all)
+    }
+    async fn end_session_of_user(
+        &self,
+        user_id: &str,
+        id_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        if g.sessions.get(id_hash).is_none_or(|s| s.user_id != user_id) {
+            return Ok(false);
+        }
+        g.sessions.remove(id_hash);
+        for grant in g.grants.values_mut() {
+            if grant.session_id_hash.as_deref() == Some(id_hash)
+                && grant.user_id == user_id
+                && grant.revoked_at.is_none()
+            {
+                grant.revoked_at = Some(now);
+            }
+        }
+        Ok(true)
+    }
+    async fn end_sessions_of_user(&self, user_id: &str, now: UnixTime) -> StoreResult<u64> {
+        let mut g = self.lock()?;
+        let ended: Vec<String> = g
+            .sessions
+            .values()
+            .filter(|s| s.user_id == user_id)
+            .map(|s| s.id_hash.clone())
+            .collect();
+        for grant in g.grants.values_mut() {
+            let from_one = grant
+                .session_id_hash
+                .as_ref()
+                .is_some_and(|h| ended.contains(h));
+            if from_one && grant.user_id == user_id && grant.revoked_at.is_none() {
+                grant.revoked_at = Some(now);
+            }
+        }
+        g.sessions.retain(|_, s| s.user_id != user_id);
+        Ok(ended.len() as u64)
+    }
 }
 
 #[async_trait]
@@ -438,6 +566,31 @@ impl GrantStore for MemoryStore {
         let mut n = 0;
         for g in self.lock()?.grants.values_mut() {
             if g.client_id == client_id && g.revoked_at.is_none() {
+                g.revoked_at = Some(now);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+    async fn grants_of_user(&self, user_id: &str) -> StoreResult<Vec<Grant>> {
+        let mut all: Vec<Grant> = self
+            .lock()?
+            .grants
+            .values()
+            .filter(|g| g.user_id == user_id && g.revoked_at.is_none())
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(all)
+    }
+    async fn revoke_grants_of_user(&self, user_id: &str, now: UnixTime) -> StoreResult<u64> {
+        let mut n = 0;
+        for g in self.lock()?.grants.values_mut() {
+            if g.user_id == user_id && g.revoked_at.is_none() {
                 g.revoked_at = Some(now);
                 n += 1;
             }

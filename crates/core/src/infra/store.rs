@@ -64,11 +64,30 @@ pub trait UserStore: Send + Sync {
     /// Insert, or update name and password of the user with this email
     /// (config users). Returns the stored user's id.
     async fn upsert_user_by_email(&self, user: &User) -> StoreResult<String>;
-    /// Remove the user for good, in one transaction: every grant of theirs
-    /// is revoked at `now` (so every token of theirs dies), their sessions
-    /// and consents are deleted, then the account. False when no user has
-    /// this id.
+    /// Remove the user for good (erasure), in one transaction: every grant
+    /// of theirs is revoked at `now` (so every token of theirs dies), their
+    /// sessions, consents, factors and mailed tokens are deleted, the
+    /// unsent mail to their address is dropped, their audit entries keep
+    /// only the user id (`detail` emptied, `ip` cleared), then the account
+    /// goes. False when no user has this id.
     async fn delete_user(&self, id: &str, now: UnixTime) -> StoreResult<bool>;
+    /// At most `limit` users whose email or name holds `text` (ignoring
+    /// case; `%` and `_` are plain characters), ordered by email, starting
+    /// after the email `after_email` (keyset paging: a user added or
+    /// removed meanwhile never shifts the next page).
+    async fn users_page(
+        &self,
+        text: Option<&str>,
+        after_email: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<User>>;
+    /// Disable (`disabled_at = now`) or enable the account. Disabling is one
+    /// transaction that also revokes every live grant at `now`, ends every
+    /// session and drops unused mailed tokens, so nothing issued before
+    /// outlives it; disabling a disabled user keeps the first time.
+    /// Enabling only clears `disabled_at`. False when no user has this id.
+    async fn set_user_disabled(&self, id: &str, disabled: bool, now: UnixTime)
+    -> StoreResult<bool>;
     /// A password reset, in one transaction: the new hash, every grant of
     /// the user revoked at `now` (so every token dies), every session
     /// ended, every unused mailed token dropped. False when no user has
@@ -140,6 +159,22 @@ pub trait SessionStore: Send + Sync {
     /// The session with this id hash, if it exists and has not expired at `now`.
     async fn session(&self, id_hash: &str, now: UnixTime) -> StoreResult<Option<Session>>;
     async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
+    /// The user's live sessions at `now`, newest first.
+    async fn sessions_of_user(&self, user_id: &str, now: UnixTime) -> StoreResult<Vec<Session>>;
+    /// End the session with this id hash if it is `user_id`'s, in one
+    /// transaction with revoking (at `now`) every live grant given from it,
+    /// as signing out does. `user_id` keeps an admin URL naming one user
+    /// from ending another's session. False when no such session.
+    async fn end_session_of_user(
+        &self,
+        user_id: &str,
+        id_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+    /// End every session of the user and revoke (at `now`) the live grants
+    /// given from them, in one transaction. Grants given without a session
+    /// stay. Returns how many sessions ended.
+    async fn end_sessions_of_user(&self, user_id: &str, now: UnixTime) -> StoreResult<u64>;
 }
 
 #[async_trait]
@@ -186,6 +221,11 @@ pub trait GrantStore: Send + Sync {
     /// is disabled), in one statement; revoked grants keep their first
     /// revocation time. Returns how many were revoked.
     async fn revoke_grants_of_client(&self, client_id: &str, now: UnixTime) -> StoreResult<u64>;
+    /// The user's live (unrevoked) grants, newest first (ties by id).
+    async fn grants_of_user(&self, user_id: &str) -> StoreResult<Vec<Grant>>;
+    /// Revoke every live grant of the user at `now`, in one statement;
+    /// revoked grants keep their first revocation time. Returns how many.
+    async fn revoke_grants_of_user(&self, user_id: &str, now: UnixTime) -> StoreResult<u64>;
 }
 
 /// The result of taking a single-use value (code or refresh token).

@@ -112,6 +112,10 @@ pub struct User {
     /// provisioned person with the same email ([`crate::services::accounts`]).
     #[serde(default)]
     pub self_registered: bool,
+    /// Set by an administrator: the account cannot sign in or get tokens
+    /// ([`crate::services::accounts::usable`]) until enabled again.
+    #[serde(default)]
+    pub disabled_at: Option<UnixTime>,
 }
 
 /// An email as accounts are stored and looked up by: trimmed, lower-cased.
@@ -574,6 +578,7 @@ mod redaction_tests {
                     created_at: 0,
                     updated_at: 0,
                     self_registered: false,
+                    disabled_at: None,
                 }
             ),
             format!(
@@ -713,6 +718,26 @@ pub enum AuditEvent {
     KeyRotated,
     /// A signing key was retired before its time (an emergency).
     KeyRetired,
+    /// An administrator made an account (with a password, or invited).
+    UserCreated,
+    /// An administrator disabled the account (its sessions and grants
+    /// ended with it).
+    UserDisabled,
+    UserEnabled,
+    /// An administrator cleared the account's lockouts.
+    UserUnlocked,
+    /// An administrator erased the account (its audit entries keep only
+    /// the id).
+    UserDeleted,
+    /// An administrator ended the account's sessions and grants and, when
+    /// mail is on, sent a reset link in place of the password.
+    PasswordResetForced,
+    /// An administrator ended sessions of the account (the detail says
+    /// how many; their grants with them).
+    SessionsRevoked,
+    /// An administrator revoked grants of the account (the detail says
+    /// how many).
+    GrantsRevoked,
 }
 
 impl AuditEvent {
@@ -750,6 +775,14 @@ impl AuditEvent {
             Self::RoleRevoked => "role.revoked",
             Self::KeyRotated => "key.rotated",
             Self::KeyRetired => "key.retired",
+            Self::UserCreated => "user.created",
+            Self::UserDisabled => "user.disabled",
+            Self::UserEnabled => "user.enabled",
+            Self::UserUnlocked => "user.unlocked",
+            Self::UserDeleted => "user.deleted",
+            Self::PasswordResetForced => "password_reset.forced",
+            Self::SessionsRevoked => "sessions.revoked",
+            Self::GrantsRevoked => "grants.revoked",
         }
     }
 }

@@ -241,6 +241,15 @@ fn check_new_account(
     }
 }
 
+pub use crate::services::standing::{Unusable, usable, usable_id};
+
+impl From<Unusable> for AccountError {
+    /// A disabled account is answered exactly as a wrong password.
+    fn from(_: Unusable) -> Self {
+        Self::InvalidCredentials
+    }
+}
+
 /// Check an email and password. Unknown emails cost the same argon2 work as
 /// wrong passwords, and get the same answer.
 ///
@@ -284,8 +293,11 @@ pub async fn login(
             return Err(e.into());
         }
     };
+    // A disabled account counts as a wrong password, lockout included:
+    // the same answer, the same cost.
+    let usable_account = user.as_ref().is_some_and(|u| usable(u).is_ok());
     match user {
-        Some(u) if ok => match attempt.succeeded(p).await? {
+        Some(u) if ok && usable_account => match attempt.succeeded(p).await? {
             Ok(()) => {
                 audit::record(p, Event::LoginSucceeded.entry().user(&u.id).ip(from)).await?;
                 Ok(u)
@@ -307,6 +319,10 @@ pub async fn login(
             // Accounts by id only: what was typed (perhaps a password in
             // the email field) never reaches the log.
             let failed = match &user {
+                Some(u) if ok => Event::LoginFailed
+                    .entry()
+                    .user(&u.id)
+                    .detail("account disabled"),
                 Some(u) => Event::LoginFailed
                     .entry()
                     .user(&u.id)
@@ -442,6 +458,7 @@ pub async fn sign_up(
         created_at: p.now(),
         updated_at: p.now(),
         self_registered: true,
+        disabled_at: None,
     };
     match p.store.create_user(&user).await {
         Ok(()) => {
@@ -686,5 +703,39 @@ mod tests {
     #[test]
     fn emails_are_normalised() {
         assert_eq!(normalize_email("  Ada@Example.COM "), "ada@example.com");
+    }
+
+    #[tokio::test]
+    async fn password_login_refuses_an_unusable_account_as_a_wrong_password() {
+        use crate::testkit::*;
+        let k = kit().await;
+        k.ada_password("correct horse battery").await;
+        let login = |pw: &'static str| {
+            let p = &k.p;
+            async move { super::login(p, "ada@example.com", Secret::new(pw), None).await }
+        };
+        assert!(login("correct horse battery").await.is_ok());
+        assert!(
+            k.p.store
+                .set_user_disabled("user-1", true, T0)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            login("correct horse battery").await.unwrap_err(),
+            AccountError::InvalidCredentials
+        );
+        assert_eq!(
+            login("wrong password").await.unwrap_err(),
+            AccountError::InvalidCredentials,
+            "the same answer"
+        );
+        assert!(
+            k.p.store
+                .set_user_disabled("user-1", false, T0)
+                .await
+                .unwrap()
+        );
+        assert!(login("correct horse battery").await.is_ok());
     }
 }

@@ -162,6 +162,47 @@ pub fn login(email: &str, from: Option<IpAddr>) -> Keys {
     Keys::new(account, ACCOUNT, address)
 }
 
+/// The keys that describe the person rather than an address: sign-in,
+/// second factor, email verification code and device user code. An
+/// administrator's unlock clears these; the address keys describe an IP
+/// and stay.
+pub fn account_keys(user: &crate::model::User) -> [String; 4] {
+    [
+        login(&user.email, None).account().to_owned(),
+        second_factor(&user.id, None).account().to_owned(),
+        verify_code(&user.id, None).account().to_owned(),
+        user_code(&user.id, None).account().to_owned(),
+    ]
+}
+
+/// Lift every lockout of the account ([`account_keys`]). A locked key is
+/// read from the store at every attempt (only "clear" is cached), so this
+/// counts at once on every instance.
+pub async fn clear_account(p: &Provider, user: &crate::model::User) -> Result<()> {
+    for key in account_keys(user) {
+        p.store.clear_lockout(&key).await?;
+    }
+    Ok(())
+}
+
+/// Until when the account is locked (the latest of its keys), if it is
+/// locked at `now`.
+pub async fn account_locked_until(
+    p: &Provider,
+    user: &crate::model::User,
+) -> Result<Option<crate::model::UnixTime>> {
+    let now = p.now();
+    let mut until = None;
+    for key in account_keys(user) {
+        if let Some(l) = p.store.lockout(&key).await?
+            && l.locked_until > now
+        {
+            until = until.max(Some(l.locked_until));
+        }
+    }
+    Ok(until)
+}
+
 /// A client authentication: the client from this address.
 pub fn client(client_id: &str, from: Option<IpAddr>) -> Keys {
     let ip = from.map(ip_key).unwrap_or_default();

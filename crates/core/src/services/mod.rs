@@ -15,6 +15,7 @@ pub mod mfa;
 pub mod provision;
 pub mod recovery;
 pub mod roles;
+pub mod standing;
 pub mod sweep;
 pub mod tokens;
 pub mod totp;

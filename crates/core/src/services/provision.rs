@@ -399,6 +399,7 @@ pub async fn apply(
             created_at: p.now(),
             updated_at: p.now(),
             self_registered: false,
+            disabled_at: None,
         };
         // Keep updated_at when the profile is unchanged (applied every start).
         let user = match &existing {

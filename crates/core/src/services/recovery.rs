@@ -140,6 +140,7 @@ pub async fn invite(
         created_at: now,
         updated_at: now,
         self_registered: false,
+        disabled_at: None,
     };
     match p.store.create_user(&user).await {
         Ok(()) => {}
@@ -217,7 +218,10 @@ pub async fn complete_reset(
     else {
         return Err(ResetError::InvalidLink);
     };
-    if !p.store.reset_password(&t.user_id, &hash, now).await? {
+    // A disabled account gets no new password: the link counts as dead.
+    if !crate::services::accounts::usable_id(p, &t.user_id).await?
+        || !p.store.reset_password(&t.user_id, &hash, now).await?
+    {
         return Err(ResetError::InvalidLink);
     }
     // The link proved the address, too.
@@ -363,5 +367,20 @@ mod tests {
                 .await
                 .is_err()
         );
+    }
+
+    #[tokio::test]
+    async fn a_reset_link_sets_no_password_on_an_unusable_account() {
+        let k = mailing_kit().await;
+        request_reset(&k.p, "ada@example.com", None, asker())
+            .await
+            .unwrap();
+        let token = token_in(&queued_mails(&k).await[0].text);
+        let before = k.p.store.user_by_id("user-1").await.unwrap().unwrap();
+        k.disable_ada_only();
+        let r = complete_reset(&k.p, &token, Secret::new("a new password"), None).await;
+        assert!(matches!(r, Err(ResetError::InvalidLink)), "{r:?}");
+        let after = k.p.store.user_by_id("user-1").await.unwrap().unwrap();
+        assert_eq!(after.password_hash, before.password_hash);
     }
 }

@@ -136,6 +136,11 @@ pub struct Verified {
 
 async fn verified(p: &Provider, t: EmailToken) -> std::result::Result<Verified, VerifyError> {
     let now = p.now();
+    // A disabled account is not signed in by its link or code: dead, as
+    // for an address changed since.
+    if !crate::services::standing::usable_id(p, &t.user_id).await? {
+        return Err(VerifyError::InvalidLink);
+    }
     if !p
         .store
         .mark_email_verified(&t.user_id, &t.email, now)
@@ -375,5 +380,27 @@ mod tests {
             !required_before(&off.p, &u, None).await.unwrap(),
             "no mail, no rule"
         );
+    }
+
+    #[tokio::test]
+    async fn a_verification_code_or_link_signs_in_no_unusable_account() {
+        let k = mailing_kit().await;
+        let mut ada = k.p.store.user_by_id("user-1").await.unwrap().unwrap();
+        ada.email_verified = false;
+        send_code(&k.p, &ada, None, None, None).await.unwrap();
+        let (code, token) = last_mail(&k).await;
+        k.disable_ada_only();
+        assert!(matches!(
+            verify_code(&k.p, "ada@example.com", &code, None).await,
+            Err(VerifyError::InvalidLink)
+        ));
+        send_code(&k.p, &ada, None, None, None).await.unwrap();
+        let (_, token2) = last_mail(&k).await;
+        for t in [token, token2] {
+            assert!(matches!(
+                verify_link(&k.p, &t).await,
+                Err(VerifyError::InvalidLink)
+            ));
+        }
     }
 }

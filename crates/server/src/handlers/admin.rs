@@ -13,13 +13,15 @@ use axum::response::{IntoResponse, Response};
 use portico_api_types::Entrypoint;
 use portico_api_types::admin::{
     AuditEntry, AuditPage, ClientInput, ClientList, ClientView, ClientWithSecret, EntrypointList,
-    EntrypointPreview, KeyAlg, KeyList, KeyView, Me, RotateKeys, paths,
+    EntrypointPreview, GrantList, GrantView, KeyAlg, KeyList, KeyView, Me, PasswordResetForced,
+    Revoked, RotateKeys, SessionList, SessionView, UserCreated, UserFactor, UserInput, UserPage,
+    UserSummary, UserView, paths,
 };
 use portico_api_types::{ApiError, codes};
 use portico_core::model::Client;
 use portico_core::protocol::secret::Secret;
 use portico_core::protocol::types::SigningAlg;
-use portico_core::services::admin::{clients, entrypoints};
+use portico_core::services::admin::{clients, entrypoints, users};
 use portico_core::services::provision::{self, ClientSpec};
 use portico_core::services::{audit, keys};
 use serde::Deserialize;
@@ -32,12 +34,13 @@ use utoipa_axum::routes;
 #[openapi(
     info(
         title = "Portico admin API",
-        description = "The cockpit's API: clients and the audit log. Callers are administrators signed in to Portico (their session cookie, plus the `X-Portico-CSRF: 1` header on changes) or clients with a client_credentials token carrying the scope `portico:admin`. Errors are `ApiError` objects with a stable `error` code."
+        description = "The cockpit's API: clients, users, signing keys and the audit log. Callers are administrators signed in to Portico (their session cookie, plus the `X-Portico-CSRF: 1` header on changes) or clients with a client_credentials token carrying the scope `portico:admin`. Errors are `ApiError` objects with a stable `error` code."
     ),
     modifiers(&Security),
     tags(
         (name = "clients", description = "Registered OAuth clients"),
         (name = "entrypoints", description = "Entrypoints and their themes"),
+        (name = "users", description = "Accounts, their sessions and their grants"),
         (name = "audit", description = "The audit log"),
         (name = "keys", description = "Signing keys and their rotation"),
         (name = "session", description = "Who is calling"),
@@ -82,6 +85,17 @@ pub fn router() -> (axum::Router<AppState>, String) {
         .routes(routes!(list_keys))
         .routes(routes!(rotate_keys))
         .routes(routes!(retire_key))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, delete_user))
+        .routes(routes!(disable_user))
+        .routes(routes!(enable_user))
+        .routes(routes!(unlock_user))
+        .routes(routes!(force_password_reset))
+        .routes(routes!(set_role, unset_role))
+        .routes(routes!(list_sessions, end_sessions))
+        .routes(routes!(end_session))
+        .routes(routes!(list_grants, revoke_grants))
+        .routes(routes!(revoke_grant))
         .split_for_parts();
     let text = doc.to_pretty_json().unwrap_or_else(|e| {
         tracing::error!("the admin API's OpenAPI document does not serialise: {e}");
@@ -590,6 +604,403 @@ async fn retire_key(
 ) -> Result<Response, Error> {
     let k = keys::retire(&s.provider, &kid, &admin.actor).await?;
     Ok(json(key_view(&k)))
+}
+
+fn user_view(d: users::UserDetail) -> UserView {
+    let u = d.user;
+    UserView {
+        id: u.id,
+        email: u.email,
+        email_verified: u.email_verified,
+        name: u.name,
+        given_name: u.given_name,
+        family_name: u.family_name,
+        phone_number: u.phone_number,
+        birthdate: u.birthdate,
+        created_at: u.created_at,
+        updated_at: u.updated_at,
+        self_registered: u.self_registered,
+        disabled_at: u.disabled_at,
+        roles: d.roles,
+        factors: d
+            .factors
+            .into_iter()
+            .map(|f| UserFactor {
+                id: f.id,
+                kind: match f.kind {
+                    portico_api_types::FactorKind::Passkey => "passkey",
+                    portico_api_types::FactorKind::Totp => "totp",
+                }
+                .to_owned(),
+                name: f.name,
+                created_at: f.created_at,
+                last_used_at: f.last_used_at,
+            })
+            .collect(),
+        locked_until: d.locked_until,
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct UserQuery {
+    /// Only users whose email or name holds this (ignoring case).
+    #[param(max_length = 254)]
+    q: Option<String>,
+    /// The `next` of the page before.
+    cursor: Option<String>,
+    /// Users per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<u32>,
+}
+
+/// The users, by email, a page at a time.
+#[utoipa::path(get, path = paths::USERS, tag = "users", params(UserQuery),
+    responses(
+        (status = 200, body = UserPage),
+        (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn list_users(
+    _admin: Admin,
+    State(s): State<AppState>,
+    AdminQuery(q): AdminQuery<UserQuery>,
+) -> Result<Response, Error> {
+    if q.q.as_ref().is_some_and(|t| t.chars().count() > 254) {
+        return Err(portico_core::services::admin::AdminError::Invalid {
+            field: "q",
+            message: "the search text is at most 254 characters".into(),
+        }
+        .into());
+    }
+    let page = users::search(
+        &s.provider,
+        q.q.as_deref(),
+        q.cursor.as_deref(),
+        q.limit.unwrap_or(50),
+    )
+    .await?;
+    Ok(json(UserPage {
+        items: page
+            .items
+            .into_iter()
+            .map(|u| UserSummary {
+                disabled: u.disabled_at.is_some(),
+                id: u.id,
+                email: u.email,
+                name: u.name,
+            })
+            .collect(),
+        next: page.next,
+    }))
+}
+
+/// Make an account: with a password, or without one to invite the person
+/// by mail (on an installation that sends mail).
+#[utoipa::path(post, path = paths::USERS, tag = "users", request_body = UserInput,
+    responses(
+        (status = 201, body = UserCreated),
+        (status = 400, body = ApiError), (status = 401, body = ApiError), (status = 403, body = ApiError),
+        (status = 409, body = ApiError), (status = 413, body = ApiError), (status = 415, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn create_user(
+    admin: Admin,
+    State(s): State<AppState>,
+    AdminJson(input): AdminJson<UserInput>,
+) -> Result<Response, Error> {
+    let new = users::NewUser {
+        email: input.email,
+        name: input.name,
+        password: input.password.map(Secret::new),
+    };
+    let (d, invited) = users::create(&s.provider, new, &admin.actor).await?;
+    let body = UserCreated {
+        user: user_view(d),
+        invited,
+    };
+    Ok((StatusCode::CREATED, json(body)).into_response())
+}
+
+/// One user: claims, roles, factors (without secrets), lockout and state.
+#[utoipa::path(get, path = paths::USER, tag = "users",
+    params(("id" = String, Path, description = "The user id (`sub`)")),
+    responses(
+        (status = 200, body = UserView),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn get_user(
+    _admin: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    Ok(json(user_view(users::get(&s.provider, &id).await?)))
+}
+
+/// Erase a user: sessions, grants, factors, consents and unsent mail go;
+/// the audit log keeps only the user id. Not the last enabled
+/// administrator.
+#[utoipa::path(delete, path = paths::USER, tag = "users",
+    params(("id" = String, Path, description = "The user id (`sub`)")),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn delete_user(
+    admin: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    users::delete(&s.provider, &id, &admin.actor).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Disable a user: every session and grant ends, and no sign-in works (it
+/// is answered as a wrong password) until enabled. Not the last enabled
+/// administrator.
+#[utoipa::path(post, path = paths::USER_DISABLE, tag = "users",
+    params(("id" = String, Path, description = "The user id (`sub`)")),
+    responses(
+        (status = 200, body = UserView),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn disable_user(
+    admin: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    let d = users::set_disabled(&s.provider, &id, true, &admin.actor).await?;
+    Ok(json(user_view(d)))
+}
+
+/// Enable a disabled user (what disabling ended stays ended).
+#[utoipa::path(post, path = paths::USER_ENABLE, tag = "users",
+    params(("id" = String, Path, description = "The user id (`sub`)")),
+    responses(
+        (status = 200, body = UserView),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn enable_user(
+    admin: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    let d = users::set_disabled(&s.provider, &id, false, &admin.actor).await?;
+    Ok(json(user_view(d)))
+}
+
+/// Clear the user's lockouts (sign-in, second factor, codes); the
+/// lockouts of client addresses stay.
+#[utoipa::path(post, path = paths::USER_UNLOCK, tag = "users",
+    params(("id" = String, Path, description = "The user id (`sub`)")),
+    responses(
+        (status = 200, body = UserView),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn unlock_user(
+    admin: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    Ok(json(user_view(
+        users::unlock(&s.provider, &id, &admin.actor).await?,
+    )))
+}
+
+/// End the user's sessions and grants; when mail is on, the password is
+/// replaced and a reset link mailed.
+#[utoipa::path(post, path = paths::USER_PASSWORD_RESET, tag = "users",
+    params(("id" = String, Path, description = "The user id (`sub`)")),
+    responses(
+        (status = 200, body = PasswordResetForced),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn force_password_reset(
+    admin: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    let mailed = users::force_password_reset(&s.provider, &id, &admin.actor).await?;
+    Ok(json(PasswordResetForced { mailed }))
+}
+
+/// Give the user a role (`admin`).
+#[utoipa::path(put, path = paths::USER_ROLE, tag = "users",
+    params(
+        ("id" = String, Path, description = "The user id (`sub`)"),
+        ("role" = String, Path, description = "The role: `admin`"),
+    ),
+    responses(
+        (status = 200, body = UserView),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn set_role(
+    admin: Admin,
+    State(s): State<AppState>,
+    Path((id, role)): Path<(String, String)>,
+) -> Result<Response, Error> {
+    let d = users::set_role(&s.provider, &id, &role, true, &admin.actor).await?;
+    Ok(json(user_view(d)))
+}
+
+/// Take a role away; not `admin` from the last enabled administrator.
+#[utoipa::path(delete, path = paths::USER_ROLE, tag = "users",
+    params(
+        ("id" = String, Path, description = "The user id (`sub`)"),
+        ("role" = String, Path, description = "The role: `admin`"),
+    ),
+    responses(
+        (status = 200, body = UserView),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+        (status = 409, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn unset_role(
+    admin: Admin,
+    State(s): State<AppState>,
+    Path((id, role)): Path<(String, String)>,
+) -> Result<Response, Error> {
+    let d = users::set_role(&s.provider, &id, &role, false, &admin.actor).await?;
+    Ok(json(user_view(d)))
+}
+
+/// The user's live sessions (signed-in browsers), newest first.
+#[utoipa::path(get, path = paths::USER_SESSIONS, tag = "users",
+    params(("id" = String, Path, description = "The user id (`sub`)")),
+    responses(
+        (status = 200, body = SessionList),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn list_sessions(
+    _admin: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    let all = users::sessions(&s.provider, &id).await?;
+    Ok(json(SessionList {
+        items: all
+            .into_iter()
+            .map(|(sid, s)| SessionView {
+                id: sid,
+                created_at: s.created_at,
+                auth_time: s.auth_time,
+                expires_at: s.expires_at,
+                amr: s.amr,
+            })
+            .collect(),
+    }))
+}
+
+/// End every session of the user, and the grants given from them.
+#[utoipa::path(delete, path = paths::USER_SESSIONS, tag = "users",
+    params(("id" = String, Path, description = "The user id (`sub`)")),
+    responses(
+        (status = 200, body = Revoked),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn end_sessions(
+    admin: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    let count = users::end_sessions(&s.provider, &id, &admin.actor).await?;
+    Ok(json(Revoked { count }))
+}
+
+/// End one session of the user, and the grants given from it.
+#[utoipa::path(delete, path = paths::USER_SESSION, tag = "users",
+    params(
+        ("id" = String, Path, description = "The user id (`sub`)"),
+        ("sid" = String, Path, description = "The session's `id` from the listing"),
+    ),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn end_session(
+    admin: Admin,
+    State(s): State<AppState>,
+    Path((id, sid)): Path<(String, String)>,
+) -> Result<Response, Error> {
+    users::end_session(&s.provider, &id, &sid, &admin.actor).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The user's live grants (what clients hold tokens for), newest first.
+#[utoipa::path(get, path = paths::USER_GRANTS, tag = "users",
+    params(("id" = String, Path, description = "The user id (`sub`)")),
+    responses(
+        (status = 200, body = GrantList),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn list_grants(
+    _admin: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    let all = users::grants(&s.provider, &id).await?;
+    Ok(json(GrantList {
+        items: all
+            .into_iter()
+            .map(|g| GrantView {
+                from_session: g.session_id_hash.is_some(),
+                id: g.id,
+                client_id: g.client_id,
+                scopes: g.scopes,
+                created_at: g.created_at,
+            })
+            .collect(),
+    }))
+}
+
+/// Revoke every live grant of the user: every token of theirs dies.
+#[utoipa::path(delete, path = paths::USER_GRANTS, tag = "users",
+    params(("id" = String, Path, description = "The user id (`sub`)")),
+    responses(
+        (status = 200, body = Revoked),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn revoke_grants(
+    admin: Admin,
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Error> {
+    let count = users::revoke_grants(&s.provider, &id, &admin.actor).await?;
+    Ok(json(Revoked { count }))
+}
+
+/// Revoke one grant of the user: its tokens die.
+#[utoipa::path(delete, path = paths::USER_GRANT, tag = "users",
+    params(
+        ("id" = String, Path, description = "The user id (`sub`)"),
+        ("gid" = String, Path, description = "The grant id"),
+    ),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, body = ApiError), (status = 403, body = ApiError), (status = 404, body = ApiError),
+    ),
+    security(("bearer" = []), ("session" = [])))]
+async fn revoke_grant(
+    admin: Admin,
+    State(s): State<AppState>,
+    Path((id, gid)): Path<(String, String)>,
+) -> Result<Response, Error> {
+    users::revoke_grant(&s.provider, &id, &gid, &admin.actor).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[cfg(test)]

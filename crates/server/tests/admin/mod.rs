@@ -15,6 +15,12 @@ on_both_backends!(
     the_document_describes_the_api_and_unknown_paths_get_json,
     keys_are_listed_rotated_and_retired_through_the_api,
     a_theme_saved_on_one_instance_is_on_the_other_s_login_page_at_once,
+    users_are_searched_a_page_at_a_time,
+    users_are_created_disabled_enabled_and_erased_and_every_change_is_audited,
+    a_disabled_user_cannot_sign_in_and_their_refresh_token_dies,
+    unlock_lets_a_locked_out_login_through,
+    a_users_sessions_and_grants_are_revoked_one_or_all,
+    the_last_admin_cannot_be_disabled_deleted_or_demoted,
 );
 
 const ROOT: &str = "root@example.com";
@@ -767,4 +773,499 @@ async fn s_put(s: &TestServer, path: &str, token: &str, body: &Value) -> reqwest
         .send()
         .await
         .unwrap()
+}
+
+const USERS: &str = "/admin/api/v1/users";
+
+async fn delete_bearer(s: &TestServer, path: &str, token: &str) -> reqwest::Response {
+    s.http
+        .delete(s.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn put_bearer(s: &TestServer, path: &str, token: &str) -> reqwest::Response {
+    s.http
+        .put(s.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn user_id(s: &TestServer, email: &str) -> String {
+    let p = &s.running.state.provider;
+    p.store.user_by_email(email).await.unwrap().unwrap().id
+}
+
+async fn ui_login(s: &TestServer, email: &str, password: &str) -> (u16, Value) {
+    let r = s
+        .ui_post(
+            "/api/ui/login",
+            json!({"email": email, "password": password}),
+        )
+        .await;
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+/// Alice through the code flow: (the token response, her session cookie).
+async fn alice_tokens(s: &TestServer) -> (Value, String) {
+    let (redirect, cookie) = s
+        .login_flow(&[
+            ("client_id", "web"),
+            ("redirect_uri", CB),
+            ("response_type", "code"),
+            ("scope", "openid offline_access"),
+            ("state", "st"),
+            ("nonce", "n"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ])
+        .await;
+    let code = query_of(&redirect)["code"].clone();
+    let r = s
+        .token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", CB),
+                ("code_verifier", VERIFIER),
+            ],
+            Some(("web", WEB_SECRET)),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    (r.json().await.unwrap(), cookie)
+}
+
+async fn refresh(s: &TestServer, t: &Value) -> u16 {
+    let rt = t["refresh_token"].as_str().unwrap();
+    s.token(
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+        Some(("web", WEB_SECRET)),
+    )
+    .await
+    .status()
+    .as_u16()
+}
+
+/// The (event, actor, detail) of the audit entries about a user, newest first.
+async fn audit_of(s: &TestServer, token: &str, user: &str) -> Vec<(String, String, String)> {
+    let page: Value = get_bearer(s, &format!("/admin/api/v1/audit?user_id={user}"), token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["event"].as_str().unwrap().to_owned(),
+                e["actor"].as_str().unwrap_or_default().to_owned(),
+                e["detail"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn users_are_searched_a_page_at_a_time(db: Db) {
+    let s = start_with(db, ADMIN_CONFIG).await;
+    let token = bot(&s).await;
+    for (email, name) in [
+        ("zoe@example.org", "Zoe 100%"),
+        ("yann@example.org", "Yann"),
+    ] {
+        let r = post_bearer(
+            &s,
+            USERS,
+            &token,
+            json!({"email": email, "name": name, "password": "a long password"}),
+        )
+        .await;
+        assert_eq!(r.status(), 201);
+    }
+    let emails = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["email"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let page: Value = get_bearer(&s, &format!("{USERS}?q=EXAMPLE.ORG&limit=1"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(emails(&page), ["yann@example.org"]);
+    let next = page["next"].as_str().unwrap().to_owned();
+    let page: Value = get_bearer(
+        &s,
+        &format!("{USERS}?q=example.org&limit=1&cursor={next}"),
+        &token,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(emails(&page), ["zoe@example.org"]);
+    assert_eq!(page["next"], Value::Null, "the last page says so");
+    // `%` is a character, not a pattern.
+    let page: Value = get_bearer(&s, &format!("{USERS}?q=100%25"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(emails(&page), ["zoe@example.org"]);
+    let all: Value = get_bearer(&s, USERS, &token).await.json().await.unwrap();
+    assert_eq!(
+        emails(&all),
+        [EMAIL, ROOT, "yann@example.org", "zoe@example.org"]
+    );
+    for bad in ["limit=0", "limit=201", "cursor=!!", "limit=-1"] {
+        let (status, _) = error_of(get_bearer(&s, &format!("{USERS}?{bad}"), &token).await).await;
+        assert_eq!(status, 400, "{bad}");
+    }
+    assert_eq!(
+        error_of(get_bearer(&s, &format!("{USERS}/no%00body"), &token).await).await,
+        (404, "not_found".into())
+    );
+}
+
+async fn users_are_created_disabled_enabled_and_erased_and_every_change_is_audited(db: Db) {
+    let s = start_with(db, ADMIN_CONFIG).await;
+    let token = bot(&s).await;
+    let r = post_bearer(
+        &s,
+        USERS,
+        &token,
+        json!({"email": "New@Example.com", "name": "Newton", "password": "a long password"}),
+    )
+    .await;
+    assert_eq!(r.status(), 201);
+    let made: Value = r.json().await.unwrap();
+    assert_eq!(made["invited"], false);
+    assert_eq!(made["user"]["email"], "new@example.com");
+    let id = made["user"]["id"].as_str().unwrap().to_owned();
+    // Refusals: taken, unknown fields, no password without mail, bad input.
+    let again = json!({"email": "new@example.com", "password": "a long password"});
+    assert_eq!(
+        error_of(post_bearer(&s, USERS, &token, again).await).await,
+        (409, "conflict".into())
+    );
+    let extra =
+        json!({"email": "x@example.com", "password": "a long password", "roles": ["admin"]});
+    assert_eq!(
+        error_of(post_bearer(&s, USERS, &token, extra).await).await,
+        (400, "invalid_body".into())
+    );
+    for body in [
+        json!({"email": "x@example.com"}),
+        json!({"email": "not an email", "password": "a long password"}),
+        json!({"email": "x@example.com", "password": "short"}),
+    ] {
+        assert_eq!(
+            error_of(post_bearer(&s, USERS, &token, body.clone()).await).await,
+            (400, "validation_failed".into()),
+            "{body}"
+        );
+    }
+    let (status, _) = ui_login(&s, "new@example.com", "a long password").await;
+    assert_eq!(status, 200);
+
+    let user = format!("{USERS}/{id}");
+    let v: Value = get_bearer(&s, &user, &token).await.json().await.unwrap();
+    assert_eq!(
+        (v["name"].as_str(), v["disabled_at"].as_i64()),
+        (Some("Newton"), None)
+    );
+    assert!(!v.to_string().contains("argon2"), "no password hash: {v}");
+    let v: Value = post_bearer(&s, &format!("{user}/disable"), &token, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(v["disabled_at"].is_i64());
+    let v: Value = post_bearer(&s, &format!("{user}/enable"), &token, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["disabled_at"], Value::Null);
+    let v: Value = put_bearer(&s, &format!("{user}/roles/admin"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["roles"], json!(["admin"]));
+    let r = delete_bearer(&s, &format!("{user}/roles/admin"), &token).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        error_of(put_bearer(&s, &format!("{user}/roles/root"), &token).await).await,
+        (404, "not_found".into())
+    );
+    let v: Value = post_bearer(&s, &format!("{user}/password-reset"), &token, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["mailed"], false, "this installation sends no mail");
+    assert_eq!(
+        post_bearer(&s, &format!("{user}/unlock"), &token, json!({}))
+            .await
+            .status(),
+        200
+    );
+    // An email change leaves the old address in the log; erasure takes it.
+    let p = &s.running.state.provider;
+    let e = portico_core::services::audit::Event::EmailChanged
+        .entry()
+        .user(&id)
+        .ip(Some("192.0.2.9".parse().unwrap()))
+        .detail("undone: new@example.com -> other@example.com");
+    portico_core::services::audit::record(p, e).await.unwrap();
+    assert_eq!(delete_bearer(&s, &user, &token).await.status(), 204);
+    assert_eq!(
+        error_of(get_bearer(&s, &user, &token).await).await,
+        (404, "not_found".into())
+    );
+    assert_eq!(
+        error_of(delete_bearer(&s, &user, &token).await).await,
+        (404, "not_found".into())
+    );
+    let log = audit_of(&s, &token, &id).await;
+    let events: Vec<(&str, &str)> = log
+        .iter()
+        .map(|(e, a, _)| (e.as_str(), a.as_str()))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("user.deleted", "client:bot"),
+            ("email.changed", ""),
+            ("user.unlocked", "client:bot"),
+            ("password_reset.forced", "client:bot"),
+            ("role.revoked", "client:bot"),
+            ("role.granted", "client:bot"),
+            ("user.enabled", "client:bot"),
+            ("user.disabled", "client:bot"),
+            ("login.succeeded", ""),
+            ("user.created", "client:bot"),
+        ]
+    );
+    // Only the user id is left: no detail, no address.
+    assert!(log.iter().all(|(_, _, d)| d.is_empty()), "{log:?}");
+    let raw: Value = get_bearer(&s, &format!("/admin/api/v1/audit?user_id={id}"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        raw["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["ip"].is_null()),
+        "{raw}"
+    );
+    assert!(!raw.to_string().contains("example.com"), "{raw}");
+}
+
+async fn a_disabled_user_cannot_sign_in_and_their_refresh_token_dies(db: Db) {
+    let s = start_with(db, ADMIN_CONFIG).await;
+    let token = bot(&s).await;
+    let alice = user_id(&s, EMAIL).await;
+    let (tokens, cookie) = alice_tokens(&s).await;
+    let r = post_bearer(&s, &format!("{USERS}/{alice}/disable"), &token, json!({})).await;
+    assert_eq!(r.status(), 200);
+    // Answered exactly as a wrong password.
+    let (status, body) = ui_login(&s, EMAIL, PASSWORD).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_credentials"))
+    );
+    let (_, wrong) = ui_login(&s, EMAIL, "not her password").await;
+    assert_eq!(body["message"], wrong["message"]);
+    assert_eq!(refresh(&s, &tokens).await, 400, "invalid_grant");
+    let at = tokens["access_token"].as_str().unwrap();
+    assert_eq!(s.userinfo(at).await.status(), 401);
+    // Her browser's session ended too.
+    let r = get_cookie(&s, "/api/ui/session", &cookie).await;
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    assert!(v["signed_in"] != true && v["email"] != EMAIL, "{v}");
+    // Enabled: she signs in again (what ended stays ended).
+    let r = post_bearer(&s, &format!("{USERS}/{alice}/enable"), &token, json!({})).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(ui_login(&s, EMAIL, PASSWORD).await.0, 200);
+    assert_eq!(refresh(&s, &tokens).await, 400);
+    let log = audit_of(&s, &token, &alice).await;
+    assert!(
+        log.iter()
+            .any(|(e, _, d)| e == "login.failed" && d == "account disabled"),
+        "{log:?}"
+    );
+}
+
+async fn unlock_lets_a_locked_out_login_through(db: Db) {
+    let s = start_with(db, ADMIN_CONFIG).await;
+    let token = bot(&s).await;
+    s.clock.freeze();
+    for _ in 0..4 {
+        assert_eq!(ui_login(&s, EMAIL, "wrong password").await.0, 401);
+    }
+    assert_eq!(ui_login(&s, EMAIL, "wrong password").await.0, 429);
+    assert_eq!(ui_login(&s, EMAIL, PASSWORD).await.0, 429, "locked");
+    let alice = user_id(&s, EMAIL).await;
+    let v: Value = get_bearer(&s, &format!("{USERS}/{alice}"), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(v["locked_until"].as_i64().unwrap() > s.running.state.provider.now());
+    let v: Value = post_bearer(&s, &format!("{USERS}/{alice}/unlock"), &token, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["locked_until"], Value::Null);
+    assert_eq!(ui_login(&s, EMAIL, PASSWORD).await.0, 200);
+    let log = audit_of(&s, &token, &alice).await;
+    assert_eq!(log[1].0, "user.unlocked");
+    assert_eq!(log[1].1, "client:bot");
+}
+
+async fn a_users_sessions_and_grants_are_revoked_one_or_all(db: Db) {
+    let s = start_with(db, ADMIN_CONFIG).await;
+    let token = bot(&s).await;
+    let alice = user_id(&s, EMAIL).await;
+    let (first, cookie) = alice_tokens(&s).await;
+    // Newest first is by second: the second sign-in comes a second later.
+    s.clock.advance(1);
+    let (second, second_cookie) = alice_tokens(&s).await;
+    let sessions = format!("{USERS}/{alice}/sessions");
+    let list: Value = get_bearer(&s, &sessions, &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = list["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 2, "{list}");
+    // The session's id is neither its cookie nor the cookie's stored hash.
+    let sid = items[0]["id"].as_str().unwrap().to_owned();
+    let value = second_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1;
+    assert!(!list.to_string().contains(cookie.as_str()));
+    assert!(!value.contains(&sid) && !sid.contains(value));
+    let stored = portico_core::protocol::secret::lookup_hash(value);
+    assert!(!list.to_string().contains(&stored));
+    // Another user's URL does not reach it.
+    let root = user_id(&s, ROOT).await;
+    assert_eq!(
+        error_of(delete_bearer(&s, &format!("{USERS}/{root}/sessions/{sid}"), &token).await).await,
+        (404, "not_found".into())
+    );
+    assert_eq!(
+        delete_bearer(&s, &format!("{sessions}/{sid}"), &token)
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(
+        error_of(delete_bearer(&s, &format!("{sessions}/{sid}"), &token).await).await,
+        (404, "not_found".into())
+    );
+    // The newest session was ended: the grant given from it died with it.
+    assert_eq!(refresh(&s, &second).await, 400);
+    assert_eq!(refresh(&s, &first).await, 200);
+    let list: Value = get_bearer(&s, &sessions, &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let v: Value = delete_bearer(&s, &sessions, &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["count"], 1);
+
+    // Grants: one, then all.
+    let (third, _) = alice_tokens(&s).await;
+    s.clock.advance(1);
+    let (fourth, _) = alice_tokens(&s).await;
+    let grants = format!("{USERS}/{alice}/grants");
+    let list: Value = get_bearer(&s, &grants, &token).await.json().await.unwrap();
+    let items = list["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 2, "{list}");
+    assert_eq!(items[0]["client_id"], "web");
+    let gid = items[0]["id"].as_str().unwrap();
+    assert_eq!(
+        error_of(delete_bearer(&s, &format!("{USERS}/{root}/grants/{gid}"), &token).await).await,
+        (404, "not_found".into())
+    );
+    assert_eq!(
+        delete_bearer(&s, &format!("{grants}/{gid}"), &token)
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(refresh(&s, &fourth).await, 400, "the newest grant");
+    assert_eq!(refresh(&s, &third).await, 200);
+    let v: Value = delete_bearer(&s, &grants, &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["count"], 1);
+    assert_eq!(refresh(&s, &third).await, 400);
+    let log = audit_of(&s, &token, &alice).await;
+    let mine: Vec<(&str, &str)> = log
+        .iter()
+        .filter(|(_, a, _)| a == "client:bot")
+        .map(|(e, _, d)| (e.as_str(), d.as_str()))
+        .collect();
+    assert_eq!(
+        mine,
+        [
+            ("grants.revoked", "1 grant(s)"),
+            ("grants.revoked", "1 grant"),
+            ("sessions.revoked", "1 session(s)"),
+            ("sessions.revoked", "1 session"),
+        ]
+    );
+}
+
+async fn the_last_admin_cannot_be_disabled_deleted_or_demoted(db: Db) {
+    let s = start_with(db, ADMIN_CONFIG).await;
+    let token = bot(&s).await;
+    let root = user_id(&s, ROOT).await;
+    let user = format!("{USERS}/{root}");
+    for r in [
+        post_bearer(&s, &format!("{user}/disable"), &token, json!({})).await,
+        delete_bearer(&s, &user, &token).await,
+        delete_bearer(&s, &format!("{user}/roles/admin"), &token).await,
+    ] {
+        assert_eq!(error_of(r).await, (409, "last_admin".into()));
+    }
+    // With a second administrator, the first may go.
+    let alice = user_id(&s, EMAIL).await;
+    let r = put_bearer(&s, &format!("{USERS}/{alice}/roles/admin"), &token).await;
+    assert_eq!(r.status(), 200);
+    let r = post_bearer(&s, &format!("{user}/disable"), &token, json!({})).await;
+    assert_eq!(r.status(), 200);
+    // Now Alice is the last enabled one.
+    let r = post_bearer(&s, &format!("{USERS}/{alice}/disable"), &token, json!({})).await;
+    assert_eq!(error_of(r).await, (409, "last_admin".into()));
+    // A disabled administrator's browser no longer administers.
+    assert_eq!(ui_login(&s, ROOT, ROOT_PASSWORD).await.0, 401);
 }

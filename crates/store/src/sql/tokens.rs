@@ -49,6 +49,38 @@ macro_rules! impl_tokens {
                     })
                     .transpose()
                 }
+                async fn grants_of_user(&self, user_id: &str) -> StoreResult<Vec<Grant>> {
+                    let rows = sqlx::query(
+                        "SELECT id, client_id, user_id, scopes, created_at, revoked_at, session_id_hash FROM grants \
+                         WHERE user_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id",
+                    )
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    rows.iter()
+                        .map(|r| {
+                            Ok(Grant {
+                                id: col(r, 0)?,
+                                client_id: col(r, 1)?,
+                                user_id: col(r, 2)?,
+                                scopes: words_col(r, 3)?,
+                                created_at: col(r, 4)?,
+                                revoked_at: col(r, 5)?,
+                                session_id_hash: col(r, 6)?,
+                            })
+                        })
+                        .collect()
+                }
+                async fn revoke_grants_of_user(&self, user_id: &str, now: UnixTime) -> StoreResult<u64> {
+                    let done = sqlx::query("UPDATE grants SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
+                        .bind(user_id)
+                        .bind(now)
+                        .execute(&self.writer)
+                        .await
+                        .map_err(backend)?;
+                    Ok(done.rows_affected())
+                }
                 async fn revoke_grants_of_session(&self, session_id_hash: &str, now: UnixTime) -> StoreResult<u64> {
                     let done = sqlx::query("UPDATE grants SET revoked_at = $1 WHERE session_id_hash = $2 AND revoked_at IS NULL")
                         .bind(now)

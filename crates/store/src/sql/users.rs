@@ -30,6 +30,7 @@ macro_rules! impl_users {
                     updated_at: col::<Option<UnixTime>, _, _>(r, "updated_at")?
                         .unwrap_or(created_at),
                     self_registered: col(r, "self_registered")?,
+                    disabled_at: col(r, "disabled_at")?,
                 })
             }
 
@@ -59,11 +60,42 @@ macro_rules! impl_users {
             const USER_COLUMNS: &str =
                 "id, email, email_verified, name, password_hash, created_at, given_name, family_name, updated_at, \
                  phone_number, birthdate, terms_accepted_at, self_registered";
+            /// What is read: the written columns and the state only an
+            /// administrator changes (never written by an upsert, so the
+            /// config file cannot enable a disabled account).
+            const USER_SELECT: &str =
+                "id, email, email_verified, name, password_hash, created_at, given_name, family_name, updated_at, \
+                 phone_number, birthdate, terms_accepted_at, self_registered, disabled_at";
+
+            /// `text` as a LIKE pattern matching it anywhere, lower-cased,
+            /// with the pattern characters taken literally (`ESCAPE '\'`).
+            fn contains_pattern(text: &str) -> String {
+                let mut p = String::from("%");
+                for c in text.to_lowercase().chars() {
+                    if matches!(c, '%' | '_' | '\\') {
+                        p.push('\\');
+                    }
+                    p.push(c);
+                }
+                p.push('%');
+                p
+            }
+
+            fn session_from_row(r: &$row) -> StoreResult<Session> {
+                Ok(Session {
+                    id_hash: col(r, 0)?,
+                    user_id: col(r, 1)?,
+                    auth_time: col(r, 2)?,
+                    created_at: col(r, 3)?,
+                    expires_at: col(r, 4)?,
+                    amr: words_col(r, 5)?,
+                })
+            }
 
             #[async_trait]
             impl UserStore for $store {
                 async fn user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
-                    let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1"))
+                    let row = sqlx::query(&format!("SELECT {USER_SELECT} FROM users WHERE email = $1"))
                         .bind(email.to_lowercase())
                         .fetch_optional(&self.pool)
                         .await
@@ -71,7 +103,7 @@ macro_rules! impl_users {
                     row.as_ref().map(user_from_row).transpose()
                 }
                 async fn user_by_id(&self, id: &str) -> StoreResult<Option<User>> {
-                    let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+                    let row = sqlx::query(&format!("SELECT {USER_SELECT} FROM users WHERE id = $1"))
                         .bind(id)
                         .fetch_optional(&self.pool)
                         .await
@@ -133,6 +165,15 @@ macro_rules! impl_users {
                 }
                 async fn delete_user(&self, id: &str, now: UnixTime) -> StoreResult<bool> {
                     let mut tx = self.writer.begin().await.map_err(backend)?;
+                    let email: Option<String> = match sqlx::query("SELECT email FROM users WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(backend)?
+                    {
+                        Some(r) => Some(col(&r, 0)?),
+                        None => None,
+                    };
                     sqlx::query("UPDATE grants SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL")
                         .bind(id)
                         .bind(now)
@@ -142,14 +183,23 @@ macro_rules! impl_users {
                     for sql in [
                         "DELETE FROM sessions WHERE user_id = $1",
                         "DELETE FROM consents WHERE user_id = $1",
+                        "DELETE FROM email_tokens WHERE user_id = $1",
+                        // Erasure: the log keeps that something happened to
+                        // this id, not what was typed (an old address in an
+                        // email change) nor where from.
+                        "UPDATE audit_log SET detail = '', ip = NULL WHERE user_id = $1",
                     ] {
                         sqlx::query(sql).bind(id).execute(&mut *tx).await.map_err(backend)?;
                     }
-                    sqlx::query("DELETE FROM email_tokens WHERE user_id = $1")
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(backend)?;
+                    if let Some(email) = email {
+                        // Mail not yet sent would reach the person after
+                        // the account is gone, and holds their address.
+                        sqlx::query("DELETE FROM outbox WHERE recipient = $1 AND sent_at IS NULL")
+                            .bind(email)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(backend)?;
+                    }
                     let gone = sqlx::query("DELETE FROM users WHERE id = $1")
                         .bind(id)
                         .execute(&mut *tx)
@@ -158,6 +208,64 @@ macro_rules! impl_users {
                         .rows_affected();
                     tx.commit().await.map_err(backend)?;
                     Ok(gone > 0)
+                }
+                async fn users_page(
+                    &self,
+                    text: Option<&str>,
+                    after_email: Option<&str>,
+                    limit: u32,
+                ) -> StoreResult<Vec<User>> {
+                    // Built from fixed pieces; only values are bound.
+                    let mut sql = format!("SELECT {USER_SELECT} FROM users WHERE TRUE");
+                    let mut n = 0;
+                    let pattern = text.filter(|t| !t.is_empty()).map(contains_pattern);
+                    if pattern.is_some() {
+                        n += 1;
+                        sql.push_str(&format!(
+                            " AND (lower(email) LIKE ${n} ESCAPE '\\' OR lower(name) LIKE ${n} ESCAPE '\\')"
+                        ));
+                    }
+                    if after_email.is_some() {
+                        n += 1;
+                        sql.push_str(&format!(" AND email > ${n}"));
+                    }
+                    sql.push_str(&format!(" ORDER BY email LIMIT ${}", n + 1));
+                    let mut q = sqlx::query(&sql);
+                    if let Some(p) = pattern {
+                        q = q.bind(p);
+                    }
+                    if let Some(a) = after_email {
+                        q = q.bind(a.to_owned());
+                    }
+                    let rows = q
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(backend)?;
+                    rows.iter().map(user_from_row).collect()
+                }
+                async fn set_user_disabled(&self, id: &str, disabled: bool, now: UnixTime) -> StoreResult<bool> {
+                    let mut tx = self.writer.begin().await.map_err(backend)?;
+                    let update = if disabled {
+                        sqlx::query("UPDATE users SET disabled_at = COALESCE(disabled_at, $2) WHERE id = $1")
+                            .bind(id)
+                            .bind(now)
+                    } else {
+                        sqlx::query("UPDATE users SET disabled_at = NULL WHERE id = $1").bind(id)
+                    };
+                    let found = update
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?
+                        .rows_affected();
+                    if found == 0 {
+                        return Ok(false);
+                    }
+                    if disabled {
+                        sign_out_everywhere(&mut tx, id, now).await?;
+                    }
+                    tx.commit().await.map_err(backend)?;
+                    Ok(true)
                 }
                 async fn reset_password(&self, id: &str, hash: &str, now: UnixTime) -> StoreResult<bool> {
                     let mut tx = self.writer.begin().await.map_err(backend)?;
@@ -320,17 +428,7 @@ macro_rules! impl_users {
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(backend)?;
-                    row.map(|r| {
-                        Ok(Session {
-                            id_hash: col(&r, 0)?,
-                            user_id: col(&r, 1)?,
-                            auth_time: col(&r, 2)?,
-                            created_at: col(&r, 3)?,
-                            expires_at: col(&r, 4)?,
-                            amr: words_col(&r, 5)?,
-                        })
-                    })
-                    .transpose()
+                    row.as_ref().map(session_from_row).transpose()
                 }
                 async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
                     sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
@@ -339,6 +437,61 @@ macro_rules! impl_users {
                         .await
                         .map_err(backend)?;
                     Ok(())
+                }
+                async fn sessions_of_user(&self, user_id: &str, now: UnixTime) -> StoreResult<Vec<Session>> {
+                    let rows = sqlx::query(
+                        "SELECT id_hash, user_id, auth_time, created_at, expires_at, amr FROM sessions \
+                         WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC, id_hash",
+                    )
+                    .bind(user_id)
+                    .bind(now)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?;
+                    rows.iter().map(session_from_row).collect()
+                }
+                async fn end_session_of_user(&self, user_id: &str, id_hash: &str, now: UnixTime) -> StoreResult<bool> {
+                    let mut tx = self.writer.begin().await.map_err(backend)?;
+                    let ended = sqlx::query("DELETE FROM sessions WHERE id_hash = $1 AND user_id = $2")
+                        .bind(id_hash)
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?
+                        .rows_affected();
+                    if ended == 0 {
+                        return Ok(false);
+                    }
+                    sqlx::query("UPDATE grants SET revoked_at = $3 WHERE session_id_hash = $1 AND user_id = $2 AND revoked_at IS NULL")
+                        .bind(id_hash)
+                        .bind(user_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?;
+                    tx.commit().await.map_err(backend)?;
+                    Ok(true)
+                }
+                async fn end_sessions_of_user(&self, user_id: &str, now: UnixTime) -> StoreResult<u64> {
+                    let mut tx = self.writer.begin().await.map_err(backend)?;
+                    // Grants first, while the sessions still name them.
+                    sqlx::query(
+                        "UPDATE grants SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL \
+                         AND session_id_hash IN (SELECT id_hash FROM sessions WHERE user_id = $1)",
+                    )
+                    .bind(user_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend)?;
+                    let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend)?
+                        .rows_affected();
+                    tx.commit().await.map_err(backend)?;
+                    Ok(ended)
                 }
             }
 

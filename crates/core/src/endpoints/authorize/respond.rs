@@ -168,6 +168,11 @@ pub(super) async fn issue_response(
     session: &Session,
     fresh: bool,
 ) -> Result<Outcome> {
+    // Disabling ends the user's sessions, but one read just before may
+    // still be in hand: the response is refused as for a deleted account.
+    if !crate::services::accounts::usable_id(p, &session.user_id).await? {
+        return Err(OAuthError::access_denied("the account no longer exists"));
+    }
     let now = p.now();
     let acr = crate::protocol::types::amr::acr(&session.amr, fresh);
     let grant = Grant {

@@ -898,3 +898,21 @@ async fn select_account_shows_the_chooser_even_with_a_session() {
     let url = redirect_url(run(&k, &format!("{}&prompt=none", base()), None).await);
     assert_eq!(redirect_params(&url)["error"], "login_required");
 }
+
+#[tokio::test]
+async fn authorize_answers_no_unusable_account_from_its_session() {
+    let k = kit().await;
+    let s = k.session(k.clock.now()).await;
+    k.disable_ada_only();
+    let query = format!(
+        "client_id=web&redirect_uri={CB}&response_type=code&scope=openid&nonce=n1&state=st"
+    );
+    let o = authorize(&k.p, &q(&query), Some(&s)).await;
+    if let Outcome::Redirect(url) = &o {
+        assert!(!redirect_params(url).contains_key("code"), "{url}");
+    }
+    assert!(
+        k.p.store.grants_of_user("user-1").await.unwrap().is_empty(),
+        "no grant made: {o:?}"
+    );
+}

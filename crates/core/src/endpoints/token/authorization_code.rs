@@ -6,8 +6,8 @@ use crate::protocol::error::{OAuthError, Result};
 use crate::protocol::params::Params;
 use crate::protocol::pkce;
 use crate::protocol::secret::lookup_hash;
-use crate::services::grants;
 use crate::services::tokens::{TokenResponse, UserGrant, issue_for_user};
+use crate::services::{accounts, grants};
 
 pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Result<TokenResponse> {
     let code = params
@@ -48,7 +48,7 @@ pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Res
         }
         (None, _, None) => {}
     }
-    if p.store.user_by_id(&c.user_id).await?.is_none() {
+    if !accounts::usable_id(p, &c.user_id).await? {
         return Err(invalid());
     }
     issue_for_user(
@@ -252,5 +252,19 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(e.code, ErrorCode::InsufficientScope);
+    }
+
+    #[tokio::test]
+    async fn a_code_is_not_exchanged_for_an_unusable_account() {
+        let k = kit().await;
+        let code = code_for(&k, "").await;
+        k.disable_ada_only();
+        let e = token_request(
+            &k,
+            &format!("grant_type=authorization_code&code={code}&redirect_uri={CB}"),
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(e.code, crate::protocol::error::ErrorCode::InvalidGrant);
     }
 }

@@ -7,8 +7,8 @@ use crate::model::{Client, DeviceStatus};
 use crate::protocol::error::{ErrorCode, OAuthError, Result};
 use crate::protocol::params::Params;
 use crate::protocol::secret::lookup_hash;
-use crate::services::grants;
 use crate::services::tokens::{TokenResponse, UserGrant, issue_for_user};
+use crate::services::{accounts, grants};
 
 /// RFC 8628 §3.5: each slow_down adds this many seconds to the interval.
 pub const SLOW_DOWN_STEP: i64 = 5;
@@ -67,7 +67,7 @@ pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Res
         ));
     }
     if grants::live_grant(p, &approval.grant_id).await?.is_none()
-        || p.store.user_by_id(&approval.user_id).await?.is_none()
+        || !accounts::usable_id(p, &approval.user_id).await?
     {
         return Err(OAuthError::invalid_grant("the grant has been revoked"));
     }
@@ -315,5 +315,23 @@ mod tests {
         assert!(lookup(&k.p, other_user, &r.user_code).await.is_ok());
         k.clock.advance(30);
         assert!(lookup(&k.p, who, &r.user_code).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn an_approved_device_gets_no_tokens_for_an_unusable_account() {
+        let k = kit().await;
+        let r = start(&k, "openid").await;
+        let s = k.session(k.clock.now()).await;
+        let who = Attempt {
+            session: &s,
+            ip: None,
+        };
+        assert!(decide(&k.p, who, &r.user_code, true).await.unwrap());
+        k.disable_ada_only();
+        k.clock.advance(20);
+        assert_eq!(
+            code_of(poll(&k, &r.device_code).await),
+            ErrorCode::InvalidGrant
+        );
     }
 }

@@ -214,4 +214,16 @@ mod tests {
             assert_eq!(e.description(), "scope is required with the password grant");
         }
     }
+
+    #[tokio::test]
+    async fn the_password_grant_refuses_an_unusable_account() {
+        let k = kit().await;
+        k.ada_password("correct horse battery").await;
+        let form = "grant_type=password&username=ada@example.com&password=correct horse battery&scope=openid";
+        let (auth, params) = (basic("legacy", k.secret), q(form));
+        assert!(token(&k.p, Some(&auth), &params, None).await.is_ok());
+        k.disable_ada_only();
+        let e = token(&k.p, Some(&auth), &params, None).await.unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidGrant);
+    }
 }

@@ -17,9 +17,9 @@ use crate::protocol::error::{OAuthError, Result};
 use crate::protocol::params::Params;
 use crate::protocol::scope;
 use crate::protocol::secret::lookup_hash;
-use crate::services::grants;
 use crate::services::grants::live_grant;
 use crate::services::tokens::{TokenResponse, UserGrant, issue_for_user};
+use crate::services::{accounts, grants};
 
 pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Result<TokenResponse> {
     let value = params
@@ -53,7 +53,7 @@ pub async fn exchange(p: &Provider, client: &Client, params: &Params<'_>) -> Res
     if t.expires_at <= now {
         return Err(invalid());
     }
-    if p.store.user_by_id(&t.user_id).await?.is_none() {
+    if !accounts::usable_id(p, &t.user_id).await? {
         return Err(invalid());
     }
     let requested = scope::tokens(params.get("scope"))?;
@@ -284,5 +284,18 @@ mod tests {
         .await
         .unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidGrant);
+    }
+
+    #[tokio::test]
+    async fn a_refresh_is_refused_for_an_unusable_account() {
+        let k = kit().await;
+        let t = tokens_for(&k).await;
+        let form = format!(
+            "grant_type=refresh_token&refresh_token={}",
+            t.refresh_token.unwrap()
+        );
+        k.disable_ada_only();
+        let e = token_request(&k, &form).await.unwrap_err();
+        assert_eq!(e.code, crate::protocol::error::ErrorCode::InvalidGrant);
     }
 }

@@ -11,7 +11,7 @@ use crate::protocol::scope::DEFAULT_ENTRYPOINT;
 use crate::services::audit::Actor;
 use crate::services::mfa::{self, Need};
 use crate::services::provision::ADMIN_SCOPE;
-use crate::services::{entrypoint, roles, tokens};
+use crate::services::{accounts, entrypoint, roles, tokens};
 use serde_json::Value;
 
 /// Why a caller may not administer.
@@ -44,6 +44,10 @@ pub async fn by_session(
     let Some(user) = p.store.user_by_id(&session.user_id).await? else {
         return Ok(Err(Refusal::BadToken));
     };
+    // Disabling ends the sessions too; this covers one read just before.
+    if accounts::usable(&user).is_err() {
+        return Ok(Err(Refusal::BadToken));
+    }
     if !roles::has(p, &user.id, roles::ADMIN).await? {
         return Ok(Err(Refusal::NotAdmin));
     }
@@ -86,4 +90,23 @@ pub async fn by_token(p: &Provider, token: &str) -> Result<std::result::Result<A
         actor: Actor::Client(client_id.to_owned()),
         user: None,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::*;
+
+    #[tokio::test]
+    async fn an_admin_session_is_refused_once_the_account_is_not_usable() {
+        let k = kit().await;
+        k.p.store.grant_role("user-1", roles::ADMIN).await.unwrap();
+        let s = k.session(k.p.now()).await;
+        assert!(by_session(&k.p, &s).await.unwrap().is_ok());
+        k.disable_ada_only();
+        assert_eq!(
+            by_session(&k.p, &s).await.unwrap().unwrap_err(),
+            Refusal::BadToken
+        );
+    }
 }

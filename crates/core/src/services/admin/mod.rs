@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod clients;
 pub mod entrypoints;
+pub mod users;
 
 use crate::protocol::error::OAuthError;
 
@@ -46,4 +47,16 @@ pub mod conflict {
     pub const EXISTS: &str = "conflict";
     /// portico.toml sets this and would put it back at the next start.
     pub const CONFIG_MANAGED: &str = "config_managed";
+    /// The change would leave no enabled administrator.
+    pub const LAST_ADMIN: &str = portico_api_types::codes::LAST_ADMIN;
 }
+
+/// One page of a listing, and the cursor of the next (none on the last).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+/// Most items one page holds.
+pub const LIMIT_MAX: u32 = 200;

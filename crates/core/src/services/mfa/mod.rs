@@ -786,6 +786,10 @@ pub async fn finish_passkey_sign_in(
         .user_by_id(&f.user_id)
         .await?
         .ok_or(FactorError::NotFound)?;
+    if crate::services::accounts::usable(&user).is_err() {
+        // As for a passkey no account has: nothing tells it apart.
+        return Err(FactorError::Passkey("no account has this passkey".into()));
+    }
     Ok(user)
 }
 

@@ -807,3 +807,26 @@ async fn the_device_page_works_with_a_multi_factor_session_and_says_so() {
     assert_eq!(c["acr"], ACR_MFA);
     assert_eq!(c["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
 }
+
+#[tokio::test]
+async fn a_passkey_signs_in_no_unusable_account() {
+    let k = kit().await;
+    let user = ada(&k).await;
+    let mut soft = SoftPasskey::new(true);
+    let reg = start_passkey_registration(&k.p, &user).await.unwrap();
+    let credential = register(&mut soft, &reg.options, ORIGIN);
+    finish_passkey_registration(&k.p, &user, &reg.ceremony, &credential, "", None)
+        .await
+        .unwrap();
+    let cred_id = k.p.store.factors("user-1").await.unwrap()[0]
+        .credential_id
+        .clone()
+        .unwrap();
+    k.disable_ada_only();
+    let signin = start_passkey_sign_in(&k.p, false).await.unwrap();
+    let assertion = assert_with(&mut soft, &signin.options, &cred_id, "user-1", ORIGIN);
+    assert!(matches!(
+        finish_passkey_sign_in(&k.p, &signin.ceremony, &assertion).await,
+        Err(FactorError::Passkey(_))
+    ));
+}
