@@ -7,7 +7,8 @@ use gloo_net::http::{Method, RequestBuilder};
 use portico_api_types::Entrypoint;
 use portico_api_types::admin::{
     AuditPage, ClientInput, ClientList, ClientView, ClientWithSecret, EntrypointList,
-    EntrypointPreview, KeyList, Me, RotateKeys, paths,
+    EntrypointPreview, GrantList, KeyList, Me, PasswordResetForced, Revoked, RotateKeys,
+    SessionList, UserCreated, UserInput, UserPage, UserView, paths,
 };
 use portico_api_types::{ApiError, CSRF_HEADER, CSRF_HEADER_VALUE};
 use serde::de::DeserializeOwned;
@@ -143,4 +144,77 @@ pub async fn preview_entrypoint(
         encode_segment(locale)
     );
     call(Method::POST, &path, json(e)?).await
+}
+
+fn user_path(template: &str, id: &str) -> String {
+    template.replace("{id}", &encode_segment(id))
+}
+
+/// A page of users; `query` is the page's own query string (`q`, `cursor`).
+pub async fn users(query: &str) -> Result<UserPage, ApiError> {
+    let q = query.trim_start_matches('?');
+    let path = if q.is_empty() {
+        paths::USERS.to_owned()
+    } else {
+        format!("{}?{q}", paths::USERS)
+    };
+    call(Method::GET, &path, None).await
+}
+
+pub async fn create_user(input: &UserInput) -> Result<UserCreated, ApiError> {
+    call(Method::POST, paths::USERS, json(input)?).await
+}
+
+pub async fn user(id: &str) -> Result<UserView, ApiError> {
+    call(Method::GET, &user_path(paths::USER, id), None).await
+}
+
+/// Disable, enable or unlock: `action` is one of those paths.
+pub async fn user_action(template: &str, id: &str) -> Result<UserView, ApiError> {
+    call(Method::POST, &user_path(template, id), None).await
+}
+
+pub async fn force_password_reset(id: &str) -> Result<PasswordResetForced, ApiError> {
+    call(
+        Method::POST,
+        &user_path(paths::USER_PASSWORD_RESET, id),
+        None,
+    )
+    .await
+}
+
+pub async fn set_role(id: &str, role: &str, on: bool) -> Result<UserView, ApiError> {
+    let path = user_path(paths::USER_ROLE, id).replace("{role}", &encode_segment(role));
+    let method = if on { Method::PUT } else { Method::DELETE };
+    call(method, &path, None).await
+}
+
+pub async fn delete_user(id: &str) -> Result<(), ApiError> {
+    call(Method::DELETE, &user_path(paths::USER, id), None).await
+}
+
+pub async fn sessions(id: &str) -> Result<SessionList, ApiError> {
+    call(Method::GET, &user_path(paths::USER_SESSIONS, id), None).await
+}
+
+pub async fn end_sessions(id: &str) -> Result<Revoked, ApiError> {
+    call(Method::DELETE, &user_path(paths::USER_SESSIONS, id), None).await
+}
+
+pub async fn end_session(id: &str, sid: &str) -> Result<(), ApiError> {
+    let path = user_path(paths::USER_SESSION, id).replace("{sid}", &encode_segment(sid));
+    call(Method::DELETE, &path, None).await
+}
+
+pub async fn grants(id: &str) -> Result<GrantList, ApiError> {
+    call(Method::GET, &user_path(paths::USER_GRANTS, id), None).await
+}
+
+pub async fn revoke_grants(id: &str) -> Result<Revoked, ApiError> {
+    call(Method::DELETE, &user_path(paths::USER_GRANTS, id), None).await
+}
+
+pub async fn revoke_grant(id: &str, gid: &str) -> Result<(), ApiError> {
+    let path = user_path(paths::USER_GRANT, id).replace("{gid}", &encode_segment(gid));
+    call(Method::DELETE, &path, None).await
 }

@@ -61,6 +61,11 @@ fn Console(me: Me) -> impl IntoView {
         "/admin" | "" => pages::Overview().into_any(),
         "/admin/clients" => pages::Clients().into_any(),
         "/admin/keys" => pages::Keys().into_any(),
+        "/admin/users" => pages::Users().into_any(),
+        p if p.starts_with("/admin/users/") => {
+            let id = decode(&p["/admin/users/".len()..]);
+            view! { <pages::UserPage id=id/> }.into_any()
+        }
         "/admin/entrypoints" => pages::Entrypoints().into_any(),
         p if p.starts_with("/admin/entrypoints/") => {
             let id = decode(&p["/admin/entrypoints/".len()..]);
@@ -79,6 +84,7 @@ fn Console(me: Me) -> impl IntoView {
                 <p class="brand">{t.cockpit}</p>
                 <a href="/admin" aria-current=current("/admin")>{t.overview}</a>
                 <a href="/admin/clients" aria-current=current("/admin/clients")>{t.clients}</a>
+                <a href="/admin/users" aria-current=current("/admin/users")>{t.users}</a>
                 <a href="/admin/entrypoints" aria-current=current("/admin/entrypoints")>{t.entrypoints}</a>
                 <a href="/admin/keys" aria-current=current("/admin/keys")>{t.keys}</a>
                 <a href="/admin/audit" aria-current=current("/admin/audit")>{t.audit}</a>

@@ -9,6 +9,8 @@ mod entrypoint;
 mod entrypoints;
 mod keys;
 mod overview;
+mod user;
+mod users;
 
 pub use audit::Audit;
 pub use client::ClientPage;
@@ -18,3 +20,5 @@ pub use entrypoint::{Contrast, EntrypointPage, Preview, Screen};
 pub use entrypoints::Entrypoints;
 pub use keys::Keys;
 pub use overview::Overview;
+pub use user::UserPage;
+pub use users::Users;

@@ -11,6 +11,7 @@ pub fn Overview() -> impl IntoView {
             <h1>{t.cockpit}</h1>
             <ul>
                 <li><a href="/admin/clients">{t.clients}</a></li>
+                <li><a href="/admin/users">{t.users}</a></li>
                 <li><a href="/admin/entrypoints">{t.entrypoints}</a></li>
                 <li><a href="/admin/keys">{t.keys}</a></li>
                 <li><a href="/admin/audit">{t.audit}</a></li>

@@ -303,3 +303,51 @@ async fn a_theme_edited_in_the_console_changes_the_preview_then_the_login_page()
     .await;
     b.stop().await;
 }
+
+async fn alice_can_sign_in(s: &TestServer) -> bool {
+    let r = s
+        .ui_post(
+            "/api/ui/login",
+            json!({"email": EMAIL, "password": PASSWORD}),
+        )
+        .await;
+    r.status() == 200
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_found_in_the_console_is_disabled_and_enabled_again() {
+    let s = start_with(Db::Sqlite, ADMIN).await;
+    let alice = s.sign_in().await;
+    let b = Browser::start().await;
+    let c = &b.client;
+    sign_in_to_the_cockpit(c, &s).await;
+    c.goto(&s.url("/admin/users")).await.unwrap();
+    field(c, "Search users")
+        .await
+        .send_keys("ALICE\u{E007}")
+        .await
+        .unwrap();
+    wait_for_url(c, &s.url("/admin/users?q=ALICE")).await;
+    follow_link(c, EMAIL).await;
+    button_named(c, "Disable").await.click().await.unwrap();
+    status_saying(c, "Disabled").await;
+    assert!(
+        !alice_can_sign_in(&s).await,
+        "a disabled account cannot sign in"
+    );
+    // Her browser's session ended with it.
+    let r = s
+        .http
+        .get(s.url("/api/ui/session"))
+        .header("cookie", &alice)
+        .send()
+        .await
+        .unwrap();
+    let session: Value = r.json().await.unwrap();
+    assert_eq!(session["signed_in"], false, "{session}");
+    screenshot(c, "cockpit-user.png").await;
+    button_named(c, "Enable").await.click().await.unwrap();
+    status_saying(c, "Enabled").await;
+    assert!(alice_can_sign_in(&s).await);
+    b.stop().await;
+}
