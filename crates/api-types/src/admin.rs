@@ -155,12 +155,24 @@ pub struct ClientInput {
 }
 
 /// A created client, or a new secret: the secret is in this answer only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClientWithSecret {
     pub client: ClientView,
     /// Shown once: only its hash is kept. None for a public client.
     pub client_secret: Option<String>,
+}
+
+impl std::fmt::Debug for ClientWithSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientWithSecret")
+            .field("client", &self.client)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 
 /// `GET /admin/api/v1/clients`.
@@ -334,7 +346,7 @@ pub struct UserView {
 /// `POST /admin/api/v1/users`. Without a password the person is invited
 /// by mail (a link to choose one); that needs an installation that sends
 /// mail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserInput {
@@ -347,6 +359,16 @@ pub struct UserInput {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_length = 1024))]
     pub password: Option<String>,
+}
+
+impl std::fmt::Debug for UserInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserInput")
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// A created user.
@@ -409,4 +431,43 @@ pub struct GrantList {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Revoked {
     pub count: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_shown_once_and_passwords_never_reach_debug_output() {
+        let created = ClientWithSecret {
+            client: ClientView {
+                id: "app".into(),
+                name: "App".into(),
+                confidential: true,
+                redirect_uris: vec![],
+                grant_types: vec![],
+                response_types: vec![],
+                scopes: vec![],
+                first_party: false,
+                id_token_signed_response_alg: None,
+                require_pushed_authorization_requests: false,
+                require_mfa: false,
+                post_logout_redirect_uris: vec![],
+                introspection: false,
+                from_config: false,
+                disabled: false,
+            },
+            client_secret: Some("the-client-secret".into()),
+        };
+        let input = UserInput {
+            email: "a@example.com".into(),
+            name: "A".into(),
+            password: Some("hunter2-secret".into()),
+        };
+        let shown = format!("{created:?} {input:?}");
+        for secret in ["the-client-secret", "hunter2-secret"] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(shown.contains("app") && shown.contains("a@example.com"));
+    }
 }

@@ -120,6 +120,7 @@ on_both_backends!(
     a_users_sessions_end_one_or_all_with_the_grants_given_from_them,
     a_users_live_grants_are_listed_newest_first_and_revoked_together,
     erasing_a_user_drops_their_unsent_mail_and_keeps_only_their_id_in_the_audit_log,
+    a_new_client_id_is_inserted_once,
 );
 
 // Not `duplicate_emails_conflict_case_insensitively`: the memory store
@@ -170,6 +171,7 @@ on_the_memory_store_too!(
     a_users_sessions_end_one_or_all_with_the_grants_given_from_them,
     a_users_live_grants_are_listed_newest_first_and_revoked_together,
     erasing_a_user_drops_their_unsent_mail_and_keeps_only_their_id_in_the_audit_log,
+    a_new_client_id_is_inserted_once,
 );
 
 fn client(id: &str) -> Client {
@@ -2559,4 +2561,18 @@ async fn erasing_a_user_drops_their_unsent_mail_and_keeps_only_their_id_in_the_a
         .map(|m| m.id)
         .collect();
     assert_eq!(left, ["m-b"]);
+}
+
+async fn a_new_client_id_is_inserted_once(s: Arc<dyn Store>) {
+    let s1 = s.clone();
+    let wins = winners(8, move || {
+        let s = s1.clone();
+        async move { s.insert_client(&client("fresh")).await.unwrap() }
+    })
+    .await;
+    assert_eq!(wins, 1);
+    let mut other = client("fresh");
+    other.name = "Someone else's".into();
+    assert!(!s.insert_client(&other).await.unwrap(), "taken");
+    assert_eq!(s.client("fresh").await.unwrap().unwrap().name, "FRESH");
 }

@@ -49,6 +49,9 @@ fn Account(user: UserView) -> impl IntoView {
             move |u| {
                 current.set(u);
                 status.set(said.to_owned());
+                // Disabling ends sessions and revokes grants.
+                sessions.refetch();
+                grants.refetch();
             },
         );
     };

@@ -86,6 +86,14 @@ impl ClientStore for MemoryStore {
         self.lock()?.clients.insert(c.id.clone(), c.clone());
         Ok(())
     }
+    async fn insert_client(&self, c: &Client) -> StoreResult<bool> {
+        let mut g = self.lock()?;
+        if g.clients.contains_key(&c.id) {
+            return Ok(false);
+        }
+        g.clients.insert(c.id.clone(), c.clone());
+        Ok(true)
+    }
     async fn clients(&self) -> StoreResult<Vec<Client>> {
         let mut all: Vec<Client> = self.lock()?.clients.values().cloned().collect();
         all.sort_by(|a, b| a.id.cmp(&b.id));

@@ -34,6 +34,9 @@ pub trait ClientStore: Send + Sync {
     async fn client(&self, id: &str) -> StoreResult<Option<Client>>;
     /// Insert or replace by id (config is applied idempotently at start).
     async fn upsert_client(&self, client: &Client) -> StoreResult<()>;
+    /// Insert a new client, atomically: false when the id is taken (of
+    /// concurrent inserts of one id exactly one succeeds).
+    async fn insert_client(&self, client: &Client) -> StoreResult<bool>;
     /// Every client, disabled ones included, by id.
     async fn clients(&self) -> StoreResult<Vec<Client>>;
     /// Remove the client together with what it holds, in one transaction

@@ -72,7 +72,9 @@ pub fn validate_email(email: &str) -> Option<Problem> {
         ));
     }
     let valid = e.len() <= 254
-        && !e.chars().any(char::is_whitespace)
+        // Control characters too: no address has one, and PostgreSQL
+        // refuses a NUL in text.
+        && !e.chars().any(|c| c.is_whitespace() || c.is_control())
         && e.split_once('@')
             .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty() && !d.contains('@'));
     (!valid).then(|| {
@@ -505,6 +507,12 @@ pub async fn start_session(
     amr: &[&str],
     replacing: Option<&str>,
 ) -> Result<(String, Session)> {
+    // Every way in ends here (password, second factor, passkey, mailed
+    // link): an account disabled meanwhile (say between the password and
+    // the code) gets no session.
+    if !usable_id(p, user_id).await? {
+        return Err(OAuthError::access_denied("this account cannot sign in"));
+    }
     let value = p.random.token(32)?;
     let now = p.now();
     let session = Session {
@@ -701,8 +709,42 @@ mod tests {
     }
 
     #[test]
+    fn emails_with_control_characters_are_invalid() {
+        assert!(validate_email("a\u{0}b@example.com").is_some());
+        assert!(validate_email("ab@exa\u{7}mple.com").is_some());
+        assert!(validate_email("ab@example.com").is_none());
+    }
+
+    #[test]
     fn emails_are_normalised() {
         assert_eq!(normalize_email("  Ada@Example.COM "), "ada@example.com");
+    }
+
+    #[tokio::test]
+    async fn no_session_starts_for_an_unusable_account_whatever_came_before() {
+        use crate::testkit::*;
+        let k = kit().await;
+        assert!(
+            start_session(&k.p, "user-1", T0, &["pwd"], None)
+                .await
+                .is_ok()
+        );
+        assert!(
+            k.p.store
+                .set_user_disabled("user-1", true, T0)
+                .await
+                .unwrap()
+        );
+        // As after a password typed before the disable, then the code.
+        let e = start_session(&k.p, "user-1", T0, &["pwd", "otp"], None)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code, crate::protocol::error::ErrorCode::AccessDenied);
+        assert!(
+            start_session(&k.p, "nobody", T0, &["pwd"], None)
+                .await
+                .is_err()
+        );
     }
 
     #[tokio::test]

@@ -478,6 +478,20 @@ async fn audit_log(
             message: message.into(),
         })
     };
+    // Filters are matched exactly: one with a control character matches
+    // nothing, and PostgreSQL would refuse a NUL.
+    for (field, v) in [
+        ("user_id", &q.user_id),
+        ("client_id", &q.client_id),
+        ("event", &q.event),
+        ("actor", &q.actor),
+    ] {
+        if v.as_deref()
+            .is_some_and(|v| v.chars().any(char::is_control))
+        {
+            return Err(invalid(field, "a filter cannot hold control characters"));
+        }
+    }
     let limit = q.limit.unwrap_or(50);
     if !(1..=AUDIT_PAGE_MAX).contains(&limit) {
         return Err(invalid("limit", "limit must be between 1 and 200"));

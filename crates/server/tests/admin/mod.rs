@@ -471,6 +471,27 @@ async fn clients_are_managed_through_the_api_and_every_change_is_audited(db: Db)
     assert_eq!(error_of(r).await, (400, "validation_failed".into()));
     let r = get_bearer(&s, "/admin/api/v1/audit?cursor=abc", &token).await;
     assert_eq!(error_of(r).await, (400, "validation_failed".into()));
+    // NUL and other control characters never reach the database (where
+    // PostgreSQL would fail): a 400 naming the field.
+    let r = get_bearer(&s, "/admin/api/v1/audit?user_id=a%00b", &token).await;
+    assert_eq!(error_of(r).await, (400, "validation_failed".into()));
+    let r = post_bearer(
+        &s,
+        "/admin/api/v1/users",
+        &token,
+        json!({"email": "a\u{0}b@example.com", "name": "Nul", "password": "long enough password"}),
+    )
+    .await;
+    let (status, code) = error_of(r).await;
+    assert_eq!((status, code.as_str()), (400, "validation_failed"));
+    let r = post_bearer(
+        &s,
+        "/admin/api/v1/users",
+        &token,
+        json!({"email": "nul@example.com", "name": "N\u{0}l", "password": "long enough password"}),
+    )
+    .await;
+    assert_eq!(error_of(r).await, (400, "validation_failed".into()));
     let r = get_bearer(&s, "/admin/api/v1/audit?since=yesterday", &token).await;
     assert_eq!(error_of(r).await, (400, "invalid_request".into()));
 }

@@ -345,6 +345,13 @@ async fn a_user_found_in_the_console_is_disabled_and_enabled_again() {
         .unwrap();
     let session: Value = r.json().await.unwrap();
     assert_eq!(session["signed_in"], false, "{session}");
+    // The page shows her sessions gone with it.
+    c.wait()
+        .for_element(Locator::XPath(
+            "//section[@aria-labelledby='sessions-heading']//p[normalize-space()='None.']",
+        ))
+        .await
+        .unwrap();
     screenshot(c, "cockpit-user.png").await;
     button_named(c, "Enable").await.click().await.unwrap();
     status_saying(c, "Enabled").await;

@@ -30,6 +30,16 @@ macro_rules! impl_clients {
                         .map_err(backend)?;
                     Ok(())
                 }
+                async fn insert_client(&self, c: &Client) -> StoreResult<bool> {
+                    let n = sqlx::query("INSERT INTO clients (id, data) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
+                        .bind(&c.id)
+                        .bind(to_json(c)?)
+                        .execute(&self.writer)
+                        .await
+                        .map_err(backend)?
+                        .rows_affected();
+                    Ok(n == 1)
+                }
                 async fn clients(&self) -> StoreResult<Vec<Client>> {
                     let rows = sqlx::query("SELECT data FROM clients ORDER BY id")
                         .fetch_all(&self.pool)

@@ -98,6 +98,65 @@ mod tests {
     use crate::testkit::*;
 
     #[tokio::test]
+    async fn only_a_clients_own_token_with_the_scope_administers() {
+        let k = kit().await;
+        let base = k.p.store.client("web").await.unwrap().unwrap();
+        let bot = crate::model::Client {
+            id: "bot".into(),
+            grant_types: vec!["client_credentials".into()],
+            scopes: vec![ADMIN_SCOPE.into()],
+            ..base
+        };
+        k.p.upsert_client(&bot).await.unwrap();
+        k.p.store
+            .create_grant(&crate::model::Grant {
+                id: "g1".into(),
+                client_id: "bot".into(),
+                user_id: "user-1".into(),
+                scopes: vec![ADMIN_SCOPE.into()],
+                created_at: k.p.now(),
+                revoked_at: None,
+                session_id_hash: None,
+            })
+            .await
+            .unwrap();
+        let now = k.p.now();
+        let mint = |sub: &str, scope: &str, user: Option<(&str, i64)>| {
+            tokens::access_token(&k.p, "bot", sub, scope.into(), user).unwrap()
+        };
+        let judge = |t: String| {
+            let p = &k.p;
+            async move { by_token(p, &t).await.unwrap().map(|a| a.actor) }
+        };
+        assert_eq!(
+            judge(mint("bot", ADMIN_SCOPE, None)).await,
+            Ok(Actor::Client("bot".into()))
+        );
+        // A token from a user's grant never administers, even one whose
+        // sub were the client's.
+        for sub in ["user-1", "bot"] {
+            assert_eq!(
+                judge(mint(sub, ADMIN_SCOPE, Some(("g1", now)))).await,
+                Err(Refusal::InsufficientScope),
+                "sub {sub}"
+            );
+        }
+        assert_eq!(
+            judge(mint("bot", "api:read", None)).await,
+            Err(Refusal::InsufficientScope)
+        );
+        // Allowed the scope no more: its tokens stop administering.
+        let mut fewer = k.p.store.client("bot").await.unwrap().unwrap();
+        fewer.scopes = vec!["api:read".into()];
+        k.p.upsert_client(&fewer).await.unwrap();
+        assert_eq!(
+            judge(mint("bot", ADMIN_SCOPE, None)).await,
+            Err(Refusal::InsufficientScope)
+        );
+        assert_eq!(judge("junk".into()).await, Err(Refusal::BadToken));
+    }
+
+    #[tokio::test]
     async fn an_admin_session_is_refused_once_the_account_is_not_usable() {
         let k = kit().await;
         k.p.store.grant_role("user-1", roles::ADMIN).await.unwrap();

@@ -60,7 +60,9 @@ pub async fn create(
     spec.secret = secret.clone();
     let mut rec = provision::client_record(p, &spec)?;
     rec.from_config = false;
-    if p.store.client(&rec.id).await?.is_some() {
+    // Inserted only if absent, atomically: of two creates of one id, the
+    // second is refused rather than silently replacing the first's secret.
+    if !p.store.insert_client(&rec).await? {
         return Err(AdminError::Conflict(
             conflict::EXISTS,
             format!("a client with the id {} exists", rec.id),
@@ -69,7 +71,6 @@ pub async fn create(
     // As for the config file: a deleted client of the same id may have
     // left grants made by an instance whose cache still had it.
     p.store.revoke_grants_of_client(&rec.id, p.now()).await?;
-    p.upsert_client(&rec).await?;
     let e = Event::ClientCreated.entry().client(&rec.id).actor(actor);
     audit::record(p, e).await?;
     Ok((rec, secret))

@@ -113,8 +113,11 @@ pub struct NewUser {
 /// installation sends mail). Returns the account and whether a mail went.
 pub async fn create(p: &Provider, new: NewUser, actor: &Actor) -> AdminResult<(UserDetail, bool)> {
     let name = new.name.trim().to_owned();
-    if name.chars().count() > 100 {
-        return Err(invalid("name", "name must be at most 100 characters"));
+    if name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(invalid(
+            "name",
+            "name must be at most 100 characters, without control characters",
+        ));
     }
     let Some(password) = new.password else {
         let user = match recovery::invite(p, &new.email, &name).await {
