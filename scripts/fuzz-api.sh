@@ -5,7 +5,11 @@
 # client's token, and every check but positive_data_acceptance (a body
 # that fits the schema may still break a domain rule, e.g. an http
 # redirect URI, and is rightly refused with 400). Fails on any 5xx or any
-# answer the document does not describe. A fixed seed makes it repeatable.
+# answer the document does not describe. Deterministic generation makes
+# it repeatable. Retiring keys is left out: the stateful phase reads kids
+# from GET /keys, and retiring the key that signed the run's own token (after
+# an immediate rotation) would leave every later request a 401; the HTTP
+# tests cover it (tests/admin: keys_are_listed_rotated_and_retired...).
 #
 #   scripts/fuzz-api.sh            the short run of the test command
 #   FUZZ_API_EXAMPLES=200 FUZZ_API_TIME=600 scripts/fuzz-api.sh   a longer one
@@ -60,8 +64,9 @@ mkdir -p test-output/schemathesis
 "$st" run "$base/admin/api/openapi.json" \
   -H "Authorization: Bearer $token" \
   --checks all --exclude-checks positive_data_acceptance \
+  --exclude-path '/admin/api/v1/keys/{kid}/retire' \
   --max-examples "${FUZZ_API_EXAMPLES:-15}" --seed 19 --workers 2 \
-  --max-time "${FUZZ_API_TIME:-90}" --generation-allow-x00 true \
+  --max-time "${FUZZ_API_TIME:-90}" --generation-allow-x00 true --generation-deterministic \
   --report junit --report-dir test-output/schemathesis \
   --no-color
 

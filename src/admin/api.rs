@@ -198,7 +198,7 @@ pub async fn sessions(id: &str) -> Result<SessionList, ApiError> {
 }
 
 pub async fn end_sessions(id: &str) -> Result<Revoked, ApiError> {
-    call(Method::DELETE, &user_path(paths::USER_SESSIONS, id), None).await
+    call(Method::POST, &user_path(paths::USER_SESSIONS_END, id), None).await
 }
 
 pub async fn end_session(id: &str, sid: &str) -> Result<(), ApiError> {
@@ -211,7 +211,12 @@ pub async fn grants(id: &str) -> Result<GrantList, ApiError> {
 }
 
 pub async fn revoke_grants(id: &str) -> Result<Revoked, ApiError> {
-    call(Method::DELETE, &user_path(paths::USER_GRANTS, id), None).await
+    call(
+        Method::POST,
+        &user_path(paths::USER_GRANTS_REVOKE, id),
+        None,
+    )
+    .await
 }
 
 pub async fn revoke_grant(id: &str, gid: &str) -> Result<(), ApiError> {

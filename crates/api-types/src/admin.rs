@@ -42,12 +42,18 @@ pub mod paths {
     pub const USER_PASSWORD_RESET: &str = "/admin/api/v1/users/{id}/password-reset";
     pub const USER_ROLE: &str = "/admin/api/v1/users/{id}/roles/{role}";
     pub const USER_SESSIONS: &str = "/admin/api/v1/users/{id}/sessions";
+    /// End every session of the user (a POST: the collection stays).
+    pub const USER_SESSIONS_END: &str = "/admin/api/v1/users/{id}/sessions/end";
     /// `{sid}`: the `id` of a [`super::SessionView`], never the cookie.
     pub const USER_SESSION: &str = "/admin/api/v1/users/{id}/sessions/{sid}";
     pub const USER_GRANTS: &str = "/admin/api/v1/users/{id}/grants";
+    /// Revoke every grant of the user (a POST: the collection stays).
+    pub const USER_GRANTS_REVOKE: &str = "/admin/api/v1/users/{id}/grants/revoke";
     pub const USER_GRANT: &str = "/admin/api/v1/users/{id}/grants/{gid}";
     /// Every path of the API, for the test that the document covers them.
-    pub const ALL: [&str; 25] = [
+    pub const ALL: [&str; 27] = [
+        USER_SESSIONS_END,
+        USER_GRANTS_REVOKE,
         ENTRYPOINTS,
         ENTRYPOINT,
         ENTRYPOINT_PREVIEW,

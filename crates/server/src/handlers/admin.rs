@@ -92,9 +92,11 @@ pub fn router() -> (axum::Router<AppState>, String) {
         .routes(routes!(unlock_user))
         .routes(routes!(force_password_reset))
         .routes(routes!(set_role, unset_role))
-        .routes(routes!(list_sessions, end_sessions))
+        .routes(routes!(list_sessions))
+        .routes(routes!(end_sessions))
         .routes(routes!(end_session))
-        .routes(routes!(list_grants, revoke_grants))
+        .routes(routes!(list_grants))
+        .routes(routes!(revoke_grants))
         .routes(routes!(revoke_grant))
         .split_for_parts();
     let text = doc.to_pretty_json().unwrap_or_else(|e| {
@@ -916,7 +918,7 @@ async fn list_sessions(
 }
 
 /// End every session of the user, and the grants given from them.
-#[utoipa::path(delete, path = paths::USER_SESSIONS, tag = "users",
+#[utoipa::path(post, path = paths::USER_SESSIONS_END, tag = "users",
     params(("id" = String, Path, description = "The user id (`sub`)")),
     responses(
         (status = 200, body = Revoked),
@@ -981,7 +983,7 @@ async fn list_grants(
 }
 
 /// Revoke every live grant of the user: every token of theirs dies.
-#[utoipa::path(delete, path = paths::USER_GRANTS, tag = "users",
+#[utoipa::path(post, path = paths::USER_GRANTS_REVOKE, tag = "users",
     params(("id" = String, Path, description = "The user id (`sub`)")),
     responses(
         (status = 200, body = Revoked),

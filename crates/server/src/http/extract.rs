@@ -41,22 +41,68 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for UiJson<T
 
 /// The admin API's JSON body: like [`UiJson`], but a body that parses and
 /// does not fit the type is 400 too (not axum's 422), as its OpenAPI
-/// document says.
+/// document says; and an object given as an array of its fields, which
+/// serde's derived structs accept, is refused as the document's schema
+/// would refuse it.
 pub struct AdminJson<T>(pub T);
 
-impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for AdminJson<T> {
+impl<S, T> FromRequest<S> for AdminJson<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned + serde::Serialize,
+{
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Error> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(Self(v)),
-            Err(e) if e.status() == StatusCode::UNPROCESSABLE_ENTITY => Err(Error::api(
+        let value = match Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(Json(v)) => v,
+            Err(e) => return Err(bad_body(&e)),
+        };
+        let invalid = |why: String| {
+            Error::api(
                 StatusCode::BAD_REQUEST,
                 codes::INVALID_BODY,
-                format!("The request body is not valid: {}", e.body_text()),
-            )),
-            Err(e) => Err(bad_body(&e)),
+                format!("The request body is not valid: {why}"),
+            )
+        };
+        let typed: T = serde_json::from_value(value.clone()).map_err(|e| invalid(e.to_string()))?;
+        let back = serde_json::to_value(&typed).map_err(|e| invalid(e.to_string()))?;
+        if let Some(path) = array_for_object(&value, &back, "") {
+            return Err(invalid(format!("{path} must be an object")));
         }
+        Ok(Self(typed))
+    }
+}
+
+/// Where `sent` holds an array that the typed value, written back, holds
+/// as an object: a struct sent as a list of its fields. Written by hand:
+/// serde has no switch to refuse that form.
+fn array_for_object(
+    sent: &serde_json::Value,
+    read: &serde_json::Value,
+    at: &str,
+) -> Option<String> {
+    use serde_json::Value;
+    match (sent, read) {
+        (Value::Array(_), Value::Object(_)) => Some(if at.is_empty() {
+            "the body".into()
+        } else {
+            at.to_owned()
+        }),
+        (Value::Object(a), Value::Object(b)) => a.iter().find_map(|(k, v)| {
+            let path = if at.is_empty() {
+                k.clone()
+            } else {
+                format!("{at}.{k}")
+            };
+            b.get(k).and_then(|w| array_for_object(v, w, &path))
+        }),
+        (Value::Array(a), Value::Array(b)) => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .find_map(|(i, (v, w))| array_for_object(v, w, &format!("{at}[{i}]"))),
+        _ => None,
     }
 }
 
@@ -79,6 +125,29 @@ fn bad_body(e: &JsonRejection) -> Error {
             codes::INVALID_BODY,
             format!("The request body is not valid: {}", e.body_text()),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::array_for_object;
+    use serde_json::json;
+
+    #[test]
+    fn a_struct_sent_as_an_array_is_found_wherever_it_is() {
+        let read = json!({"theme": {"texts": {"en": {"title": null}}}, "x": [{"a": 1}]});
+        assert_eq!(array_for_object(&read, &read, ""), None);
+        let sent = json!({"theme": {"texts": {"en": [null, null]}}, "x": [{"a": 1}]});
+        assert_eq!(
+            array_for_object(&sent, &read, "").as_deref(),
+            Some("theme.texts.en")
+        );
+        let sent = json!({"theme": {"texts": {"en": {}}}, "x": [[1]]});
+        assert_eq!(array_for_object(&sent, &read, "").as_deref(), Some("x[0]"));
+        assert_eq!(
+            array_for_object(&json!([1]), &json!({"a": 1}), "").as_deref(),
+            Some("the body")
+        );
     }
 }
 

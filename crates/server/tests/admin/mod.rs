@@ -1213,7 +1213,7 @@ async fn a_users_sessions_and_grants_are_revoked_one_or_all(db: Db) {
         .await
         .unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
-    let v: Value = delete_bearer(&s, &sessions, &token)
+    let v: Value = post_bearer(&s, &format!("{sessions}/end"), &token, json!({}))
         .await
         .json()
         .await
@@ -1242,7 +1242,7 @@ async fn a_users_sessions_and_grants_are_revoked_one_or_all(db: Db) {
     );
     assert_eq!(refresh(&s, &fourth).await, 400, "the newest grant");
     assert_eq!(refresh(&s, &third).await, 200);
-    let v: Value = delete_bearer(&s, &grants, &token)
+    let v: Value = post_bearer(&s, &format!("{grants}/revoke"), &token, json!({}))
         .await
         .json()
         .await
