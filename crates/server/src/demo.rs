@@ -97,6 +97,20 @@ impl Demo {
                 .await
                 .map_err(|e| e.to_string())?;
         }
+        // The demo user administers too, so the cockpit at /admin can be
+        // tried with the same sign-in (recorded once, as the config's doing).
+        if let Some(u) = p
+            .store
+            .user_by_email(USER_EMAIL)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            use portico_core::services::{audit::Actor, roles};
+            roles::set(p, &u.id, roles::ADMIN, true, &Actor::Config)
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+        }
         p.store
             .upsert_entrypoint(&themed_entrypoint())
             .await

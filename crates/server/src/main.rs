@@ -396,6 +396,12 @@ async fn run(cli: Cli) -> Result<(), String> {
             }
             if running.demo_authorize_url.is_some() {
                 println!(
+                    "The cockpit (admin console: clients, users, themes with a live preview, keys, audit); the demo user is an administrator:"
+                );
+                println!();
+                println!("  {}/admin", running.issuer);
+                println!();
+                println!(
                     "Mail (password reset links, verification codes) arrives in the demo mailbox:"
                 );
                 println!();

@@ -128,29 +128,6 @@ fn bad_body(e: &JsonRejection) -> Error {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::array_for_object;
-    use serde_json::json;
-
-    #[test]
-    fn a_struct_sent_as_an_array_is_found_wherever_it_is() {
-        let read = json!({"theme": {"texts": {"en": {"title": null}}}, "x": [{"a": 1}]});
-        assert_eq!(array_for_object(&read, &read, ""), None);
-        let sent = json!({"theme": {"texts": {"en": [null, null]}}, "x": [{"a": 1}]});
-        assert_eq!(
-            array_for_object(&sent, &read, "").as_deref(),
-            Some("theme.texts.en")
-        );
-        let sent = json!({"theme": {"texts": {"en": {}}}, "x": [[1]]});
-        assert_eq!(array_for_object(&sent, &read, "").as_deref(), Some("x[0]"));
-        assert_eq!(
-            array_for_object(&json!([1]), &json!({"a": 1}), "").as_deref(),
-            Some("the body")
-        );
-    }
-}
-
 /// The browser's live session, if it has one.
 pub struct MaybeSignedIn(pub Option<Session>);
 
@@ -249,4 +226,27 @@ pub fn accept_language(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(axum::http::header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::array_for_object;
+    use serde_json::json;
+
+    #[test]
+    fn a_struct_sent_as_an_array_is_found_wherever_it_is() {
+        let read = json!({"theme": {"texts": {"en": {"title": null}}}, "x": [{"a": 1}]});
+        assert_eq!(array_for_object(&read, &read, ""), None);
+        let sent = json!({"theme": {"texts": {"en": [null, null]}}, "x": [{"a": 1}]});
+        assert_eq!(
+            array_for_object(&sent, &read, "").as_deref(),
+            Some("theme.texts.en")
+        );
+        let sent = json!({"theme": {"texts": {"en": {}}}, "x": [[1]]});
+        assert_eq!(array_for_object(&sent, &read, "").as_deref(), Some("x[0]"));
+        assert_eq!(
+            array_for_object(&json!([1]), &json!({"a": 1}), "").as_deref(),
+            Some("the body")
+        );
+    }
 }

@@ -21,6 +21,7 @@ on_both_backends!(
     unlock_lets_a_locked_out_login_through,
     a_users_sessions_and_grants_are_revoked_one_or_all,
     the_last_admin_cannot_be_disabled_deleted_or_demoted,
+    the_demo_user_can_try_the_cockpit,
 );
 
 const ROOT: &str = "root@example.com";
@@ -1289,4 +1290,14 @@ async fn the_last_admin_cannot_be_disabled_deleted_or_demoted(db: Db) {
     assert_eq!(error_of(r).await, (409, "last_admin".into()));
     // A disabled administrator's browser no longer administers.
     assert_eq!(ui_login(&s, ROOT, ROOT_PASSWORD).await.0, 401);
+}
+
+async fn the_demo_user_can_try_the_cockpit(db: Db) {
+    let s = start_demo(db).await;
+    let (email, password) = portico_server::demo_credentials();
+    let cookie = sign_in_as(&s, email, password).await;
+    let r = get_cookie(&s, "/admin/api/v1/me", &cookie).await;
+    assert_eq!(r.status(), 200);
+    let me: Value = r.json().await.unwrap();
+    assert_eq!(me["email"], email);
 }
