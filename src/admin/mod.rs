@@ -103,6 +103,15 @@ fn decode(segment: &str) -> String {
         .unwrap_or_else(|| segment.to_owned())
 }
 
+/// A query parameter of the page ("" when absent).
+pub(crate) fn param(name: &str) -> String {
+    let search = window().location().search().unwrap_or_default();
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()
+        .and_then(|p| p.get(name))
+        .unwrap_or_default()
+}
+
 /// A Unix time as the browser's local date and time.
 pub(crate) fn when(secs: i64) -> String {
     #[allow(clippy::cast_precision_loss)]

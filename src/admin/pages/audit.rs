@@ -3,19 +3,11 @@
 //! query string, so a page can be bookmarked and "Older entries" is a link.
 
 use crate::admin::parts::Line;
-use crate::admin::{api, i18n, when};
+use crate::admin::{api, i18n, param, when};
 use crate::api::encode_segment;
 use leptos::prelude::*;
 
 const FILTERS: [&str; 4] = ["user_id", "client_id", "event", "actor"];
-
-fn param(name: &str) -> String {
-    let search = window().location().search().unwrap_or_default();
-    web_sys::UrlSearchParams::new_with_str(&search)
-        .ok()
-        .and_then(|p| p.get(name))
-        .unwrap_or_default()
-}
 
 #[component]
 pub fn Audit() -> impl IntoView {

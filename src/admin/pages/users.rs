@@ -2,19 +2,11 @@
 //! account (with a password, or invited by mail).
 
 use crate::admin::parts::{Failure, Line};
-use crate::admin::{api, i18n};
+use crate::admin::{api, i18n, param};
 use crate::api::encode_segment;
 use crate::components::FormState;
 use leptos::prelude::*;
 use portico_api_types::admin::{UserCreated, UserInput};
-
-fn param(name: &str) -> String {
-    let search = window().location().search().unwrap_or_default();
-    web_sys::UrlSearchParams::new_with_str(&search)
-        .ok()
-        .and_then(|p| p.get(name))
-        .unwrap_or_default()
-}
 
 #[component]
 pub fn Users() -> impl IntoView {

@@ -90,8 +90,9 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// The scope of the admin API's client_credentials tokens.
-pub const ADMIN_SCOPE: &str = "portico:admin";
+/// The scope of the admin API's client_credentials tokens (named once,
+/// in api-types).
+pub use portico_api_types::admin::ADMIN_SCOPE;
 
 /// Longest client id: ids appear in URLs and in the audit log.
 pub const MAX_CLIENT_ID: usize = 128;
