@@ -299,17 +299,37 @@ const CHECK_ISSUER: &str = "urn:portico:config-check";
 /// How many unknown keys one reading names before it gives up.
 const MAX_UNKNOWN_KEYS: usize = 50;
 
-/// Read a config: the config, or every problem reading it found. Each key
-/// serde does not know is named with its path and the nearest known key,
-/// then taken out and the rest read again (serde stops at the first).
+/// Read a config: the config, or every problem reading it found.
 pub fn read(text: &str) -> Result<FileConfig, Vec<Problem>> {
-    let table: toml::Table = text.parse().map_err(|e| vec![syntax_problem(text, &e)])?;
+    match read_leniently(text) {
+        (Some(cfg), problems) if problems.is_empty() => Ok(cfg),
+        (_, problems) => Err(problems),
+    }
+}
+
+/// Every problem of a config text, as `portico config check` prints them:
+/// those reading it finds and, when it could be read without its unknown
+/// keys, those [`FileConfig::problems`] finds.
+pub fn check(text: &str) -> Vec<Problem> {
+    let (cfg, mut problems) = read_leniently(text);
+    problems.extend(cfg.map(|c| c.problems()).unwrap_or_default());
+    problems
+}
+
+/// Read a config text. Each key serde does not know is a problem named
+/// with its path and the nearest known key; it is taken out and the rest
+/// read again (serde stops at the first), so all are named at once and
+/// the config without them is returned too.
+fn read_leniently(text: &str) -> (Option<FileConfig>, Vec<Problem>) {
+    let table: toml::Table = match text.parse() {
+        Ok(t) => t,
+        Err(e) => return (None, vec![syntax_problem(text, &e)]),
+    };
     let mut value = toml::Value::Table(table);
     let mut problems = Vec::new();
     for _ in 0..MAX_UNKNOWN_KEYS {
         let e = match serde_path_to_error::deserialize::<_, FileConfig>(value.clone()) {
-            Ok(cfg) if problems.is_empty() => return Ok(cfg),
-            Ok(_) => return Err(problems),
+            Ok(cfg) => return (Some(cfg), problems),
             Err(e) => e,
         };
         let mut path: Vec<serde_path_to_error::Segment> = e.path().iter().cloned().collect();
@@ -317,7 +337,7 @@ pub fn read(text: &str) -> Result<FileConfig, Vec<Problem>> {
         let Some((name, expected)) = unknown_field(&message) else {
             // Anything else (a wrong type, a missing key) ends the reading.
             problems.push(Problem::new(key_path(&path), message));
-            return Err(problems);
+            return (None, problems);
         };
         // The path ends at the table or, depending on where serde stopped,
         // at the unknown key itself.
@@ -337,10 +357,10 @@ pub fn read(text: &str) -> Result<FileConfig, Vec<Problem>> {
         };
         problems.push(Problem::new(key, why));
         if !remove_key(&mut value, &path, &name) {
-            return Err(problems);
+            return (None, problems);
         }
     }
-    Err(problems)
+    (None, problems)
 }
 
 /// A message of several lines (toml's "expected ..." goes on a line of
@@ -790,6 +810,16 @@ roles = ["admin"]
             .unwrap();
         assert!(zzzz.contains("known: access_token_ttl_secs"), "{zzzz}");
         assert_eq!(said.len(), 4, "{said:?}");
+        // config check goes on to the rest of the file without them.
+        let all = check("[tokens]\nacess_token_ttl_secs = 5\nrefresh_token_ttl_secs = 0\n");
+        assert_eq!(
+            keys(&all),
+            [
+                "tokens.acess_token_ttl_secs",
+                "tokens.refresh_token_ttl_secs"
+            ],
+            "{all:?}"
+        );
     }
 
     #[test]

@@ -486,10 +486,7 @@ fn config_check(file: Option<&std::path::Path>) -> Result<(), String> {
     let path = file.unwrap_or(std::path::Path::new("portico.toml"));
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let problems = match config::read(&text) {
-        Ok(cfg) => cfg.problems(),
-        Err(problems) => problems,
-    };
+    let problems = config::check(&text);
     if problems.is_empty() {
         println!("portico: {} is valid", path.display());
         return Ok(());
