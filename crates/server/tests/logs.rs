@@ -202,7 +202,7 @@ async fn logs_hold_no_secrets(db: Db, text_logs: &Captured, json_logs: &Captured
         .unwrap_or_else(|| panic!("no access line for the code exchange in {json}"));
     let id = token_line["fields"]["request_id"].as_str().unwrap();
     assert!(!id.is_empty());
-    assert!(token_line["fields"]["latency_ms"].as_f64().is_some());
+    assert!(token_line["fields"]["latency_us"].as_u64().is_some());
     // Events inside the request carry its id (the span).
     assert!(
         lines
