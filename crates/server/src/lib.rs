@@ -63,7 +63,13 @@ pub struct Running {
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
     /// `/metrics` on `[server] metrics_bind`, when set.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// The sweeper, the key refresher, the mail sender and the metrics
+    /// listener: stopped by [`Running::shutdown`].
+    background: Vec<tokio::task::AbortHandle>,
 }
+
+/// How long shutdown waits for the database pools to close.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Running {
     /// Stop gracefully: `/readyz` answers 503, no new connection is
@@ -73,6 +79,12 @@ impl Running {
     pub async fn shutdown(self) -> Result<(), String> {
         self.state.lifecycle.drain();
         let served = self.task.await;
+        // Nothing of ours uses the store after this but the flush below. A
+        // mail cut off mid-send is sent again after its lease, as after a
+        // crash (at least once, never lost).
+        for task in &self.background {
+            task.abort();
+        }
         let p = &self.state.provider;
         if let Err(e) = portico_core::services::audit::Refusals::flush(p).await {
             tracing::warn!(error = %e, "cannot write the pending lockout refusals");
@@ -80,7 +92,14 @@ impl Running {
         if let Err(e) = p.store.checkpoint().await {
             tracing::warn!(error = %e, "cannot checkpoint the database");
         }
-        p.store.close().await;
+        // Requests still under way after the grace hold connections;
+        // closing waits for them, but not for ever.
+        if tokio::time::timeout(CLOSE_WAIT, p.store.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the database connections did not close in time");
+        }
         tracing::info!("stopped");
         served
             .map_err(|e| e.to_string())?
@@ -141,7 +160,13 @@ pub async fn start(
     )
     .await
     {
-        Ok((state, router, demo_urls, metrics_addr)) => {
+        Ok(Built {
+            state,
+            router,
+            demo_urls,
+            metrics_addr,
+            background,
+        }) => {
             if app.set(router).is_err() {
                 return Err("the server was started twice".into());
             }
@@ -155,6 +180,7 @@ pub async fn start(
                 demo_themed_url,
                 task,
                 metrics_addr,
+                background,
             })
         }
         Err(e) => {
@@ -165,12 +191,13 @@ pub async fn start(
     }
 }
 
-type Built = (
-    AppState,
-    axum::Router,
-    Option<(String, String)>,
-    Option<std::net::SocketAddr>,
-);
+struct Built {
+    state: AppState,
+    router: axum::Router,
+    demo_urls: Option<(String, String)>,
+    metrics_addr: Option<std::net::SocketAddr>,
+    background: Vec<tokio::task::AbortHandle>,
+}
 
 /// Everything behind the listener: store, provider, config, background
 /// tasks, the router.
@@ -203,16 +230,8 @@ async fn build(
         .map_err(|e| format!("cannot start the provider: {e}"))?;
     let provider = Arc::new(provider);
     config::apply(&provider, &file).await?;
-    if let Some(every) = file.retention.sweep_interval() {
-        tokio::spawn(sweeper(provider.clone(), every));
-    }
-    tokio::spawn(key_refresher(provider.clone()));
     if file_read {
         config::disable_unlisted_clients(&provider, &file).await?;
-    }
-    if let Some(m) = mailer {
-        let poll = std::time::Duration::from_secs(5);
-        tokio::spawn(mail::sender(provider.clone(), m, poll));
     }
     let demo = if demo_on {
         Some(Arc::new(demo::Demo::install(&provider, mailbox).await?))
@@ -236,24 +255,47 @@ async fn build(
         metrics_token: file.server.metrics_token.clone().map(Arc::new),
     };
     // `/metrics` on its own address, or beside everything else.
-    let metrics_addr = match &file.server.metrics_bind {
-        Some(bind) => {
-            let l = tokio::net::TcpListener::bind(bind)
+    let metrics_listener = match &file.server.metrics_bind {
+        Some(bind) => Some(
+            tokio::net::TcpListener::bind(bind)
                 .await
-                .map_err(|e| format!("cannot listen on {bind} ([server] metrics_bind): {e}"))?;
-            let addr = l.local_addr().map_err(|e| e.to_string())?;
-            let only_metrics = routes::metrics_router(state.clone());
-            tokio::spawn(async move {
-                if let Err(e) = axum::serve(l, only_metrics).await {
-                    tracing::error!(error = %e, "the metrics listener stopped");
-                }
-            });
-            Some(addr)
-        }
+                .map_err(|e| format!("cannot listen on {bind} ([server] metrics_bind): {e}"))?,
+        ),
+        None => None,
+    };
+    let metrics_addr = match &metrics_listener {
+        Some(l) => Some(l.local_addr().map_err(|e| e.to_string())?),
         None => None,
     };
     let app = router(state.clone(), ui_dir, metrics_addr.is_none());
-    Ok((state, app, demo_urls, metrics_addr))
+    // The background tasks, last: nothing above can fail and leave them
+    // running. Shutdown stops them before the final flush.
+    let p = &state.provider;
+    let mut background = Vec::new();
+    if let Some(every) = file.retention.sweep_interval() {
+        background.push(tokio::spawn(sweeper(p.clone(), every)).abort_handle());
+    }
+    background.push(tokio::spawn(key_refresher(p.clone())).abort_handle());
+    if let Some(m) = mailer {
+        let poll = std::time::Duration::from_secs(5);
+        background.push(tokio::spawn(mail::sender(p.clone(), m, poll)).abort_handle());
+    }
+    if let Some(l) = metrics_listener {
+        let only_metrics = routes::metrics_router(state.clone());
+        let serving = tokio::spawn(async move {
+            if let Err(e) = axum::serve(l, only_metrics).await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+        background.push(serving.abort_handle());
+    }
+    Ok(Built {
+        state,
+        router: app,
+        demo_urls,
+        metrics_addr,
+        background,
+    })
 }
 
 /// 8 random hex digits: request ids are `<this>-<counter>`, unique across

@@ -793,6 +793,15 @@ fn a_backup_taken_while_serving_restores_what_was_there() {
     assert!(out.contains("backed up"), "{out}");
     writer.join().unwrap();
     put_entrypoint(&db, "after");
+    // Not onto the database the server has open.
+    let (code, err) = run(portico()
+        .arg("--database-url")
+        .arg(&db)
+        .arg("restore")
+        .arg(&backup));
+    assert_ne!(code, 0);
+    assert!(err.contains("in use by a running Portico"), "{err}");
+    assert!(entrypoint_ids(&db).contains(&"after".to_owned()));
 
     let fresh = dir.path().join("fresh.db");
     let out = cli_ok(

@@ -11,8 +11,9 @@
 //! way an editor saves a file: a copy beside the target, fsynced, renamed
 //! over it. It is meant to run with Portico stopped.
 
-use crate::sqlite::{MIGRATOR, file_lock, url_options};
+use crate::sqlite::{MIGRATOR, file_lock, in_use_lock, url_options};
 use crate::{Backend, PoolSettings, backend_of};
+use portico_core::infra::store::StoreError;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{Connection, Row};
 use std::path::{Path, PathBuf};
@@ -30,6 +31,8 @@ pub enum BackupError {
     /// The backup was made by a newer Portico (it has migrations this
     /// binary does not know).
     Newer { file: PathBuf, version: i64 },
+    /// A Portico process has the database open (stop it first).
+    InUse(PathBuf),
     /// Reading or writing failed.
     Failed(String),
 }
@@ -50,6 +53,11 @@ impl std::fmt::Display for BackupError {
                 "{} comes from a newer Portico (migration {version} is unknown to this \
                  binary); restore it with that version or a later one",
                 file.display()
+            ),
+            Self::InUse(db) => write!(
+                f,
+                "{} is in use by a running Portico (or another portico command); stop it, then restore",
+                db.display()
             ),
             Self::Failed(why) => f.write_str(why),
         }
@@ -328,6 +336,12 @@ pub async fn restore(url: &str, src: &Path) -> Result<Restored, BackupError> {
         let _lock = file_lock(&db)
             .await
             .map_err(|e| BackupError::Failed(e.to_string()))?;
+        // And no Portico (server or command) has it open: their writes
+        // would go on into the replaced file and be lost.
+        let _alone = in_use_lock(&db, true).await.map_err(|e| match e {
+            StoreError::Conflict(_) => BackupError::InUse(db.clone()),
+            e => BackupError::Failed(e.to_string()),
+        })?;
         swap_in(src, &db)?
     };
     let before = checked.migrations;
@@ -433,6 +447,10 @@ mod tests {
         let made = backup(live.to_str().unwrap(), &file).await.unwrap();
         assert!(made.bytes > 0 && made.schema_version > 0, "{made:?}");
         store.upsert_client(&client("after")).await.unwrap();
+        // Not over a database a store has open: its writes would be lost.
+        let e = restore(live.to_str().unwrap(), &file).await.unwrap_err();
+        assert!(matches!(e, BackupError::InUse(_)), "{e}");
+        assert!(store.client("after").await.unwrap().is_some());
         drop(store);
 
         let fresh = dir.path().join("fresh.db");

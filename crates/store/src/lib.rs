@@ -139,15 +139,16 @@ pub(crate) fn unavailable(e: &sqlx::Error) -> bool {
 /// SQLSTATE classes of PostgreSQL and result codes of SQLite that say the
 /// database is down, restarting or full.
 fn unavailable_code(code: &str) -> bool {
-    // PostgreSQL: 08 connection exception, 53 insufficient resources
-    // (53100 disk full), 57P01-57P03 shutting down / cannot connect now,
-    // 58 system error (I/O).
-    if code.starts_with("08")
-        || code.starts_with("53")
-        || code.starts_with("57P0")
-        || code.starts_with("58")
-    {
-        return true;
+    // PostgreSQL's SQLSTATEs are five characters (SQLite's extended codes
+    // are at most four digits, so the two never meet): 08 connection
+    // exception, 53 insufficient resources (53100 disk full), 57P01-57P03
+    // shutting down / cannot connect now, 58 system error (I/O). Others,
+    // numeric ones included (22021, a NUL in the input), are faults.
+    if code.len() == 5 {
+        return code.starts_with("08")
+            || code.starts_with("53")
+            || code.starts_with("57P0")
+            || code.starts_with("58");
     }
     // SQLite (extended codes; the primary one is the low byte): 5 BUSY
     // (after the busy timeout), 6 LOCKED, 10 IOERR, 13 FULL, 14 CANTOPEN.
@@ -177,7 +178,11 @@ mod tests {
             assert!(unavailable_code(code), "{code}");
         }
         // Constraint violations, syntax errors, a missing table: real faults.
-        for code in ["23505", "42601", "42P01", "19", "2067", "1", "HV000"] {
+        // 22021 (a NUL byte in the input) and 42501 look like SQLite codes
+        // 5 and 5 (BUSY) by their low byte: they must not be read so.
+        for code in [
+            "23505", "42601", "42P01", "22021", "22022", "42501", "19", "2067", "1", "HV000",
+        ] {
             assert!(!unavailable_code(code), "{code}");
         }
         assert!(matches!(

@@ -22,6 +22,10 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// The database file (None for in-memory databases).
     file: Option<std::path::PathBuf>,
+    /// A shared lock on `<file>.in-use`, held while this store is open:
+    /// `portico restore` takes it exclusively, so it cannot swap the file
+    /// under a running server (whose writes would go to the old file).
+    _in_use: Option<std::fs::File>,
 }
 
 impl SqliteStore {
@@ -61,7 +65,16 @@ impl SqliteStore {
             .connect_with(opts)
             .await
             .map_err(open_error)?;
-        Ok(Self { pool, writer, file })
+        let in_use = match &file {
+            Some(f) => Some(in_use_lock(f, false).await?),
+            None => None,
+        };
+        Ok(Self {
+            pool,
+            writer,
+            file,
+            _in_use: in_use,
+        })
     }
 
     /// Run the migrations. sqlx's SQLite migrator takes no lock, so two
@@ -110,6 +123,45 @@ pub(crate) async fn file_lock(db_file: &std::path::Path) -> StoreResult<std::fs:
     .await
     .map_err(backend)?
     .map_err(|e| StoreError::Backend(format!("cannot take the SQLite lock file: {e}")))
+}
+
+/// The lock on `<file>.in-use`: shared for every open store (waiting while
+/// a restore holds it), or exclusive for a restore, which is refused at
+/// once ([`StoreError::Conflict`]) while any store has the file open.
+pub(crate) async fn in_use_lock(
+    db_file: &std::path::Path,
+    exclusive: bool,
+) -> StoreResult<std::fs::File> {
+    let mut name = db_file.to_path_buf().into_os_string();
+    name.push(".in-use");
+    let path = std::path::PathBuf::from(name);
+    tokio::task::spawn_blocking(move || -> StoreResult<std::fs::File> {
+        let failed = |e: std::io::Error| {
+            StoreError::Backend(format!("cannot take the SQLite in-use lock: {e}"))
+        };
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(failed)?;
+        if exclusive {
+            match file.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(StoreError::Conflict(
+                        "a Portico process has this database open".into(),
+                    ));
+                }
+                Err(std::fs::TryLockError::Error(e)) => return Err(failed(e)),
+            }
+        } else {
+            file.lock_shared().map_err(failed)?;
+        }
+        Ok(file)
+    })
+    .await
+    .map_err(backend)?
 }
 
 impl_store!(SqliteStore, sqlx::sqlite::SqliteRow, SqlitePool);

@@ -68,7 +68,7 @@ pub async fn introspect(
 async fn introspect_access(p: &Provider, token: &str) -> Result<Option<Value>> {
     let c = match validate_access_token(p, token).await {
         Ok(c) => c,
-        Err(e) if e.code == crate::ErrorCode::ServerError => return Err(e),
+        Err(e) if e.is_ours() => return Err(e),
         Err(_) => return Ok(None),
     };
     let mut out = json!({ "active": true, "token_type": "Bearer" });

@@ -101,6 +101,16 @@ impl OAuthError {
     }
     /// The same error, telling the caller to wait `secs` seconds.
     #[must_use]
+    /// The server's failure, not the request's: an internal error or a
+    /// database that cannot be reached. Never to be turned into "invalid",
+    /// "not found" or "inactive".
+    pub fn is_ours(&self) -> bool {
+        matches!(
+            self.code,
+            ErrorCode::ServerError | ErrorCode::TemporarilyUnavailable
+        )
+    }
+
     pub fn retry_after(mut self, secs: i64) -> Self {
         self.retry_after = Some(secs);
         self

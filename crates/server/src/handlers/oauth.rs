@@ -43,10 +43,10 @@ pub async fn authorize(
         Outcome::Interaction { screen, request_id } => found(&screen_path(screen, &request_id)),
         Outcome::ErrorPage(e) => {
             tracing::info!(error = %e.code, "authorization request refused without redirect");
-            let status = if e.code == ErrorCode::ServerError {
-                StatusCode::INTERNAL_SERVER_ERROR
-            } else {
-                StatusCode::BAD_REQUEST
+            let status = match e.code {
+                ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+                ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::BAD_REQUEST,
             };
             spa_shell(&state, status)
         }

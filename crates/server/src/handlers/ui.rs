@@ -16,7 +16,6 @@ use portico_api_types::{
     DeviceDecisionRequest, DeviceDone, EndSessionInfo, EndSessionRequest, FieldError, LoginRequest,
     NextStep, SessionInfo, SignUpRequest, VerifyEmailRequest,
 };
-use portico_core::ErrorCode;
 use portico_core::endpoints::device::verify::{self, Attempt, CodeError};
 use portico_core::protocol::secret::Secret;
 use portico_core::protocol::types::amr;
@@ -111,7 +110,7 @@ pub async fn verify_email(
 pub async fn auth_request(State(state): State<AppState>, Path(id): Path<String>) -> Answer {
     match portico_core::endpoints::authorize::describe(&state.provider, &id).await {
         Ok(info) => Ok(json(info)),
-        Err(e) if e.code == ErrorCode::ServerError => Err(Error::Core(e)),
+        Err(e) if e.is_ours() => Err(Error::Core(e)),
         Err(e) => Err(Error::api(
             StatusCode::NOT_FOUND,
             codes::REQUEST_NOT_FOUND,

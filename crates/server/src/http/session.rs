@@ -3,7 +3,6 @@
 
 use super::error::Error;
 use crate::AppState;
-use axum::http::StatusCode;
 use axum::http::header::{COOKIE, HeaderMap, HeaderValue, SET_COOKIE};
 use axum::response::Response;
 use portico_core::model::Session;
@@ -97,13 +96,7 @@ pub async fn current(state: &AppState, headers: &HeaderMap) -> Result<Option<Ses
     };
     portico_core::services::accounts::session_from_cookie(&state.provider, &cookie)
         .await
-        .map_err(|e| {
-            Error::api(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                e.code.as_str(),
-                e.description(),
-            )
-        })
+        .map_err(Error::Core)
 }
 
 pub fn set_cookie(r: &mut Response, v: HeaderValue) {

@@ -71,7 +71,9 @@ pub struct Telemetry {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     /// Routes seen, interned: one allocation per route, not per request.
+    /// Only the router's templates get here, so the map is bounded.
     routes: std::sync::RwLock<std::collections::HashMap<String, Arc<str>>>,
+    other: Arc<str>,
     pub pool_size: Gauge,
     pub pool_idle: Gauge,
     pub pool_max: Gauge,
@@ -96,6 +98,7 @@ impl Telemetry {
             requests: Family::default(),
             latency: Family::new_with_constructor(latency_histogram as fn() -> Histogram),
             routes: Default::default(),
+            other: Arc::from("(other)"),
             pool_size: Gauge::default(),
             pool_idle: Gauge::default(),
             pool_max: Gauge::default(),
@@ -167,7 +170,7 @@ impl Telemetry {
     fn route(&self, path: Option<&MatchedPath>) -> Arc<str> {
         let Some(path) = path else {
             // The SPA's pages and assets, and unknown paths: one series.
-            return Arc::from("(other)");
+            return self.other.clone();
         };
         let path = path.as_str();
         if let Ok(known) = self.routes.read()

@@ -754,11 +754,12 @@ pub async fn finish_passkey_sign_in(
 ) -> FactorResult<User> {
     use crate::infra::metrics::SignInResult;
     let outcome = passkey_sign_in(p, ceremony, credential).await;
-    let result = match &outcome {
-        Ok(_) => SignInResult::Succeeded,
-        Err(_) => SignInResult::Failed,
-    };
-    p.metrics.sign_in("passkey", result);
+    // Our own failures (the database, passkeys off) are not the user's.
+    match &outcome {
+        Ok(_) => p.metrics.sign_in("passkey", SignInResult::Succeeded),
+        Err(FactorError::Server(_) | FactorError::PasskeysOff) => {}
+        Err(_) => p.metrics.sign_in("passkey", SignInResult::Failed),
+    }
     outcome
 }
 
