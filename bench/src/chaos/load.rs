@@ -169,6 +169,7 @@ struct Worker {
     /// The access token of the last code exchange, to introspect.
     access: Option<String>,
     n: u64,
+    turn: AtomicU64,
 }
 
 /// The operation mix, cycled: per ten operations three code flows, four
@@ -176,9 +177,12 @@ struct Worker {
 const MIX: [u8; 10] = [0, 1, 1, 2, 1, 0, 3, 2, 0, 1];
 
 impl Worker {
+    /// Requests alternate over the instances (a code made on one is
+    /// exchanged on the other), skipping those taken out.
     fn instance(&self) -> usize {
         let n = self.ctl.bases.len();
-        let preferred = self.id % n;
+        let turn = self.turn.fetch_add(1, Ordering::Relaxed) as usize;
+        let preferred = (self.id + turn) % n;
         (0..n)
             .map(|k| (preferred + k) % n)
             .find(|i| !self.ctl.down[*i].load(Ordering::SeqCst))
@@ -504,6 +508,7 @@ pub fn spawn(ctl: &Arc<Control>, n: usize) -> Vec<tokio::task::JoinHandle<()>> {
                 next_family: 0,
                 access: None,
                 n: id as u64 * 7,
+                turn: AtomicU64::new(0),
             };
             tokio::spawn(w.run())
         })
