@@ -39,6 +39,9 @@ pub struct Rec {
     pub status: u16,
     /// The expected answer (a code, tokens, 201...).
     pub ok: bool,
+    /// Answered "try again later": a 503, or the authorization endpoint's
+    /// redirect with `error=temporarily_unavailable` (RFC 6749 §4.1.2.1).
+    pub unavailable: bool,
     pub op: Op,
 }
 
@@ -196,6 +199,8 @@ impl Worker {
             instance: inst,
             status: c.status,
             ok,
+            unavailable: c.status == 503
+                || c.location_param("error").as_deref() == Some("temporarily_unavailable"),
             op,
         };
         self.ctl

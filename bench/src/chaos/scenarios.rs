@@ -390,11 +390,20 @@ pub async fn pg_outage(env: &mut Env) -> R<Outcome> {
     let after: Vec<&Rec> = recs.iter().filter(|r| r.start_us >= settle).collect();
     let fb = load::figures(&before, stop_us as f64 / 1e6);
     let fa = load::figures(&after, (end_us.saturating_sub(settle)) as f64 / 1e6);
-    let count = |s: u16| during.iter().filter(|r| !r.ok && r.status == s).count();
-    let (s503, s500, s0) = (count(503), count(500), count(0));
+    let failed = |r: &&&Rec| !r.ok && !r.unavailable;
+    let s503 = during.iter().filter(|r| !r.ok && r.unavailable).count();
+    let count = |s: u16| {
+        during
+            .iter()
+            .filter(failed)
+            .filter(|r| r.status == s)
+            .count()
+    };
+    let (s500, s0) = (count(500), count(0));
     let other: Vec<&Rec> = during
         .iter()
-        .filter(|r| !r.ok && ![503, 500, 0].contains(&r.status))
+        .filter(failed)
+        .filter(|r| ![500, 0].contains(&r.status))
         .copied()
         .collect();
     let ok_during = during.iter().filter(|r| r.ok).count();
@@ -465,7 +474,7 @@ pub async fn pg_outage(env: &mut Env) -> R<Outcome> {
             (start_us - stop_us) as f64 / 1e6
         ),
         format!(
-            "during: {} answers 503, {} answers 500, {} unanswered, {} other failures, {} succeeded; slowest {:.0} ms; mid-outage {}",
+            "during: {} answers 503 (or temporarily_unavailable), {} answers 500, {} unanswered, {} other failures, {} succeeded; slowest {:.0} ms; mid-outage {}",
             s503,
             s500,
             s0,
