@@ -43,6 +43,47 @@ pub struct ServerSection {
     /// `X-Forwarded-For` headers name the client ([`crate::http::client_addr`]).
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// `text` (the default, for people) or `json` (one object per line, for
+    /// collectors). `PORTICO_LOG_FORMAT` overrides it.
+    pub log_format: Option<LogFormat>,
+    /// Serve `/metrics` only on this address (e.g. `127.0.0.1:9090`), not
+    /// on `bind`. Unset: on `bind`, beside everything else.
+    pub metrics_bind: Option<String>,
+    /// When set, `/metrics` needs `Authorization: Bearer <this>`.
+    pub metrics_token: Option<portico_core::protocol::secret::Secret>,
+    /// Seconds requests under way get to finish after SIGTERM or SIGINT
+    /// (default 20).
+    pub shutdown_grace_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            other => Err(format!(
+                "log format {other:?}: expected \"text\" or \"json\""
+            )),
+        }
+    }
+}
+
+/// The default of `[server] shutdown_grace_secs`.
+pub const SHUTDOWN_GRACE_SECS: u64 = 20;
+
+impl ServerSection {
+    pub fn shutdown_grace(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.shutdown_grace_secs.unwrap_or(SHUTDOWN_GRACE_SECS))
+    }
 }
 
 /// `[tokens]`: lifetimes, in seconds.

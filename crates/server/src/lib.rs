@@ -7,6 +7,7 @@ pub mod config;
 mod demo;
 mod handlers;
 pub mod http;
+pub mod logging;
 pub mod mail;
 mod routes;
 
@@ -31,12 +32,22 @@ pub struct Settings {
     pub config: Option<config::FileConfig>,
 }
 
+/// The git revision this binary was built from (`unknown` without one).
+pub const REVISION: &str = match option_env!("PORTICO_GIT_REVISION") {
+    Some(r) => r,
+    None => "unknown",
+};
+
 #[derive(Clone)]
 pub struct AppState {
     pub provider: Arc<Provider>,
     pub(crate) ui: Arc<http::shell::Ui>,
     pub(crate) cookies: http::session::CookieSettings,
     pub(crate) demo: Option<Arc<demo::Demo>>,
+    pub lifecycle: Arc<http::lifecycle::Lifecycle>,
+    pub(crate) telemetry: Arc<http::telemetry::Telemetry>,
+    /// `[server] metrics_token`: `/metrics` wants it as a bearer token.
+    pub(crate) metrics_token: Option<Arc<portico_core::protocol::secret::Secret>>,
 }
 
 /// A started server.
@@ -47,12 +58,39 @@ pub struct Running {
     pub demo_authorize_url: Option<String>,
     /// The same, through the demo's branded entrypoint.
     pub demo_themed_url: Option<String>,
+    /// The listener: ends after a drain ([`Running::shutdown`]) or on an
+    /// I/O error.
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// `/metrics` on `[server] metrics_bind`, when set.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+}
+
+impl Running {
+    /// Stop gracefully: `/readyz` answers 503, no new connection is
+    /// accepted, requests under way get the shutdown grace to finish; then
+    /// what is held in memory (aggregated lockout refusals) is written to
+    /// the audit log and the database is checkpointed and closed.
+    pub async fn shutdown(self) -> Result<(), String> {
+        self.state.lifecycle.drain();
+        let served = self.task.await;
+        let p = &self.state.provider;
+        if let Err(e) = portico_core::services::audit::Refusals::flush(p).await {
+            tracing::warn!(error = %e, "cannot write the pending lockout refusals");
+        }
+        if let Err(e) = p.store.checkpoint().await {
+            tracing::warn!(error = %e, "cannot checkpoint the database");
+        }
+        p.store.close().await;
+        tracing::info!("stopped");
+        served
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())
+    }
 }
 
 /// Open the store, load keys, apply config, and start serving on `listener`.
 pub async fn start(
-    settings: Settings,
+    mut settings: Settings,
     listener: TcpListener,
     clock: Arc<dyn Clock>,
 ) -> Result<Running, String> {
@@ -72,20 +110,86 @@ pub async fn start(
         .trim_end_matches('/')
         .to_owned();
     url::Url::parse(&issuer).map_err(|e| format!("the issuer {issuer} is not a URL: {e}"))?;
-    let file_read = settings.config.is_some();
-    let file = settings.config.unwrap_or_default();
+    let file = settings.config.take();
+    let file_read = file.is_some();
+    let file = file.unwrap_or_default();
+    // The client address (behind trusted proxies) feeds per-address lockouts.
+    let proxies = http::client_addr::TrustedProxies::parse(&file.server.trusted_proxies)?;
+    // Listen at once: until the provider is ready, liveness says yes and
+    // readiness (and everything else) 503.
+    let lifecycle = Arc::new(http::lifecycle::Lifecycle::default());
+    let app: http::listener::App = Arc::default();
+    let task = tokio::spawn(http::listener::serve(
+        listener,
+        app.clone(),
+        Arc::new(proxies),
+        lifecycle.clone(),
+        file.server.shutdown_grace(),
+    ));
+    match build(
+        &settings,
+        &issuer,
+        file_read,
+        file,
+        lifecycle.clone(),
+        clock,
+    )
+    .await
+    {
+        Ok((state, router, demo_urls, metrics_addr)) => {
+            if app.set(router).is_err() {
+                return Err("the server was started twice".into());
+            }
+            state.lifecycle.serving();
+            let (demo_authorize_url, demo_themed_url) = demo_urls.unzip();
+            Ok(Running {
+                issuer,
+                addr,
+                state,
+                demo_authorize_url,
+                demo_themed_url,
+                task,
+                metrics_addr,
+            })
+        }
+        Err(e) => {
+            lifecycle.drain();
+            task.abort();
+            Err(e)
+        }
+    }
+}
+
+type Built = (
+    AppState,
+    axum::Router,
+    Option<(String, String)>,
+    Option<std::net::SocketAddr>,
+);
+
+/// Everything behind the listener: store, provider, config, background
+/// tasks, the router.
+async fn build(
+    settings: &Settings,
+    issuer: &str,
+    file_read: bool,
+    file: config::FileConfig,
+    lifecycle: Arc<http::lifecycle::Lifecycle>,
+    clock: Arc<dyn Clock>,
+) -> Result<Built, String> {
+    let (demo_on, ui_dir) = (settings.demo, settings.ui_dir.as_path());
     let pool = file.database.pool_settings()?;
     let store = portico_store::connect(&settings.database_url, settings.migrate, &pool)
         .await
         .map_err(|e| e.to_string())?;
-    let mut provider_config = ProviderConfig::new(&issuer);
+    let mut provider_config = ProviderConfig::new(issuer);
     file.tokens.apply(&mut provider_config)?;
     file.retention.apply(&mut provider_config)?;
     // Without `[email]`, the demo delivers to its mailbox page.
     let mailbox = Arc::new(demo::Mailbox::default());
     let mailer: Option<Arc<dyn portico_core::infra::mailer::Mailer>> = match &file.email {
-        Some(e) => Some(Arc::new(mail::SmtpMailer::new(e, &issuer)?)),
-        None if settings.demo => Some(mailbox.clone()),
+        Some(e) => Some(Arc::new(mail::SmtpMailer::new(e, issuer)?)),
+        None if demo_on => Some(mailbox.clone()),
         None => None,
     };
     provider_config.mail = mailer.is_some();
@@ -105,31 +209,54 @@ pub async fn start(
         let poll = std::time::Duration::from_secs(5);
         tokio::spawn(mail::sender(provider.clone(), m, poll));
     }
-    let demo = if settings.demo {
+    let demo = if demo_on {
         Some(Arc::new(demo::Demo::install(&provider, mailbox).await?))
     } else {
         None
     };
-    let demo_authorize_url = demo.as_ref().map(|d| d.authorize_url.clone());
-    let demo_themed_url = demo.as_ref().map(|d| d.themed_authorize_url.clone());
+    let demo_urls = demo
+        .as_ref()
+        .map(|d| (d.authorize_url.clone(), d.themed_authorize_url.clone()));
+    let telemetry = Arc::new(http::telemetry::Telemetry::new(
+        &provider.metrics,
+        request_id_prefix(&*provider.random)?,
+    ));
     let state = AppState {
         provider,
-        ui: Arc::new(http::shell::Ui::load(&settings.ui_dir)),
-        cookies: http::session::CookieSettings::for_issuer(&issuer),
+        ui: Arc::new(http::shell::Ui::load(ui_dir)),
+        cookies: http::session::CookieSettings::for_issuer(issuer),
         demo,
+        lifecycle,
+        telemetry,
+        metrics_token: file.server.metrics_token.clone().map(Arc::new),
     };
-    let app = router(state.clone(), &settings.ui_dir);
-    // The client address (behind trusted proxies) feeds per-address lockouts.
-    let proxies = http::client_addr::TrustedProxies::parse(&file.server.trusted_proxies)?;
-    let task = tokio::spawn(http::listener::serve(listener, app, Arc::new(proxies)));
-    Ok(Running {
-        issuer,
-        addr,
-        state,
-        demo_authorize_url,
-        demo_themed_url,
-        task,
-    })
+    // `/metrics` on its own address, or beside everything else.
+    let metrics_addr = match &file.server.metrics_bind {
+        Some(bind) => {
+            let l = tokio::net::TcpListener::bind(bind)
+                .await
+                .map_err(|e| format!("cannot listen on {bind} ([server] metrics_bind): {e}"))?;
+            let addr = l.local_addr().map_err(|e| e.to_string())?;
+            let only_metrics = routes::metrics_router(state.clone());
+            tokio::spawn(async move {
+                if let Err(e) = axum::serve(l, only_metrics).await {
+                    tracing::error!(error = %e, "the metrics listener stopped");
+                }
+            });
+            Some(addr)
+        }
+        None => None,
+    };
+    let app = router(state.clone(), ui_dir, metrics_addr.is_none());
+    Ok((state, app, demo_urls, metrics_addr))
+}
+
+/// 8 random hex digits: request ids are `<this>-<counter>`, unique across
+/// instances without a random draw per request.
+fn request_id_prefix(random: &dyn portico_core::infra::random::Random) -> Result<String, String> {
+    let mut b = [0u8; 4];
+    random.fill(&mut b).map_err(|e| e.to_string())?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
 /// Delete what has expired, every `every` (the first sweep one period
@@ -139,8 +266,17 @@ async fn sweeper(provider: Arc<Provider>, every: std::time::Duration) {
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticks.tick().await;
-        if let Err(e) = portico_core::services::sweep::sweep(&provider).await {
-            tracing::warn!(error = %e, "sweep failed");
+        match portico_core::services::sweep::sweep(&provider).await {
+            Ok(swept) => provider.metrics.sweep(Some(swept.total())),
+            Err(e) => {
+                provider.metrics.sweep(None);
+                tracing::warn!(error = %e, "sweep failed");
+            }
+        }
+        // SQLite: keep the write-ahead log from growing while readers
+        // never leave it a quiet moment (a no-op on PostgreSQL).
+        if let Err(e) = provider.store.checkpoint().await {
+            tracing::warn!(error = %e, "checkpoint failed");
         }
     }
 }

@@ -155,12 +155,6 @@ enum EntrypointCommand {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
-        )
-        .init();
     let cli = Cli::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -190,6 +184,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         None => None,
     };
     let server = file.as_ref().map(|f| &f.server);
+    // Kept to the end of `run`: dropping it flushes the queued log lines.
+    let _log_guard = portico_server::logging::init(portico_server::logging::format(
+        server.and_then(|s| s.log_format),
+    )?)?;
     let database_url = cli
         .database_url
         .clone()
@@ -361,7 +359,8 @@ async fn run(cli: Cli) -> Result<(), String> {
                 demo,
                 config: file,
             };
-            let running = portico_server::start(settings, listener, Arc::new(SystemClock)).await?;
+            let mut running =
+                portico_server::start(settings, listener, Arc::new(SystemClock)).await?;
             println!(
                 "portico: listening on http://{} (issuer {})",
                 running.addr, running.issuer
@@ -408,12 +407,40 @@ async fn run(cli: Cli) -> Result<(), String> {
                 println!("  {}{}", running.issuer, portico_server::DEMO_MAILBOX_PATH);
                 println!();
             }
+            if let Some(addr) = running.metrics_addr {
+                println!("portico: metrics on http://{addr}/metrics");
+            }
+            let signal = stop_signal()?;
+            tokio::pin!(signal);
             tokio::select! {
-                r = running.task => r.map_err(|e| e.to_string())?.map_err(|e| e.to_string()),
-                _ = tokio::signal::ctrl_c() => { println!("portico: stopping"); Ok(()) }
+                r = &mut running.task => {
+                    r.map_err(|e| e.to_string())?.map_err(|e| e.to_string())?;
+                    Err("the listener stopped".into())
+                }
+                name = &mut signal => {
+                    println!("portico: {name}: draining, then stopping");
+                    running.shutdown().await?;
+                    println!("portico: stopped");
+                    Ok(())
+                }
             }
         }
     }
+}
+
+/// Resolves with the name of the first SIGTERM or SIGINT.
+fn stop_signal() -> Result<impl std::future::Future<Output = &'static str>, String> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term =
+        signal(SignalKind::terminate()).map_err(|e| format!("cannot watch for SIGTERM: {e}"))?;
+    let mut int =
+        signal(SignalKind::interrupt()).map_err(|e| format!("cannot watch for SIGINT: {e}"))?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        }
+    })
 }
 
 fn read_entrypoint(path: &std::path::Path) -> Result<portico_core::model::Entrypoint, String> {

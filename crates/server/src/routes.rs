@@ -3,9 +3,9 @@
 
 use crate::AppState;
 use crate::demo;
-use crate::handlers::{admin, email, mfa, oauth, spa, ui};
-use crate::http::security;
+use crate::handlers::{admin, email, mfa, oauth, ops, spa, ui};
 use crate::http::shell::{ACCOUNT_BOOT_PATH, ADMIN_BOOT_PATH, BOOT_PATH};
+use crate::http::{security, telemetry};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -13,9 +13,19 @@ use axum::routing::{get, post};
 use portico_api_types::routes;
 use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
-pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
+/// `/metrics` alone, for `[server] metrics_bind`.
+pub(crate) fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route(METRICS, get(ops::metrics))
+        .with_state(state)
+}
+
+const METRICS: &str = "/metrics";
+
+/// Every route. `metrics`: whether `/metrics` is served here (not when it
+/// has its own address).
+pub fn router(state: AppState, ui_dir: &std::path::Path, metrics: bool) -> Router {
     // Built assets from dist/; every other path is a screen of the SPA.
     let spa = ServeDir::new(ui_dir)
         .append_index_html_on_directories(false)
@@ -112,12 +122,24 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
         )
         .route("/oauth2/introspect", post(oauth::introspect))
         .route("/oauth2/revoke", post(oauth::revoke))
-        .route("/oauth2/userinfo", get(oauth::userinfo).post(oauth::userinfo))
+        .route(
+            "/oauth2/userinfo",
+            get(oauth::userinfo).post(oauth::userinfo),
+        )
         .route("/.well-known/openid-configuration", get(oauth::discovery))
         .route("/.well-known/jwks.json", get(oauth::jwks))
         .route("/demo/callback", get(demo::callback))
         .route(demo::MAILBOX_PATH, get(demo::mailbox))
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route(
+            METRICS,
+            if metrics {
+                get(ops::metrics)
+            } else {
+                get(|| async { StatusCode::NOT_FOUND })
+            },
+        )
         .route("/", get(spa::spa))
         .route("/index.html", get(spa::spa))
         .route(BOOT_PATH, get(spa::boot_js))
@@ -135,9 +157,11 @@ pub fn router(state: AppState, ui_dir: &std::path::Path) -> Router {
             policy,
             security::security_headers,
         ))
-        // Spans carry the method and path only: query strings can hold codes.
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
-        }))
+        // Outermost, so its latency and status are the client's: the
+        // request id, the access log line and the request metrics.
+        .layer(axum::middleware::from_fn_with_state(
+            state.telemetry.clone(),
+            telemetry::observe,
+        ))
         .with_state(state)
 }

@@ -45,6 +45,7 @@ mod flows;
 mod hardening;
 mod keys;
 mod mfa;
+mod ops;
 mod security;
 mod theming;
 use serde_json::{Value, json};

@@ -108,8 +108,51 @@ pub async fn migrate(url: &str, pool: &PoolSettings) -> Result<(), StoreError> {
     }
 }
 
-pub(crate) fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+/// A failure as a [`StoreError`]: a database that cannot be reached or
+/// cannot write ([`unavailable`]) is `Unavailable` (503, retried), every
+/// other failure is `Backend` (500). Callers pass sqlx's errors and a few
+/// others (JSON, join errors); only sqlx's are classified.
+pub(crate) fn backend<E: std::fmt::Display + 'static>(e: E) -> StoreError {
+    let any: &dyn std::any::Any = &e;
+    match any.downcast_ref::<sqlx::Error>() {
+        Some(s) if unavailable(s) => StoreError::Unavailable(e.to_string()),
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+/// Whether a database error means "not reachable or not writable now"
+/// rather than a fault in the request or the schema.
+pub(crate) fn unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(d) => d.code().is_some_and(|c| unavailable_code(&c)),
+        _ => false,
+    }
+}
+
+/// SQLSTATE classes of PostgreSQL and result codes of SQLite that say the
+/// database is down, restarting or full.
+fn unavailable_code(code: &str) -> bool {
+    // PostgreSQL: 08 connection exception, 53 insufficient resources
+    // (53100 disk full), 57P01-57P03 shutting down / cannot connect now,
+    // 58 system error (I/O).
+    if code.starts_with("08")
+        || code.starts_with("53")
+        || code.starts_with("57P0")
+        || code.starts_with("58")
+    {
+        return true;
+    }
+    // SQLite (extended codes; the primary one is the low byte): 5 BUSY
+    // (after the busy timeout), 6 LOCKED, 10 IOERR, 13 FULL, 14 CANTOPEN.
+    match code.parse::<i64>() {
+        Ok(n) => matches!(n & 0xff, 5 | 6 | 10 | 13 | 14),
+        Err(_) => false,
+    }
 }
 
 pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
@@ -123,6 +166,28 @@ pub(crate) fn from_json<T: serde::de::DeserializeOwned>(s: &str) -> Result<T, St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unreachable_or_full_databases_are_unavailable_not_failures() {
+        for code in [
+            "08006", "08001", "57P01", "57P03", "53100", "58030", "13", "10", "778", "5",
+        ] {
+            assert!(unavailable_code(code), "{code}");
+        }
+        // Constraint violations, syntax errors, a missing table: real faults.
+        for code in ["23505", "42601", "42P01", "19", "2067", "1", "HV000"] {
+            assert!(!unavailable_code(code), "{code}");
+        }
+        assert!(matches!(
+            backend(sqlx::Error::PoolTimedOut),
+            StoreError::Unavailable(_)
+        ));
+        assert!(matches!(
+            backend(sqlx::Error::RowNotFound),
+            StoreError::Backend(_)
+        ));
+        assert!(matches!(backend("not sqlx"), StoreError::Backend(_)));
+    }
 
     #[test]
     fn urls_pick_their_backend() {

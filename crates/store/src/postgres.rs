@@ -50,3 +50,33 @@ impl PgStore {
 }
 
 impl_store!(PgStore, sqlx::postgres::PgRow, PgPool);
+
+#[async_trait::async_trait]
+impl portico_core::infra::store::OpsStore for PgStore {
+    async fn ping(&self) -> StoreResult<std::time::Duration> {
+        let started = std::time::Instant::now();
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let waited = started.elapsed();
+        sqlx::query("SELECT 1")
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
+        Ok(waited)
+    }
+
+    fn pool_stats(&self) -> portico_core::infra::store::PoolStats {
+        portico_core::infra::store::PoolStats {
+            size: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
+    async fn checkpoint(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -108,3 +108,48 @@ async fn file_lock(db_file: &std::path::Path) -> StoreResult<std::fs::File> {
 }
 
 impl_store!(SqliteStore, sqlx::sqlite::SqliteRow, SqlitePool);
+
+#[async_trait::async_trait]
+impl portico_core::infra::store::OpsStore for SqliteStore {
+    async fn ping(&self) -> StoreResult<Duration> {
+        let started = std::time::Instant::now();
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let waited = started.elapsed();
+        sqlx::query("SELECT 1")
+            .execute(&mut *conn)
+            .await
+            .map_err(backend)?;
+        Ok(waited)
+    }
+
+    fn pool_stats(&self) -> portico_core::infra::store::PoolStats {
+        let size = self.pool.size() + self.writer.size();
+        let idle = self.pool.num_idle() + self.writer.num_idle();
+        let max =
+            self.pool.options().get_max_connections() + self.writer.options().get_max_connections();
+        portico_core::infra::store::PoolStats {
+            size,
+            idle: u32::try_from(idle).unwrap_or(u32::MAX),
+            max,
+        }
+    }
+
+    /// TRUNCATE, through the writer (so no write of ours waits on it
+    /// beyond its turn): SQLite checkpoints by itself every 1000 pages,
+    /// but only passively, which never completes while readers keep
+    /// coming; this one waits (the busy timeout) for the readers of old
+    /// snapshots and resets the log to zero bytes. A checkpoint that could
+    /// not finish ("busy") is not an error: the next one catches up.
+    async fn checkpoint(&self) -> StoreResult<()> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.writer)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.writer.close().await;
+        self.pool.close().await;
+    }
+}

@@ -78,6 +78,20 @@ impl MemoryStore {
 }
 
 #[async_trait]
+impl OpsStore for MemoryStore {
+    async fn ping(&self) -> StoreResult<std::time::Duration> {
+        self.lock().map(|_| std::time::Duration::ZERO)
+    }
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats::default()
+    }
+    async fn checkpoint(&self) -> StoreResult<()> {
+        Ok(())
+    }
+    async fn close(&self) {}
+}
+
+#[async_trait]
 impl ClientStore for MemoryStore {
     async fn client(&self, id: &str) -> StoreResult<Option<Client>> {
         Ok(self.lock()?.clients.get(id).cloned())

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod jose;
 pub mod mailer;
 pub mod memory;
+pub mod metrics;
 pub mod passkey;
 pub mod password;
 pub mod provider;

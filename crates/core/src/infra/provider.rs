@@ -98,6 +98,8 @@ impl ProviderConfig {
 
 pub struct Provider {
     pub config: ProviderConfig,
+    /// What the operator counts (`/metrics`).
+    pub metrics: crate::infra::metrics::Metrics,
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub random: Arc<dyn Random>,
@@ -219,6 +221,7 @@ impl Provider {
             lockout_epoch: std::sync::atomic::AtomicU64::new(0),
             refusals: crate::infra::cache::Refusals::default(),
             mail_queued: tokio::sync::Notify::new(),
+            metrics: crate::infra::metrics::Metrics::default(),
             config,
             store,
             clock,

@@ -18,13 +18,32 @@ pub enum StoreError {
     Conflict(String),
     #[error("storage failure: {0}")]
     Backend(String),
+    /// The database cannot be reached or cannot write right now (connection
+    /// refused or lost, the pool's acquire timeout, a full disk). Transient:
+    /// answered with 503 and Retry-After, and the next request tries again.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
 }
 
 pub type StoreResult<T> = std::result::Result<T, StoreError>;
 
+/// Seconds a client is asked to wait when the database is unavailable.
+pub const UNAVAILABLE_RETRY_AFTER: i64 = 5;
+
 impl From<StoreError> for crate::protocol::error::OAuthError {
     fn from(e: StoreError) -> Self {
-        Self::server_error(e)
+        match e {
+            StoreError::Unavailable(detail) => {
+                // One clear line per refused request: the operator's signal.
+                tracing::warn!(%detail, "database unavailable: answering 503");
+                Self::new(
+                    crate::protocol::error::ErrorCode::TemporarilyUnavailable,
+                    "the service is temporarily unavailable; try again shortly",
+                )
+                .retry_after(UNAVAILABLE_RETRY_AFTER)
+            }
+            e => Self::server_error(e),
+        }
     }
 }
 
@@ -687,6 +706,34 @@ pub trait SweepStore: Send + Sync {
     async fn sweep_expired(&self, cutoffs: &Cutoffs) -> StoreResult<Swept>;
 }
 
+/// The connection pools at one moment (metrics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open, busy or idle.
+    pub size: u32,
+    pub idle: u32,
+    /// The most the pools will open.
+    pub max: u32,
+}
+
+/// The database itself, for the operator: readiness, metrics, shutdown.
+#[async_trait]
+pub trait OpsStore: Send + Sync {
+    /// One round trip to the database, waiting at most the pool's acquire
+    /// timeout: Ok with the time spent waiting for a connection when the
+    /// database answers, [`StoreError::Unavailable`] when it cannot.
+    async fn ping(&self) -> StoreResult<std::time::Duration>;
+    /// The pools now.
+    fn pool_stats(&self) -> PoolStats;
+    /// Fold what sits beside the main file back into it (SQLite: a WAL
+    /// checkpoint that truncates the log); a no-op elsewhere. Safe while
+    /// serving: readers and the writer carry on.
+    async fn checkpoint(&self) -> StoreResult<()>;
+    /// Close the pools (shutdown): queries under way finish, later ones
+    /// fail. SQLite checkpoints as its last connection closes.
+    async fn close(&self);
+}
+
 /// Everything Portico stores.
 pub trait Store:
     ClientStore
@@ -709,6 +756,7 @@ pub trait Store:
     + MailStore
     + FactorStore
     + CeremonyStore
+    + OpsStore
     + Send
     + Sync
     + 'static
@@ -736,6 +784,7 @@ impl<T> Store for T where
         + MailStore
         + FactorStore
         + CeremonyStore
+        + OpsStore
         + Send
         + Sync
         + 'static

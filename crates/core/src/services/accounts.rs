@@ -1,5 +1,6 @@
 //! Sign-in, sign-up and SSO sessions.
 
+use crate::infra::metrics::SignInResult;
 use crate::infra::password;
 use crate::infra::provider::Provider;
 use crate::infra::store::StoreError;
@@ -259,6 +260,9 @@ impl From<Unusable> for AccountError {
 /// past an allowance they lock both ([`crate::services::lockout`]): a locked attempt
 /// is refused before any password is checked, with the wait. Unknown
 /// emails lock the same way, so a lock reveals nothing.
+/// The method label of password sign-ins ([`crate::infra::metrics`]).
+const PASSWORD: &str = "password";
+
 pub async fn login(
     p: &Provider,
     email: &str,
@@ -279,6 +283,7 @@ pub async fn login(
         lockout::Begin::Locked(wait) => {
             // One aggregated audit entry per address, not one per attempt.
             p.refusals.count(Event::LoginFailed, from);
+            p.metrics.sign_in(PASSWORD, SignInResult::Locked);
             return Err(AccountError::Locked(wait));
         }
     };
@@ -302,6 +307,7 @@ pub async fn login(
         Some(u) if ok && usable_account => match attempt.succeeded(p).await? {
             Ok(()) => {
                 audit::record(p, Event::LoginSucceeded.entry().user(&u.id).ip(from)).await?;
+                p.metrics.sign_in(PASSWORD, SignInResult::Succeeded);
                 Ok(u)
             }
             Err(wait) => {
@@ -313,6 +319,7 @@ pub async fn login(
                     .ip(from)
                     .detail("right password refused: locked while it was checked");
                 audit::record(p, e).await?;
+                p.metrics.sign_in(PASSWORD, SignInResult::Locked);
                 Err(AccountError::Locked(wait))
             }
         },
@@ -332,6 +339,7 @@ pub async fn login(
                 None => Event::LoginFailed.entry().detail("unknown account"),
             };
             audit::record(p, failed.clone().ip(from)).await?;
+            p.metrics.sign_in(PASSWORD, SignInResult::Failed);
             match locked {
                 Some(wait) => {
                     let mut e = Event::LockedOut
@@ -340,6 +348,7 @@ pub async fn login(
                         .detail(format!("sign-in locked for {wait} s"));
                     e.user_id = failed.user_id;
                     audit::record(p, e).await?;
+                    p.metrics.lockout("sign_in");
                     Err(AccountError::Locked(wait))
                 }
                 None => Err(AccountError::InvalidCredentials),

@@ -164,6 +164,7 @@ pub async fn authenticate(
                         .ip(from)
                         .detail(format!("client authentication locked for {wait} s"));
                     audit::record(p, e).await?;
+                    p.metrics.lockout("client");
                     Err(locked(wait))
                 }
                 None => Err(OAuthError::invalid_client("client authentication failed")),

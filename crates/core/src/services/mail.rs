@@ -470,15 +470,18 @@ pub async fn deliver_due(p: &Provider, mailer: &dyn Mailer) -> Result<usize> {
             Ok(()) => {
                 p.store.mail_sent(&m.id, p.now()).await?;
                 tracing::info!(mail_id = %m.id, attempts = m.attempts, "mail sent");
+                p.metrics.mail(true);
                 sent += 1;
             }
             Err(SendError::Transient(why)) if m.attempts < MAX_ATTEMPTS => {
                 let at = p.now() + retry_delay(m.attempts);
                 tracing::warn!(mail_id = %m.id, attempts = m.attempts, error = %why, "mail not sent; will retry");
+                p.metrics.mail(false);
                 p.store.mail_failed(&m.id, Some(at), &why, p.now()).await?;
             }
             Err(SendError::Transient(why) | SendError::Permanent(why)) => {
                 tracing::error!(mail_id = %m.id, attempts = m.attempts, error = %why, "mail given up");
+                p.metrics.mail(false);
                 p.store.mail_failed(&m.id, None, &why, p.now()).await?;
             }
         }

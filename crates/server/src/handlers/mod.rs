@@ -5,5 +5,6 @@ pub mod admin;
 pub mod email;
 pub mod mfa;
 pub mod oauth;
+pub mod ops;
 pub mod spa;
 pub mod ui;

@@ -50,6 +50,11 @@ impl TrustedProxies {
             .map(Self)
     }
 
+    /// Whether the TCP peer itself is a trusted proxy.
+    pub fn trusts_peer(&self, peer: IpAddr) -> bool {
+        self.trusts(canonical(peer))
+    }
+
     fn trusts(&self, ip: IpAddr) -> bool {
         let ip = canonical(ip);
         self.0.iter().any(|n| n.contains(&ip))

@@ -205,6 +205,7 @@ fn oauth_error(e: &OAuthError) -> Response {
     let status = match e.code {
         ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
         ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_REQUEST,
     };
     let mut r = (
@@ -235,6 +236,13 @@ fn bearer_error(e: Option<&OAuthError>) -> Response {
         );
         return r;
     };
+    // Our failure, not the token's: no challenge, the client retries.
+    if matches!(
+        e.code,
+        ErrorCode::ServerError | ErrorCode::TemporarilyUnavailable
+    ) {
+        return oauth_error(e);
+    }
     let status = match e.code {
         ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
         ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,

@@ -189,16 +189,43 @@ impl<S: Send + Sync> FromRequest<S> for BackChannel {
         let peer = <Peer as FromRequestParts<S>>::from_request_parts(&mut parts, state)
             .await
             .unwrap_or(None);
+        let slot = parts
+            .extensions
+            .get::<super::telemetry::ClientSlot>()
+            .cloned();
         let req = Request::from_parts(parts, body);
         let body = Bytes::from_request(req, state)
             .await
             .map_err(IntoResponse::into_response)?;
+        let form = pairs(&body);
+        if let Some(slot) = slot
+            && let Some(id) = client_id_of(authorization.as_deref(), &form)
+        {
+            slot.set(&id);
+        }
         Ok(Self {
             authorization,
-            form: pairs(&body),
+            form,
             from: peer_ip(peer),
         })
     }
+}
+
+/// The client a back-channel request names, for the log line: the form's
+/// `client_id`, or the user part of HTTP Basic (RFC 6749 §2.3.1, form-
+/// encoded). Never the secret.
+fn client_id_of(authorization: Option<&str>, form: &[(String, String)]) -> Option<String> {
+    if let Some((_, id)) = form.iter().find(|(k, _)| k == "client_id") {
+        return Some(id.clone());
+    }
+    let b64 = authorization?.strip_prefix("Basic ")?;
+    let raw =
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, b64.trim()).ok()?;
+    let raw = String::from_utf8(raw).ok()?;
+    let user = raw.split_once(':')?.0;
+    url::form_urlencoded::parse(format!("u={user}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
 }
 
 /// Whether the body is a form (`application/x-www-form-urlencoded`).

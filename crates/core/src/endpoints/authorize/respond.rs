@@ -226,6 +226,7 @@ pub(super) async fn issue_response(
         fields.push(("token_type".into(), "Bearer".into()));
         fields.push(("expires_in".into(), p.config.access_token_ttl.to_string()));
         fields.push(("scope".into(), scope_str));
+        p.metrics.token_issued("implicit", client.is_public());
         Some(at)
     } else {
         None

@@ -101,6 +101,7 @@ pub async fn consent(
             .client(&client.id)
             .detail(scope::join(&req.scopes));
         audit::record(p, e).await?;
+        p.metrics.consent(false);
         return cancel(p, request_id, "the user did not allow the request").await;
     }
     let fresh = req.login_session.as_deref() == Some(session.id_hash.as_str());
@@ -131,6 +132,7 @@ pub async fn consent(
         .client(&client.id)
         .detail(scope::join(&req.scopes));
     audit::record(p, e).await?;
+    p.metrics.consent(true);
     issue_response(p, &client, &req, session, fresh).await
 }
 

@@ -79,6 +79,7 @@ async fn pending(p: &Provider, who: Attempt<'_>, typed: &str) -> Result<Pending,
                         .ip(who.ip)
                         .detail(format!("device user codes locked for {wait} s"));
                     audit::record(p, e).await?;
+                    p.metrics.lockout("device_code");
                     Err(CodeError::Throttled(wait))
                 }
                 None => Err(CodeError::Invalid),
@@ -194,5 +195,6 @@ pub async fn decide(
         .ip(who.ip)
         .detail(format!("device: {}", found.device.scopes.join(" ")));
     audit::record(p, e).await?;
+    p.metrics.consent(allow);
     Ok(allow)
 }

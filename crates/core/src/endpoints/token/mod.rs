@@ -41,13 +41,15 @@ pub async fn token(
             "the client may not use this grant_type",
         ));
     }
-    match grant {
+    let issued = match grant {
         GrantType::AuthorizationCode => authorization_code::exchange(p, &client, &params).await,
         GrantType::ClientCredentials => client_credentials::exchange(p, &client, &params).await,
         GrantType::Password => password::exchange(p, &client, &params, from).await,
         GrantType::DeviceCode => device_code::exchange(p, &client, &params).await,
         GrantType::RefreshToken => refresh_token::exchange(p, &client, &params).await,
-    }
+    }?;
+    p.metrics.token_issued(grant.as_str(), client.is_public());
+    Ok(issued)
 }
 
 #[cfg(test)]

@@ -752,6 +752,17 @@ pub async fn finish_passkey_sign_in(
     ceremony: &str,
     credential: &str,
 ) -> FactorResult<User> {
+    use crate::infra::metrics::SignInResult;
+    let outcome = passkey_sign_in(p, ceremony, credential).await;
+    let result = match &outcome {
+        Ok(_) => SignInResult::Succeeded,
+        Err(_) => SignInResult::Failed,
+    };
+    p.metrics.sign_in("passkey", result);
+    outcome
+}
+
+async fn passkey_sign_in(p: &Provider, ceremony: &str, credential: &str) -> FactorResult<User> {
     let rp = relying_party(p)?;
     if !ceremony_id_ok(ceremony) {
         return Err(FactorError::Expired);
