@@ -94,6 +94,9 @@ pub struct Control {
     pub bases: Vec<String>,
     pub ledger: Mutex<Ledger>,
     pub records: Mutex<Vec<Rec>>,
+    /// The first answer of each kind of failure ("Authorize 500"), for
+    /// the report: what Portico said, not just its status.
+    pub samples: Mutex<std::collections::BTreeMap<String, String>>,
     pub sessions: Vec<String>,
     pub admin_token: Mutex<String>,
     /// Unique names for users and clients.
@@ -116,6 +119,13 @@ impl Control {
 
     pub fn records(&self) -> Vec<Rec> {
         self.records
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn samples(&self) -> std::collections::BTreeMap<String, String> {
+        self.samples
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
@@ -203,6 +213,17 @@ impl Worker {
                 || c.location_param("error").as_deref() == Some("temporarily_unavailable"),
             op,
         };
+        if !ok {
+            let key = format!("{op:?} {}", c.status);
+            let mut s = self.ctl.samples.lock().unwrap_or_else(|e| e.into_inner());
+            if s.len() < 40 && !s.contains_key(&key) {
+                let what = match &c.location {
+                    Some(l) => format!("Location: {l}"),
+                    None => c.body.chars().take(300).collect(),
+                };
+                s.insert(key, what);
+            }
+        }
         self.ctl
             .records
             .lock()

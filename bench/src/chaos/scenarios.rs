@@ -127,6 +127,7 @@ async fn control(bases: Vec<String>, tag: &str, backoff: Duration) -> R<Arc<Cont
         bases,
         ledger: Default::default(),
         records: Default::default(),
+        samples: Default::default(),
         sessions,
         admin_token: std::sync::Mutex::new(admin),
         serial: AtomicU64::new(0),
@@ -199,6 +200,7 @@ pub async fn steady(env: &mut Env, backend: Backend) -> R<Outcome> {
             "connections": env.plan.conns,
             "seconds": secs,
             "load": f,
+            "failure_samples": ctl.samples(),
             "made": {"users": l.users.len(), "clients": l.clients.len(), "consents": l.consents.len(),
                      "codes": l.codes.len(), "families": l.families.len()},
         }),
@@ -307,6 +309,8 @@ pub async fn kill(env: &mut Env, backend: Backend) -> R<Outcome> {
             "checked": checked_json(&checked),
             "check_s": check_secs,
             "after_restart": af,
+            "failure_samples": ctl.samples(),
+            "failure_samples_after_restart": after.samples(),
         }),
         violations,
         summary,
@@ -497,6 +501,11 @@ pub async fn pg_outage(env: &mut Env) -> R<Outcome> {
         ),
         format!("checked without a restart: {}", checked.line()),
     ];
+    let samples = ctl.samples();
+    let mut summary = summary;
+    for (k, v) in samples.iter().filter(|(k, _)| k.ends_with(" 500")) {
+        summary.push(format!("a {k} said: {v}"));
+    }
     Ok(Outcome {
         figures: json!({
             "connections": env.plan.conns,
@@ -506,6 +515,7 @@ pub async fn pg_outage(env: &mut Env) -> R<Outcome> {
                        "other": other.len(), "succeeded": ok_during, "max_ms": max_ms,
                        "by_request": by_op},
             "mid_outage_probe": ready_mid,
+            "failure_samples": samples,
             "recovered_after_start_s": recover_s,
             "after": fa,
             "checked": checked_json(&checked),
@@ -603,6 +613,7 @@ pub async fn two_instances(env: &mut Env) -> R<Outcome> {
             "a_in_flight_at_kill": a_killed,
             "b_all": fb,
             "b_after_kill": fba,
+            "failure_samples": ctl.samples(),
             "checked": checked_json(&checked),
         }),
         violations,
