@@ -5,8 +5,8 @@
 # PostgreSQL scenario runs on a private cluster (initdb into a temporary
 # directory, a free port on 127.0.0.1), never on the shared server.
 #
-#   scripts/chaos.sh --short     what the test command runs (16 connections, ~2 minutes)
-#   scripts/chaos.sh             the full run (64 connections, 60 s of load, longer faults)
+#   scripts/chaos.sh --short     what the test command runs (16 connections, about 90 s)
+#   scripts/chaos.sh             the full run (64 connections, 60 s of load, longer faults; about 5.5 minutes)
 #   scripts/chaos.sh --release   the full run against the server-release build
 #
 # Other flags go to the driver: --only kill,pg-outage  --conns 32  --keep

@@ -339,17 +339,19 @@ pub async fn pg_outage(env: &mut Env) -> R<Outcome> {
     let stop_us = ctl.now_us();
     env.pg()?.stop_immediate()?;
     let h = client::http();
-    // Mid-outage: what readiness says.
-    tokio::time::sleep(Duration::from_secs(env.plan.outage_secs / 2)).await;
-    let ready_mid = {
-        let r = reqwest_status(&h, &format!("{}/readyz", inst.base)).await;
-        let hz = reqwest_status(&h, &format!("{}/healthz", inst.base)).await;
-        json!({"readyz": r, "healthz": hz})
+    // Mid-outage: what readiness says (beside the clock: /readyz may take
+    // its own 2 s probe, which must not lengthen the outage).
+    let half = Duration::from_secs(env.plan.outage_secs) / 2;
+    let probe = {
+        let (h, base) = (h.clone(), inst.base.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(half).await;
+            let r = reqwest_status(&h, &format!("{base}/readyz")).await;
+            let hz = reqwest_status(&h, &format!("{base}/healthz")).await;
+            json!({"readyz": r, "healthz": hz})
+        })
     };
-    tokio::time::sleep(Duration::from_secs(
-        env.plan.outage_secs - env.plan.outage_secs / 2,
-    ))
-    .await;
+    tokio::time::sleep(Duration::from_secs(env.plan.outage_secs)).await;
     env.pg()?.start()?;
     let start_us = ctl.now_us();
     // Recovered: the first sign-in-needing request (authorize with the
@@ -374,6 +376,7 @@ pub async fn pg_outage(env: &mut Env) -> R<Outcome> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let mut violations = Vec::new();
+    let ready_mid = probe.await.unwrap_or(Value::Null);
     let rec_us = match recovered_us {
         Some(t) => t,
         None => {
