@@ -113,6 +113,11 @@ pub async fn start(
     let file = settings.config.take();
     let file_read = file.is_some();
     let file = file.unwrap_or_default();
+    // Every problem of the file, before anything opens or listens.
+    let problems = file.problems();
+    if !problems.is_empty() {
+        return Err(config::one_line(&problems));
+    }
     // The client address (behind trusted proxies) feeds per-address lockouts.
     let proxies = http::client_addr::TrustedProxies::parse(&file.server.trusted_proxies)?;
     // Listen at once: until the provider is ready, liveness says yes and

@@ -1,7 +1,7 @@
 //! Mail out through SMTP (lettre, rustls on aws-lc-rs) and the sender task
 //! that drains the outbox.
 
-use crate::config::EmailSection;
+use crate::config::{EmailSection, Problem};
 use async_trait::async_trait;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
@@ -33,26 +33,36 @@ pub struct SmtpMailer {
     domain: String,
 }
 
-impl SmtpMailer {
-    pub fn new(cfg: &EmailSection, issuer: &str) -> Result<Self, String> {
+/// `[email]` read and checked: all a transport needs, nothing opened.
+struct Relay {
+    host: String,
+    port: u16,
+    tls: Tls,
+    credentials: Option<Credentials>,
+    from: Mailbox,
+}
+
+impl Relay {
+    fn parse(cfg: &EmailSection) -> Result<Self, Problem> {
+        let url_problem = |message: String| Problem::new("email.smtp_url", message);
         // Parsed here rather than by lettre's `from_url`, which has no
         // scheme for required STARTTLS (`smtp+starttls://`).
         let url = url::Url::parse(cfg.smtp_url.expose())
-            .map_err(|e| format!("[email] smtp_url is not a URL: {e}"))?;
+            .map_err(|e| url_problem(format!("is not a URL: {e}")))?;
         let security = match url.scheme() {
             "smtp" => Security::Plain,
             "smtp+starttls" => Security::StartTls,
             "smtps" => Security::Implicit,
             s => {
-                return Err(format!(
-                    "[email] smtp_url: the scheme {s:?} is not one of smtp, smtp+starttls, smtps"
-                ));
+                return Err(url_problem(format!(
+                    "the scheme {s:?} is not one of smtp, smtp+starttls, smtps"
+                )));
             }
         };
         let host = url
             .host_str()
             .filter(|h| !h.is_empty())
-            .ok_or("[email] smtp_url has no host")?
+            .ok_or_else(|| url_problem("has no host".into()))?
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_owned();
@@ -61,35 +71,65 @@ impl SmtpMailer {
             Security::StartTls => 587,
             Security::Implicit => 465,
         });
-        let tls =
-            || TlsParameters::new(host.clone()).map_err(|e| format!("[email] TLS for {host}: {e}"));
-        let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&host)
-            .port(port)
-            .timeout(Some(Duration::from_secs(30)))
-            .tls(match security {
-                Security::Plain => Tls::None,
-                Security::StartTls => Tls::Required(tls()?),
-                Security::Implicit => Tls::Wrapper(tls()?),
-            });
-        if !url.username().is_empty() {
+        let tls = || {
+            TlsParameters::new(host.clone())
+                .map_err(|e| url_problem(format!("TLS for {host}: {e}")))
+        };
+        let tls = match security {
+            Security::Plain => Tls::None,
+            Security::StartTls => Tls::Required(tls()?),
+            Security::Implicit => Tls::Wrapper(tls()?),
+        };
+        let credentials = if url.username().is_empty() {
+            None
+        } else {
             let decode = |s: &str| {
-                percent_decode(s).ok_or("[email] smtp_url: the user or password is not valid UTF-8")
+                percent_decode(s)
+                    .ok_or_else(|| url_problem("the user or password is not valid UTF-8".into()))
             };
             let user = decode(url.username())?;
             let pass = decode(url.password().unwrap_or(""))?;
-            b = b.credentials(Credentials::new(user, pass));
+            Some(Credentials::new(user, pass))
+        };
+        let from: Mailbox = cfg.from.parse().map_err(|e| {
+            Problem::new(
+                "email.from",
+                format!("{:?} is not an address: {e}", cfg.from),
+            )
+        })?;
+        Ok(Self {
+            host,
+            port,
+            tls,
+            credentials,
+            from,
+        })
+    }
+}
+
+/// What is wrong with `[email]`, if anything: the same checks as
+/// [`SmtpMailer::new`], without building a transport.
+pub fn check(cfg: &EmailSection) -> Option<Problem> {
+    Relay::parse(cfg).err()
+}
+
+impl SmtpMailer {
+    pub fn new(cfg: &EmailSection, issuer: &str) -> Result<Self, String> {
+        let relay = Relay::parse(cfg).map_err(|p| p.to_string())?;
+        let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&relay.host)
+            .port(relay.port)
+            .timeout(Some(Duration::from_secs(30)))
+            .tls(relay.tls);
+        if let Some(c) = relay.credentials {
+            b = b.credentials(c);
         }
-        let from: Mailbox = cfg
-            .from
-            .parse()
-            .map_err(|e| format!("[email] from {:?} is not an address: {e}", cfg.from))?;
         let domain = url::Url::parse(issuer)
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
             .unwrap_or_else(|| "portico.invalid".into());
         Ok(Self {
             transport: b.build(),
-            from,
+            from: relay.from,
             domain,
         })
     }

@@ -7,10 +7,19 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+/// `portico --version`: the release and the git revision it was built from
+/// (build.rs).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (rev ",
+    env!("PORTICO_GIT_REVISION"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "portico",
-    version,
+    version = VERSION,
     about = "Portico: an OAuth 2.0 / OpenID Connect authorization server"
 )]
 struct Cli {
@@ -86,6 +95,26 @@ enum Command {
     /// Signing keys: list, rotate, retire.
     #[command(subcommand)]
     Keys(portico_server::admin::KeysCommand),
+    /// Copy the SQLite database into FILE, a new file, while Portico runs:
+    /// one consistent snapshot (VACUUM INTO). PostgreSQL: use pg_dump -Fc.
+    Backup { file: PathBuf },
+    /// Replace the SQLite database with the backup FILE, once it passes
+    /// SQLite's integrity check and comes from this Portico or an older
+    /// one; then migrate it. Run it with Portico stopped.
+    Restore { file: PathBuf },
+    /// The config file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Check a config file without starting and without opening the
+    /// database: print every problem with its key, exit 1 if there is any.
+    Check {
+        /// Default: --config, PORTICO_CONFIG, or ./portico.toml.
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -176,6 +205,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
+    // Before the file is loaded below, which stops at its first problem.
+    if let Command::Config(ConfigCommand::Check { file }) = &cli.command {
+        return config_check(file.as_deref().or(cli.config.as_deref()));
+    }
     let file = match &cli.config {
         Some(p) => Some(config::load(p)?),
         None if std::path::Path::new("portico.toml").exists() => {
@@ -324,6 +357,37 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| e.to_string())?;
             entrypoint_command(store.as_ref(), cmd).await
         }
+        // Answered above, before the file is loaded.
+        Command::Config(ConfigCommand::Check { .. }) => Ok(()),
+        Command::Backup { file } => {
+            let made = portico_store::backup(&database_url, &file)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "portico: backed up {} to {} ({} bytes, schema version {})",
+                portico_store::redact_url(&database_url),
+                file.display(),
+                made.bytes,
+                made.schema_version
+            );
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let r = portico_store::restore(&database_url, &file)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "portico: restored {} from {} ({} bytes, schema version {}, {} clients, {} users; {} migrations applied since)",
+                r.database.display(),
+                file.display(),
+                r.bytes,
+                r.schema_version,
+                r.clients,
+                r.users,
+                r.migrations_applied
+            );
+            Ok(())
+        }
         Command::Migrate => {
             portico_store::migrate(&database_url, &pool)
                 .await
@@ -440,6 +504,26 @@ fn stop_signal() -> Result<impl std::future::Future<Output = &'static str>, Stri
             _ = term.recv() => "SIGTERM",
             _ = int.recv() => "SIGINT",
         }
+    })
+}
+
+/// `portico config check`: every problem on stderr, one a line, each with
+/// its key; the file is only read.
+fn config_check(file: Option<&std::path::Path>) -> Result<(), String> {
+    let path = file.unwrap_or(std::path::Path::new("portico.toml"));
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let problems = config::check(&text);
+    if problems.is_empty() {
+        println!("portico: {} is valid", path.display());
+        return Ok(());
+    }
+    for p in &problems {
+        eprintln!("{}: {p}", path.display());
+    }
+    Err(match problems.len() {
+        1 => format!("{}: 1 problem", path.display()),
+        n => format!("{}: {n} problems", path.display()),
     })
 }
 

@@ -737,3 +737,293 @@ async fn the_admin_role_is_given_with_the_cli_and_the_config_leaves_it_alone(db:
     assert_eq!(entries[0]["detail"], "admin");
     assert_eq!(entries[0]["actor"], "cli");
 }
+
+// Operations (issue 20): backup and restore, config check, --version.
+
+/// Save an entrypoint named `id` through the CLI.
+fn put_entrypoint(db: &std::path::Path, id: &str) {
+    let file = db.with_file_name(format!("{id}.toml"));
+    std::fs::write(
+        &file,
+        format!("id = \"{id}\"\ndisplay_name = \"{id}\"\nx_methods = [\"login\"]\n"),
+    )
+    .unwrap();
+    let out = portico()
+        .arg("--database-url")
+        .arg(db)
+        .args(["entrypoint", "put"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn entrypoint_ids(db: &std::path::Path) -> Vec<String> {
+    cli_ok(db.to_str().unwrap(), &["entrypoint", "list"])
+        .lines()
+        .map(|l| l.split('\t').next().unwrap().to_owned())
+        .collect()
+}
+
+/// A backup taken while a server serves the database and the CLI writes
+/// to it holds what was written before it, and a consistent prefix of
+/// what was being written during it; nothing written after.
+#[test]
+fn a_backup_taken_while_serving_restores_what_was_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    let cfg = dir.path().join("portico.toml");
+    std::fs::write(&cfg, OPS).unwrap();
+    let (_serving, _base) = spawn_serving(&cfg, &db);
+    put_entrypoint(&db, "before");
+    let writer = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            for i in 0..12 {
+                put_entrypoint(&db, &format!("busy-{i:02}"));
+            }
+        })
+    };
+    let backup = dir.path().join("backup.db");
+    let out = cli_ok(db.to_str().unwrap(), &["backup", backup.to_str().unwrap()]);
+    assert!(out.contains("backed up"), "{out}");
+    writer.join().unwrap();
+    put_entrypoint(&db, "after");
+
+    let fresh = dir.path().join("fresh.db");
+    let out = cli_ok(
+        fresh.to_str().unwrap(),
+        &["restore", backup.to_str().unwrap()],
+    );
+    assert!(
+        out.contains("restored") && out.contains("1 clients"),
+        "{out}"
+    );
+    let ids = entrypoint_ids(&fresh);
+    assert!(ids.contains(&"before".to_owned()), "{ids:?}");
+    assert!(!ids.contains(&"after".to_owned()), "{ids:?}");
+    // The writes were one after the other: a snapshot has the first k.
+    let busy: Vec<&String> = ids.iter().filter(|i| i.starts_with("busy-")).collect();
+    let expected: Vec<String> = (0..busy.len()).map(|i| format!("busy-{i:02}")).collect();
+    assert_eq!(
+        busy,
+        expected.iter().collect::<Vec<_>>(),
+        "a consistent snapshot"
+    );
+    // The config's client came along.
+    assert!(cli_ok(fresh.to_str().unwrap(), &["client", "list"]).contains("ops\tenabled"));
+}
+
+#[test]
+fn a_backup_never_overwrites_and_postgresql_is_pointed_at_pg_dump() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    put_entrypoint(&db, "kept");
+    let existing = dir.path().join("exists.db");
+    std::fs::write(&existing, "precious").unwrap();
+    let (code, err) = run(portico()
+        .arg("--database-url")
+        .arg(&db)
+        .arg("backup")
+        .arg(&existing));
+    assert_ne!(code, 0);
+    assert_one_clean_line(&err);
+    assert!(err.contains("never overwrites"), "{err}");
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "precious");
+
+    let (code, err) = run(portico()
+        .args([
+            "--database-url",
+            "postgres://postgres:hunter2@127.0.0.1:1/p",
+        ])
+        .arg("backup")
+        .arg(dir.path().join("pg.dump")));
+    assert_ne!(code, 0);
+    assert_one_clean_line(&err);
+    assert!(err.contains("pg_dump -Fc"), "{err}");
+    assert!(!dir.path().join("pg.dump").exists());
+}
+
+#[test]
+fn a_restore_refuses_what_is_not_a_backup_and_leaves_the_database_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("live.db");
+    put_entrypoint(&db, "kept");
+    let before = std::fs::read(&db).unwrap();
+    let junk = dir.path().join("junk.db");
+    std::fs::write(
+        &junk,
+        "this is not a database, it is a shopping list\n".repeat(200),
+    )
+    .unwrap();
+    let missing = dir.path().join("missing.db");
+    for bad in [&junk, &missing] {
+        let (code, err) = run(portico()
+            .arg("--database-url")
+            .arg(&db)
+            .arg("restore")
+            .arg(bad));
+        assert_ne!(code, 0);
+        assert_one_clean_line(&err);
+        assert!(err.contains("is not a Portico backup"), "{err}");
+    }
+    assert!(
+        std::fs::read(&db).unwrap() == before,
+        "the database changed"
+    );
+    assert_eq!(entrypoint_ids(&db), ["kept"]);
+}
+
+/// What `portico config check` printed: (exit code, stdout, stderr).
+fn check(c: &mut Command) -> (i32, String, String) {
+    let out = c.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn config_check_names_every_problem_with_its_key_and_opens_no_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("portico.toml");
+    std::fs::write(
+        &cfg,
+        r#"
+[server]
+bind = "everywhere"
+trusted_proxies = ["10.0.0.0/8", "the-load-balancer"]
+
+[tokens]
+access_token_ttl_secs = 0
+refresh_token_ttl_secs = 3600
+
+[[clients]]
+id = "ok"
+redirect_uris = ["https://app.example/cb"]
+
+[[clients]]
+id = "bad"
+redirect_uris = []
+"#,
+    )
+    .unwrap();
+    let db = dir.path().join("never.db");
+    let (code, out, err) = check(
+        portico()
+            .arg("--database-url")
+            .arg(&db)
+            .args(["config", "check"])
+            .arg(&cfg),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(!out.contains("valid"), "{out}");
+    for key in [
+        "server.bind: ",
+        "server.trusted_proxies[1]: ",
+        "tokens.access_token_ttl_secs: must be at least 1",
+        "clients[1].redirect_uris: ",
+    ] {
+        assert!(err.contains(key), "{key} in {err}");
+    }
+    assert!(err.contains("4 problems"), "{err}");
+    assert!(!db.exists(), "config check opens no database");
+    // serve stops at the same words.
+    let (code, serve_err) = run(portico()
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--database-url")
+        .arg(&db)
+        .args(["serve", "--bind", "127.0.0.1:0"]));
+    assert_ne!(code, 0);
+    assert!(
+        serve_err.contains("tokens.access_token_ttl_secs: must be at least 1"),
+        "{serve_err}"
+    );
+}
+
+#[test]
+fn config_check_suggests_the_key_a_typo_meant() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("portico.toml");
+    std::fs::write(
+        &cfg,
+        "[tokens]\nacess_token_ttl_secs = 60\n\n[[clients]]\nid = \"a\"\nredirect_uri = [\"https://a.example/cb\"]\n",
+    )
+    .unwrap();
+    let (code, _, err) = check(portico().args(["config", "check"]).arg(&cfg));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(
+            "tokens.acess_token_ttl_secs: unknown key; did you mean `access_token_ttl_secs`?"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("clients[0].redirect_uri: unknown key; did you mean `redirect_uris`?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn config_check_passes_a_good_file_found_where_serve_finds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("portico.toml"), OPS).unwrap();
+    // ./portico.toml
+    let (code, out, err) = check(portico().current_dir(dir.path()).args(["config", "check"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "portico: portico.toml is valid\n");
+    // PORTICO_CONFIG, from anywhere.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let (code, out, err) = check(
+        portico()
+            .current_dir(elsewhere.path())
+            .env("PORTICO_CONFIG", dir.path().join("portico.toml"))
+            .args(["config", "check"]),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.ends_with("portico.toml is valid\n"), "{out}");
+    // No file at all is a failure, not a pass.
+    let (code, _, err) = check(
+        portico()
+            .current_dir(elsewhere.path())
+            .args(["config", "check"]),
+    );
+    assert_eq!(code, 1);
+    assert_one_clean_line(&err);
+}
+
+#[test]
+fn version_names_the_release_and_the_git_revision() {
+    let out = portico().arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let line = String::from_utf8(out.stdout).unwrap();
+    let prefix = format!("portico {} (rev ", env!("CARGO_PKG_VERSION"));
+    assert!(line.starts_with(&prefix), "{line}");
+    let rev = line
+        .trim_end()
+        .strip_prefix(&prefix)
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap();
+    // Built from a git checkout (as here), it is the checkout's HEAD.
+    let git = Command::new("git")
+        .args([
+            "-C",
+            env!("CARGO_MANIFEST_DIR"),
+            "rev-parse",
+            "--short=12",
+            "HEAD",
+        ])
+        .output();
+    match git {
+        Ok(g) if g.status.success() => {
+            assert_eq!(rev, String::from_utf8(g.stdout).unwrap().trim(), "{line}")
+        }
+        _ => assert!(!rev.is_empty(), "{line}"),
+    }
+}

@@ -25,26 +25,33 @@ impl std::io::Write for Captured {
 
 /// One test, so this binary's global subscriber sees nothing else: both
 /// backends, one after the other.
+/// Both formats at once, each through the server's own layer
+/// (`portico_server::logging`), as `[server] log_format` picks them.
 #[tokio::test]
 async fn secrets_codes_and_tokens_never_reach_the_logs() {
-    let logs = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_env_filter("trace,reqwest=off")
-        .with_ansi(false)
-        .with_writer({
-            let logs = logs.clone();
-            move || logs.clone()
-        })
-        .finish();
+    use portico_server::config::LogFormat;
+    use portico_server::logging::layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    let text = Captured::default();
+    let json = Captured::default();
+    let writer = |c: &Captured| {
+        let c = c.clone();
+        move || c.clone()
+    };
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_subscriber::EnvFilter::new("trace,reqwest=off"))
+        .with(layer(LogFormat::Text, writer(&text)))
+        .with(layer(LogFormat::Json, writer(&json)));
     tracing::subscriber::set_global_default(subscriber).unwrap();
-    logs_hold_no_secrets(Db::Sqlite, &logs).await;
+    logs_hold_no_secrets(Db::Sqlite, &text, &json).await;
     if portico_store::testing::pg_enabled("secrets_codes_and_tokens_never_reach_the_logs") {
-        logs_hold_no_secrets(Db::Postgres, &logs).await;
+        logs_hold_no_secrets(Db::Postgres, &text, &json).await;
     }
 }
 
-async fn logs_hold_no_secrets(db: Db, logs: &Captured) {
-    logs.0.lock().unwrap().clear();
+async fn logs_hold_no_secrets(db: Db, text_logs: &Captured, json_logs: &Captured) {
+    text_logs.0.lock().unwrap().clear();
+    json_logs.0.lock().unwrap().clear();
 
     let sink = common::smtp::SmtpSink::start().await;
     let s = start_with(db, &sink.config()).await;
@@ -166,13 +173,41 @@ async fn logs_hold_no_secrets(db: Db, logs: &Captured) {
         "wrong-machine-secret-zzz".into(),
         cookie.split_once('=').unwrap().1.to_owned(),
     ]);
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    // The capture works: requests and failures are there.
-    assert!(text.contains("/oauth2/token"), "{text}");
-    assert!(text.contains("client authentication failed"), "{text}");
-    assert!(text.contains("mail sent"), "{text}");
-    for secret in &secrets {
-        assert!(!secret.is_empty());
-        assert!(!text.contains(secret.as_str()), "{secret} is in the logs");
+    for logs in [text_logs, json_logs] {
+        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        // The capture works: requests and failures are there.
+        assert!(text.contains("/oauth2/token"), "{text}");
+        assert!(text.contains("client authentication failed"), "{text}");
+        assert!(text.contains("mail sent"), "{text}");
+        for secret in &secrets {
+            assert!(!secret.is_empty());
+            assert!(!text.contains(secret.as_str()), "{secret} is in the logs");
+        }
     }
+    // JSON: one object per line, and one access line per request with
+    // its id, route, status, latency and client.
+    let json = String::from_utf8(json_logs.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let token_line = lines
+        .iter()
+        .find(|l| {
+            l["fields"]["message"] == "request"
+                && l["fields"]["route"] == "/oauth2/token"
+                && l["fields"]["client_id"] == "web"
+                && l["fields"]["status"] == 200
+        })
+        .unwrap_or_else(|| panic!("no access line for the code exchange in {json}"));
+    let id = token_line["fields"]["request_id"].as_str().unwrap();
+    assert!(!id.is_empty());
+    assert!(token_line["fields"]["latency_us"].as_u64().is_some());
+    // Events inside the request carry its id (the span).
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["span"]["request_id"] == id && l["fields"]["message"] != "request"),
+        "no event of that request carries its id"
+    );
 }

@@ -4,6 +4,7 @@
 //! No backend keeps an in-process cache: every read goes to the database, so
 //! several Portico instances on one PostgreSQL database always agree.
 
+pub mod backup;
 #[cfg(test)]
 mod contract_tests;
 mod postgres;
@@ -12,6 +13,7 @@ mod sqlite;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
+pub use backup::{backup, restore};
 pub use portico_core::infra::store::{Store, StoreError};
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -26,13 +26,7 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     pub async fn open(url: &str, settings: &PoolSettings) -> StoreResult<Self> {
-        let opts = if url.starts_with("sqlite:") {
-            SqliteConnectOptions::from_str(url)
-                .map_err(|e| StoreError::Backend(format!("bad SQLite URL: {e}")))?
-        } else {
-            SqliteConnectOptions::new().filename(url)
-        };
-        let opts = opts
+        let opts = url_options(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -79,17 +73,28 @@ impl SqliteStore {
             Some(f) => Some(file_lock(f).await?),
             None => None,
         };
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&self.pool)
-            .await
-            .map_err(backend)
+        MIGRATOR.run(&self.pool).await.map_err(backend)
         // The lock is released when `_lock` (the file) is dropped.
+    }
+}
+
+/// The migrations this binary knows (a backup is checked against them).
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// What a SQLite URL or plain path names, before any of Portico's settings.
+pub(crate) fn url_options(url: &str) -> StoreResult<SqliteConnectOptions> {
+    if url.starts_with("sqlite:") {
+        SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Backend(format!("bad SQLite URL: {e}")))
+    } else {
+        Ok(SqliteConnectOptions::new().filename(url))
     }
 }
 
 /// An exclusive OS lock on `<file>.migrate-lock`, released when the
 /// returned file is dropped. Taken on a blocking thread: it may wait.
-async fn file_lock(db_file: &std::path::Path) -> StoreResult<std::fs::File> {
+/// Opening, migrating and `portico restore` all take it.
+pub(crate) async fn file_lock(db_file: &std::path::Path) -> StoreResult<std::fs::File> {
     let mut name = db_file.to_path_buf().into_os_string();
     name.push(".migrate-lock");
     let path = std::path::PathBuf::from(name);

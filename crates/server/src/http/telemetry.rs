@@ -247,15 +247,15 @@ pub async fn observe(State(t): State<Arc<Telemetry>>, mut req: Request, next: Ne
             method,
         })
         .observe(elapsed.as_secs_f64());
-    let client_id = slot.0.get().cloned().or(from_query).unwrap_or_default();
+    let client_id = slot.0.get().cloned().or(from_query);
     tracing::info!(
         target: "portico::http",
         request_id = %id,
-        method,
+        method = %method,
         route = %route,
         status,
-        latency_ms = elapsed.as_secs_f64() * 1000.0,
-        client_id = %client_id,
+        latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+        client_id = client_id.as_deref(),
         "request"
     );
     res

@@ -278,10 +278,30 @@ async fn a_lost_database_is_answered_with_503_and_recovered_from() {
     let s = start_instance_with(
         url.as_str(),
         "http://127.0.0.1:1",
-        "[database]\nacquire_timeout_secs = 2\n",
+        "[database]\nacquire_timeout_secs = 2\n\n[[clients]]\nid = \"bot\"\nsecret = \"bot-secret-bot-secret-bot-secret-bot-secret-01\"\ngrant_types = [\"client_credentials\"]\nscopes = [\"portico:admin\"]\n",
     )
     .await;
     assert_eq!(machine_token(&s).await.status(), 200);
+    let bot: serde_json::Value = s
+        .token(
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "portico:admin"),
+            ],
+            Some(("bot", "bot-secret-bot-secret-bot-secret-bot-secret-01")),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let bot = bot["access_token"].as_str().unwrap().to_owned();
+    let admin = |s: &TestServer| {
+        s.http
+            .get(s.url("/admin/api/v1/clients"))
+            .bearer_auth(&bot)
+            .send()
+    };
+    assert_eq!(admin(&s).await.unwrap().status(), 200);
 
     relay.cut();
     // A sign-in reads the account: the database is needed. (Signing a
@@ -303,6 +323,10 @@ async fn a_lost_database_is_answered_with_503_and_recovered_from() {
     assert_eq!(r.status(), 503);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["error"], "temporarily_unavailable");
+    // A good admin token is not called bad because its checks cannot run.
+    let r = admin(&s).await.unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(!r.headers().contains_key("www-authenticate"));
     // A bound against hanging, far above the 2 s acquire timeout.
     assert!(took < Duration::from_secs(15), "took {took:?}");
     let ready = s.http.get(s.url("/readyz")).send().await.unwrap();
@@ -431,4 +455,101 @@ fn the_shutdown_grace_bounds_a_request_that_never_ends() {
     std::thread::sleep(Duration::from_millis(300));
     sigterm(&child);
     assert_eq!(exit_code(&mut child, Duration::from_secs(15)), 0);
+}
+
+async fn wrong_password(s: &TestServer) -> reqwest::Response {
+    s.ui_post(
+        "/api/ui/login",
+        serde_json::json!({"email": EMAIL, "password": "not the password"}),
+    )
+    .await
+}
+
+/// A small tmpfs (needs root; the test says so and skips without it).
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(SmallDisk { dir })
+    }
+
+    /// Write until the disk is full; the filler's path.
+    fn fill(&self) -> std::path::PathBuf {
+        let path = self.dir.path().join("filler");
+        let mut f = std::fs::File::create(&path).unwrap();
+        let chunk = vec![0u8; 16 * 1024];
+        while f.write_all(&chunk).is_ok() {}
+        let _ = f.sync_all();
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// SQLite on a full disk: writes are answered 503 (with a clear log
+/// line, `database unavailable`), reads go on, nothing is corrupted, and
+/// once there is room again everything works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_is_503_and_the_database_survives_it() {
+    let Some(disk) = SmallDisk::mount("4M") else {
+        eprintln!(
+            "skipped: a_full_disk_is_503_and_the_database_survives_it needs to mount a tmpfs (root)"
+        );
+        return;
+    };
+    let db = disk.dir.path().join("portico.db");
+    let s = start_on(db.to_str().unwrap()).await;
+    assert_eq!(password_login(&s).await.status(), 200);
+    let filler = disk.fill();
+    // A failed sign-in must write (lockout counters, the audit log):
+    // refused with 503, not 500.
+    let mut refused = 0;
+    for _ in 0..5 {
+        let r = wrong_password(&s).await;
+        assert!(
+            r.status() == 503 || r.status() == 401,
+            "a full disk is 503, got {}",
+            r.status()
+        );
+        if r.status() == 503 {
+            refused += 1;
+        }
+    }
+    assert!(refused > 0, "no write was refused on a full disk");
+    std::fs::remove_file(filler).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while wrong_password(&s).await.status() != 401 {
+        assert!(
+            Instant::now() < deadline,
+            "no recovery after the disk had room"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(password_login(&s).await.status(), 200);
+    // The file is sound.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    drop(s);
+    let (check,): (String,) = sqlx::query_as("PRAGMA integrity_check")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(check, "ok");
 }

@@ -67,8 +67,13 @@ pub async fn by_session(
 
 /// The client whose access token this is, if it may administer.
 pub async fn by_token(p: &Provider, token: &str) -> Result<std::result::Result<Admin, Refusal>> {
-    let Ok(claims) = tokens::validate_access_token(p, token).await else {
-        return Ok(Err(Refusal::BadToken));
+    let claims = match tokens::validate_access_token(p, token).await {
+        Ok(claims) => claims,
+        // The token's fault; anything else (the database is down) is ours.
+        Err(e) if e.code == crate::protocol::error::ErrorCode::InvalidToken => {
+            return Ok(Err(Refusal::BadToken));
+        }
+        Err(e) => return Err(e),
     };
     let text = |k: &str| claims.get(k).and_then(Value::as_str);
     let (Some(client_id), Some(sub)) = (text("client_id"), text("sub")) else {
