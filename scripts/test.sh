@@ -46,6 +46,7 @@ cargo test "${host[@]}"
 
 echo "==> admin API fuzz run: schemathesis against its OpenAPI document (about 90 s)"
 scripts/fuzz-api.sh
+scripts/chaos.sh --short
 
 echo "==> benchmark harness smoke run (1 s; the benchmark itself is bench/run.sh)"
 cargo test -p portico-core --bench token_hot_path
