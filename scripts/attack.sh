@@ -32,7 +32,7 @@ db="$work/portico.db"
 RUST_LOG=warn "$portico" --database-url "$db" \
   serve --demo --bind "127.0.0.1:$port" --ui-dir dist >"$work/server.log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.2; done
+for _ in $(seq 100); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.2; done
 
 post() { # address json -> "status seconds"
   curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --interface "$1" \

@@ -116,7 +116,15 @@ email_verified = true
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
     let base = format!("http://127.0.0.1:{port}");
-    wait_ready(http, &format!("{base}/healthz"), &mut child).await?;
+    // Discovery answers once the provider is ready (the port opens first
+    // and answers 503 until then), in this Portico and in older ones that
+    // had no /readyz, so a comparison can run either.
+    wait_ready(
+        http,
+        &format!("{base}/.well-known/openid-configuration"),
+        &mut child,
+    )
+    .await?;
     Ok(Server {
         label: "Portico",
         base,

@@ -44,10 +44,22 @@ pub struct AppState {
     pub(crate) ui: Arc<http::shell::Ui>,
     pub(crate) cookies: http::session::CookieSettings,
     pub(crate) demo: Option<Arc<demo::Demo>>,
-    pub lifecycle: Arc<http::lifecycle::Lifecycle>,
+    /// What operations need; one Arc, as the state is cloned per request.
+    pub(crate) ops: Arc<Ops>,
+}
+
+pub(crate) struct Ops {
+    pub(crate) lifecycle: Arc<http::lifecycle::Lifecycle>,
     pub(crate) telemetry: Arc<http::telemetry::Telemetry>,
     /// `[server] metrics_token`: `/metrics` wants it as a bearer token.
-    pub(crate) metrics_token: Option<Arc<portico_core::protocol::secret::Secret>>,
+    pub(crate) metrics_token: Option<portico_core::protocol::secret::Secret>,
+}
+
+impl AppState {
+    /// Starting, serving or draining ([`Running::shutdown`] drains).
+    pub fn lifecycle(&self) -> &http::lifecycle::Lifecycle {
+        &self.ops.lifecycle
+    }
 }
 
 /// A started server.
@@ -77,7 +89,7 @@ impl Running {
     /// what is held in memory (aggregated lockout refusals) is written to
     /// the audit log and the database is checkpointed and closed.
     pub async fn shutdown(self) -> Result<(), String> {
-        self.state.lifecycle.drain();
+        self.state.lifecycle().drain();
         let served = self.task.await;
         // Nothing of ours uses the store after this but the flush below. A
         // mail cut off mid-send is sent again after its lease, as after a
@@ -170,7 +182,7 @@ pub async fn start(
             if app.set(router).is_err() {
                 return Err("the server was started twice".into());
             }
-            state.lifecycle.serving();
+            state.lifecycle().serving();
             let (demo_authorize_url, demo_themed_url) = demo_urls.unzip();
             Ok(Running {
                 issuer,
@@ -250,9 +262,11 @@ async fn build(
         ui: Arc::new(http::shell::Ui::load(ui_dir)),
         cookies: http::session::CookieSettings::for_issuer(issuer),
         demo,
-        lifecycle,
-        telemetry,
-        metrics_token: file.server.metrics_token.clone().map(Arc::new),
+        ops: Arc::new(Ops {
+            lifecycle,
+            telemetry,
+            metrics_token: file.server.metrics_token.clone(),
+        }),
     };
     // `/metrics` on its own address, or beside everything else.
     let metrics_listener = match &file.server.metrics_bind {

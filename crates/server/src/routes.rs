@@ -159,9 +159,6 @@ pub fn router(state: AppState, ui_dir: &std::path::Path, metrics: bool) -> Route
         ))
         // Outermost, so its latency and status are the client's: the
         // request id, the access log line and the request metrics.
-        .layer(axum::middleware::from_fn_with_state(
-            state.telemetry.clone(),
-            telemetry::observe,
-        ))
+        .layer(telemetry::ObserveLayer(state.ops.telemetry.clone()))
         .with_state(state)
 }

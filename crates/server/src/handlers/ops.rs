@@ -23,7 +23,7 @@ pub async fn healthz() -> &'static str {
 /// starting or draining, or when the database does not answer within
 /// [`READY_PROBE`] or no key can sign now.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let phase = state.lifecycle.phase();
+    let phase = state.lifecycle().phase();
     if phase != Phase::Serving {
         return ready_answer(false, phase.as_str(), "unknown", "unknown");
     }
@@ -71,7 +71,7 @@ fn ready_answer(ready: bool, status: &str, database: &str, keys: &str) -> Respon
 /// `GET /metrics`: the provider's registry, after sampling the database
 /// pool and the outbox. Behind `[server] metrics_token` when set.
 pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(token) = &state.metrics_token {
+    if let Some(token) = &state.ops.metrics_token {
         let given = headers
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -87,7 +87,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
         }
     }
     let p = &state.provider;
-    let t = &state.telemetry;
+    let t = &state.ops.telemetry;
     let pool = p.store.pool_stats();
     t.pool_size.set(i64::from(pool.size));
     t.pool_idle.set(i64::from(pool.idle));

@@ -8,9 +8,8 @@
 //! never the raw path: a path can carry an id, and every distinct path
 //! would be a new metric series.
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderValue, Method};
-use axum::middleware::Next;
 use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -216,52 +215,121 @@ fn query_client_id(query: Option<&str>) -> Option<String> {
         .map(|(_, v)| printable(&v))
 }
 
-/// The middleware: the id, the span every log of the request is in, the
-/// access line and the request metrics.
-pub async fn observe(State(t): State<Arc<Telemetry>>, mut req: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let id = t.request_id(&req);
-    let method = method_label(req.method());
-    let route = t.route(req.extensions().get::<MatchedPath>());
-    let slot = ClientSlot::default();
-    req.extensions_mut().insert(slot.clone());
-    let from_query = if req.method() == Method::GET {
-        query_client_id(req.uri().query())
-    } else {
-        None
-    };
-    let span = tracing::info_span!("request", request_id = %id);
-    let mut res = next.run(req).instrument(span.clone()).await;
-    let elapsed = started.elapsed();
-    if let Ok(v) = HeaderValue::from_str(&id) {
-        res.headers_mut().insert(REQUEST_ID, v);
+/// The layer: the id, the span every log of the request is in, the access
+/// line and the request metrics, around every route.
+///
+/// Written as a tower layer rather than `axum::middleware::from_fn`:
+/// axum clones a route's whole stack for each request already, and
+/// `from_fn` clones what is inside it once more; this calls the inner
+/// service it was handed (readied by `poll_ready`), so the token path
+/// pays for no second copy.
+#[derive(Clone)]
+pub struct ObserveLayer(pub Arc<Telemetry>);
+
+impl<S> tower::Layer<S> for ObserveLayer {
+    type Service = Observe<S>;
+    fn layer(&self, inner: S) -> Observe<S> {
+        Observe {
+            t: self.0.clone(),
+            inner,
+        }
     }
-    let status = res.status().as_u16();
-    t.requests
-        .get_or_create(&RequestLabels {
-            route: route.clone(),
-            method,
+}
+
+#[derive(Clone)]
+pub struct Observe<S> {
+    t: Arc<Telemetry>,
+    inner: S,
+}
+
+impl<S> tower::Service<Request> for Observe<S>
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response, Self::Error>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        let started = Instant::now();
+        let t = self.t.clone();
+        let id = t.request_id(&req);
+        let method = method_label(req.method());
+        let route = t.route(req.extensions().get::<MatchedPath>());
+        let slot = ClientSlot::default();
+        req.extensions_mut().insert(slot.clone());
+        let from_query = if req.method() == Method::GET {
+            query_client_id(req.uri().query())
+        } else {
+            None
+        };
+        let span = tracing::info_span!("request", request_id = %id);
+        let answer = {
+            let _entered = span.enter();
+            self.inner.call(req)
+        };
+        Box::pin(async move {
+            let mut res = answer.instrument(span).await?;
+            t.finish(&mut res, &id, method, &route, started, slot, from_query);
+            Ok(res)
+        })
+    }
+}
+
+impl Telemetry {
+    /// After the answer: the id header, the metrics, the access line.
+    #[allow(clippy::too_many_arguments)]
+    fn finish(
+        &self,
+        res: &mut Response,
+        id: &str,
+        method: &'static str,
+        route: &Arc<str>,
+        started: Instant,
+        slot: ClientSlot,
+        from_query: Option<String>,
+    ) {
+        let elapsed = started.elapsed();
+        if let Ok(v) = HeaderValue::from_str(id) {
+            res.headers_mut().insert(REQUEST_ID, v);
+        }
+        let status = res.status().as_u16();
+        self.requests
+            .get_or_create(&RequestLabels {
+                route: route.clone(),
+                method,
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels {
+                route: route.clone(),
+                method,
+            })
+            .observe(elapsed.as_secs_f64());
+        let client_id = slot.0.get().cloned().or(from_query);
+        tracing::info!(
+            target: "portico::http",
+            request_id = %id,
+            method = %method,
+            route = %route,
             status,
-        })
-        .inc();
-    t.latency
-        .get_or_create(&RouteLabels {
-            route: route.clone(),
-            method,
-        })
-        .observe(elapsed.as_secs_f64());
-    let client_id = slot.0.get().cloned().or(from_query);
-    tracing::info!(
-        target: "portico::http",
-        request_id = %id,
-        method = %method,
-        route = %route,
-        status,
-        latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-        client_id = client_id.as_deref(),
-        "request"
-    );
-    res
+            latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+            client_id = client_id.as_deref(),
+            "request"
+        );
+    }
 }
 
 #[cfg(test)]

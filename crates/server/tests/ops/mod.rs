@@ -183,7 +183,7 @@ async fn readiness_says_ready_when_serving_and_503_when_draining(db: Db) {
     );
     // Draining: the listener stops, and the router (as a request under
     // way at that moment sees it) says 503.
-    s.running.state.lifecycle.drain();
+    s.running.state.lifecycle().drain();
     let app = portico_server::router(s.running.state.clone(), &ui_dir(), true);
     let req = axum::http::Request::get("/readyz")
         .body(axum::body::Body::empty())
