@@ -405,28 +405,9 @@ fn swap_in(src: &Path, db: &Path) -> Result<u64, BackupError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use portico_core::model::Client;
 
-    fn client(id: &str) -> Client {
-        Client {
-            id: id.into(),
-            name: id.into(),
-            secret_hash: None,
-            redirect_uris: vec!["https://app.example/cb".into()],
-            grant_types: vec!["authorization_code".into()],
-            response_types: vec![portico_core::protocol::types::ResponseType::Code],
-            scopes: vec!["openid".into()],
-            first_party: false,
-            id_token_signed_response_alg: None,
-            require_pushed_authorization_requests: false,
-            require_mfa: false,
-            post_logout_redirect_uris: vec![],
-            introspection: false,
-            from_config: false,
-            disabled: None,
-            tokens_not_before: 0,
-        }
-    }
+    // A client record, as the store's contract tests make them.
+    use crate::contract_tests::client;
 
     async fn store_with(path: &Path, ids: &[&str]) -> std::sync::Arc<dyn crate::Store> {
         let store = crate::connect(path.to_str().unwrap(), true, &PoolSettings::default())

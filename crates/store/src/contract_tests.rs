@@ -174,7 +174,7 @@ on_the_memory_store_too!(
     a_new_client_id_is_inserted_once,
 );
 
-fn client(id: &str) -> Client {
+pub(crate) fn client(id: &str) -> Client {
     Client {
         id: id.into(),
         name: id.to_uppercase(),
