@@ -5,6 +5,10 @@ use portico_core::Provider;
 use portico_core::model::Entrypoint;
 use serde::Deserialize;
 
+/// `[email]`'s keys and rules are the mail module's; a problem is
+/// `problems`' (a leaf, so mail can name both without importing this).
+pub use crate::mail::EmailSection;
+pub use crate::problems::Problem;
 /// `[[clients]]` and `[[users]]`: their keys and rules are core's.
 pub use portico_core::services::provision::{ClientSpec as ClientConfig, UserSpec as UserConfig};
 use std::path::Path;
@@ -165,18 +169,6 @@ impl TokensSection {
     }
 }
 
-/// `[email]`: where mail goes out.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EmailSection {
-    /// `smtp://host[:port]` (plain: local relays only),
-    /// `smtp+starttls://user:pass@host[:port]` or `smtps://user:pass@host[:port]`.
-    /// It may hold a password: never printed.
-    pub smtp_url: portico_core::protocol::secret::Secret,
-    /// The sender, e.g. `Acme Accounts <no-reply@acme.example>`.
-    pub from: String,
-}
-
 /// `[retention]`: how long what is kept for the record is kept, and how
 /// often the sweeper deletes what has expired.
 #[derive(Debug, Default, Deserialize)]
@@ -287,34 +279,6 @@ pub fn load(path: &Path) -> Result<FileConfig, String> {
 
 pub fn parse(text: &str) -> Result<FileConfig, String> {
     read(text).map_err(|p| format!("the config is not valid: {}", one_line(&p)))
-}
-
-/// One thing wrong with a config file: the key it is about, as a path
-/// (`tokens.access_token_ttl_secs`, `clients[2].redirect_uris`), and why.
-/// `serve` and `portico config check` say the same words.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub key: String,
-    pub message: String,
-}
-
-impl Problem {
-    pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            key: key.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.key.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "{}: {}", self.key, self.message)
-        }
-    }
 }
 
 /// The problems on one line, as `serve` fails with them.

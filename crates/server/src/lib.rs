@@ -9,6 +9,7 @@ mod handlers;
 pub mod http;
 pub mod logging;
 pub mod mail;
+pub mod problems;
 mod routes;
 
 pub use routes::router;

@@ -1,7 +1,7 @@
 //! Mail out through SMTP (lettre, rustls on aws-lc-rs) and the sender task
 //! that drains the outbox.
 
-use crate::config::{EmailSection, Problem};
+use crate::problems::Problem;
 use async_trait::async_trait;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
@@ -11,8 +11,21 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use portico_core::Provider;
 use portico_core::infra::mailer::{Mailer, SendError};
 use portico_core::model::OutboxMail;
+use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// `[email]`: where mail goes out.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSection {
+    /// `smtp://host[:port]` (plain: local relays only),
+    /// `smtp+starttls://user:pass@host[:port]` or `smtps://user:pass@host[:port]`.
+    /// It may hold a password: never printed.
+    pub smtp_url: portico_core::protocol::secret::Secret,
+    /// The sender, e.g. `Acme Accounts <no-reply@acme.example>`.
+    pub from: String,
+}
 
 /// How the connection to the relay is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
